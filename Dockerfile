@@ -1,0 +1,28 @@
+# haproxy-companion: HAProxy 3.x and the Node supervisor in one image, tini as PID 1.
+# Builds with a plain `docker build .` online; scripts/build-image.sh also builds it without a registry.
+
+FROM node:24-trixie-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# A CA bundle passed as a build secret (--secret id=ca_bundle,src=...) serves networks that re-sign TLS.
+RUN --mount=type=secret,id=ca_bundle,target=/run/secrets/ca_bundle \
+    if [ -f /run/secrets/ca_bundle ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca_bundle; fi; \
+    npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+FROM node:24-trixie-slim
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends haproxy tini \
+    && rm -rf /var/lib/apt/lists/* \
+    && haproxy -v | head -1
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY templates ./templates
+ENV NODE_ENV=production
+LABEL org.opencontainers.image.title="haproxy-companion"
+EXPOSE 80
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/main.js"]

@@ -1,0 +1,57 @@
+/**
+ * Coalesces bursts of triggers into serialized runs. A run starts once no trigger arrived for
+ * `minMs`, or `maxMs` after the first trigger of the burst, whichever is sooner. A trigger during a
+ * run schedules exactly one more run after it, so the last change is never missed.
+ */
+export interface Debouncer {
+  trigger(): void;
+  /** Resolves when no run is scheduled or in progress. */
+  idle(): Promise<void>;
+  cancel(): void;
+}
+
+export function createDebouncer(options: { minMs: number; maxMs: number; run: () => Promise<void> }): Debouncer {
+  let timer: NodeJS.Timeout | undefined;
+  let burstStart: number | undefined;
+  let running: Promise<void> | undefined;
+  let rerun = false;
+  let cancelled = false;
+
+  const schedule = () => {
+    const now = Date.now();
+    burstStart ??= now;
+    const due = Math.min(now + options.minMs, burstStart + options.maxMs);
+    clearTimeout(timer);
+    timer = setTimeout(fire, Math.max(0, due - now));
+  };
+
+  const fire = () => {
+    timer = undefined;
+    burstStart = undefined;
+    if (cancelled) return;
+    // The run reports its own errors; a rejection here must not become an unhandled one.
+    running = options.run().catch(() => undefined).finally(() => {
+      running = undefined;
+      if (rerun && !cancelled) {
+        rerun = false;
+        schedule();
+      }
+    });
+  };
+
+  return {
+    trigger() {
+      if (cancelled) return;
+      if (running) rerun = true;
+      else schedule();
+    },
+    async idle() {
+      while (running || timer) await (running ?? new Promise((resolve) => setTimeout(resolve, 5)));
+    },
+    cancel() {
+      cancelled = true;
+      clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}

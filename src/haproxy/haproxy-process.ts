@@ -1,0 +1,70 @@
+/**
+ * The HAProxy master process: started in master-worker mode with a master socket, its output
+ * forwarded to our logs, its exit reported so the supervisor can restore service.
+ */
+import { execa, type ResultPromise } from 'execa';
+import type { Logger } from '../log.js';
+
+export interface HaproxyPaths {
+  configPath: string;
+  masterSocket: string;
+}
+
+export class HaproxyProcess {
+  private child: ResultPromise | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly bin: string,
+    private readonly paths: HaproxyPaths,
+    private readonly log: Logger,
+  ) {}
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  /** Starts the master; `onExit` is called once if it exits without {@link stop} being asked. */
+  start(onExit: (code: number | undefined) => void): void {
+    const args = ['-W', '-S', `${this.paths.masterSocket},mode,600`, '-f', this.paths.configPath];
+    this.log.info({ bin: this.bin, args }, 'starting haproxy');
+    const child = execa(this.bin, args, { reject: false, stdin: 'ignore', buffer: false, cleanup: true });
+    this.child = child;
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding('utf8');
+      let pending = '';
+      stream?.on('data', (text: string) => {
+        const lines = (pending + text).split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) if (line.trim() !== '') this.log[levelOf(line)]({ source: 'haproxy' }, line.trim());
+      });
+    }
+    void child.then((result) => {
+      this.child = undefined;
+      if (this.stopping) return;
+      this.log.error({ exitCode: result.exitCode, signal: result.signal }, 'haproxy exited');
+      onExit(result.exitCode);
+    });
+  }
+
+  /**
+   * Soft stop: SIGUSR1 makes the master tell workers to stop listening and finish in-flight requests.
+   * After `graceMs` the master is killed.
+   */
+  async stop(graceMs: number): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.stopping = true;
+    child.kill('SIGUSR1');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await child;
+    clearTimeout(timer);
+  }
+}
+
+/** HAProxy tags its own lines; keep its severity in ours. */
+function levelOf(line: string): 'error' | 'warn' | 'info' {
+  if (line.includes('[ALERT]')) return 'error';
+  if (line.includes('[WARNING]')) return 'warn';
+  return 'info';
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+/**
+ * Entry point: read the configuration, wire the Docker source, the template and HAProxy together,
+ * and behave as a good PID-1 child (tini forwards signals to us).
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Docker from 'dockerode';
+import chokidar from 'chokidar';
+import { loadConfig } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { ConfigError } from './errors.js';
+import { snapshotContainers, watchEvents, type DockerApi } from './docker/docker-source.js';
+import { findSelfContainerId } from './docker/self-id.js';
+import { createRenderer } from './render/render-config.js';
+import { Supervisor } from './supervisor.js';
+
+const DEFAULT_TEMPLATE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../templates/haproxy.cfg.njk');
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env, DEFAULT_TEMPLATE);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      createLogger({ level: 'info', format: 'json' }).fatal({ problems: error.problems }, error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const log = createLogger(config.log);
+  const docker = new Docker() as unknown as DockerApi; // DOCKER_HOST and friends are read by docker-modem
+  const selfId = await findSelfContainerId();
+  const abort = new AbortController();
+
+  const supervisor = new Supervisor({
+    config,
+    log,
+    selfId,
+    renderer: createRenderer(config.templatePath),
+    snapshot: () => snapshotContainers(docker, config.labelFilter ? { labelFilter: config.labelFilter } : {}),
+    onFatal: (error) => {
+      log.fatal({ err: error.message }, 'giving up; exiting so the container restart policy takes over');
+      process.exit(1);
+    },
+  });
+
+  log.info({ zone: config.zone, httpPort: config.httpPort, template: config.templatePath, selfId: selfId?.slice(0, 12) }, 'haproxy-companion starting');
+  await supervisor.start();
+
+  void watchEvents(docker, {
+    signal: abort.signal,
+    log,
+    onEvent: (reason) => supervisor.trigger(reason),
+    onConnected: () => {
+      log.info('docker event stream connected');
+      supervisor.trigger('docker-connected');
+    },
+    onDisconnected: () => undefined,
+  });
+  const resync = setInterval(() => supervisor.trigger('periodic-resync'), config.resyncIntervalMs);
+  const watcher = watchTemplate(config.templatePath, supervisor, log);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal; exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal, graceMs: SHUTDOWN_GRACE_MS }, 'shutting down');
+    abort.abort();
+    clearInterval(resync);
+    await watcher.close();
+    await supervisor.stop(SHUTDOWN_GRACE_MS);
+    log.info('stopped');
+    process.exit(0);
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, (s) => void shutdown(s));
+}
+
+/** A user's template is re-rendered and re-applied whenever it changes on disk. */
+function watchTemplate(templatePath: string, supervisor: Supervisor, log: Logger) {
+  // Watch the directory: editors and config tools replace files (rename) rather than write them in place.
+  const watcher = chokidar.watch(path.dirname(templatePath), { ignoreInitial: true, depth: 0 });
+  watcher.on('all', (event, file) => {
+    log.info({ event, file }, 'template changed');
+    void supervisor.forcePass('template-changed');
+  });
+  watcher.on('error', (error) => log.warn({ err: (error as Error).message }, 'template watcher error'));
+  return watcher;
+}
+
+main().catch((error: unknown) => {
+  const log = createLogger({ level: 'info', format: 'json' });
+  log.fatal({ err: error instanceof Error ? error.message : String(error) }, 'haproxy-companion failed to start');
+  process.exit(1);
+});

@@ -1,0 +1,61 @@
+/**
+ * What the companion needs to know about one container: a narrow, plain-data view of `docker inspect`,
+ * so that the service model is a pure function testable with literal objects.
+ */
+export interface ContainerNetwork {
+  name: string;
+  ip: string;
+}
+
+export interface ContainerInfo {
+  id: string;
+  /** Name without Docker's leading slash. */
+  name: string;
+  labels: Record<string, string>;
+  env: Record<string, string>;
+  /** Exposed ports as Docker lists them, e.g. `8080/tcp`, `53/udp`. */
+  exposedPorts: string[];
+  running: boolean;
+  paused: boolean;
+  /** `starting`, `healthy` or `unhealthy` when the container has a health check. */
+  health?: string;
+  /** `host`, `bridge`, `none`, `container:<id>` or a network name. */
+  networkMode: string;
+  networks: ContainerNetwork[];
+}
+
+/** The subset of the Docker Engine API's ContainerInspect response that we read. */
+export interface InspectResponse {
+  Id: string;
+  Name?: string;
+  Config?: { Labels?: Record<string, string> | null; Env?: string[] | null; ExposedPorts?: Record<string, unknown> | null };
+  State?: { Running?: boolean; Paused?: boolean; Health?: { Status?: string } | null };
+  HostConfig?: { NetworkMode?: string };
+  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; GlobalIPv6Address?: string } | null> | null };
+}
+
+export function toContainerInfo(inspect: InspectResponse): ContainerInfo {
+  const env: Record<string, string> = {};
+  for (const entry of inspect.Config?.Env ?? []) {
+    // Split on the first '=' only: values may contain '=' themselves.
+    const eq = entry.indexOf('=');
+    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  const networks = Object.entries(inspect.NetworkSettings?.Networks ?? {})
+    .map(([name, net]) => ({ name, ip: net?.IPAddress || net?.GlobalIPv6Address || '' }))
+    .filter((net) => net.ip !== '')
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const health = inspect.State?.Health?.Status;
+  return {
+    id: inspect.Id,
+    name: (inspect.Name ?? '').replace(/^\//, '') || inspect.Id.slice(0, 12),
+    labels: { ...(inspect.Config?.Labels ?? {}) },
+    env,
+    exposedPorts: Object.keys(inspect.Config?.ExposedPorts ?? {}).sort(),
+    running: inspect.State?.Running === true,
+    paused: inspect.State?.Paused === true,
+    ...(health ? { health } : {}),
+    networkMode: inspect.HostConfig?.NetworkMode ?? 'default',
+    networks,
+  };
+}

@@ -1,0 +1,201 @@
+/**
+ * One pass: snapshot containers -> services -> haproxy.cfg -> apply when the text changed.
+ * Events, timers and template edits only call {@link Supervisor.trigger}; every pass rebuilds the
+ * whole picture, so a missed event cannot leave stale state.
+ */
+import path from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import type { ContainerInfo } from './model/container.js';
+import { buildServices, type Placement, type ServiceModel, type SkippedContainer } from './model/services.js';
+import type { Renderer, TemplateContext } from './render/render-config.js';
+import { createDebouncer, type Debouncer } from './debounce.js';
+import { applyConfig, installConfig } from './haproxy/config-applier.js';
+import { HaproxyProcess } from './haproxy/haproxy-process.js';
+import { CompanionError } from './errors.js';
+
+export interface SupervisorDeps {
+  config: Config;
+  log: Logger;
+  renderer: Renderer;
+  snapshot: () => Promise<ContainerInfo[]>;
+  selfId: string | undefined;
+  /** Called when HAProxy cannot be kept running, so the process can exit non-zero. */
+  onFatal: (error: Error) => void;
+}
+
+const EMPTY_MODEL: ServiceModel = { services: [], skipped: [] };
+/** HAProxy restarts allowed within {@link RESTART_WINDOW_MS} before giving up (and letting Docker restart us). */
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 60_000;
+const RETRY_AFTER_FAILURE_MS = 2_000;
+
+export class Supervisor {
+  readonly paths: { configPath: string; masterSocket: string; adminSocket: string };
+  private readonly debouncer: Debouncer;
+  private readonly haproxy: HaproxyProcess;
+  private model: ServiceModel = EMPTY_MODEL;
+  private appliedText: string | undefined;
+  /** The last text that failed, so an unchanged broken template is not re-validated and re-logged every pass. */
+  private failedText: string | undefined;
+  private skippedReasons = new Map<string, string>();
+  private restarts: number[] = [];
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private lastStartError: Error | undefined;
+
+  constructor(private readonly deps: SupervisorDeps) {
+    const dir = deps.config.runtimeDir;
+    this.paths = {
+      configPath: path.join(dir, 'haproxy.cfg'),
+      masterSocket: path.join(dir, 'master.sock'),
+      adminSocket: path.join(dir, 'admin.sock'),
+    };
+    this.haproxy = new HaproxyProcess(deps.config.haproxyBin, this.paths, deps.log.child({ component: 'haproxy' }));
+    this.debouncer = createDebouncer({ ...deps.config.debounce, run: () => this.pass() });
+  }
+
+  get services(): ServiceModel {
+    return this.model;
+  }
+
+  /** Renders the first config from the first snapshot (or no services if Docker is not there yet) and starts HAProxy. */
+  async start(): Promise<void> {
+    await mkdir(this.deps.config.runtimeDir, { recursive: true });
+    await this.pass();
+    if (this.appliedText === undefined) {
+      // Nothing is serving yet, so there is no running config to keep: fail loudly with the reason.
+      throw this.lastStartError ?? new CompanionError('no configuration could be rendered');
+    }
+  }
+
+  trigger(reason: string): void {
+    if (this.stopped) return;
+    this.deps.log.debug({ reason }, 'pass requested');
+    this.debouncer.trigger();
+  }
+
+  idle(): Promise<void> {
+    return this.debouncer.idle();
+  }
+
+  /** Also re-renders when the services did not change: the template itself may have. */
+  async forcePass(reason: string): Promise<void> {
+    this.deps.log.info({ reason }, 'full re-render requested');
+    this.failedText = undefined;
+    this.trigger(reason);
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    this.debouncer.cancel();
+    clearTimeout(this.retryTimer);
+    await this.debouncer.idle();
+    await this.haproxy.stop(graceMs);
+  }
+
+  private async pass(): Promise<void> {
+    const { log } = this.deps;
+    const started = performance.now();
+    let containers: ContainerInfo[] | undefined;
+    try {
+      containers = await this.deps.snapshot();
+    } catch (error) {
+      // Keep routing with the last known picture; the event stream's reconnect will trigger a resync.
+      log.warn({ err: (error as Error).message }, 'cannot list containers; keeping current routes');
+      this.scheduleRetry();
+      if (this.appliedText !== undefined) return;
+    }
+    if (containers) this.model = buildServices(containers, this.placement(containers), { zone: this.deps.config.zone });
+    this.reportSkipped(this.model.skipped);
+
+    const context: TemplateContext = {
+      services: this.model.services,
+      settings: { zone: this.deps.config.zone, httpPort: this.deps.config.httpPort },
+      paths: { adminSocket: this.paths.adminSocket },
+    };
+    let text: string;
+    try {
+      text = this.deps.renderer.render(context);
+    } catch (error) {
+      this.lastStartError = error as Error;
+      log.error({ err: (error as Error).message }, 'template failed to render; running configuration kept');
+      return;
+    }
+    if (text === this.appliedText || text === this.failedText) return;
+
+    try {
+      if (this.haproxy.running) {
+        await applyConfig({ bin: this.deps.config.haproxyBin, ...this.paths }, text);
+        log.info(this.summary(performance.now() - started), 'haproxy reloaded');
+      } else {
+        await installConfig({ bin: this.deps.config.haproxyBin, ...this.paths }, text);
+        this.haproxy.start((code) => this.onHaproxyExit(code));
+        log.info(this.summary(performance.now() - started), 'haproxy started');
+      }
+      this.appliedText = text;
+      this.failedText = undefined;
+    } catch (error) {
+      this.failedText = text;
+      this.lastStartError = error as Error;
+      const details = (error as { details?: string[] }).details;
+      log.error({ err: (error as Error).message, ...(details ? { haproxy: details } : {}) }, 'configuration rejected; running configuration kept');
+    }
+  }
+
+  private placement(containers: ContainerInfo[]): Placement {
+    const selfId = this.deps.selfId;
+    const self = selfId === undefined ? undefined : containers.find((c) => c.id === selfId);
+    // Host network mode (or no container of ours in sight) reaches every bridge network directly.
+    if (!self || self.networkMode === 'host') return selfId === undefined ? {} : { selfId };
+    return { selfId: self.id, networks: self.networks.map((n) => n.name) };
+  }
+
+  /** Logs a skipped container once per reason, not on every pass. */
+  private reportSkipped(skipped: SkippedContainer[]): void {
+    const current = new Map<string, string>();
+    for (const entry of skipped) {
+      current.set(entry.containerId, entry.reason);
+      if (this.skippedReasons.get(entry.containerId) !== entry.reason) {
+        this.deps.log.warn(
+          { container: entry.containerName, containerId: entry.containerId.slice(0, 12), domain: entry.domain, reason: entry.reason },
+          'container skipped',
+        );
+      }
+    }
+    this.skippedReasons = current;
+  }
+
+  private summary(durationMs: number) {
+    return {
+      services: this.model.services.length,
+      servers: this.model.services.reduce((n, s) => n + s.servers.length, 0),
+      skipped: this.model.skipped.length,
+      durationMs: Math.round(durationMs),
+    };
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.trigger('retry-after-failure');
+    }, RETRY_AFTER_FAILURE_MS);
+  }
+
+  private onHaproxyExit(code: number | undefined): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    this.restarts = [...this.restarts.filter((t) => now - t < RESTART_WINDOW_MS), now];
+    if (this.restarts.length > MAX_RESTARTS) {
+      this.deps.onFatal(new CompanionError(`haproxy exited ${this.restarts.length} times within a minute (last exit code ${code})`));
+      return;
+    }
+    const delay = 250 * 2 ** (this.restarts.length - 1);
+    this.deps.log.warn({ restartInMs: delay, attempt: this.restarts.length }, 'restarting haproxy with the last good configuration');
+    setTimeout(() => {
+      if (!this.stopped && !this.haproxy.running) this.haproxy.start((c) => this.onHaproxyExit(c));
+    }, delay);
+  }
+}
