@@ -10,7 +10,8 @@ RUN --mount=type=secret,id=ca_bundle,target=/run/secrets/ca_bundle \
     npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+# --offline: pruning needs nothing new, and without it npm re-fetches optional native deps.
+RUN npm run build && npm prune --omit=dev --offline
 
 FROM node:24-trixie-slim
 RUN apt-get update \

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     log,
     selfId,
     renderer: createRenderer(config.templatePath),
-    snapshot: () => snapshotContainers(docker, config.labelFilter ? { labelFilter: config.labelFilter } : {}),
+    snapshot: () => snapshotContainers(docker, { selfId, ...(config.labelFilter ? { labelFilter: config.labelFilter } : {}) }),
     onFatal: (error) => {
       log.fatal({ err: error.message }, 'giving up; exiting so the container restart policy takes over');
       process.exit(1);

@@ -24,12 +24,15 @@ const INSPECT_CONCURRENCY = 16;
 
 export interface SourceOptions {
   labelFilter?: string;
+  /** Always inspected, even when the label filter hides it: its networks decide which addresses are reachable. */
+  selfId?: string;
 }
 
 /** Lists running containers and inspects each; a container that vanishes meanwhile is left out. */
 export async function snapshotContainers(docker: DockerApi, options: SourceOptions = {}): Promise<ContainerInfo[]> {
   const filters = options.labelFilter ? { label: [options.labelFilter] } : undefined;
   const listed = await docker.listContainers(filters ? { filters } : {});
+  if (options.selfId && !listed.some((c) => c.Id === options.selfId)) listed.push({ Id: options.selfId });
   const results: ContainerInfo[] = [];
   let next = 0;
   const worker = async () => {

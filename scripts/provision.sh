@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Install and start what the tests, the image build and the demo need, on a fresh Debian 12 machine or on a
+# machine that already has Docker. Safe to rerun: every step first checks whether it is already done.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SUDO=()
+if [[ $EUID -ne 0 ]]; then
+  if type -P sudo >/dev/null; then SUDO=(sudo); else log "not root and no sudo: installs and starting dockerd may fail"; fi
+fi
+
+# --- Debian packages ------------------------------------------------------------------------------------
+pkg_installed() { [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]; }
+
+missing=()
+# Docker and compose are checked by command, not by package: a machine with docker-ce (which conflicts
+# with docker.io) or a remote engine must be left alone.
+type -P dockerd >/dev/null || docker_ready || missing+=(docker.io)
+docker compose version >/dev/null 2>&1 || type -P docker-compose >/dev/null || missing+=(docker-compose)
+type -P debootstrap >/dev/null || missing+=(debootstrap)  # base-images.sh: stand-in for debian:trixie-slim
+pkg_installed busybox-static || missing+=(busybox-static) # base-images.sh: a static busybox for busybox:latest
+type -P socat >/dev/null || missing+=(socat)
+type -P wrk >/dev/null || missing+=(wrk)
+type -P curl >/dev/null || missing+=(curl)
+[[ -r /etc/ssl/certs/ca-certificates.crt ]] || missing+=(ca-certificates)
+
+if ((${#missing[@]})); then
+  if type -P apt-get >/dev/null; then
+    log "installing ${missing[*]}"
+    "${SUDO[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq "${missing[@]}" >&2
+    _docker_cli='' COMPOSE_CMD='' # pick the clients again now that docker.io may have brought /usr/bin/docker
+  else
+    log "not a Debian-like system: install ${missing[*]} yourself"
+  fi
+else
+  log "packages: all present"
+fi
+
+# --- Docker engine --------------------------------------------------------------------------------------
+if docker_ready; then
+  log "docker engine: running"
+else
+  if [[ -d /run/systemd/system ]] && type -P systemctl >/dev/null; then
+    # A normal machine booted with systemd: let it own the daemon.
+    log "starting docker with systemctl"
+    "${SUDO[@]}" systemctl start docker || true
+  elif ! pgrep -x dockerd >/dev/null; then
+    # No init system here (CI and dev machines). A pid file left by a daemon that died with the previous
+    # session would make dockerd refuse to start.
+    "${SUDO[@]}" rm -f /var/run/docker.pid
+    log "starting dockerd in the background (log: /var/log/dockerd.log)"
+    # setsid: the daemon must outlive this script and the job that ran it.
+    "${SUDO[@]}" setsid dockerd >/var/log/dockerd.log 2>&1 </dev/null &
+  fi
+  for _ in $(seq 60); do
+    docker_ready && break
+    sleep 1
+  done
+  if ! docker_ready; then
+    tail -n 20 /var/log/dockerd.log >&2 2>/dev/null || true
+    die "docker engine not ready after 60 s ($(docker_cli) info fails)"
+  fi
+  log "docker engine: ready"
+fi
+
+# --- Node >= 22 for the host (tests, npm ci) ------------------------------------------------------------
+major=$(node_major)
+if ((major >= 22)); then
+  log "node: system node v$major is recent enough"
+else
+  if ! type -P npm >/dev/null; then
+    # Any npm will do: it is only used to fetch the Node 24 package.
+    log "no npm: installing Debian's nodejs and npm"
+    "${SUDO[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq nodejs npm >&2
+  fi
+  ensure_node_prefix
+  log "node: system node is v$major (< 22); scripts use $NODE_PREFIX/bin/node ($("$NODE_PREFIX/bin/node" --version))"
+fi

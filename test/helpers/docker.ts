@@ -1,0 +1,84 @@
+/**
+ * Real Docker for integration tests: every container a test starts carries the run's label, so the
+ * companion under test sees only them (CONTAINER_LABEL_FILTER) and teardown removes all of them.
+ */
+import { randomBytes } from 'node:crypto';
+import { execa } from 'execa';
+
+export const IMAGE = process.env.COMPANION_IMAGE ?? 'haproxy-companion:latest';
+export const BACKEND_IMAGE = process.env.BACKEND_IMAGE ?? 'busybox:latest';
+
+export async function docker(...args: string[]): Promise<string> {
+  const { stdout } = await execa('docker', args);
+  return stdout.trim();
+}
+
+export class TestRun {
+  readonly id = randomBytes(4).toString('hex');
+  readonly label = `hc-test=${this.id}`;
+  private counter = 0;
+
+  name(prefix: string): string {
+    return `hc-${this.id}-${prefix}-${++this.counter}`;
+  }
+
+  /** Starts a busybox httpd answering `text` (default: its own name) on port 8080. */
+  async backend(options: { domain?: string; text?: string; name?: string; args?: string[]; labels?: Record<string, string> } = {}): Promise<string> {
+    const name = options.name ?? this.name('backend');
+    const text = options.text ?? name;
+    const args = ['run', '-d', '--name', name, '--label', this.label, '--expose', '8080'];
+    if (options.domain !== undefined) args.push('-e', `DOMAIN=${options.domain}`);
+    for (const [key, value] of Object.entries(options.labels ?? {})) args.push('--label', `${key}=${value}`);
+    args.push(...(options.args ?? []));
+    args.push(BACKEND_IMAGE, 'sh', '-c', `mkdir -p /www && echo '${text}' > /www/index.html && exec httpd -f -p 8080 -h /www`);
+    await docker(...args);
+    return name;
+  }
+
+  /** Starts the companion image in host network mode on `port`, watching only this run's containers. */
+  async companion(options: { port: number; env?: Record<string, string>; args?: string[] }): Promise<Companion> {
+    const name = this.name('companion');
+    const env = { DOMAIN_NAME: 'example.com', HTTP_PORT: String(options.port), CONTAINER_LABEL_FILTER: this.label, RUNTIME_DIR: `/tmp/${name}`, ...options.env };
+    const args = ['run', '-d', '--name', name, '--label', `${this.label}-companion`, '--network', 'host', '-v', '/var/run/docker.sock:/var/run/docker.sock:ro'];
+    for (const [key, value] of Object.entries(env)) args.push('-e', `${key}=${value}`);
+    args.push(...(options.args ?? []), IMAGE);
+    await docker(...args);
+    return new Companion(name, options.port);
+  }
+
+  async cleanup(): Promise<void> {
+    for (const label of [this.label, `${this.label}-companion`]) {
+      const ids = (await docker('ps', '-aq', '--filter', `label=${label}`)).split('\n').filter(Boolean);
+      if (ids.length > 0) await docker('rm', '-f', '-v', ...ids);
+    }
+  }
+}
+
+export interface LogLine {
+  level: string;
+  msg: string;
+  [key: string]: unknown;
+}
+
+export class Companion {
+  constructor(
+    readonly name: string,
+    readonly port: number,
+  ) {}
+
+  async logs(): Promise<LogLine[]> {
+    const { stdout, stderr } = await execa('docker', ['logs', this.name]);
+    return `${stdout}\n${stderr}`
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as LogLine);
+  }
+
+  async exec(script: string): Promise<string> {
+    return docker('exec', this.name, 'sh', '-c', script);
+  }
+
+  async count(msg: string): Promise<number> {
+    return (await this.logs()).filter((line) => line.msg === msg).length;
+  }
+}

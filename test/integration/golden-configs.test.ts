@@ -1,0 +1,29 @@
+/** The renderer's golden files are configurations HAProxy 3 itself accepts (`haproxy -c` in the image). */
+import { readdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { IMAGE } from '../helpers/docker.js';
+
+const dir = fileURLToPath(new URL('../unit/render/golden/', import.meta.url));
+
+describe('golden configurations', async () => {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.cfg'));
+
+  it('exist', () => expect(files.length).toBeGreaterThan(2));
+
+  const check = (script: string) =>
+    execa('docker', ['run', '--rm', '-v', `${dir}:/golden:ro`, '--entrypoint', 'sh', IMAGE, '-c', script], { reject: false, all: true });
+
+  it.each(files)('%s passes haproxy -c', async (file) => {
+    const result = await check(`haproxy -c -f /golden/${file}`);
+    expect(result.all).not.toMatch(/ALERT/);
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('and the check does fail on a broken one', async () => {
+    const result = await check(`sed 's/balance roundrobin/balance nonsense/' /golden/login-and-publish.cfg > /tmp/x.cfg && haproxy -c -f /tmp/x.cfg`);
+    expect(result.all).toMatch(/ALERT/);
+    expect(result.exitCode).not.toBe(0);
+  });
+});
