@@ -24,17 +24,19 @@ log "starting $COMPOSE_FILE_NAME"
 compose -f "$COMPOSE_FILE_NAME" up -d --no-build
 
 url="http://127.0.0.1:$HTTP_PORT/"
-log "waiting for $url (Host: login.example.com) to answer 200"
-code=000
-for _ in $(seq 60); do
-  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H 'Host: login.example.com' "$url" || true)
-  [[ $code == 200 ]] && break
-  sleep 1
+for host in login.example.com publish.example.com; do
+  log "waiting for $url (Host: $host) to answer 200"
+  code=000
+  for _ in $(seq 60); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H "Host: $host" "$url" || true)
+    [[ $code == 200 ]] && break
+    sleep 1
+  done
+  if [[ $code != 200 ]]; then
+    compose -f "$COMPOSE_FILE_NAME" logs --tail 50 >&2 || true
+    die "no 200 from $url for $host after 60 s (last status $code); the stack is still up: scripts/demo.sh down"
+  fi
 done
-if [[ $code != 200 ]]; then
-  compose -f "$COMPOSE_FILE_NAME" logs --tail 50 >&2 || true
-  die "no 200 from $url after 60 s (last status $code); the stack is still up: scripts/demo.sh down"
-fi
 
 shown=${COMPOSE_CMD:-docker compose} # set by compose()
 shown=${shown##*/}                   # "docker compose" or "docker-compose", without the client's path

@@ -1,0 +1,74 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, settingsSchema } from '../../src/config.js';
+import { ConfigError } from '../../src/errors.js';
+import { Labels, DOMAIN_ENV } from '../../src/model/labels.js';
+
+const template = '/app/templates/haproxy.cfg.njk';
+
+describe('loadConfig', () => {
+  it('applies defaults', () => {
+    const config = loadConfig({ DOMAIN_NAME: 'Example.com' }, template);
+    expect(config).toEqual({
+      zone: 'example.com',
+      httpPort: 80,
+      templatePath: template,
+      haproxyBin: 'haproxy',
+      runtimeDir: '/var/run/haproxy-companion',
+      debounce: { minMs: 50, maxMs: 1000 },
+      resyncIntervalMs: 60_000,
+      log: { level: 'info', format: 'json' },
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('names every bad value at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({ HTTP_PORT: '99999', LOG_LEVEL: 'loud', DEBOUNCE_MIN_MS: 'soon' }, template);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/DOMAIN_NAME: is required/);
+    expect(problems).toMatch(/HTTP_PORT/);
+    expect(problems).toMatch(/LOG_LEVEL/);
+    expect(problems).toMatch(/DEBOUNCE_MIN_MS/);
+  });
+
+  it.each(['exa mple.com', 'example.com\nglobal', 'bad_zone.com'])('rejects DOMAIN_NAME=%j', (zone) => {
+    expect(() => loadConfig({ DOMAIN_NAME: zone }, template)).toThrow(/DOMAIN_NAME: must be a DNS name/);
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ DOMAIN_NAME: 'example.com', HTTP_PORT: '' }, template).httpPort).toBe(80);
+  });
+
+  it('rejects a max debounce below the min', () => {
+    expect(() => loadConfig({ DOMAIN_NAME: 'example.com', DEBOUNCE_MIN_MS: '500', DEBOUNCE_MAX_MS: '100' }, template)).toThrow(/DEBOUNCE_MAX_MS/);
+  });
+});
+
+describe('README configuration tables', async () => {
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  /** First-column backticked names and the second column of every table row. */
+  const rows = new Map([...readme.matchAll(/^\| `([^`]+)`[^|]*\| ([^|]*) \|/gm)].map((m) => [m[1]!, m[2]!.trim()]));
+
+  it.each(Object.keys(settingsSchema.shape))('documents %s with its real default', (key) => {
+    expect(rows.has(key), `${key} missing from README`).toBe(true);
+    const field = settingsSchema.shape[key as keyof typeof settingsSchema.shape];
+    const parsed = field.safeParse(undefined);
+    const expected = !parsed.success ? 'required' : parsed.data === undefined ? 'unset' : `\`${parsed.data}\``;
+    expect(rows.get(key)).toBe(expected);
+  });
+
+  it('documents only variables the code reads', () => {
+    const envRows = [...rows.keys()].filter((k) => /^[A-Z][A-Z0-9_]+$/.test(k));
+    expect(envRows.filter((k) => !(k in settingsSchema.shape) && k !== DOMAIN_ENV)).toEqual([]);
+  });
+
+  it.each(Object.values(Labels))('documents the label %s', (label) => {
+    expect(rows.has(label)).toBe(true);
+  });
+});

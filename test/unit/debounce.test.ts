@@ -1,0 +1,98 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createDebouncer } from '../../src/debounce.js';
+
+describe('createDebouncer', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  const setup = (minMs = 50, maxMs = 1000, runMs = 0) => {
+    const runs: number[] = [];
+    const debouncer = createDebouncer({
+      minMs,
+      maxMs,
+      run: async () => {
+        runs.push(Date.now());
+        if (runMs > 0) await new Promise((resolve) => setTimeout(resolve, runMs));
+      },
+    });
+    return { runs, debouncer, start: Date.now() };
+  };
+
+  it('runs once, minMs after a single trigger', async () => {
+    const { runs, debouncer, start } = setup();
+    debouncer.trigger();
+    await vi.advanceTimersByTimeAsync(49);
+    expect(runs).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(runs).toEqual([start + 50]);
+  });
+
+  it('coalesces a burst into one run', async () => {
+    const { runs, debouncer } = setup();
+    for (let i = 0; i < 100; i++) {
+      debouncer.trigger();
+      await vi.advanceTimersByTimeAsync(5);
+    }
+    await vi.advanceTimersByTimeAsync(100);
+    expect(runs).toHaveLength(1);
+  });
+
+  it('runs no later than maxMs into an endless burst', async () => {
+    const { runs, debouncer, start } = setup(50, 300);
+    for (let i = 0; i < 100; i++) {
+      debouncer.trigger();
+      await vi.advanceTimersByTimeAsync(10);
+    }
+    expect(runs[0]).toBe(start + 300);
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('never runs two passes at once, and runs once more for triggers during a run', async () => {
+    let concurrent = 0;
+    let maxConcurrent = 0;
+    let count = 0;
+    const debouncer = createDebouncer({
+      minMs: 10,
+      maxMs: 100,
+      run: async () => {
+        count++;
+        maxConcurrent = Math.max(maxConcurrent, ++concurrent);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        concurrent--;
+      },
+    });
+    debouncer.trigger();
+    await vi.advanceTimersByTimeAsync(20); // first run in progress
+    debouncer.trigger();
+    debouncer.trigger();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(maxConcurrent).toBe(1);
+    expect(count).toBe(2);
+  });
+
+  it('keeps running after a run that throws', async () => {
+    let count = 0;
+    const debouncer = createDebouncer({
+      minMs: 10,
+      maxMs: 100,
+      run: async () => {
+        count++;
+        throw new Error('boom');
+      },
+    });
+    debouncer.trigger();
+    await vi.advanceTimersByTimeAsync(20);
+    debouncer.trigger();
+    await vi.advanceTimersByTimeAsync(20);
+    expect(count).toBe(2);
+  });
+
+  it('does nothing after cancel', async () => {
+    const { runs, debouncer } = setup();
+    debouncer.trigger();
+    debouncer.cancel();
+    debouncer.trigger();
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(runs).toEqual([]);
+  });
+});
