@@ -5,8 +5,15 @@
 import { z } from 'zod';
 import { parseDnsName } from './model/domain.js';
 import { ConfigError } from './errors.js';
+import { HOST_ID_PATTERN } from './dns/host-identity.js';
+import type { RecordMode } from './dns/records.js';
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const boolean = z
+  .string()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']))
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
 /** Each entry documents one environment variable; the README's table is tested against this list. */
 export const settingsSchema = z.object({
@@ -31,6 +38,20 @@ export const settingsSchema = z.object({
   DEBOUNCE_MIN_MS: integer(0, 60_000).default(50),
   DEBOUNCE_MAX_MS: integer(0, 600_000).default(1000),
   RESYNC_INTERVAL_S: integer(1, 86_400).default(60),
+  HOSTED_ZONE_ID: z
+    .string()
+    .transform((value) => value.replace(/^\/?hostedzone\//, ''))
+    .pipe(z.string().regex(/^[A-Z0-9]{1,32}$/, 'must be a Route53 hosted zone id such as Z0123456789ABCDEFGHIJ'))
+    .optional(),
+  RECORD_TTL: integer(0, 172_800).default(60),
+  RECORD_MODE: z.enum(['multivalue', 'simple']).default('multivalue'),
+  HOST_IP: z.ipv4({ error: 'must be an IPv4 address (the A records point at it)' }).optional(),
+  HOST_ID: z.string().regex(HOST_ID_PATTERN, 'must be 1-63 letters, digits, dots, dashes or underscores, e.g. i-0abc123').optional(),
+  DEREGISTER_ON_EXIT: boolean.default(false),
+  DNS_RECONCILE_INTERVAL_S: integer(10, 86_400).default(300),
+  AWS_REGION: z.string().min(1).optional(),
+  AWS_EC2_METADATA_SERVICE_ENDPOINT: z.url().default('http://169.254.169.254'),
+  AWS_EC2_METADATA_DISABLED: boolean.default(false),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
 });
@@ -47,6 +68,19 @@ export interface Config {
   debounce: { minMs: number; maxMs: number };
   resyncIntervalMs: number;
   log: { level: Settings['LOG_LEVEL']; format: Settings['LOG_FORMAT'] };
+  dns: {
+    /** Absent: registration is off, and the would-be changes are logged. */
+    hostedZoneId?: string;
+    ttl: number;
+    mode: RecordMode;
+    hostIp?: string;
+    hostId?: string;
+    deregisterOnExit: boolean;
+    reconcileIntervalMs: number;
+    region?: string;
+    imdsEndpoint: string;
+    imdsDisabled: boolean;
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string): Readonly<Config> {
@@ -70,5 +104,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
     debounce: { minMs: s.DEBOUNCE_MIN_MS, maxMs: s.DEBOUNCE_MAX_MS },
     resyncIntervalMs: s.RESYNC_INTERVAL_S * 1000,
     log: { level: s.LOG_LEVEL, format: s.LOG_FORMAT },
+    dns: {
+      ...(s.HOSTED_ZONE_ID !== undefined ? { hostedZoneId: s.HOSTED_ZONE_ID } : {}),
+      ttl: s.RECORD_TTL,
+      mode: s.RECORD_MODE,
+      ...(s.HOST_IP !== undefined ? { hostIp: s.HOST_IP } : {}),
+      ...(s.HOST_ID !== undefined ? { hostId: s.HOST_ID } : {}),
+      deregisterOnExit: s.DEREGISTER_ON_EXIT,
+      reconcileIntervalMs: s.DNS_RECONCILE_INTERVAL_S * 1000,
+      ...(s.AWS_REGION !== undefined ? { region: s.AWS_REGION } : {}),
+      imdsEndpoint: s.AWS_EC2_METADATA_SERVICE_ENDPOINT,
+      imdsDisabled: s.AWS_EC2_METADATA_DISABLED,
+    },
   });
 }

@@ -10,10 +10,14 @@ import chokidar from 'chokidar';
 import { loadConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { ConfigError } from './errors.js';
-import { snapshotContainers, watchEvents, type DockerApi } from './docker/docker-source.js';
+import { sleep, snapshotContainers, watchEvents, type DockerApi } from './docker/docker-source.js';
 import { findSelfContainerId } from './docker/self-id.js';
 import { createRenderer } from './render/render-config.js';
 import { Supervisor } from './supervisor.js';
+import { resolveHostIdentity } from './dns/host-identity.js';
+import { DnsPreview, DnsRegistrar, type DnsHalf } from './dns/dns-registrar.js';
+import { createRoute53Client, createZoneApi } from './dns/route53-zone.js';
+import type { Config } from './config.js';
 
 const DEFAULT_TEMPLATE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../templates/haproxy.cfg.njk');
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -33,6 +37,7 @@ async function main(): Promise<void> {
   const docker = new Docker() as unknown as DockerApi; // DOCKER_HOST and friends are read by docker-modem
   const selfId = await findSelfContainerId();
   const abort = new AbortController();
+  const dns = await createDnsHalf(config, log);
 
   const supervisor = new Supervisor({
     config,
@@ -40,6 +45,7 @@ async function main(): Promise<void> {
     selfId,
     renderer: createRenderer(config.templatePath),
     snapshot: () => snapshotContainers(docker, { selfId, ...(config.labelFilter ? { labelFilter: config.labelFilter } : {}) }),
+    onServing: (model) => dns.setDomains(model.services.map((s) => s.domain)),
     onFatal: (error) => {
       log.fatal({ err: error.message }, 'giving up; exiting so the container restart policy takes over');
       process.exit(1);
@@ -48,6 +54,7 @@ async function main(): Promise<void> {
 
   log.info({ zone: config.zone, httpPort: config.httpPort, template: config.templatePath, selfId: selfId?.slice(0, 12) }, 'haproxy-companion starting');
   await supervisor.start();
+  dns.start();
 
   void watchEvents(docker, {
     signal: abort.signal,
@@ -73,11 +80,32 @@ async function main(): Promise<void> {
     abort.abort();
     clearInterval(resync);
     await watcher.close();
+    if (config.dns.deregisterOnExit) {
+      // Remove our records first, so clients stop being sent here while HAProxy finishes what it has.
+      await Promise.race([dns.deregister().catch((error: Error) => log.error({ err: error.message }, 'dns deregistration failed')), sleep(SHUTDOWN_GRACE_MS)]);
+    }
+    dns.stop();
     await supervisor.stop(SHUTDOWN_GRACE_MS);
     log.info('stopped');
     process.exit(0);
   };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, (s) => void shutdown(s));
+}
+
+/** The Route53 registrar when HOSTED_ZONE_ID is set; otherwise a preview that only logs. */
+async function createDnsHalf(config: Config, log: Logger): Promise<DnsHalf> {
+  const dnsLog = log.child({ component: 'dns' });
+  const { dns } = config;
+  if (dns.hostedZoneId === undefined) return new DnsPreview(config.zone, dnsLog);
+  // A wrong identity would publish wrong records for the whole fleet to see: no identity, no start.
+  const identity = await resolveHostIdentity({
+    imdsEndpoint: dns.imdsEndpoint,
+    imdsDisabled: dns.imdsDisabled,
+    ...(dns.hostIp !== undefined ? { hostIp: dns.hostIp } : {}),
+    ...(dns.hostId !== undefined ? { hostId: dns.hostId } : {}),
+  });
+  const api = createZoneApi(createRoute53Client(dns.region !== undefined ? { region: dns.region } : {}), dns.hostedZoneId);
+  return new DnsRegistrar(api, { zone: config.zone, ttl: dns.ttl, mode: dns.mode, identity, reconcileIntervalMs: dns.reconcileIntervalMs }, dnsLog);
 }
 
 /** A user's template is re-rendered and re-applied whenever it changes on disk. */

@@ -23,6 +23,8 @@ export interface SupervisorDeps {
   selfId: string | undefined;
   /** Called when HAProxy cannot be kept running, so the process can exit non-zero. */
   onFatal: (error: Error) => void;
+  /** Called after every pass whose services HAProxy now serves (applied, or unchanged): DNS follows it. */
+  onServing?: (model: ServiceModel) => void;
 }
 
 const EMPTY_MODEL: ServiceModel = { services: [], skipped: [] };
@@ -123,7 +125,11 @@ export class Supervisor {
       log.error({ err: (error as Error).message }, 'template failed to render; running configuration kept');
       return;
     }
-    if (text === this.appliedText || text === this.failedText) return;
+    if (text === this.appliedText) {
+      this.deps.onServing?.(this.model);
+      return;
+    }
+    if (text === this.failedText) return;
 
     try {
       if (this.haproxy.running) {
@@ -136,6 +142,7 @@ export class Supervisor {
       }
       this.appliedText = text;
       this.failedText = undefined;
+      this.deps.onServing?.(this.model);
     } catch (error) {
       this.failedText = text;
       this.lastStartError = error as Error;

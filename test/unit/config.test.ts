@@ -18,6 +18,14 @@ describe('loadConfig', () => {
       debounce: { minMs: 50, maxMs: 1000 },
       resyncIntervalMs: 60_000,
       log: { level: 'info', format: 'json' },
+      dns: {
+        ttl: 60,
+        mode: 'multivalue',
+        deregisterOnExit: false,
+        reconcileIntervalMs: 300_000,
+        imdsEndpoint: 'http://169.254.169.254',
+        imdsDisabled: false,
+      },
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -39,6 +47,27 @@ describe('loadConfig', () => {
 
   it.each(['exa mple.com', 'example.com\nglobal', 'bad_zone.com'])('rejects DOMAIN_NAME=%j', (zone) => {
     expect(() => loadConfig({ DOMAIN_NAME: zone }, template)).toThrow(/DOMAIN_NAME: must be a DNS name/);
+  });
+
+  it('reads the DNS settings', () => {
+    const config = loadConfig(
+      { DOMAIN_NAME: 'example.com', HOSTED_ZONE_ID: '/hostedzone/Z123ABC', HOST_IP: '10.0.0.5', HOST_ID: 'i-0abc', DEREGISTER_ON_EXIT: 'TRUE', RECORD_MODE: 'simple' },
+      template,
+    );
+    expect(config.dns).toMatchObject({ hostedZoneId: 'Z123ABC', hostIp: '10.0.0.5', hostId: 'i-0abc', deregisterOnExit: true, mode: 'simple' });
+  });
+
+  it.each([
+    ['HOST_IP', '10.0.0.300'],
+    ['HOST_IP', 'fd00::1'],
+    ['HOST_ID', 'i-0abc; rm'],
+    ['HOST_ID', ''.padEnd(70, 'x')],
+    ['HOSTED_ZONE_ID', 'zone one'],
+    ['RECORD_MODE', 'weighted'],
+    ['RECORD_TTL', '-1'],
+    ['DEREGISTER_ON_EXIT', 'maybe'],
+  ])('rejects %s=%j', (key, value) => {
+    expect(() => loadConfig({ DOMAIN_NAME: 'example.com', [key]: value }, template)).toThrow(new RegExp(`${key}:`));
   });
 
   it('treats empty values as unset', () => {

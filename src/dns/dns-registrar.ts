@@ -1,0 +1,264 @@
+/**
+ * Keeps this host's records in the zone equal to the domains it serves. It runs beside the proxy,
+ * never in its way: the supervisor hands it the domain list and moves on. Each sync diffs the desired
+ * records against the records this host owns and sends the difference in as few requests as Route53
+ * allows; a failed sync is retried with backoff until it succeeds, so no change is ever dropped.
+ */
+import type { Logger } from '../log.js';
+import { CompanionError } from '../errors.js';
+import type { HostIdentity } from './host-identity.js';
+import {
+  desiredRecords,
+  diffRecords,
+  groupByName,
+  MARKER_PREFIX,
+  ownedRecords,
+  splitIntoBatches,
+  type Change,
+  type RecordContext,
+  type RecordMode,
+  type RecordSet,
+} from './records.js';
+import type { ZoneApi } from './route53-zone.js';
+
+export interface RegistrarOptions {
+  zone: string;
+  ttl: number;
+  mode: RecordMode;
+  identity: HostIdentity;
+  /** Full list-and-diff interval, repairing drift such as a record deleted by hand. */
+  reconcileIntervalMs: number;
+  retryMinMs?: number;
+  retryMaxMs?: number;
+}
+
+export interface SyncReport {
+  at: string;
+  ok: boolean;
+  upserts: number;
+  deletes: number;
+  requests: number;
+  error?: string;
+}
+
+/** The DNS half as the rest of the companion sees it. */
+export interface DnsHalf {
+  setDomains(domains: string[]): void;
+  start(): void;
+  /** Removes every record this host owns (DEREGISTER_ON_EXIT). */
+  deregister(): Promise<void>;
+  stop(): void;
+  /** Resolves once no sync is running or scheduled (tests, shutdown). */
+  idle(): Promise<void>;
+}
+
+export class DnsRegistrar implements DnsHalf {
+  private readonly ctx: RecordContext;
+  private domains: string[] = [];
+  /** Records this host owns, as last listed and since updated by our own changes; undefined: list first. */
+  private known: RecordSet[] | undefined;
+  private zoneVerified = false;
+  /** Names Route53 refused (e.g. a hand-made non-multivalue record on the name), until the next full reconcile. */
+  private conflicts = new Map<string, string>();
+  private running: Promise<void> | undefined;
+  private again = false;
+  private forceList = true;
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private reconcileTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  lastSync: SyncReport | undefined;
+
+  constructor(
+    private readonly api: ZoneApi,
+    private readonly options: RegistrarOptions,
+    private readonly log: Logger,
+  ) {
+    this.ctx = { zone: options.zone, hostId: options.identity.id, hostIp: options.identity.ip, ttl: options.ttl, mode: options.mode };
+  }
+
+  get pendingChanges(): number {
+    return this.known === undefined ? -1 : diffRecords(this.desired(), this.known).length;
+  }
+
+  start(): void {
+    const tick = () => {
+      // Jitter spreads a fleet's reconciles over the interval instead of lining them up.
+      this.reconcileTimer = setTimeout(() => {
+        this.forceList = true;
+        this.conflicts.clear();
+        this.trigger();
+        tick();
+      }, this.options.reconcileIntervalMs * (0.75 + Math.random() / 2));
+    };
+    tick();
+    this.trigger();
+  }
+
+  setDomains(domains: string[]): void {
+    const next = [...new Set(domains)].sort();
+    if (next.join() === this.domains.join()) return;
+    this.domains = next;
+    this.trigger();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.reconcileTimer);
+  }
+
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  async deregister(): Promise<void> {
+    this.stop();
+    await this.idle();
+    this.domains = [];
+    this.forceList = true;
+    this.conflicts.clear();
+    await this.sync();
+    this.log.info({ hostId: this.ctx.hostId }, 'dns records of this host removed');
+  }
+
+  private trigger(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.running = this.sync()
+      .then(
+        () => {
+          this.failures = 0;
+        },
+        (error: Error) => this.scheduleRetry(error),
+      )
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.trigger();
+        }
+      });
+  }
+
+  private scheduleRetry(error: Error): void {
+    this.failures++;
+    const min = this.options.retryMinMs ?? 1_000;
+    const max = this.options.retryMaxMs ?? 60_000;
+    const delay = Math.round(Math.min(max, min * 2 ** (this.failures - 1)) * (0.5 + Math.random() / 2));
+    this.log.warn({ err: error.message, errorName: error.name, retryInMs: delay, failures: this.failures }, 'dns sync failed; will retry');
+    if (this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.trigger();
+    }, delay);
+  }
+
+  private desired(): RecordSet[] {
+    return desiredRecords(this.domains, this.ctx).filter((r) => !this.conflicts.has(baseName(r.name)));
+  }
+
+  private async sync(): Promise<void> {
+    const report: SyncReport = { at: new Date().toISOString(), ok: false, upserts: 0, deletes: 0, requests: 0 };
+    try {
+      if (!this.zoneVerified) {
+        const name = await this.api.zoneName();
+        if (name !== this.ctx.zone) {
+          throw new CompanionError(`hosted zone is ${name}, but DOMAIN_NAME is ${this.ctx.zone}: set DOMAIN_NAME=${name}, or HOSTED_ZONE_ID to the id of the ${this.ctx.zone} zone`);
+        }
+        this.zoneVerified = true;
+        this.log.info({ zone: name, hostId: this.ctx.hostId, hostIp: this.ctx.hostIp, mode: this.ctx.mode }, 'hosted zone verified');
+      }
+      if (this.forceList || this.known === undefined) {
+        this.forceList = false;
+        this.known = ownedRecords(await this.api.listRecords(), this.ctx);
+        report.requests++;
+      }
+      const changes = diffRecords(this.desired(), this.known);
+      for (const batch of splitIntoBatches(changes)) await this.applyIsolating(batch, report);
+      report.ok = true;
+      if (report.upserts + report.deletes > 0) {
+        this.log.info({ upserts: report.upserts, deletes: report.deletes, requests: report.requests, domains: this.domains.length }, 'dns records updated');
+      }
+    } catch (error) {
+      // The outcome of a failed request is unknown (a 5xx may still have applied): list again next time.
+      this.known = undefined;
+      report.error = (error as Error).message;
+      throw error;
+    } finally {
+      this.lastSync = report;
+    }
+  }
+
+  /**
+   * Sends one batch. Route53 applies a batch all or nothing, so one refused name (InvalidChangeBatch)
+   * would block every other: split the batch until the refused name stands alone, then set it aside.
+   */
+  private async applyIsolating(batch: Change[], report: SyncReport): Promise<void> {
+    report.requests++;
+    try {
+      await this.api.applyChanges(batch);
+    } catch (error) {
+      if ((error as Error).name !== 'InvalidChangeBatch') throw error;
+      const groups = groupByName(batch);
+      if (groups.length === 1) {
+        const name = baseName(batch[0]!.record.name);
+        this.conflicts.set(name, (error as Error).message);
+        this.known = undefined;
+        this.forceList = true;
+        this.log.error({ name, reason: (error as Error).message }, 'route53 refused the records for this name; retrying at the next full reconcile');
+        return;
+      }
+      const half = Math.ceil(groups.length / 2);
+      await this.applyIsolating(groups.slice(0, half).flat(), report);
+      await this.applyIsolating(groups.slice(half).flat(), report);
+      return;
+    }
+    for (const change of batch) {
+      if (change.action === 'UPSERT') report.upserts++;
+      else report.deletes++;
+      if (this.known) this.known = applyToKnown(this.known, change);
+    }
+  }
+}
+
+function baseName(name: string): string {
+  return name.startsWith(MARKER_PREFIX) ? name.slice(MARKER_PREFIX.length) : name;
+}
+
+function applyToKnown(known: RecordSet[], change: Change): RecordSet[] {
+  const key = (r: RecordSet) => `${r.name}|${r.type}|${r.setIdentifier ?? ''}`;
+  const rest = known.filter((r) => key(r) !== key(change.record));
+  return change.action === 'UPSERT' ? [...rest, change.record] : rest;
+}
+
+/** DNS registration off (no HOSTED_ZONE_ID): say once, then log what would have changed. */
+export class DnsPreview implements DnsHalf {
+  private domains: string[] = [];
+
+  constructor(
+    private readonly zone: string,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.log.info('HOSTED_ZONE_ID is not set: DNS registration is off; the records it would change are logged');
+  }
+
+  setDomains(domains: string[]): void {
+    const next = [...new Set(domains)].sort();
+    const add = next.filter((d) => !this.domains.includes(d)).map((d) => `${d}.${this.zone}`);
+    const remove = this.domains.filter((d) => !next.includes(d)).map((d) => `${d}.${this.zone}`);
+    this.domains = next;
+    if (add.length + remove.length > 0) this.log.info({ register: add, deregister: remove }, 'dns registration off; would change records');
+  }
+
+  async deregister(): Promise<void> {}
+  stop(): void {}
+  async idle(): Promise<void> {}
+}

@@ -1,0 +1,71 @@
+/**
+ * Who this host is in DNS: its private IP (the A record's value) and an id that keeps its records
+ * apart from every other host's. HOST_IP/HOST_ID win; otherwise EC2 instance metadata with IMDSv2.
+ */
+import { isIP } from 'node:net';
+import { CompanionError } from '../errors.js';
+
+export interface HostIdentity {
+  ip: string;
+  id: string;
+  source: 'env' | 'imds';
+}
+
+export interface IdentityOptions {
+  hostIp?: string;
+  hostId?: string;
+  /** e.g. http://169.254.169.254 (AWS_EC2_METADATA_SERVICE_ENDPOINT). */
+  imdsEndpoint: string;
+  imdsDisabled: boolean;
+  timeoutMs?: number;
+}
+
+const TOKEN_TTL_SECONDS = '60';
+
+/** Host ids end up in SetIdentifiers and TXT values: keep them to a safe, short alphabet. */
+export const HOST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+export async function resolveHostIdentity(options: IdentityOptions): Promise<HostIdentity> {
+  const identity = await lookup(options);
+  if (isIP(identity.ip) !== 4) throw new CompanionError(`host IP ${JSON.stringify(identity.ip)} (from ${identity.source}) is not an IPv4 address`);
+  if (!HOST_ID_PATTERN.test(identity.id)) throw new CompanionError(`host id ${JSON.stringify(identity.id)} (from ${identity.source}) must match ${HOST_ID_PATTERN}`);
+  return identity;
+}
+
+async function lookup(options: IdentityOptions): Promise<HostIdentity> {
+  if (options.hostIp !== undefined && options.hostId !== undefined) return { ip: options.hostIp, id: options.hostId, source: 'env' };
+  if (options.imdsDisabled) {
+    throw new CompanionError('no host identity: set HOST_IP and HOST_ID, or allow EC2 instance metadata (AWS_EC2_METADATA_DISABLED is true)');
+  }
+  const base = options.imdsEndpoint.replace(/\/$/, '');
+  const timeoutMs = options.timeoutMs ?? 2_000;
+  let token: string;
+  try {
+    const res = await fetch(`${base}/latest/api/token`, {
+      method: 'PUT',
+      headers: { 'X-aws-ec2-metadata-token-ttl-seconds': TOKEN_TTL_SECONDS },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    token = await res.text();
+  } catch (error) {
+    throw new CompanionError(
+      `cannot get an IMDSv2 token from ${base} (${(error as Error).message}). On EC2, a container on a bridge network ` +
+        'needs the instance metadata hop limit raised to 2 (aws ec2 modify-instance-metadata-options ' +
+        '--http-put-response-hop-limit 2), or run the companion with network_mode: host; elsewhere set HOST_IP and HOST_ID.',
+    );
+  }
+  const read = async (path: string) => {
+    const res = await fetch(`${base}/latest/meta-data/${path}`, {
+      headers: { 'X-aws-ec2-metadata-token': token },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!res.ok) throw new CompanionError(`instance metadata ${path}: HTTP ${res.status}`);
+    return (await res.text()).trim();
+  };
+  return {
+    ip: options.hostIp ?? (await read('local-ipv4')),
+    id: options.hostId ?? (await read('instance-id')),
+    source: 'imds',
+  };
+}

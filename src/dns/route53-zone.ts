@@ -1,0 +1,109 @@
+/**
+ * The Route53 edge: the three calls we make on one hosted zone, translated to and from our plain
+ * {@link RecordSet}s. Throttling and PriorRequestNotComplete are retried by the SDK itself (adaptive
+ * mode: exponential backoff with jitter, and client-side rate limiting once throttled).
+ */
+import {
+  ChangeResourceRecordSetsCommand,
+  GetHostedZoneCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+  type ResourceRecordSet,
+} from '@aws-sdk/client-route-53';
+import { CompanionError } from '../errors.js';
+import { normaliseName, type Change, type RecordSet } from './records.js';
+
+export interface ZoneApi {
+  /** The zone's name, without the trailing dot. */
+  zoneName(): Promise<string>;
+  listRecords(): Promise<RecordSet[]>;
+  applyChanges(changes: Change[]): Promise<void>;
+}
+
+/** The SDK client as the standard chain configures it (AWS_REGION, credentials, AWS_ENDPOINT_URL_ROUTE_53). */
+export function createRoute53Client(options: { region?: string; maxAttempts?: number } = {}): Route53Client {
+  return new Route53Client({
+    // Route53 is global; the SDK still wants a region to sign with.
+    region: options.region ?? 'us-east-1',
+    maxAttempts: options.maxAttempts ?? 6,
+    retryMode: 'adaptive',
+  });
+}
+
+export function createZoneApi(client: Pick<Route53Client, 'send'>, zoneId: string): ZoneApi {
+  return {
+    async zoneName() {
+      try {
+        const out = await client.send(new GetHostedZoneCommand({ Id: zoneId }));
+        return normaliseName(out.HostedZone?.Name ?? '');
+      } catch (error) {
+        throw explainZoneError(error as Error & { $metadata?: { httpStatusCode?: number } }, zoneId);
+      }
+    },
+    async listRecords() {
+      const records: RecordSet[] = [];
+      let start: { StartRecordName?: string; StartRecordType?: ResourceRecordSet['Type']; StartRecordIdentifier?: string } = {};
+      for (;;) {
+        const page = await client.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, MaxItems: 300, ...start }));
+        for (const set of page.ResourceRecordSets ?? []) {
+          const record = fromSdk(set);
+          if (record) records.push(record);
+        }
+        if (!page.IsTruncated) return records;
+        start = {
+          StartRecordName: page.NextRecordName,
+          StartRecordType: page.NextRecordType,
+          ...(page.NextRecordIdentifier ? { StartRecordIdentifier: page.NextRecordIdentifier } : {}),
+        };
+      }
+    },
+    async applyChanges(changes) {
+      await client.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: zoneId,
+          ChangeBatch: {
+            Comment: 'haproxy-companion',
+            Changes: changes.map((c) => ({ Action: c.action, ResourceRecordSet: toSdk(c.record) })),
+          },
+        }),
+      );
+    },
+  };
+}
+
+function fromSdk(set: ResourceRecordSet): RecordSet | undefined {
+  if ((set.Type !== 'A' && set.Type !== 'TXT') || !set.Name || set.AliasTarget) return undefined;
+  return {
+    name: normaliseName(set.Name),
+    type: set.Type,
+    ttl: set.TTL ?? 0,
+    values: (set.ResourceRecords ?? []).map((r) => r.Value ?? ''),
+    ...(set.SetIdentifier !== undefined ? { setIdentifier: set.SetIdentifier } : {}),
+    ...(set.MultiValueAnswer !== undefined ? { multiValueAnswer: set.MultiValueAnswer } : {}),
+  };
+}
+
+function toSdk(record: RecordSet): ResourceRecordSet {
+  return {
+    Name: record.name,
+    Type: record.type,
+    TTL: record.ttl,
+    ResourceRecords: record.values.map((Value) => ({ Value })),
+    ...(record.setIdentifier !== undefined ? { SetIdentifier: record.setIdentifier } : {}),
+    ...(record.multiValueAnswer !== undefined ? { MultiValueAnswer: record.multiValueAnswer } : {}),
+  };
+}
+
+/** Turns the SDK's errors on the zone check into what the operator has to fix. */
+function explainZoneError(error: Error & { $metadata?: { httpStatusCode?: number } }, zoneId: string): Error {
+  if (error.name === 'NoSuchHostedZone') {
+    return new CompanionError(`HOSTED_ZONE_ID ${zoneId} does not exist: check the id, and that the credentials belong to the account that owns the zone`, { cause: error });
+  }
+  if (error.name.startsWith('AccessDenied') || error.$metadata?.httpStatusCode === 403) {
+    return new CompanionError(
+      `not allowed to use hosted zone ${zoneId} (${error.message}): grant route53:GetHostedZone, route53:ListResourceRecordSets and route53:ChangeResourceRecordSets on arn:aws:route53:::hostedzone/${zoneId}`,
+      { cause: error },
+    );
+  }
+  return error;
+}

@@ -1,0 +1,63 @@
+/**
+ * An in-memory hosted zone with Route53's semantics where they matter to the registrar: batches are
+ * atomic, a multivalue record cannot share a name and type with a plain one, a DELETE must match
+ * exactly. Unit tests only; the integration tests use moto.
+ */
+import type { Change, RecordSet } from '../../src/dns/records.js';
+import type { ZoneApi } from '../../src/dns/route53-zone.js';
+
+const key = (r: RecordSet) => `${r.name}|${r.type}|${r.setIdentifier ?? ''}`;
+
+export class MemoryZone implements ZoneApi {
+  records: RecordSet[] = [];
+  calls = { zoneName: 0, listRecords: 0, applyChanges: 0 };
+  /** Errors thrown by the next calls, in order (e.g. a Throttling error after the SDK gave up). */
+  failures: Error[] = [];
+
+  constructor(readonly name = 'example.com') {}
+
+  async zoneName() {
+    this.calls.zoneName++;
+    this.maybeFail();
+    return this.name;
+  }
+
+  async listRecords() {
+    this.calls.listRecords++;
+    this.maybeFail();
+    return structuredClone(this.records);
+  }
+
+  async applyChanges(changes: Change[]) {
+    this.calls.applyChanges++;
+    this.maybeFail();
+    let next = [...this.records];
+    for (const { action, record } of changes) {
+      const existing = next.find((r) => key(r) === key(record));
+      if (action === 'DELETE') {
+        if (!existing || JSON.stringify(existing) !== JSON.stringify(record)) throw invalid(`Tried to delete resource record set [name='${record.name}', type='${record.type}'] but it was not found`);
+        next = next.filter((r) => r !== existing);
+      } else {
+        const clash = next.find((r) => r.name === record.name && r.type === record.type && !!r.multiValueAnswer !== !!record.multiValueAnswer);
+        if (clash) throw invalid(`RRSet with DNS name ${record.name}. and type ${record.type} cannot be created as a non-multivalue set exists`);
+        next = [...next.filter((r) => r !== existing), structuredClone(record)];
+      }
+    }
+    this.records = next;
+  }
+
+  private maybeFail() {
+    const failure = this.failures.shift();
+    if (failure) throw failure;
+  }
+}
+
+export function awsError(name: string, message = name): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+function invalid(message: string): Error {
+  return awsError('InvalidChangeBatch', `[${message}]`);
+}

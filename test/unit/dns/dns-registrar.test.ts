@@ -1,0 +1,95 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { DnsRegistrar } from '../../../src/dns/dns-registrar.js';
+import { desiredRecords, type RecordSet } from '../../../src/dns/records.js';
+import { MemoryZone, awsError } from '../../helpers/memory-zone.js';
+import { waitFor } from '../../helpers/wait-for.js';
+
+const log = pino({ level: 'silent' });
+const registrars: DnsRegistrar[] = [];
+afterEach(() => registrars.splice(0).forEach((r) => r.stop()));
+
+function registrar(zone: MemoryZone, hostId = 'i-host1', hostIp = '10.0.0.1', reconcileIntervalMs = 3_600_000) {
+  const r = new DnsRegistrar(zone, { zone: 'example.com', ttl: 60, mode: 'multivalue', identity: { id: hostId, ip: hostIp, source: 'env' }, reconcileIntervalMs, retryMinMs: 5, retryMaxMs: 20 }, log);
+  registrars.push(r);
+  return r;
+}
+
+const aRecords = (zone: MemoryZone) =>
+  zone.records
+    .filter((r) => r.type === 'A')
+    .map((r) => `${r.name} ${r.values.join(',')}`)
+    .sort();
+
+describe('DnsRegistrar', () => {
+  it('registers the served domains, then follows changes with one request each', async () => {
+    const zone = new MemoryZone();
+    const r = registrar(zone);
+    r.setDomains(['login', 'publish']);
+    r.start();
+    await waitFor(() => r.lastSync?.ok && aRecords(zone).length === 2);
+    expect(aRecords(zone)).toEqual(['login.example.com 10.0.0.1', 'publish.example.com 10.0.0.1']);
+
+    const before = { ...zone.calls };
+    r.setDomains(['login']);
+    await r.idle();
+    expect(aRecords(zone)).toEqual(['login.example.com 10.0.0.1']);
+    expect(zone.records.filter((x) => x.type === 'TXT')).toHaveLength(1);
+    // The zone is not listed again for a change: what we wrote is known.
+    expect({ list: zone.calls.listRecords - before.listRecords, change: zone.calls.applyChanges - before.applyChanges }).toEqual({ list: 0, change: 1 });
+  });
+
+  it('never touches other hosts’ records or hand-made ones, even when it deregisters', async () => {
+    const zone = new MemoryZone();
+    const handMade: RecordSet = { name: 'login.example.com', type: 'A', ttl: 300, values: ['192.0.2.1'], setIdentifier: 'manual', multiValueAnswer: true };
+    zone.records = [...desiredRecords(['login'], { zone: 'example.com', hostId: 'i-other', hostIp: '10.0.0.9', ttl: 60, mode: 'multivalue' }), handMade];
+    const r = registrar(zone);
+    r.setDomains(['login']);
+    r.start();
+    await waitFor(() => aRecords(zone).length === 3);
+    await r.deregister();
+    expect(aRecords(zone)).toEqual(['login.example.com 10.0.0.9', 'login.example.com 192.0.2.1']);
+  });
+
+  it('retries through an outage and loses nothing', async () => {
+    const zone = new MemoryZone();
+    zone.failures = [awsError('ServiceUnavailable'), awsError('Throttling'), awsError('Throttling'), awsError('PriorRequestNotComplete')];
+    const r = registrar(zone);
+    r.setDomains(['a']);
+    r.start();
+    r.setDomains(['a', 'b']);
+    await waitFor(() => aRecords(zone).length === 2, { what: 'convergence after the outage' });
+    expect(zone.failures).toEqual([]);
+    expect(r.lastSync?.ok).toBe(true);
+  });
+
+  it('sets aside a name Route53 refuses, and registers every other one', async () => {
+    const zone = new MemoryZone();
+    zone.records = [{ name: 'clash.example.com', type: 'A', ttl: 300, values: ['192.0.2.7'] }];
+    const r = registrar(zone);
+    r.setDomains(['a', 'b', 'clash', 'd']);
+    r.start();
+    await waitFor(() => r.lastSync?.ok && aRecords(zone).length === 4);
+    expect(aRecords(zone)).toEqual(['a.example.com 10.0.0.1', 'b.example.com 10.0.0.1', 'clash.example.com 192.0.2.7', 'd.example.com 10.0.0.1']);
+  });
+
+  it('repairs drift at the periodic reconcile', async () => {
+    const zone = new MemoryZone();
+    const r = registrar(zone, 'i-host1', '10.0.0.1', 50);
+    r.setDomains(['login']);
+    r.start();
+    await waitFor(() => aRecords(zone).length === 1);
+    zone.records = zone.records.filter((x) => x.type !== 'A'); // deleted by hand
+    await waitFor(() => aRecords(zone).length === 1, { what: 'the record to come back' });
+  });
+
+  it('refuses a zone whose name is not DOMAIN_NAME, saying what to set', async () => {
+    const zone = new MemoryZone('other.org');
+    const r = registrar(zone);
+    r.setDomains(['login']);
+    r.start();
+    await waitFor(() => r.lastSync?.error);
+    expect(r.lastSync?.error).toMatch(/hosted zone is other\.org, but DOMAIN_NAME is example\.com/);
+    expect(zone.calls.applyChanges).toBe(0);
+  });
+});
