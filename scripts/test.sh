@@ -8,6 +8,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "$REPO/scripts/provision.sh"
 "$REPO/scripts/build-image.sh"
+# The Route53 emulator for the DNS tests, for machines without a host moto_server.
+"$REPO/scripts/moto-image.sh"
 
 use_node24
 # Tests that shell out to docker must get the client that can do BuildKit builds.

@@ -25,7 +25,7 @@ export function createRoute53Client(options: { region?: string; maxAttempts?: nu
   return new Route53Client({
     // Route53 is global; the SDK still wants a region to sign with.
     region: options.region ?? 'us-east-1',
-    maxAttempts: options.maxAttempts ?? 6,
+    maxAttempts: options.maxAttempts ?? 3,
     retryMode: 'adaptive',
   });
 }
@@ -41,20 +41,24 @@ export function createZoneApi(client: Pick<Route53Client, 'send'>, zoneId: strin
       }
     },
     async listRecords() {
-      const records: RecordSet[] = [];
+      // Keyed by record set: an endpoint that restarts a page at the start of a name (moto) repeats some.
+      const records = new Map<string, RecordSet>();
       let start: { StartRecordName?: string; StartRecordType?: ResourceRecordSet['Type']; StartRecordIdentifier?: string } = {};
       for (;;) {
         const page = await client.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, MaxItems: 300, ...start }));
         for (const set of page.ResourceRecordSets ?? []) {
           const record = fromSdk(set);
-          if (record) records.push(record);
+          if (record) records.set(`${record.name}|${record.type}|${record.setIdentifier ?? ''}`, record);
         }
-        if (!page.IsTruncated) return records;
-        start = {
+        if (!page.IsTruncated) return [...records.values()];
+        const next = {
           StartRecordName: page.NextRecordName,
           StartRecordType: page.NextRecordType,
           ...(page.NextRecordIdentifier ? { StartRecordIdentifier: page.NextRecordIdentifier } : {}),
         };
+        // An endpoint that omits NextRecordIdentifier inside a multivalue set (moto does) would loop forever.
+        if (JSON.stringify(next) === JSON.stringify(start)) throw new CompanionError(`listing zone ${zoneId}: pagination does not advance past ${next.StartRecordName}`);
+        start = next;
       }
     },
     async applyChanges(changes) {

@@ -34,6 +34,13 @@ describe('routing by Host header', () => {
     expect((await get(port, 'publish')).body).toBe('publish-1');
   });
 
+  it('says DNS registration is off without HOSTED_ZONE_ID, and logs what it would register', async () => {
+    const logs = await companion.logs();
+    expect(logs.some((l) => /HOSTED_ZONE_ID is not set/.test(l.msg))).toBe(true);
+    const wouldRegister = logs.filter((l) => l.msg === 'dns registration off; would change records').flatMap((l) => l.register as string[]);
+    expect(wouldRegister).toEqual(expect.arrayContaining(['login.example.com', 'publish.example.com']));
+  });
+
   it('answers 503 with a plain-text reason for an unknown host', async () => {
     const reply = await get(port, 'nothing.example.com');
     expect(reply.status).toBe(503);

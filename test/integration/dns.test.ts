@@ -1,0 +1,143 @@
+/**
+ * The DNS half against a real Route53 emulator (moto) and the real image: records follow the
+ * containers, survive restarts without duplicates, come back after a manual delete, and never touch
+ * what another host or a person wrote.
+ */
+import { ChangeResourceRecordSetsCommand, type ResourceRecordSet } from '@aws-sdk/client-route-53';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestRun, docker, type Companion } from '../helpers/docker.js';
+import { AWS_TEST_ENV, createHostedZone, listRecords, route53Client, startMoto, type Moto } from '../helpers/moto.js';
+import { startImdsStub, type ImdsStub } from '../helpers/imds-stub.js';
+import { get } from '../helpers/http.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { desiredRecords } from '../../src/dns/records.js';
+
+const run = new TestRun();
+const port = 18104;
+let moto: Moto;
+let zoneId: string;
+let companion: Companion;
+let publishName: string;
+
+const HOST = { HOST_IP: '10.0.0.1', HOST_ID: 'host-a' };
+const companionEnv = (extra: Record<string, string> = {}) => ({
+  ...AWS_TEST_ENV,
+  AWS_ENDPOINT_URL_ROUTE_53: moto.endpoint,
+  HOSTED_ZONE_ID: zoneId,
+  DNS_RECONCILE_INTERVAL_S: '10',
+  ...extra,
+});
+
+/** "name value setIdentifier" for every A record, sorted: what `dig` plus the console would show. */
+async function aRecords(): Promise<string[]> {
+  return (await listRecords(moto.endpoint, zoneId))
+    .filter((r) => r.Type === 'A')
+    .map((r) => `${r.Name!.replace(/\.$/, '')} ${r.ResourceRecords!.map((v) => v.Value).join(',')} ${r.SetIdentifier ?? '-'}`)
+    .sort();
+}
+
+async function change(action: 'UPSERT' | 'DELETE', set: ResourceRecordSet): Promise<void> {
+  const client = route53Client(moto.endpoint);
+  await client.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: [{ Action: action, ResourceRecordSet: set }] } }));
+  client.destroy();
+}
+
+const manual: ResourceRecordSet = { Name: 'login.example.com', Type: 'A', TTL: 300, SetIdentifier: 'manual', MultiValueAnswer: true, ResourceRecords: [{ Value: '192.0.2.10' }] };
+
+beforeAll(async () => {
+  moto = await startMoto();
+  zoneId = await createHostedZone(moto.endpoint, 'example.com');
+  // Another host of the fleet already serves login, and someone added a record by hand.
+  for (const r of desiredRecords(['login'], { zone: 'example.com', hostId: 'host-b', hostIp: '10.0.0.2', ttl: 60, mode: 'multivalue' })) {
+    await change('UPSERT', { Name: r.name, Type: r.type, TTL: r.ttl, SetIdentifier: r.setIdentifier!, MultiValueAnswer: true, ResourceRecords: r.values.map((Value) => ({ Value })) });
+  }
+  await change('UPSERT', manual);
+  await run.backend({ domain: 'login', text: 'login-1' });
+  publishName = await run.backend({ domain: 'publish', text: 'publish-1' });
+  companion = await run.companion({ port, env: companionEnv({ ...HOST, DEREGISTER_ON_EXIT: 'true' }) });
+}, 240_000);
+afterAll(async () => {
+  await run.cleanup();
+  await moto?.stop();
+});
+
+const ours = (name: string, records: string[]) => records.filter((r) => r.startsWith(`${name} 10.0.0.1 host-a-`));
+
+describe('Route53 registration', () => {
+  it('registers every served domain to this host, beside other hosts’ and hand-made records', async () => {
+    await waitFor(async () => ours('publish.example.com', await aRecords()).length === 1, { what: 'publish to be registered' });
+    const records = await aRecords();
+    expect(ours('login.example.com', records)).toHaveLength(1);
+    expect(records.filter((r) => r.startsWith('login.example.com 10.0.0.2 host-b-'))).toHaveLength(1);
+    expect(records).toContain('login.example.com 192.0.2.10 manual');
+    expect((await get(port, 'login.example.com')).body).toBe('login-1');
+    const line = (await companion.logs()).find((l) => l.msg === 'hosted zone verified');
+    expect(line).toMatchObject({ zone: 'example.com', hostId: 'host-a', hostIp: '10.0.0.1' });
+  });
+
+  it('removes this host’s record once the last container of a domain stops', async () => {
+    await docker('stop', '-t', '1', publishName);
+    await waitFor(async () => ours('publish.example.com', await aRecords()).length === 0, { what: 'publish to be deregistered' });
+    const txt = (await listRecords(moto.endpoint, zoneId)).filter((r) => r.Name?.startsWith('_hc-owner.publish.'));
+    expect(txt).toEqual([]);
+  });
+
+  it('puts back a record deleted by hand at the next reconcile', async () => {
+    const [mine] = (await listRecords(moto.endpoint, zoneId)).filter((r) => r.Type === 'A' && r.SetIdentifier?.startsWith('host-a-'));
+    await change('DELETE', mine!);
+    expect(ours('login.example.com', await aRecords())).toHaveLength(0);
+    await waitFor(async () => ours('login.example.com', await aRecords()).length === 1, { timeoutMs: 30_000, what: 'the reconcile to restore it' });
+  });
+
+  it('creates no duplicates when the companion restarts, and keeps others’ records through it', async () => {
+    const before = await aRecords();
+    // Killed, not stopped: no deregistration, so the new process finds its own records in place.
+    await docker('kill', companion.name);
+    await docker('start', companion.name);
+    await waitFor(async () => (await companion.logs()).filter((l) => l.msg === 'hosted zone verified').length >= 2, { what: 'the restart' });
+    await waitFor(async () => ours('login.example.com', await aRecords()).length === 1, { what: 'login registered again' });
+    expect(await aRecords()).toEqual(before);
+  });
+
+  it('removes only its own records on exit with DEREGISTER_ON_EXIT', async () => {
+    await docker('stop', '-t', '15', companion.name);
+    const records = await aRecords();
+    expect(records.filter((r) => r.includes(' host-a-'))).toEqual([]);
+    expect(records).toHaveLength(2);
+    expect(records.filter((r) => r.startsWith('login.example.com 10.0.0.2 host-b-'))).toHaveLength(1);
+    expect(records).toContain('login.example.com 192.0.2.10 manual');
+    expect((await companion.logs()).some((l) => l.msg === 'dns records of this host removed')).toBe(true);
+  });
+});
+
+describe('host identity from instance metadata (IMDSv2)', () => {
+  let imds: ImdsStub | undefined;
+  afterAll(() => imds?.close());
+
+  it('registers the instance’s private IP under its instance id', async () => {
+    imds = await startImdsStub({ ip: '10.0.0.7', instanceId: 'i-0123456789abcdef0' });
+    await run.backend({ domain: 'imds', text: 'imds-1' });
+    await run.companion({
+      port: port + 1,
+      env: companionEnv({ AWS_EC2_METADATA_DISABLED: 'false', AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.endpoint }),
+    });
+    await waitFor(async () => (await aRecords()).some((r) => r.startsWith('imds.example.com 10.0.0.7 i-0123456789abcdef0-')), { what: 'the IMDS identity' });
+    expect(imds.requests().map((r) => `${r.method} ${r.path}`)).toContain('PUT /latest/api/token');
+  });
+
+  it('refuses to start without a token, explaining the hop limit', async () => {
+    const hanging = await startImdsStub({ ip: '10.0.0.8', instanceId: 'i-hang', tokenHangs: true });
+    try {
+      const c = await run.companion({
+        port: port + 2,
+        env: companionEnv({ AWS_EC2_METADATA_DISABLED: 'false', AWS_EC2_METADATA_SERVICE_ENDPOINT: hanging.endpoint }),
+      });
+      await waitFor(async () => (await docker('inspect', '-f', '{{.State.Status}}', c.name)) === 'exited', { what: 'the companion to exit' });
+      const fatal = (await c.logs()).find((l) => l.level === 'fatal');
+      expect(fatal?.err).toMatch(/IMDSv2 token.*hop limit/s);
+      expect(await docker('inspect', '-f', '{{.State.ExitCode}}', c.name)).not.toBe('0');
+    } finally {
+      await hanging.close();
+    }
+  });
+});
