@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type net from 'node:net';
+import { listenOnLoopback } from './loopback.js';
 
 export interface ImdsOptions {
   /** What /latest/meta-data/local-ipv4 answers. */
@@ -77,23 +77,11 @@ export async function startImdsStub(options: ImdsOptions): Promise<ImdsStub> {
     if (expiry === undefined || expiry <= Date.now()) return reply(401);
     return reply(200, value);
   });
-  // Hanging token requests keep their sockets open: close() ends them rather than waiting forever.
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
+  const listening = await listenOnLoopback(server);
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: listening.endpoint,
     requests: () => log.map((entry) => ({ ...entry })),
-    close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
+    close: listening.close,
   };
 }

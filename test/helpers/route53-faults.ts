@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type net from 'node:net';
+import { listenOnLoopback } from './loopback.js';
 
 export type Operation =
   | 'ChangeResourceRecordSets'
@@ -148,18 +148,10 @@ export async function startFaultProxy(target: string, options: { ratePerSecond?:
     }
     forward(req, res, upstream, url);
   });
-  // The SDK keeps connections alive; close() must not wait for them.
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
+  const listening = await listenOnLoopback(server);
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: listening.endpoint,
     stats: () => structuredClone(stats),
     resetStats: () => void (stats = emptyStats()),
     failNext: (count, fault, faultOptions = {}) => {
@@ -168,11 +160,7 @@ export async function startFaultProxy(target: string, options: { ratePerSecond?:
     },
     outage: (on) => void (down = on),
     setRateLimit,
-    close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
+    close: listening.close,
   };
 }
 
