@@ -10,7 +10,7 @@ import chokidar from 'chokidar';
 import { loadConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { ConfigError } from './errors.js';
-import { sleep, snapshotContainers, watchEvents, type DockerApi } from './docker/docker-source.js';
+import { ContainerSnapshots, sleep, watchEvents, type DockerApi } from './docker/docker-source.js';
 import { findSelfContainerId } from './docker/self-id.js';
 import { createRenderer } from './render/render-config.js';
 import { Supervisor } from './supervisor.js';
@@ -38,13 +38,14 @@ async function main(): Promise<void> {
   const selfId = await findSelfContainerId();
   const abort = new AbortController();
   const dns = await createDnsHalf(config, log);
+  const containers = new ContainerSnapshots(docker, { ...(selfId ? { selfId } : {}), ...(config.labelFilter ? { labelFilter: config.labelFilter } : {}) });
 
   const supervisor = new Supervisor({
     config,
     log,
     selfId,
     renderer: createRenderer(config.templatePath),
-    snapshot: () => snapshotContainers(docker, { selfId, ...(config.labelFilter ? { labelFilter: config.labelFilter } : {}) }),
+    snapshot: () => containers.snapshot(),
     onServing: (model) => dns.setDomains(model.services.map((s) => s.domain)),
     onFatal: (error) => {
       log.fatal({ err: error.message }, 'giving up; exiting so the container restart policy takes over');
@@ -59,14 +60,23 @@ async function main(): Promise<void> {
   void watchEvents(docker, {
     signal: abort.signal,
     log,
-    onEvent: (reason) => supervisor.trigger(reason),
+    onEvent: (event) => {
+      if (event.containerId) containers.markDirty(event.containerId);
+      else containers.markAllDirty();
+      supervisor.trigger(event.reason);
+    },
     onConnected: () => {
+      // Whatever happened while disconnected is unknown: look at everything again.
       log.info('docker event stream connected');
+      containers.markAllDirty();
       supervisor.trigger('docker-connected');
     },
     onDisconnected: () => undefined,
   });
-  const resync = setInterval(() => supervisor.trigger('periodic-resync'), config.resyncIntervalMs);
+  const resync = setInterval(() => {
+    containers.markAllDirty();
+    supervisor.trigger('periodic-resync');
+  }, config.resyncIntervalMs);
   const watcher = watchTemplate(config.templatePath, supervisor, log);
 
   let stopping = false;

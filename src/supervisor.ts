@@ -11,7 +11,9 @@ import type { ContainerInfo } from './model/container.js';
 import { buildServices, type Placement, type ServiceModel, type SkippedContainer } from './model/services.js';
 import type { Renderer, TemplateContext } from './render/render-config.js';
 import { createDebouncer, type Debouncer } from './debounce.js';
-import { applyConfig, installConfig } from './haproxy/config-applier.js';
+import { installConfig, reloadHaproxy, restoreConfig } from './haproxy/config-applier.js';
+import { planRuntimeUpdate, RuntimeServers } from './haproxy/runtime-update.js';
+import { sendCliCommand } from './haproxy/cli-socket.js';
 import { HaproxyProcess } from './haproxy/haproxy-process.js';
 import { CompanionError } from './errors.js';
 
@@ -37,6 +39,7 @@ export class Supervisor {
   readonly paths: { configPath: string; masterSocket: string; adminSocket: string };
   private readonly debouncer: Debouncer;
   private readonly haproxy: HaproxyProcess;
+  private readonly runtime: RuntimeServers;
   private model: ServiceModel = EMPTY_MODEL;
   private appliedText: string | undefined;
   /** The last text that failed, so an unchanged broken template is not re-validated and re-logged every pass. */
@@ -55,6 +58,10 @@ export class Supervisor {
       adminSocket: path.join(dir, 'admin.sock'),
     };
     this.haproxy = new HaproxyProcess(deps.config.haproxyBin, this.paths, deps.log.child({ component: 'haproxy' }));
+    this.runtime = new RuntimeServers(
+      (command) => sendCliCommand(this.paths.adminSocket, command, 5_000),
+      (error) => deps.log.warn({ err: error.message }, 'removing a drained server failed'),
+    );
     this.debouncer = createDebouncer({ ...deps.config.debounce, run: () => this.pass() });
   }
 
@@ -93,6 +100,7 @@ export class Supervisor {
     this.stopped = true;
     this.debouncer.cancel();
     clearTimeout(this.retryTimer);
+    this.runtime.reset();
     await this.debouncer.idle();
     await this.haproxy.stop(graceMs);
   }
@@ -132,14 +140,8 @@ export class Supervisor {
     if (text === this.failedText) return;
 
     try {
-      if (this.haproxy.running) {
-        await applyConfig({ bin: this.deps.config.haproxyBin, ...this.paths }, text);
-        log.info(this.summary(performance.now() - started), 'haproxy reloaded');
-      } else {
-        await installConfig({ bin: this.deps.config.haproxyBin, ...this.paths }, text);
-        this.haproxy.start((code) => this.onHaproxyExit(code));
-        log.info(this.summary(performance.now() - started), 'haproxy started');
-      }
+      const how = await this.apply(text);
+      log.info({ ...this.summary(performance.now() - started), how }, how === 'runtime' ? 'servers updated at runtime' : `haproxy ${how}`);
       this.appliedText = text;
       this.failedText = undefined;
       this.deps.onServing?.(this.model);
@@ -149,6 +151,37 @@ export class Supervisor {
       const details = (error as { details?: string[] }).details;
       log.error({ err: (error as Error).message, ...(details ? { haproxy: details } : {}) }, 'configuration rejected; running configuration kept');
     }
+  }
+
+  /**
+   * Validates and installs `text`, then makes HAProxy run it: through the runtime API when only
+   * servers changed, else (or when the runtime API refuses) by a reload; the first time, by starting it.
+   */
+  private async apply(text: string): Promise<'started' | 'runtime' | 'reloaded'> {
+    const options = { bin: this.deps.config.haproxyBin, ...this.paths };
+    const previous = await installConfig(options, text);
+    if (!this.haproxy.running) {
+      this.runtime.reset();
+      this.haproxy.start((code) => this.onHaproxyExit(code));
+      return 'started';
+    }
+    const plan = this.appliedText === undefined ? undefined : planRuntimeUpdate(this.appliedText, text);
+    if (plan) {
+      try {
+        await this.runtime.apply(plan);
+        return 'runtime';
+      } catch (error) {
+        this.deps.log.warn({ err: (error as Error).message }, 'runtime update failed; reloading instead');
+      }
+    }
+    try {
+      this.runtime.reset();
+      await reloadHaproxy(this.paths.masterSocket);
+    } catch (error) {
+      await restoreConfig(options, previous);
+      throw error;
+    }
+    return 'reloaded';
   }
 
   private placement(containers: ContainerInfo[]): Placement {
@@ -202,7 +235,9 @@ export class Supervisor {
     const delay = 250 * 2 ** (this.restarts.length - 1);
     this.deps.log.warn({ restartInMs: delay, attempt: this.restarts.length }, 'restarting haproxy with the last good configuration');
     setTimeout(() => {
-      if (!this.stopped && !this.haproxy.running) this.haproxy.start((c) => this.onHaproxyExit(c));
+      if (this.stopped || this.haproxy.running) return;
+      this.runtime.reset();
+      this.haproxy.start((c) => this.onHaproxyExit(c));
     }, delay);
   }
 }

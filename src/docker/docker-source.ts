@@ -28,29 +28,89 @@ export interface SourceOptions {
   selfId?: string;
 }
 
-/** Lists running containers and inspects each; a container that vanishes meanwhile is left out. */
-export async function snapshotContainers(docker: DockerApi, options: SourceOptions = {}): Promise<ContainerInfo[]> {
-  const filters = options.labelFilter ? { label: [options.labelFilter] } : undefined;
-  const listed = await docker.listContainers(filters ? { filters } : {});
-  if (options.selfId && !listed.some((c) => c.Id === options.selfId)) listed.push({ Id: options.selfId });
-  const results: ContainerInfo[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < listed.length) {
-      const { Id } = listed[next++]!;
-      try {
-        results.push(toContainerInfo((await docker.getContainer(Id).inspect()) as InspectResponse));
-      } catch (error) {
-        if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+/**
+ * Snapshots of the running containers. A pass lists them (one call) and inspects only what may have
+ * changed: containers not seen before and those named by an event since. A full resync (at every
+ * (re)connection of the event stream and periodically) inspects everything again.
+ */
+export class ContainerSnapshots {
+  private cache = new Map<string, ContainerInfo>();
+  private dirty = new Set<string>();
+  private full = true;
+  inspections = 0;
+
+  constructor(
+    private readonly docker: DockerApi,
+    private readonly options: SourceOptions = {},
+  ) {}
+
+  /** An event named this container: inspect it again at the next snapshot. */
+  markDirty(id: string): void {
+    this.dirty.add(id);
+  }
+
+  /** Inspect everything at the next snapshot. */
+  markAllDirty(): void {
+    this.full = true;
+  }
+
+  async snapshot(): Promise<ContainerInfo[]> {
+    const { labelFilter, selfId } = this.options;
+    // Taken before listing: an event arriving during this pass marks its container for the next one.
+    const full = this.full;
+    const dirty = this.dirty;
+    this.full = false;
+    this.dirty = new Set();
+    try {
+      const listed = await this.docker.listContainers(labelFilter ? { filters: { label: [labelFilter] } } : {});
+      const ids = listed.map((c) => c.Id);
+      if (selfId && !ids.includes(selfId)) ids.push(selfId);
+      const next = new Map<string, ContainerInfo>();
+      const stale: string[] = [];
+      for (const id of ids) {
+        const cached = this.cache.get(id);
+        if (cached && !full && !dirty.has(id)) next.set(id, cached);
+        else stale.push(id);
       }
+      for (const info of await this.inspectAll(stale)) next.set(info.id, info);
+      this.cache = next;
+      return [...next.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+    } catch (error) {
+      // Nothing was learned: inspect again what this pass would have.
+      this.full ||= full;
+      for (const id of dirty) this.dirty.add(id);
+      throw error;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(INSPECT_CONCURRENCY, listed.length) }, worker));
-  return results.sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /** Inspects with bounded concurrency; a container that vanished meanwhile is left out. */
+  private async inspectAll(ids: string[]): Promise<ContainerInfo[]> {
+    const results: ContainerInfo[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const id = ids[next++]!;
+        try {
+          this.inspections++;
+          results.push(toContainerInfo((await this.docker.getContainer(id).inspect()) as InspectResponse));
+        } catch (error) {
+          if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(INSPECT_CONCURRENCY, ids.length) }, worker));
+    return results;
+  }
+}
+
+/** What an event tells a pass: why it runs, and which container to inspect again. */
+export interface DockerEvent {
+  reason: string;
+  containerId?: string;
 }
 
 export interface EventWatchOptions {
-  onEvent: (reason: string) => void;
+  onEvent: (event: DockerEvent) => void;
   onConnected: () => void;
   onDisconnected: (error: Error | undefined) => void;
   signal: AbortSignal;
@@ -72,7 +132,7 @@ export async function watchEvents(docker: DockerApi, options: EventWatchOptions)
       const stream = await docker.getEvents({ filters: { type: Object.keys(WATCHED_EVENTS), event: Object.values(WATCHED_EVENTS).flat() } });
       attempt = 0;
       options.onConnected();
-      await readEvents(stream, signal, (event) => options.onEvent(event));
+      await readEvents(stream, signal, options.onEvent);
     } catch (error) {
       failure = error as Error;
     }
@@ -86,7 +146,7 @@ export async function watchEvents(docker: DockerApi, options: EventWatchOptions)
 }
 
 /** Resolves when the stream ends; each complete JSON line becomes a short reason string. */
-function readEvents(stream: NodeJS.ReadableStream, signal: AbortSignal, onEvent: (reason: string) => void): Promise<void> {
+function readEvents(stream: NodeJS.ReadableStream, signal: AbortSignal, onEvent: (event: DockerEvent) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     let pending = '';
     const abort = () => {
@@ -99,12 +159,16 @@ function readEvents(stream: NodeJS.ReadableStream, signal: AbortSignal, onEvent:
       pending = lines.pop() ?? '';
       for (const line of lines) {
         if (line.trim() === '') continue;
+        let event: { Type?: string; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
         try {
-          const event = JSON.parse(line) as { Type?: string; Action?: string; Actor?: { ID?: string } };
-          onEvent(`${event.Type}:${event.Action}:${event.Actor?.ID?.slice(0, 12) ?? ''}`);
+          event = JSON.parse(line);
         } catch {
-          onEvent('unparsable-event');
+          onEvent({ reason: 'unparsable-event' });
+          continue;
         }
+        // Network events name the network as actor and the container as an attribute.
+        const containerId = event.Type === 'network' ? event.Actor?.Attributes?.container : event.Actor?.ID;
+        onEvent({ reason: `${event.Type}:${event.Action}`, ...(containerId ? { containerId } : {}) });
       }
     });
     const done = (error?: Error) => {

@@ -5,7 +5,7 @@
 import { rename, writeFile, readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { ConfigInvalidError, ReloadFailedError } from '../errors.js';
-import { sendMasterCommand } from './master-socket.js';
+import { sendCliCommand } from './cli-socket.js';
 
 export interface ApplierOptions {
   bin: string;
@@ -42,23 +42,16 @@ export async function installConfig(options: ApplierOptions, text: string): Prom
 
 /** Asks the master to reload; HAProxy answers synchronously with `Success=1` or the parser's errors. */
 export async function reloadHaproxy(masterSocket: string): Promise<void> {
-  const answer = await sendMasterCommand(masterSocket, 'reload');
+  const answer = await sendCliCommand(masterSocket, 'reload');
   if (!/^Success=1/m.test(answer)) {
     const messages = haproxyMessages(answer);
     throw new ReloadFailedError(messages.length > 0 ? messages : [answer.trim().slice(0, 500) || 'empty answer']);
   }
 }
 
-/** Install then reload; if the reload fails, the previous file goes back so disk matches what runs. */
-export async function applyConfig(options: ApplierOptions, text: string): Promise<void> {
-  const previous = await installConfig(options, text);
-  try {
-    await reloadHaproxy(options.masterSocket);
-  } catch (error) {
-    if (previous !== undefined) {
-      await writeFile(`${options.configPath}.new`, previous);
-      await rename(`${options.configPath}.new`, options.configPath);
-    }
-    throw error;
-  }
+/** Puts `previous` back after a failed reload, so the file on disk matches what runs. */
+export async function restoreConfig(options: ApplierOptions, previous: string | undefined): Promise<void> {
+  if (previous === undefined) return;
+  await writeFile(`${options.configPath}.new`, previous);
+  await rename(`${options.configPath}.new`, options.configPath);
 }

@@ -87,9 +87,11 @@ export function buildServices(containers: ContainerInfo[], placement: Placement,
   return { services, skipped };
 }
 
-/** `null`: the container did not opt in (or is the companion itself), so it is not reported. */
+/** `null`: the container did not opt in, is not running, or is the companion itself: nothing to report. */
 function decide(container: ContainerInfo, placement: Placement, options: ModelOptions): Decision {
   if (placement.selfId !== undefined && container.id === placement.selfId) return null;
+  // Listed while stopping or starting: not a problem to report, just not (or no longer) routable.
+  if (!container.running) return null;
   const rawDomain = container.labels[Labels.domain] ?? container.env[DOMAIN_ENV];
   if (rawDomain === undefined) return null;
   const enable = container.labels[Labels.enable]?.trim().toLowerCase();
@@ -128,7 +130,6 @@ function decide(container: ContainerInfo, placement: Placement, options: ModelOp
 }
 
 function routableState(container: ContainerInfo): string | undefined {
-  if (!container.running) return 'container is not running';
   if (container.paused) return 'container is paused';
   if (container.health !== undefined && container.health !== 'healthy') return `health check is ${container.health}`;
   return undefined;

@@ -78,6 +78,17 @@ export class Companion {
     return docker('exec', this.name, 'sh', '-c', script);
   }
 
+  /** One command on HAProxy's admin socket inside the container (the image has node, not socat). */
+  async cli(command: string): Promise<string> {
+    const script = `const s=require('net').createConnection(process.argv[1]);let o='';s.on('connect',()=>s.end(process.argv[2]+'\\n'));s.on('data',d=>o+=d);s.on('close',()=>process.stdout.write(o))`;
+    return docker('exec', this.name, 'node', '-e', script, `/tmp/${this.name}/admin.sock`, command);
+  }
+
+  /** The haproxy.cfg the companion wrote. */
+  async config(): Promise<string> {
+    return this.exec(`cat /tmp/${this.name}/haproxy.cfg`);
+  }
+
   async count(msg: string): Promise<number> {
     return (await this.logs()).filter((line) => line.msg === msg).length;
   }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestRun, type Companion } from '../helpers/docker.js';
-import { get } from '../helpers/http.js';
+import { bodiesOver, get } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const run = new TestRun();
@@ -56,5 +56,16 @@ describe('custom template', () => {
     await waitFor(async () => (await get(port, 'unknown.example.com')).body === 'Nobody home.', { what: 'the new 503 text' });
     expect((await get(port, 'later.example.com')).body).toBe('later-1');
     expect(await companion.count('haproxy started')).toBe(1);
+  });
+
+  it('falls back to a reload when the runtime API refuses a server line', async () => {
+    // `init-addr` is valid in a config file but refused by `add server`.
+    await template(original.replace('check inter 2s fall 2 rise 2', 'check inter 2s fall 2 rise 2 init-addr last,libc,none'));
+    await waitFor(async () => (await companion.config()).includes('init-addr'), { what: 'the template change to apply' });
+    const reloads = await companion.count('haproxy reloaded');
+    await run.backend({ domain: 'login', text: 'login-2' });
+    await waitFor(async () => (await companion.logs()).some((l) => l.msg === 'runtime update failed; reloading instead'), { what: 'the refusal' });
+    await waitFor(async () => (await bodiesOver(port, 'login.example.com', 6)).size === 2, { what: 'both login servers' });
+    expect(await companion.count('haproxy reloaded')).toBeGreaterThan(reloads);
   });
 });

@@ -59,7 +59,9 @@ describe('routing by Host header', () => {
 });
 
 describe('scaling one service', () => {
-  it('spreads traffic over 3 containers, and stops sending to one that stops', async () => {
+  it('spreads traffic over 3 containers, and stops sending to one that stops, without a reload', async () => {
+    const reloads = await companion.count('haproxy reloaded');
+    const runtimeUpdates = await companion.count('servers updated at runtime');
     const extra = [await run.backend({ domain: 'login', text: 'login-2' }), await run.backend({ domain: 'login', text: 'login-3' })];
     await waitFor(async () => (await bodiesOver(port, 'login.example.com', 9)).size === 3, { what: '3 login servers' });
     expect(await bodiesOver(port, 'login.example.com', 9)).toEqual(new Set(['200 login-1', '200 login-2', '200 login-3']));
@@ -67,6 +69,20 @@ describe('scaling one service', () => {
     await docker('stop', '-t', '1', extra[1]!);
     await waitFor(async () => !(await bodiesOver(port, 'login.example.com', 6)).has('200 login-3'), { what: 'login-3 to leave' });
     expect(await bodiesOver(port, 'login.example.com', 8)).toEqual(new Set(['200 login-1', '200 login-2']));
+
+    // Joining and leaving an existing service went through the runtime API: no reload at all.
+    expect(await companion.count('haproxy reloaded')).toBe(reloads);
+    expect(await companion.count('servers updated at runtime')).toBeGreaterThan(runtimeUpdates);
+    // And the file on disk describes what takes traffic: the same servers, at the same addresses.
+    const state = await companion.cli('show servers state be_login');
+    const serving = state
+      .split('\n')
+      .map((line) => line.split(' '))
+      .filter((f) => f.length > 18 && /^\d+$/.test(f[0]!) && f[6] === '0') // srv_admin_state 0: not in maintenance
+      .map((f) => `${f[3]} ${f[4]}:${f[18]}`);
+    const diskLogin = [...(await companion.config()).split('\nbackend be_login\n')[1]!.split('\nbackend ')[0]!.matchAll(/server (\S+) (\S+)/g)].map((m) => `${m[1]} ${m[2]}`);
+    expect(serving.sort()).toEqual(diskLogin.sort());
+    expect(serving).toHaveLength(2);
   });
 });
 

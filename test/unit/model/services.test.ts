@@ -105,7 +105,6 @@ describe('buildServices: port selection', () => {
 
 describe('buildServices: state and health', () => {
   it.each([
-    ['stopped', { running: false }, /not running/],
     ['paused', { paused: true }, /paused/],
     ['starting', { health: 'starting' }, /health check is starting/],
     ['unhealthy', { health: 'unhealthy' }, /health check is unhealthy/],
@@ -114,6 +113,11 @@ describe('buildServices: state and health', () => {
     const { services, skipped } = buildServices([c], hostMode, { zone });
     expect(services).toEqual([]);
     expect(skipped[0]?.reason).toMatch(reason);
+  });
+
+  it('ignores a container that is not running (listed while it stops), without reporting it', () => {
+    const c = container({ env: { DOMAIN: 'svc' }, running: false });
+    expect(buildServices([c], hostMode, { zone })).toEqual({ services: [], skipped: [] });
   });
 
   it('routes a healthy container', () => {

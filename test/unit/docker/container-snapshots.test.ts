@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { ContainerSnapshots, type DockerApi } from '../../../src/docker/docker-source.js';
+
+/** A Docker API stand-in that counts inspections. */
+function fakeDocker(ids: string[]) {
+  const state = { ids, inspected: [] as string[], failList: false };
+  const api: DockerApi = {
+    listContainers: async () => {
+      if (state.failList) throw new Error('daemon down');
+      return state.ids.map((Id) => ({ Id }));
+    },
+    getContainer: (id) => ({
+      inspect: async () => {
+        state.inspected.push(id);
+        if (!state.ids.includes(id)) throw Object.assign(new Error('gone'), { statusCode: 404 });
+        return { Id: id, Name: `/${id}`, State: { Running: true } };
+      },
+    }),
+    getEvents: async () => {
+      throw new Error('unused');
+    },
+  };
+  return { api, state };
+}
+
+describe('ContainerSnapshots', () => {
+  it('inspects everything first, then only new containers and those events named', async () => {
+    const { api, state } = fakeDocker(['a', 'b', 'c']);
+    const snapshots = new ContainerSnapshots(api);
+    expect((await snapshots.snapshot()).map((c) => c.id)).toEqual(['a', 'b', 'c']);
+    expect(state.inspected.sort()).toEqual(['a', 'b', 'c']);
+
+    state.inspected = [];
+    state.ids = ['a', 'b', 'c', 'd'];
+    snapshots.markDirty('b');
+    expect((await snapshots.snapshot()).map((c) => c.id)).toEqual(['a', 'b', 'c', 'd']);
+    expect(state.inspected.sort()).toEqual(['b', 'd']);
+
+    state.inspected = [];
+    state.ids = ['a', 'd'];
+    expect((await snapshots.snapshot()).map((c) => c.id)).toEqual(['a', 'd']);
+    expect(state.inspected).toEqual([]);
+  });
+
+  it('inspects everything again after markAllDirty', async () => {
+    const { api, state } = fakeDocker(['a', 'b']);
+    const snapshots = new ContainerSnapshots(api);
+    await snapshots.snapshot();
+    state.inspected = [];
+    snapshots.markAllDirty();
+    await snapshots.snapshot();
+    expect(state.inspected.sort()).toEqual(['a', 'b']);
+  });
+
+  it('keeps what it had to inspect when a snapshot fails', async () => {
+    const { api, state } = fakeDocker(['a']);
+    const snapshots = new ContainerSnapshots(api);
+    await snapshots.snapshot();
+    snapshots.markDirty('a');
+    state.failList = true;
+    await expect(snapshots.snapshot()).rejects.toThrow('daemon down');
+    state.failList = false;
+    state.inspected = [];
+    await snapshots.snapshot();
+    expect(state.inspected).toEqual(['a']);
+  });
+
+  it('always includes its own container, even when a label filter hides it', async () => {
+    const { api } = fakeDocker(['a', 'self']);
+    api.listContainers = async () => [{ Id: 'a' }];
+    const snapshots = new ContainerSnapshots(api, { selfId: 'self', labelFilter: 'x=y' });
+    expect((await snapshots.snapshot()).map((c) => c.id)).toEqual(['a', 'self']);
+  });
+});
