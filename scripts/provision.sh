@@ -24,6 +24,7 @@ type -P socat >/dev/null || missing+=(socat)
 type -P wrk >/dev/null || missing+=(wrk)
 type -P curl >/dev/null || missing+=(curl)
 [[ -r /etc/ssl/certs/ca-certificates.crt ]] || missing+=(ca-certificates)
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)                    # the status page test drives a real headless browser
 
 if ((${#missing[@]})); then
   if type -P apt-get >/dev/null; then

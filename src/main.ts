@@ -18,6 +18,10 @@ import { resolveHostIdentity } from './dns/host-identity.js';
 import { DnsPreview, DnsRegistrar, type DnsHalf } from './dns/dns-registrar.js';
 import { createRoute53Client, createZoneApi } from './dns/route53-zone.js';
 import type { Config } from './config.js';
+import { metrics } from './metrics.js';
+import { sendCliCommand } from './haproxy/cli-socket.js';
+import { startStatusServer } from './status/status-server.js';
+import { buildSnapshot, parseServerStates } from './status/status-snapshot.js';
 
 const DEFAULT_TEMPLATE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../templates/haproxy.cfg.njk');
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -37,6 +41,8 @@ async function main(): Promise<void> {
   const docker = new Docker() as unknown as DockerApi; // DOCKER_HOST and friends are read by docker-modem
   const selfId = await findSelfContainerId();
   const abort = new AbortController();
+  const startedAt = new Date().toISOString();
+  let dockerConnected = false;
   const dns = await createDnsHalf(config, log);
   const containers = new ContainerSnapshots(docker, { ...(selfId ? { selfId } : {}), ...(config.labelFilter ? { labelFilter: config.labelFilter } : {}) });
 
@@ -67,17 +73,41 @@ async function main(): Promise<void> {
     },
     onConnected: () => {
       // Whatever happened while disconnected is unknown: look at everything again.
+      dockerConnected = true;
       log.info('docker event stream connected');
       containers.markAllDirty();
       supervisor.trigger('docker-connected');
     },
-    onDisconnected: () => undefined,
+    onDisconnected: () => {
+      dockerConnected = false;
+      metrics.dockerReconnects.inc();
+    },
   });
   const resync = setInterval(() => {
     containers.markAllDirty();
     supervisor.trigger('periodic-resync');
   }, config.resyncIntervalMs);
   const watcher = watchTemplate(config.templatePath, supervisor, log);
+  const statusServer =
+    config.status &&
+    startStatusServer({
+      ...config.status,
+      log,
+      snapshot: async () =>
+        buildSnapshot({
+          zone: config.zone,
+          startedAt,
+          model: supervisor.services,
+          haproxyRunning: supervisor.haproxyRunning,
+          dockerConnected,
+          lastApply: supervisor.lastApply,
+          drainingServers: supervisor.drainingServers,
+          dns: dns.status(),
+          serverStates: supervisor.haproxyRunning
+            ? parseServerStates(await sendCliCommand(supervisor.paths.adminSocket, 'show stat', 1_000).catch(() => ''))
+            : new Map(),
+        }),
+    });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -89,6 +119,7 @@ async function main(): Promise<void> {
     log.info({ signal, graceMs: SHUTDOWN_GRACE_MS }, 'shutting down');
     abort.abort();
     clearInterval(resync);
+    statusServer?.close();
     await watcher.close();
     if (config.dns.deregisterOnExit) {
       // Remove our records first, so clients stop being sent here while HAProxy finishes what it has.

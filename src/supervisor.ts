@@ -16,6 +16,17 @@ import { planRuntimeUpdate, RuntimeServers } from './haproxy/runtime-update.js';
 import { sendCliCommand } from './haproxy/cli-socket.js';
 import { HaproxyProcess } from './haproxy/haproxy-process.js';
 import { CompanionError } from './errors.js';
+import { metrics } from './metrics.js';
+
+/** The outcome of the last pass that tried to change what HAProxy runs. */
+export interface ApplyReport {
+  at: string;
+  ok: boolean;
+  how?: 'started' | 'runtime' | 'reloaded';
+  durationMs: number;
+  error?: string;
+  haproxy?: string[];
+}
 
 export interface SupervisorDeps {
   config: Config;
@@ -49,6 +60,7 @@ export class Supervisor {
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private lastStartError: Error | undefined;
+  lastApply: ApplyReport | undefined;
 
   constructor(private readonly deps: SupervisorDeps) {
     const dir = deps.config.runtimeDir;
@@ -67,6 +79,14 @@ export class Supervisor {
 
   get services(): ServiceModel {
     return this.model;
+  }
+
+  get haproxyRunning(): boolean {
+    return this.haproxy.running;
+  }
+
+  get drainingServers(): string[] {
+    return this.runtime.drainingServers;
   }
 
   /** Renders the first config from the first snapshot (or no services if Docker is not there yet) and starts HAProxy. */
@@ -119,6 +139,9 @@ export class Supervisor {
     }
     if (containers) this.model = buildServices(containers, this.placement(containers), { zone: this.deps.config.zone });
     this.reportSkipped(this.model.skipped);
+    metrics.services.set(this.model.services.length);
+    metrics.servers.set(this.model.services.reduce((n, s) => n + s.servers.length, 0));
+    metrics.skipped.set(this.model.skipped.length);
 
     const context: TemplateContext = {
       services: this.model.services,
@@ -130,6 +153,8 @@ export class Supervisor {
       text = this.deps.renderer.render(context);
     } catch (error) {
       this.lastStartError = error as Error;
+      this.lastApply = { at: new Date().toISOString(), ok: false, durationMs: Math.round(performance.now() - started), error: (error as Error).message };
+      metrics.rejectedConfigs.inc();
       log.error({ err: (error as Error).message }, 'template failed to render; running configuration kept');
       return;
     }
@@ -141,7 +166,10 @@ export class Supervisor {
 
     try {
       const how = await this.apply(text);
-      log.info({ ...this.summary(performance.now() - started), how }, how === 'runtime' ? 'servers updated at runtime' : `haproxy ${how}`);
+      const durationMs = performance.now() - started;
+      log.info({ ...this.summary(durationMs), how }, how === 'runtime' ? 'servers updated at runtime' : `haproxy ${how}`);
+      this.lastApply = { at: new Date().toISOString(), ok: true, how, durationMs: Math.round(durationMs) };
+      metrics.passDuration.observe(durationMs / 1000);
       this.appliedText = text;
       this.failedText = undefined;
       this.deps.onServing?.(this.model);
@@ -149,6 +177,8 @@ export class Supervisor {
       this.failedText = text;
       this.lastStartError = error as Error;
       const details = (error as { details?: string[] }).details;
+      this.lastApply = { at: new Date().toISOString(), ok: false, durationMs: Math.round(performance.now() - started), error: (error as Error).message, ...(details ? { haproxy: details } : {}) };
+      metrics.rejectedConfigs.inc();
       log.error({ err: (error as Error).message, ...(details ? { haproxy: details } : {}) }, 'configuration rejected; running configuration kept');
     }
   }
@@ -163,12 +193,14 @@ export class Supervisor {
     if (!this.haproxy.running) {
       this.runtime.reset();
       this.haproxy.start((code) => this.onHaproxyExit(code));
+      metrics.haproxyStarts.inc();
       return 'started';
     }
     const plan = this.appliedText === undefined ? undefined : planRuntimeUpdate(this.appliedText, text);
     if (plan) {
       try {
         await this.runtime.apply(plan);
+        metrics.runtimeUpdates.inc();
         return 'runtime';
       } catch (error) {
         this.deps.log.warn({ err: (error as Error).message }, 'runtime update failed; reloading instead');
@@ -181,6 +213,7 @@ export class Supervisor {
       await restoreConfig(options, previous);
       throw error;
     }
+    metrics.reloads.inc();
     return 'reloaded';
   }
 
@@ -238,6 +271,7 @@ export class Supervisor {
       if (this.stopped || this.haproxy.running) return;
       this.runtime.reset();
       this.haproxy.start((c) => this.onHaproxyExit(c));
+      metrics.haproxyStarts.inc();
     }, delay);
   }
 }

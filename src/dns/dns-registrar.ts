@@ -41,8 +41,23 @@ export interface SyncReport {
   error?: string;
 }
 
+/** What /status shows of the DNS half. No credentials, nothing from the environment. */
+export interface DnsStatus {
+  enabled: boolean;
+  domains: string[];
+  mode?: RecordMode;
+  ttl?: number;
+  identity?: HostIdentity;
+  lastSync?: SyncReport;
+  /** Changes not yet in the zone (-1: unknown until the zone is listed again). */
+  pendingChanges?: number;
+  /** Names Route53 refused, with its reason. */
+  refused?: Record<string, string>;
+}
+
 /** The DNS half as the rest of the companion sees it. */
 export interface DnsHalf {
+  status(): DnsStatus;
   setDomains(domains: string[]): void;
   start(): void;
   /** Removes every record this host owns (DEREGISTER_ON_EXIT). */
@@ -79,6 +94,19 @@ export class DnsRegistrar implements DnsHalf {
 
   get pendingChanges(): number {
     return this.known === undefined ? -1 : diffRecords(this.desired(), this.known).length;
+  }
+
+  status(): DnsStatus {
+    return {
+      enabled: true,
+      domains: this.domains,
+      mode: this.ctx.mode,
+      ttl: this.ctx.ttl,
+      identity: this.options.identity,
+      ...(this.lastSync ? { lastSync: this.lastSync } : {}),
+      pendingChanges: this.pendingChanges,
+      refused: Object.fromEntries(this.conflicts),
+    };
   }
 
   start(): void {
@@ -245,6 +273,10 @@ export class DnsPreview implements DnsHalf {
     private readonly zone: string,
     private readonly log: Logger,
   ) {}
+
+  status(): DnsStatus {
+    return { enabled: false, domains: this.domains };
+  }
 
   start(): void {
     this.log.info('HOSTED_ZONE_ID is not set: DNS registration is off; the records it would change are logged');

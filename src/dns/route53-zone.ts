@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { CompanionError } from '../errors.js';
 import { normaliseName, type Change, type RecordSet } from './records.js';
+import { metrics } from '../metrics.js';
 
 export interface ZoneApi {
   /** The zone's name, without the trailing dot. */
@@ -22,12 +23,28 @@ export interface ZoneApi {
 
 /** The SDK client as the standard chain configures it (AWS_REGION, credentials, AWS_ENDPOINT_URL_ROUTE_53). */
 export function createRoute53Client(options: { region?: string; maxAttempts?: number } = {}): Route53Client {
-  return new Route53Client({
+  const client = new Route53Client({
     // Route53 is global; the SDK still wants a region to sign with.
     region: options.region ?? 'us-east-1',
     maxAttempts: options.maxAttempts ?? 3,
     retryMode: 'adaptive',
   });
+  // The deserialize step runs inside the SDK's retry loop: every attempt, throttled ones included, is counted.
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const operation = String(context.commandName ?? 'unknown').replace(/Command$/, '');
+      try {
+        const result = await next(args);
+        metrics.route53Requests.inc({ operation, outcome: 'ok' });
+        return result;
+      } catch (error) {
+        metrics.route53Requests.inc({ operation, outcome: (error as Error).name || 'error' });
+        throw error;
+      }
+    },
+    { step: 'deserialize', name: 'haproxyCompanionMetrics' },
+  );
+  return client;
 }
 
 export function createZoneApi(client: Pick<Route53Client, 'send'>, zoneId: string): ZoneApi {

@@ -1,0 +1,77 @@
+/**
+ * The human status page: one self-contained HTML document (inline CSS, no scripts, no external
+ * assets) rendered on the server from the same snapshot as /status. Every value is escaped: container
+ * names and skip reasons come from containers, which are untrusted.
+ */
+import type { StatusSnapshot } from './status-snapshot.js';
+
+const escapeHtml = (value: unknown): string =>
+  String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+const badge = (text: string, ok: boolean | undefined) => `<span class="badge ${ok === undefined ? 'neutral' : ok ? 'ok' : 'bad'}">${escapeHtml(text)}</span>`;
+
+export function renderStatusPage(status: StatusSnapshot): string {
+  const services = status.services
+    .map(
+      (service) => `
+      <tr>
+        <td rowspan="${Math.max(1, service.servers.length)}"><strong>${escapeHtml(service.hostnames[0])}</strong><br><small>${escapeHtml(service.hostnames.slice(1).join(', '))}</small></td>
+        ${service.servers
+          .map(
+            (server, i) => `${i > 0 ? '<tr>' : ''}<td>${escapeHtml(server.containerName)} <small>${escapeHtml(server.containerId)}</small></td>
+        <td><code>${escapeHtml(server.address)}:${escapeHtml(server.port)}</code></td>
+        <td>${badge(server.haproxy ?? 'unknown', server.haproxy === undefined ? undefined : server.haproxy.startsWith('UP'))}</td></tr>`,
+          )
+          .join('')}`,
+    )
+    .join('');
+  const skipped = status.skipped
+    .map((s) => `<tr><td>${escapeHtml(s.containerName)} <small>${escapeHtml(s.containerId)}</small></td><td>${escapeHtml(s.domain ?? '')}</td><td>${escapeHtml(s.reason)}</td></tr>`)
+    .join('');
+  const apply = status.lastApply;
+  const sync = status.dns.lastSync;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="refresh" content="5">
+<title>haproxy-companion: ${escapeHtml(status.zone)}</title>
+<style>
+  body { font: 14px/1.4 system-ui, sans-serif; margin: 2rem; color: #222; }
+  table { border-collapse: collapse; margin-bottom: 1.5rem; min-width: 40rem; }
+  th, td { border-bottom: 1px solid #ddd; padding: .35rem .6rem; text-align: left; vertical-align: top; }
+  th { background: #f4f4f4; }
+  small { color: #777; }
+  .badge { border-radius: .6rem; padding: .05rem .5rem; font-size: 12px; }
+  .ok { background: #d8f5dc; color: #145a1e; } .bad { background: #fbdcdc; color: #8a1313; } .neutral { background: #eee; }
+</style>
+</head>
+<body>
+<h1>haproxy-companion <small>${escapeHtml(status.zone)}</small></h1>
+<p id="health">${badge(status.healthy ? 'healthy' : 'unhealthy', status.healthy)}
+  HAProxy ${badge(status.checks.haproxyRunning ? 'running' : 'down', status.checks.haproxyRunning)}
+  Docker events ${badge(status.checks.dockerConnected ? 'connected' : 'disconnected', status.checks.dockerConnected)}</p>
+
+<h2>Services</h2>
+<table id="services"><thead><tr><th>Domain</th><th>Container</th><th>Address</th><th>Health</th></tr></thead>
+<tbody>${services || '<tr><td colspan="4">No containers declare a domain.</td></tr>'}</tbody></table>
+
+<h2>Skipped containers</h2>
+<table id="skipped"><thead><tr><th>Container</th><th>Domain</th><th>Why</th></tr></thead>
+<tbody>${skipped || '<tr><td colspan="3">None.</td></tr>'}</tbody></table>
+
+<h2>Last apply</h2>
+<p id="last-apply">${apply ? `${badge(apply.ok ? apply.how ?? 'ok' : 'rejected', apply.ok)} at ${escapeHtml(apply.at)} in ${escapeHtml(apply.durationMs)} ms${apply.error ? ` <br><code>${escapeHtml(apply.error)}</code>` : ''}` : 'Nothing applied yet.'}</p>
+
+<h2>DNS</h2>
+<p id="dns">${
+    status.dns.enabled
+      ? `Route53, ${escapeHtml(status.dns.mode)} records, host ${escapeHtml(status.dns.identity?.id)} → ${escapeHtml(status.dns.identity?.ip)}.
+  ${sync ? `Last sync ${badge(sync.ok ? 'ok' : 'failed', sync.ok)} at ${escapeHtml(sync.at)}: ${escapeHtml(sync.upserts)} upserts, ${escapeHtml(sync.deletes)} deletes${sync.error ? ` <br><code>${escapeHtml(sync.error)}</code>` : ''}.` : 'Not synced yet.'}
+  Pending changes: ${escapeHtml(status.dns.pendingChanges === -1 ? 'unknown until the next listing' : status.dns.pendingChanges)}.`
+      : 'DNS registration is off (no HOSTED_ZONE_ID).'
+  }</p>
+</body>
+</html>
+`;
+}
