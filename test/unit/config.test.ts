@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       debounce: { minMs: 50, maxMs: 1000 },
       resyncIntervalMs: 60_000,
       log: { level: 'info', format: 'json' },
+      status: { address: '0.0.0.0', port: 8404 },
       dns: {
         ttl: 60,
         mode: 'multivalue',
@@ -68,6 +69,10 @@ describe('loadConfig', () => {
     ['DEREGISTER_ON_EXIT', 'maybe'],
   ])('rejects %s=%j', (key, value) => {
     expect(() => loadConfig({ DOMAIN_NAME: 'example.com', [key]: value }, template)).toThrow(new RegExp(`${key}:`));
+  });
+
+  it('turns the status endpoint off with STATUS_PORT=0', () => {
+    expect(loadConfig({ DOMAIN_NAME: 'example.com', STATUS_PORT: '0' }, template).status).toBeUndefined();
   });
 
   it('treats empty values as unset', () => {
