@@ -54,6 +54,7 @@ export const settingsSchema = z.object({
   AWS_EC2_METADATA_DISABLED: boolean.default(false),
   STATUS_ADDRESS: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IP address to listen on, e.g. 0.0.0.0 or 127.0.0.1' }).default('0.0.0.0'),
   STATUS_PORT: integer(0, 65535).default(8404),
+  SHUTDOWN_GRACE_S: integer(0, 3_600).default(10),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
 });
@@ -70,6 +71,8 @@ export interface Config {
   debounce: { minMs: number; maxMs: number };
   resyncIntervalMs: number;
   log: { level: Settings['LOG_LEVEL']; format: Settings['LOG_FORMAT'] };
+  /** Bound on each shutdown step: deregistration, then HAProxy finishing in-flight requests. */
+  shutdownGraceMs: number;
   /** Absent when STATUS_PORT=0. */
   status?: { address: string; port: number };
   dns: {
@@ -108,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
     debounce: { minMs: s.DEBOUNCE_MIN_MS, maxMs: s.DEBOUNCE_MAX_MS },
     resyncIntervalMs: s.RESYNC_INTERVAL_S * 1000,
     log: { level: s.LOG_LEVEL, format: s.LOG_FORMAT },
+    shutdownGraceMs: s.SHUTDOWN_GRACE_S * 1000,
     ...(s.STATUS_PORT !== 0 ? { status: { address: s.STATUS_ADDRESS, port: s.STATUS_PORT } } : {}),
     dns: {
       ...(s.HOSTED_ZONE_ID !== undefined ? { hostedZoneId: s.HOSTED_ZONE_ID } : {}),

@@ -1,14 +1,18 @@
-/** Structured JSON logs on stdout (pino); `LOG_FORMAT=pretty` for people at a terminal. */
-import { pino, type Logger } from 'pino';
+/** Structured JSON logs (pino), one object a line on stdout; `LOG_FORMAT=pretty` for people at a terminal. */
+import { pino, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger };
 
-export function createLogger(options: { level: string; format: 'json' | 'pretty' }): Logger {
-  return pino({
+/** `stderr`: for commands whose stdout is their result (dry-run). */
+export function createLogger(options: { level: string; format: 'json' | 'pretty'; stderr?: boolean }): Logger {
+  const fd = options.stderr ? 2 : 1;
+  const base: LoggerOptions = {
     level: options.level,
     base: { app: 'haproxy-companion' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
-    ...(options.format === 'pretty' ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {}),
-  });
+  };
+  if (options.format === 'pretty') return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, destination: fd } } });
+  // Synchronous: a fatal line written just before process.exit must not be lost.
+  return pino(base, pino.destination({ dest: fd, sync: true }));
 }

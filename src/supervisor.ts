@@ -3,13 +3,13 @@
  * Events, timers and template edits only call {@link Supervisor.trigger}; every pass rebuilds the
  * whole picture, so a missed event cannot leave stale state.
  */
-import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { ContainerInfo } from './model/container.js';
-import { buildServices, type Placement, type ServiceModel, type SkippedContainer } from './model/services.js';
-import type { Renderer, TemplateContext } from './render/render-config.js';
+import { buildServices, placementOf, type ServiceModel, type SkippedContainer } from './model/services.js';
+import { templateContext, type Renderer } from './render/render-config.js';
+import { runtimePaths, type RuntimePaths } from './haproxy/paths.js';
 import { createDebouncer, type Debouncer } from './debounce.js';
 import { installConfig, reloadHaproxy, restoreConfig } from './haproxy/config-applier.js';
 import { planRuntimeUpdate, RuntimeServers } from './haproxy/runtime-update.js';
@@ -47,7 +47,7 @@ const RESTART_WINDOW_MS = 60_000;
 const RETRY_AFTER_FAILURE_MS = 2_000;
 
 export class Supervisor {
-  readonly paths: { configPath: string; masterSocket: string; adminSocket: string };
+  readonly paths: RuntimePaths;
   private readonly debouncer: Debouncer;
   private readonly haproxy: HaproxyProcess;
   private readonly runtime: RuntimeServers;
@@ -63,12 +63,7 @@ export class Supervisor {
   lastApply: ApplyReport | undefined;
 
   constructor(private readonly deps: SupervisorDeps) {
-    const dir = deps.config.runtimeDir;
-    this.paths = {
-      configPath: path.join(dir, 'haproxy.cfg'),
-      masterSocket: path.join(dir, 'master.sock'),
-      adminSocket: path.join(dir, 'admin.sock'),
-    };
+    this.paths = runtimePaths(deps.config.runtimeDir);
     this.haproxy = new HaproxyProcess(deps.config.haproxyBin, this.paths, deps.log.child({ component: 'haproxy' }));
     this.runtime = new RuntimeServers(
       (command) => sendCliCommand(this.paths.adminSocket, command, 5_000),
@@ -137,17 +132,13 @@ export class Supervisor {
       this.scheduleRetry();
       if (this.appliedText !== undefined) return;
     }
-    if (containers) this.model = buildServices(containers, this.placement(containers), { zone: this.deps.config.zone });
+    if (containers) this.model = buildServices(containers, placementOf(containers, this.deps.selfId), { zone: this.deps.config.zone });
     this.reportSkipped(this.model.skipped);
     metrics.services.set(this.model.services.length);
     metrics.servers.set(this.model.services.reduce((n, s) => n + s.servers.length, 0));
     metrics.skipped.set(this.model.skipped.length);
 
-    const context: TemplateContext = {
-      services: this.model.services,
-      settings: { zone: this.deps.config.zone, httpPort: this.deps.config.httpPort },
-      paths: { adminSocket: this.paths.adminSocket },
-    };
+    const context = templateContext(this.model.services, this.deps.config, this.paths.adminSocket);
     let text: string;
     try {
       text = this.deps.renderer.render(context);
@@ -215,14 +206,6 @@ export class Supervisor {
     }
     metrics.reloads.inc();
     return 'reloaded';
-  }
-
-  private placement(containers: ContainerInfo[]): Placement {
-    const selfId = this.deps.selfId;
-    const self = selfId === undefined ? undefined : containers.find((c) => c.id === selfId);
-    // Host network mode (or no container of ours in sight) reaches every bridge network directly.
-    if (!self || self.networkMode === 'host') return selfId === undefined ? {} : { selfId };
-    return { selfId: self.id, networks: self.networks.map((n) => n.name) };
   }
 
   /** Logs a skipped container once per reason, not on every pass. */

@@ -84,7 +84,7 @@ export function createZoneApi(client: Pick<Route53Client, 'send'>, zoneId: strin
           HostedZoneId: zoneId,
           ChangeBatch: {
             Comment: 'haproxy-companion',
-            Changes: changes.map((c) => ({ Action: c.action, ResourceRecordSet: toSdk(c.record) })),
+            Changes: toSdkChanges(changes),
           },
         }),
       );
@@ -102,6 +102,11 @@ function fromSdk(set: ResourceRecordSet): RecordSet | undefined {
     ...(set.SetIdentifier !== undefined ? { setIdentifier: set.SetIdentifier } : {}),
     ...(set.MultiValueAnswer !== undefined ? { multiValueAnswer: set.MultiValueAnswer } : {}),
   };
+}
+
+/** Changes as the Route53 API (and `aws route53 change-resource-record-sets`) takes them. */
+export function toSdkChanges(changes: Change[]) {
+  return changes.map((c) => ({ Action: c.action, ResourceRecordSet: toSdk(c.record) }));
 }
 
 function toSdk(record: RecordSet): ResourceRecordSet {

@@ -14,6 +14,11 @@ export interface TemplateContext {
   paths: { adminSocket: string };
 }
 
+/** The context for the services of one pass. */
+export function templateContext(services: Service[], settings: { zone: string; httpPort: number }, adminSocket: string): TemplateContext {
+  return { services, settings: { zone: settings.zone, httpPort: settings.httpPort }, paths: { adminSocket } };
+}
+
 export interface Renderer {
   render(context: TemplateContext): string;
 }

@@ -23,14 +23,15 @@ export class TestRun {
   }
 
   /** Starts a busybox httpd answering `text` (default: its own name) on port 8080. */
-  async backend(options: { domain?: string; text?: string; name?: string; args?: string[]; labels?: Record<string, string> } = {}): Promise<string> {
+  async backend(options: { domain?: string; text?: string; name?: string; args?: string[]; labels?: Record<string, string>; setup?: string } = {}): Promise<string> {
     const name = options.name ?? this.name('backend');
     const text = options.text ?? name;
     const args = ['run', '-d', '--name', name, '--label', this.label, '--expose', '8080'];
     if (options.domain !== undefined) args.push('-e', `DOMAIN=${options.domain}`);
     for (const [key, value] of Object.entries(options.labels ?? {})) args.push('--label', `${key}=${value}`);
     args.push(...(options.args ?? []));
-    args.push(BACKEND_IMAGE, 'sh', '-c', `mkdir -p /www && echo '${text}' > /www/index.html && exec httpd -f -p 8080 -h /www`);
+    // `setup`: shell run before httpd starts, e.g. to add CGI scripts under /www/cgi-bin.
+    args.push(BACKEND_IMAGE, 'sh', '-c', `mkdir -p /www/cgi-bin && echo '${text}' > /www/index.html && ${options.setup ?? 'true'} && exec httpd -f -p 8080 -h /www`);
     await docker(...args);
     return name;
   }

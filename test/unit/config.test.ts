@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       resyncIntervalMs: 60_000,
       log: { level: 'info', format: 'json' },
       status: { address: '0.0.0.0', port: 8404 },
+      shutdownGraceMs: 10_000,
       dns: {
         ttl: 60,
         mode: 'multivalue',

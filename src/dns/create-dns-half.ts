@@ -1,0 +1,31 @@
+/** Builds the DNS half from the configuration: the Route53 registrar, or a preview that only logs. */
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { resolveHostIdentity, type HostIdentity } from './host-identity.js';
+import { DnsPreview, DnsRegistrar, type DnsHalf } from './dns-registrar.js';
+import { createRoute53Client, createZoneApi } from './route53-zone.js';
+
+/** This host's identity: HOST_IP/HOST_ID, else EC2 instance metadata. */
+export function identityFor(config: Config): Promise<HostIdentity> {
+  const { dns } = config;
+  return resolveHostIdentity({
+    imdsEndpoint: dns.imdsEndpoint,
+    imdsDisabled: dns.imdsDisabled,
+    ...(dns.hostIp !== undefined ? { hostIp: dns.hostIp } : {}),
+    ...(dns.hostId !== undefined ? { hostId: dns.hostId } : {}),
+  });
+}
+
+export function zoneApiFor(config: Config & { dns: { hostedZoneId: string } }) {
+  return createZoneApi(createRoute53Client(config.dns.region !== undefined ? { region: config.dns.region } : {}), config.dns.hostedZoneId);
+}
+
+/** The Route53 registrar when HOSTED_ZONE_ID is set; otherwise a preview that only logs. */
+export async function createDnsHalf(config: Config, log: Logger): Promise<DnsHalf> {
+  const dnsLog = log.child({ component: 'dns' });
+  const { dns } = config;
+  if (dns.hostedZoneId === undefined) return new DnsPreview(config.zone, dnsLog);
+  // A wrong identity would publish wrong records for the whole fleet to see: no identity, no start.
+  const identity = await identityFor(config);
+  return new DnsRegistrar(zoneApiFor({ ...config, dns: { ...dns, hostedZoneId: dns.hostedZoneId } }), { zone: config.zone, ttl: dns.ttl, mode: dns.mode, identity, reconcileIntervalMs: dns.reconcileIntervalMs }, dnsLog);
+}

@@ -1,0 +1,62 @@
+/**
+ * `haproxy-companion dry-run`: what the companion would do with the containers running now, applying
+ * nothing. Prints the rendered haproxy.cfg (checked with `haproxy -c`), then the Route53 change batch.
+ * Exit status 1 when the template does not render or HAProxy rejects the result: CI for users' templates.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Docker from 'dockerode';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import { ContainerSnapshots, type DockerApi } from './docker/docker-source.js';
+import { findSelfContainerId } from './docker/self-id.js';
+import { buildServices, placementOf } from './model/services.js';
+import { createRenderer, templateContext } from './render/render-config.js';
+import { runtimePaths } from './haproxy/paths.js';
+import { validateConfig } from './haproxy/config-applier.js';
+import { desiredRecords, diffRecords, ownedRecords, type Change } from './dns/records.js';
+import { toSdkChanges } from './dns/route53-zone.js';
+import { identityFor, zoneApiFor } from './dns/create-dns-half.js';
+
+export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const selfId = await findSelfContainerId();
+  const snapshots = new ContainerSnapshots(new Docker() as unknown as DockerApi, { ...(selfId ? { selfId } : {}), ...(config.labelFilter ? { labelFilter: config.labelFilter } : {}) });
+  const containers = await snapshots.snapshot();
+  const model = buildServices(containers, placementOf(containers, selfId), { zone: config.zone });
+  for (const s of model.skipped) log.warn({ container: s.containerName, domain: s.domain, reason: s.reason }, 'container skipped');
+
+  let status = 0;
+  const text = createRenderer(config.templatePath).render(templateContext(model.services, config, runtimePaths(config.runtimeDir).adminSocket));
+  out.write(text.endsWith('\n') ? text : `${text}\n`);
+  const dir = await mkdtemp(path.join(tmpdir(), 'haproxy-companion-'));
+  try {
+    await writeFile(path.join(dir, 'haproxy.cfg'), text);
+    await validateConfig(config.haproxyBin, path.join(dir, 'haproxy.cfg'));
+  } catch (error) {
+    log.error({ err: (error as Error).message, haproxy: (error as { details?: string[] }).details }, 'haproxy rejects this configuration');
+    status = 1;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  const domains = model.services.map((s) => s.domain);
+  const { dns } = config;
+  let changes: Change[];
+  let zone: string;
+  if (dns.hostedZoneId !== undefined) {
+    // Read-only: the zone is listed to diff against, never changed.
+    const identity = await identityFor(config);
+    const ctx = { zone: config.zone, hostId: identity.id, hostIp: identity.ip, ttl: dns.ttl, mode: dns.mode };
+    changes = diffRecords(desiredRecords(domains, ctx), ownedRecords(await zoneApiFor({ ...config, dns: { ...dns, hostedZoneId: dns.hostedZoneId } }).listRecords(), ctx));
+    zone = dns.hostedZoneId;
+  } else {
+    // Registration off: show what would be written into an empty zone, with placeholders for what is unknown.
+    const ctx = { zone: config.zone, hostId: dns.hostId ?? '<host-id>', hostIp: dns.hostIp ?? '<host-ip>', ttl: dns.ttl, mode: dns.mode };
+    changes = diffRecords(desiredRecords(domains, ctx), []);
+    zone = '<HOSTED_ZONE_ID>';
+  }
+  out.write(`# ---- Route53 change batch (aws route53 change-resource-record-sets --cli-input-json) ----\n`);
+  out.write(`${JSON.stringify({ HostedZoneId: zone, ChangeBatch: { Changes: toSdkChanges(changes) } }, null, 2)}\n`);
+  return status;
+}
