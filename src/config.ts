@@ -29,6 +29,7 @@ export const settingsSchema = z.object({
     }),
   HTTP_PORT: integer(1, 65535).default(80),
   HAPROXY_TEMPLATE: z.string().min(1).optional(),
+  HAPROXY_STATS_PORT: integer(1, 65535).optional(),
   HAPROXY_BIN: z.string().min(1).default('haproxy'),
   RUNTIME_DIR: z.string().min(1).default('/var/run/haproxy-companion'),
   CONTAINER_LABEL_FILTER: z
@@ -64,6 +65,8 @@ export type Settings = z.infer<typeof settingsSchema>;
 export interface Config {
   zone: string;
   httpPort: number;
+  /** HAProxy's stats page and Prometheus exporter; off when absent. */
+  haproxyStatsPort?: number;
   templatePath: string;
   haproxyBin: string;
   runtimeDir: string;
@@ -104,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
   return Object.freeze({
     zone: s.DOMAIN_NAME,
     httpPort: s.HTTP_PORT,
+    ...(s.HAPROXY_STATS_PORT !== undefined ? { haproxyStatsPort: s.HAPROXY_STATS_PORT } : {}),
     templatePath: s.HAPROXY_TEMPLATE ?? defaultTemplatePath,
     haproxyBin: s.HAPROXY_BIN,
     runtimeDir: s.RUNTIME_DIR,

@@ -10,13 +10,14 @@ import { TemplateError } from '../errors.js';
 /** Everything a template can use. Documented in the README ("Custom templates"). */
 export interface TemplateContext {
   services: Service[];
-  settings: { zone: string; httpPort: number };
+  /** statsPort: HAProxy's own stats page and Prometheus exporter, null when off. */
+  settings: { zone: string; httpPort: number; statsPort: number | null };
   paths: { adminSocket: string };
 }
 
 /** The context for the services of one pass. */
-export function templateContext(services: Service[], settings: { zone: string; httpPort: number }, adminSocket: string): TemplateContext {
-  return { services, settings: { zone: settings.zone, httpPort: settings.httpPort }, paths: { adminSocket } };
+export function templateContext(services: Service[], settings: { zone: string; httpPort: number; haproxyStatsPort?: number }, adminSocket: string): TemplateContext {
+  return { services, settings: { zone: settings.zone, httpPort: settings.httpPort, statsPort: settings.haproxyStatsPort ?? null }, paths: { adminSocket } };
 }
 
 export interface Renderer {

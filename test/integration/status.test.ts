@@ -18,7 +18,7 @@ beforeAll(async () => {
   await run.backend({ domain: 'login', text: 'login-1', name: `${run.name('login')}` });
   await run.backend({ domain: 'publish', text: 'publish-1' });
   await run.backend({ domain: hostile });
-  companion = await run.companion({ port, env: { AWS_SECRET_ACCESS_KEY: 'do-not-show-me' } });
+  companion = await run.companion({ port, env: { AWS_SECRET_ACCESS_KEY: 'do-not-show-me', HAPROXY_STATS_PORT: String(port + 2000) } });
   await waitFor(async () => (await get(port, 'login.example.com')).body === 'login-1', { what: 'login routed' });
 });
 afterAll(() => run.cleanup());
@@ -57,6 +57,12 @@ describe('status endpoint', () => {
     expect(body).toMatch(/^haproxy_companion_haproxy_starts_total 1$/m);
     expect(body).toMatch(/^# TYPE haproxy_companion_pass_duration_seconds histogram$/m);
     expect(body).not.toContain('do-not-show-me');
+  });
+
+  it('serves HAProxy’s own Prometheus exporter and stats page when HAPROXY_STATS_PORT is set', async () => {
+    const metrics = await (await fetch(`http://127.0.0.1:${port + 2000}/metrics`)).text();
+    expect(metrics).toMatch(/^haproxy_backend_status\{proxy="be_login",state="UP"\} 1$/m);
+    expect(await (await fetch(`http://127.0.0.1:${port + 2000}/`)).text()).toMatch(/Statistics Report/);
   });
 
   it('answers 404 for anything else', async () => {

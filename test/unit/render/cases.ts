@@ -3,7 +3,7 @@ import type { TemplateContext } from '../../../src/render/render-config.js';
 import { buildServices } from '../../../src/model/services.js';
 import { container } from '../../helpers/containers.js';
 
-const settings = { zone: 'example.com', httpPort: 80 };
+const settings = { zone: 'example.com', httpPort: 80, statsPort: null };
 const paths = { adminSocket: '/var/run/haproxy-companion/admin.sock' };
 
 function fromContainers(list: Parameters<typeof buildServices>[0]): TemplateContext {
@@ -25,6 +25,7 @@ export const renderCases: Record<string, TemplateContext> = {
     ...fromContainers([
       container({ id: 'c'.repeat(64), name: 'api', labels: { 'haproxy-companion.domain': 'api.v2', 'haproxy-companion.port': '9000' }, networks: [{ name: 'v6', ip: 'fd00::5' }] }),
     ]),
-    settings: { zone: 'example.com', httpPort: 8080 },
+    settings: { zone: 'example.com', httpPort: 8080, statsPort: null },
   },
+  'haproxy-stats-on': { services: [], settings: { ...settings, statsPort: 8405 }, paths },
 };

@@ -33,7 +33,7 @@ describe('built-in template', () => {
     const render = (list: typeof cs) =>
       renderer.render({
         services: buildServices(list, {}, { zone: 'example.com' }).services,
-        settings: { zone: 'example.com', httpPort: 80 },
+        settings: { zone: 'example.com', httpPort: 80, statsPort: null },
         paths: { adminSocket: '/run/admin.sock' },
       });
     expect(render(cs)).toBe(render([...cs].reverse()));
