@@ -7,7 +7,8 @@ import { mkdir } from 'node:fs/promises';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { ContainerInfo } from './model/container.js';
-import { buildServices, placementOf, type ServiceModel, type SkippedContainer } from './model/services.js';
+import { buildServices, placementOf, type Service, type ServiceModel, type SkippedContainer } from './model/services.js';
+import { withLingering, type Lingering } from './model/linger.js';
 import { templateContext, type Renderer } from './render/render-config.js';
 import { runtimePaths, type RuntimePaths } from './haproxy/paths.js';
 import { createDebouncer, type Debouncer } from './debounce.js';
@@ -15,8 +16,9 @@ import { installConfig, reloadHaproxy, restoreConfig } from './haproxy/config-ap
 import { planRuntimeUpdate, RuntimeServers } from './haproxy/runtime-update.js';
 import { sendCliCommand } from './haproxy/cli-socket.js';
 import { HaproxyProcess } from './haproxy/haproxy-process.js';
-import { CompanionError } from './errors.js';
+import { CompanionError, ConfigInvalidError, ReloadFailedError } from './errors.js';
 import { metrics } from './metrics.js';
+import { explainDockerError } from './docker/docker-source.js';
 
 /** The outcome of the last pass that tried to change what HAProxy runs. */
 export interface ApplyReport {
@@ -61,6 +63,9 @@ export class Supervisor {
   private stopped = false;
   private lastStartError: Error | undefined;
   lastApply: ApplyReport | undefined;
+  /** What the last pass rendered, lingering empty backends included (see model/linger.ts). */
+  private rendered: { rendered: Service[]; lingering: Lingering } = { rendered: [], lingering: new Map() };
+  private lingerTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.paths = runtimePaths(deps.config.runtimeDir);
@@ -115,6 +120,7 @@ export class Supervisor {
     this.stopped = true;
     this.debouncer.cancel();
     clearTimeout(this.retryTimer);
+    clearTimeout(this.lingerTimer);
     this.runtime.reset();
     await this.debouncer.idle();
     await this.haproxy.stop(graceMs);
@@ -128,7 +134,7 @@ export class Supervisor {
       containers = await this.deps.snapshot();
     } catch (error) {
       // Keep routing with the last known picture; the event stream's reconnect will trigger a resync.
-      log.warn({ err: (error as Error).message }, 'cannot list containers; keeping current routes');
+      log.warn({ err: explainDockerError(error as Error) }, 'cannot list containers; keeping current routes');
       this.scheduleRetry();
       if (this.appliedText !== undefined) return;
     }
@@ -138,7 +144,9 @@ export class Supervisor {
     metrics.servers.set(this.model.services.reduce((n, s) => n + s.servers.length, 0));
     metrics.skipped.set(this.model.skipped.length);
 
-    const context = templateContext(this.model.services, this.deps.config, this.paths.adminSocket);
+    const lingered = withLingering(this.model.services, this.rendered, Date.now(), this.deps.config.backendLingerMs);
+    this.scheduleLingerExpiry(lingered.nextExpiry);
+    const context = templateContext(lingered.rendered, this.deps.config, this.paths.adminSocket);
     let text: string;
     try {
       text = this.deps.renderer.render(context);
@@ -150,6 +158,7 @@ export class Supervisor {
       return;
     }
     if (text === this.appliedText) {
+      this.rendered = lingered;
       this.deps.onServing?.(this.model);
       return;
     }
@@ -163,9 +172,13 @@ export class Supervisor {
       metrics.passDuration.observe(durationMs / 1000);
       this.appliedText = text;
       this.failedText = undefined;
+      this.rendered = lingered;
       this.deps.onServing?.(this.model);
     } catch (error) {
-      this.failedText = text;
+      // HAProxy's verdict on a text does not change, so it is not retried until the text does; anything
+      // else (a full disk, an unwritable directory, a reload that timed out) may pass next time.
+      if (error instanceof ConfigInvalidError || error instanceof ReloadFailedError) this.failedText = text;
+      else this.scheduleRetry();
       this.lastStartError = error as Error;
       const details = (error as { details?: string[] }).details;
       this.lastApply = { at: new Date().toISOString(), ok: false, durationMs: Math.round(performance.now() - started), error: (error as Error).message, ...(details ? { haproxy: details } : {}) };
@@ -230,6 +243,14 @@ export class Supervisor {
       skipped: this.model.skipped.length,
       durationMs: Math.round(durationMs),
     };
+  }
+
+  /** A pass when the first lingering backend expires, so it goes on time even if nothing else happens. */
+  private scheduleLingerExpiry(at: number | undefined): void {
+    clearTimeout(this.lingerTimer);
+    if (at === undefined || this.stopped) return;
+    this.lingerTimer = setTimeout(() => this.trigger('linger-expired'), Math.max(0, at - Date.now()) + 10);
+    this.lingerTimer.unref();
   }
 
   private scheduleRetry(): void {

@@ -140,7 +140,7 @@ export async function watchEvents(docker: DockerApi, options: EventWatchOptions)
     options.onDisconnected(failure);
     const delay = Math.min(maxDelay, minDelay * 2 ** attempt) * (0.5 + Math.random() / 2);
     attempt++;
-    log.warn({ err: failure?.message, retryInMs: Math.round(delay) }, 'docker event stream lost; reconnecting');
+    log.warn({ err: failure ? explainDockerError(failure) : 'stream ended', retryInMs: Math.round(delay) }, 'docker event stream lost; reconnecting');
     await sleep(delay, signal);
   }
 }
@@ -180,6 +180,21 @@ function readEvents(stream: NodeJS.ReadableStream, signal: AbortSignal, onEvent:
     stream.on('close', () => done());
     stream.on('error', (error: Error) => done(error));
   });
+}
+
+/** Says what to fix for the usual ways of not reaching Docker; other errors pass through as they are. */
+export function explainDockerError(error: Error & { code?: string; address?: string; statusCode?: number }): string {
+  const where = error.address ?? 'the Docker socket';
+  switch (error.code) {
+    case 'ENOENT':
+      return `${where} does not exist: mount it (-v /var/run/docker.sock:/var/run/docker.sock:ro) or set DOCKER_HOST`;
+    case 'EACCES':
+      return `permission denied on ${where}: run the companion as root or as a member of the socket's group`;
+    case 'ECONNREFUSED':
+      return `nothing listens on ${where}: is the Docker daemon (or the socket proxy) running?`;
+  }
+  if (error.statusCode === 403) return `the Docker API refused a read call (${error.message.trim()}): a socket proxy must allow CONTAINERS and EVENTS`;
+  return error.message;
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
