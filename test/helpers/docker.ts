@@ -37,11 +37,13 @@ export class TestRun {
   }
 
   /** Starts the companion image in host network mode on `port`, watching only this run's containers. */
-  async companion(options: { port: number; env?: Record<string, string>; args?: string[] }): Promise<Companion> {
+  /** `socket: false` leaves docker.sock unmounted (a socket proxy's test). */
+  async companion(options: { port: number; env?: Record<string, string>; args?: string[]; socket?: boolean }): Promise<Companion> {
     const name = this.name('companion');
     // Status on port+1000, so companions of different tests never fight over the default 8404.
     const env = { DOMAIN_NAME: 'example.com', HTTP_PORT: String(options.port), STATUS_PORT: String(options.port + 1000), CONTAINER_LABEL_FILTER: this.label, RUNTIME_DIR: `/tmp/${name}`, ...options.env };
-    const args = ['run', '-d', '--name', name, '--label', `${this.label}-companion`, '--network', 'host', '-v', '/var/run/docker.sock:/var/run/docker.sock:ro'];
+    const args = ['run', '-d', '--name', name, '--label', `${this.label}-companion`, '--network', 'host'];
+    if (options.socket !== false) args.push('-v', '/var/run/docker.sock:/var/run/docker.sock:ro');
     for (const [key, value] of Object.entries(env)) args.push('-e', `${key}=${value}`);
     args.push(...(options.args ?? []), IMAGE);
     await docker(...args);

@@ -55,6 +55,13 @@ describe('containers', () => {
 });
 
 describe('haproxy', () => {
+  it('runs its workers without root', async () => {
+    const uids = (await companion.exec('for p in /proc/[0-9]*; do [ "$(cat $p/comm)" = haproxy ] && grep ^Uid: $p/status | cut -f2; done; true')).split('\n');
+    // Only the master keeps root (it rebinds :80 on reload); every worker runs as the haproxy user.
+    expect(uids.filter((uid) => uid === '0')).toHaveLength(1);
+    expect(uids.filter((uid) => uid !== '0').length).toBeGreaterThan(0);
+  });
+
   it('recovers when the worker alone is killed', async () => {
     const workers = await companion.exec('for p in /proc/[0-9]*; do [ "$(cat $p/comm)" = haproxy ] && [ "$(cut -d" " -f4 $p/stat)" != "1" ] && echo ${p#/proc/}; done; true');
     // The worker is the haproxy whose parent is the master (another haproxy).
