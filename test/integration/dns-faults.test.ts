@@ -5,7 +5,8 @@
  * the proxy half is never involved (the registrar runs on its own).
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AWS_TEST_ENV, createHostedZone, startMoto, type Moto } from '../helpers/moto.js';
+import { ChangeResourceRecordSetsCommand, DeleteHostedZoneCommand } from '@aws-sdk/client-route-53';
+import { AWS_TEST_ENV, createHostedZone, listRecords, route53Client, startMoto, type Moto } from '../helpers/moto.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/route53-faults.js';
 import { expectedARecords, host, sameRecords, zoneARecords, type Host } from '../helpers/fleet.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -76,6 +77,22 @@ describe('Route53 faults', () => {
     await waitFor(() => host.registrar.lastSync?.ok === false, { what: 'the outage to be felt' });
     proxy.outage(false);
     await converged([host]);
+  });
+
+  it('reports a deleted zone on every retry, without giving up or taking anything else down', async () => {
+    const host = await serve(['login']);
+    await converged([host]);
+    const client = route53Client(moto.endpoint);
+    // Route53 deletes only an empty zone: someone removed the records first, then the zone.
+    const records = (await listRecords(moto.endpoint, zoneId)).filter((r) => r.Type !== 'SOA' && r.Type !== 'NS');
+    await client.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: records.map((r) => ({ Action: 'DELETE', ResourceRecordSet: r })) } }));
+    await client.send(new DeleteHostedZoneCommand({ Id: zoneId }));
+    client.destroy();
+    host.registrar.setDomains(['login', 'publish']);
+    await waitFor(() => /NoSuchHostedZone|No hosted zone/i.test(host.registrar.lastSync?.error ?? ''), { what: 'the error to surface' });
+    const requests = proxy.stats().requests.ListResourceRecordSets + proxy.stats().requests.ChangeResourceRecordSets;
+    await waitFor(() => proxy.stats().requests.ListResourceRecordSets + proxy.stats().requests.ChangeResourceRecordSets > requests, { what: 'a retry' });
+    expect(host.registrar.status().pendingChanges).toBe(-1);
   });
 
   it('registers every other name when Route53 refuses one, and the refused name at the next reconcile', async () => {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestRun, docker, type Companion } from '../helpers/docker.js';
 import { AWS_TEST_ENV, createHostedZone, listRecords, route53Client, startMoto, type Moto } from '../helpers/moto.js';
 import { startImdsStub, type ImdsStub } from '../helpers/imds-stub.js';
+import { startFaultProxy, type FaultProxy } from '../helpers/route53-faults.js';
 import { get } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { desiredRecords } from '../../src/dns/records.js';
@@ -15,6 +16,8 @@ import { desiredRecords } from '../../src/dns/records.js';
 const run = new TestRun();
 const port = 18104;
 let moto: Moto;
+/** Between the companions and moto, so a test can take Route53 down. */
+let route53: FaultProxy;
 let zoneId: string;
 let companion: Companion;
 let publishName: string;
@@ -22,7 +25,7 @@ let publishName: string;
 const HOST = { HOST_IP: '10.0.0.1', HOST_ID: 'host-a' };
 const companionEnv = (extra: Record<string, string> = {}) => ({
   ...AWS_TEST_ENV,
-  AWS_ENDPOINT_URL_ROUTE_53: moto.endpoint,
+  AWS_ENDPOINT_URL_ROUTE_53: route53.endpoint,
   HOSTED_ZONE_ID: zoneId,
   DNS_RECONCILE_INTERVAL_S: '10',
   ...extra,
@@ -46,6 +49,7 @@ const manual: ResourceRecordSet = { Name: 'login.example.com', Type: 'A', TTL: 3
 
 beforeAll(async () => {
   moto = await startMoto();
+  route53 = await startFaultProxy(moto.endpoint);
   zoneId = await createHostedZone(moto.endpoint, 'example.com');
   // Another host of the fleet already serves login, and someone added a record by hand.
   for (const r of desiredRecords(['login'], { zone: 'example.com', hostId: 'host-b', hostIp: '10.0.0.2', ttl: 60, mode: 'multivalue' })) {
@@ -58,6 +62,7 @@ beforeAll(async () => {
 }, 240_000);
 afterAll(async () => {
   await run.cleanup();
+  await route53?.close();
   await moto?.stop();
 });
 
@@ -82,8 +87,22 @@ describe('Route53 registration', () => {
     expect(txt).toEqual([]);
   });
 
+  it('keeps routing new containers at once while Route53 is down, and registers them when it is back', async () => {
+    route53.outage(true);
+    try {
+      await run.backend({ domain: 'during-outage', text: 'outage-1' });
+      const started = Date.now();
+      await waitFor(async () => (await get(port, 'during-outage.example.com')).body === 'outage-1', { what: 'routing during the outage' });
+      expect(Date.now() - started).toBeLessThan(5_000);
+      await waitFor(async () => (await companion.logs()).some((l) => l.msg === 'dns sync failed; will retry'), { what: 'the failure to be felt' });
+    } finally {
+      route53.outage(false);
+    }
+    await waitFor(async () => ours('during-outage.example.com', await aRecords()).length === 1, { timeoutMs: 90_000, what: 'registration after the outage' });
+  });
+
   it('puts back a record deleted by hand at the next reconcile', async () => {
-    const [mine] = (await listRecords(moto.endpoint, zoneId)).filter((r) => r.Type === 'A' && r.SetIdentifier?.startsWith('host-a-'));
+    const [mine] = (await listRecords(moto.endpoint, zoneId)).filter((r) => r.Type === 'A' && r.Name === 'login.example.com.' && r.SetIdentifier?.startsWith('host-a-'));
     await change('DELETE', mine!);
     expect(ours('login.example.com', await aRecords())).toHaveLength(0);
     await waitFor(async () => ours('login.example.com', await aRecords()).length === 1, { timeoutMs: 30_000, what: 'the reconcile to restore it' });
