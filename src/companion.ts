@@ -105,6 +105,11 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     if (config.dns.deregisterOnExit) {
       // Remove our records first, so clients stop being sent here while HAProxy finishes what it has.
       await Promise.race([dns.deregister().catch((error: Error) => log.error({ err: error.message }, 'dns deregistration failed')), sleep(config.shutdownGraceMs)]);
+      // Resolvers may hand out the old answer for up to the TTL: keep serving those clients meanwhile.
+      if (config.dns.deregisterWaitMs > 0) {
+        log.info({ waitMs: config.dns.deregisterWaitMs }, 'serving while cached DNS answers expire');
+        await sleep(config.dns.deregisterWaitMs);
+      }
     }
     dns.stop();
     await supervisor.stop(config.shutdownGraceMs);

@@ -50,6 +50,7 @@ export const settingsSchema = z.object({
   HOST_IP: z.ipv4({ error: 'must be an IPv4 address (the A records point at it)' }).optional(),
   HOST_ID: z.string().regex(HOST_ID_PATTERN, 'must be 1-63 letters, digits, dots, dashes or underscores, e.g. i-0abc123').optional(),
   DEREGISTER_ON_EXIT: boolean.default(false),
+  DEREGISTER_WAIT_S: integer(0, 3_600).default(0),
   DNS_RECONCILE_INTERVAL_S: integer(10, 86_400).default(300),
   AWS_REGION: z.string().min(1).optional(),
   AWS_EC2_METADATA_SERVICE_ENDPOINT: z.url().default('http://169.254.169.254'),
@@ -89,6 +90,8 @@ export interface Config {
     hostIp?: string;
     hostId?: string;
     deregisterOnExit: boolean;
+    /** After deregistering on exit, how long to keep serving clients with cached answers. */
+    deregisterWaitMs: number;
     reconcileIntervalMs: number;
     region?: string;
     imdsEndpoint: string;
@@ -128,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
       ...(s.HOST_IP !== undefined ? { hostIp: s.HOST_IP } : {}),
       ...(s.HOST_ID !== undefined ? { hostId: s.HOST_ID } : {}),
       deregisterOnExit: s.DEREGISTER_ON_EXIT,
+      deregisterWaitMs: s.DEREGISTER_WAIT_S * 1000,
       reconcileIntervalMs: s.DNS_RECONCILE_INTERVAL_S * 1000,
       ...(s.AWS_REGION !== undefined ? { region: s.AWS_REGION } : {}),
       imdsEndpoint: s.AWS_EC2_METADATA_SERVICE_ENDPOINT,

@@ -58,7 +58,7 @@ beforeAll(async () => {
   await change('UPSERT', manual);
   await run.backend({ domain: 'login', text: 'login-1' });
   publishName = await run.backend({ domain: 'publish', text: 'publish-1' });
-  companion = await run.companion({ port, env: companionEnv({ ...HOST, DEREGISTER_ON_EXIT: 'true' }) });
+  companion = await run.companion({ port, env: companionEnv({ ...HOST, DEREGISTER_ON_EXIT: 'true', DEREGISTER_WAIT_S: '3' }) });
 }, 240_000);
 afterAll(async () => {
   await run.cleanup();
@@ -118,8 +118,12 @@ describe('Route53 registration', () => {
     expect(await aRecords()).toEqual(before);
   });
 
-  it('removes only its own records on exit with DEREGISTER_ON_EXIT', async () => {
-    await docker('stop', '-t', '15', companion.name);
+  it('removes only its own records on exit with DEREGISTER_ON_EXIT, and serves while cached answers expire', async () => {
+    const stopped = docker('stop', '-t', '30', companion.name);
+    await waitFor(async () => (await aRecords()).every((r) => !r.includes(' host-a-')), { what: 'deregistration' });
+    // Records gone, HAProxy still answering during DEREGISTER_WAIT_S.
+    expect((await get(port, 'login.example.com')).body).toBe('login-1');
+    await stopped;
     const records = await aRecords();
     expect(records.filter((r) => r.includes(' host-a-'))).toEqual([]);
     expect(records).toHaveLength(2);

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
         ttl: 60,
         mode: 'multivalue',
         deregisterOnExit: false,
+        deregisterWaitMs: 0,
         reconcileIntervalMs: 300_000,
         imdsEndpoint: 'http://169.254.169.254',
         imdsDisabled: false,
