@@ -20,6 +20,7 @@ import {
   type RecordSet,
 } from './records.js';
 import type { ZoneApi } from './route53-zone.js';
+import { createDebouncer, type Debouncer } from '../debounce.js';
 
 export interface RegistrarOptions {
   zone: string;
@@ -30,6 +31,12 @@ export interface RegistrarOptions {
   reconcileIntervalMs: number;
   retryMinMs?: number;
   retryMaxMs?: number;
+  /**
+   * Changes of the served domains are gathered before a sync: one request once they have been quiet
+   * for `minMs`, or `maxMs` after the first, so a burst of container starts costs one or two requests
+   * of the fleet's shared 5/s, not one each. Defaults 1 s and 10 s: DNS answers live for RECORD_TTL anyway.
+   */
+  debounce?: { minMs: number; maxMs: number };
 }
 
 export interface SyncReport {
@@ -82,6 +89,7 @@ export class DnsRegistrar implements DnsHalf {
   private retryTimer: NodeJS.Timeout | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly changes: Debouncer;
   lastSync: SyncReport | undefined;
 
   constructor(
@@ -90,6 +98,7 @@ export class DnsRegistrar implements DnsHalf {
     private readonly log: Logger,
   ) {
     this.ctx = { zone: options.zone, hostId: options.identity.id, hostIp: options.identity.ip, ttl: options.ttl, mode: options.mode };
+    this.changes = createDebouncer({ ...(options.debounce ?? { minMs: 1_000, maxMs: 10_000 }), run: async () => this.trigger() });
   }
 
   get pendingChanges(): number {
@@ -127,16 +136,18 @@ export class DnsRegistrar implements DnsHalf {
     const next = [...new Set(domains)].sort();
     if (next.join() === this.domains.join()) return;
     this.domains = next;
-    this.trigger();
+    this.changes.trigger();
   }
 
   stop(): void {
     this.stopped = true;
+    this.changes.cancel();
     clearTimeout(this.retryTimer);
     clearTimeout(this.reconcileTimer);
   }
 
   async idle(): Promise<void> {
+    await this.changes.idle();
     while (this.running) await this.running;
   }
 

@@ -10,7 +10,7 @@ const registrars: DnsRegistrar[] = [];
 afterEach(() => registrars.splice(0).forEach((r) => r.stop()));
 
 function registrar(zone: MemoryZone, hostId = 'i-host1', hostIp = '10.0.0.1', reconcileIntervalMs = 3_600_000) {
-  const r = new DnsRegistrar(zone, { zone: 'example.com', ttl: 60, mode: 'multivalue', identity: { id: hostId, ip: hostIp, source: 'env' }, reconcileIntervalMs, retryMinMs: 5, retryMaxMs: 20 }, log);
+  const r = new DnsRegistrar(zone, { zone: 'example.com', ttl: 60, mode: 'multivalue', identity: { id: hostId, ip: hostIp, source: 'env' }, reconcileIntervalMs, retryMinMs: 5, retryMaxMs: 20, debounce: { minMs: 5, maxMs: 50 } }, log);
   registrars.push(r);
   return r;
 }

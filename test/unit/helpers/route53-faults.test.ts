@@ -195,10 +195,14 @@ describe('startFaultProxy with ratePerSecond', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_200));
     const other = route53Client(proxy.endpoint, { maxAttempts: 1 });
     try {
+      const started = performance.now();
       const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => failure((i % 2 ? client : other).send(list()))));
+      const elapsedS = (performance.now() - started) / 1000;
       const passed = outcomes.filter((error) => error === undefined).length;
+      // A full bucket of 5, plus what refilled while the requests were in flight (a busy machine spreads them out).
       expect(passed).toBeGreaterThanOrEqual(5);
-      expect(passed).toBeLessThanOrEqual(6);
+      expect(passed).toBeLessThanOrEqual(5 + Math.ceil(elapsedS * 5));
+      expect(passed).toBeLessThan(10);
     } finally {
       other.destroy();
     }
