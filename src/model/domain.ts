@@ -5,12 +5,19 @@
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const MAX_NAME_LENGTH = 253;
+/** 253 minus `_hc-owner.` (see dns/records.ts). */
+const MAX_SERVICE_NAME_LENGTH = MAX_NAME_LENGTH - '_hc-owner.'.length;
 
 export type DomainResult = { ok: true; name: string } | { ok: false; reason: string };
 
 /** Validates a full DNS name such as `example.com` (lower-cased, no trailing dot). */
 export function parseDnsName(raw: string): DomainResult {
-  const name = raw.trim().toLowerCase().replace(/\.$/, '');
+  const trimmed = raw.trim();
+  // Checked before lower-casing: some non-ASCII letters lower-case to ASCII ones (the Kelvin sign to `k`).
+  if (/[^A-Za-z0-9.-]/.test(trimmed)) {
+    return { ok: false, reason: 'may contain only letters a-z, digits and inner hyphens in each dot-separated label (RFC 1123)' };
+  }
+  const name = trimmed.toLowerCase().replace(/\.$/, '');
   if (name === '') return { ok: false, reason: 'is empty' };
   if (name.length > MAX_NAME_LENGTH) return { ok: false, reason: `is longer than ${MAX_NAME_LENGTH} characters` };
   for (const label of name.split('.')) {
@@ -35,7 +42,12 @@ export function parseServiceDomain(raw: string, zone: string): DomainResult {
   if (!parsed.ok) return parsed;
   if (parsed.name === zone) return { ok: false, reason: `is the zone apex ${zone}, not a name inside it` };
   const relative = parsed.name.endsWith(`.${zone}`) ? parsed.name.slice(0, -(zone.length + 1)) : parsed.name;
+  // `x.example.com.example.com` would answer for `x.example.com`, and `example.com.example.com` for the apex.
+  if (relative === zone || relative.endsWith(`.${zone}`)) return { ok: false, reason: `names the zone ${zone} twice` };
   const full = `${relative}.${zone}`;
-  if (full.length > MAX_NAME_LENGTH) return { ok: false, reason: `makes ${MAX_NAME_LENGTH}+ characters with the zone ${zone}` };
+  // The ownership marker `_hc-owner.<name>` must fit in a DNS name too.
+  if (full.length > MAX_SERVICE_NAME_LENGTH) {
+    return { ok: false, reason: `makes more than ${MAX_SERVICE_NAME_LENGTH} characters with the zone ${zone} (DNS allows ${MAX_NAME_LENGTH}, with room for the ownership marker)` };
+  }
   return { ok: true, name: relative };
 }

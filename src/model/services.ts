@@ -158,6 +158,11 @@ function choosePort(container: ContainerInfo): Choice<number> {
     .filter((p) => /^\d+\/tcp$/.test(p))
     .map((p) => Number(p.split('/')[0]))
     .sort((a, b) => a - b);
+  // Docker stores whatever was asked for, 0 and 99999 included; HAProxy would reject the whole file.
+  const invalid = tcp.filter((p) => !(p >= 1 && p <= 65535));
+  if (invalid.length > 0) {
+    return { ok: false, reason: `exposed port ${invalid[0]} is not a port number (1-65535); set label ${Labels.port}` };
+  }
   if (tcp.length === 1) return { ok: true, value: tcp[0]! };
   if (tcp.length === 0) {
     return { ok: false, reason: `no exposed TCP port; set label ${Labels.port} to the port the service listens on` };

@@ -42,6 +42,11 @@ describe('parseServiceDomain', () => {
     ['*.login', /RFC 1123/],
     ['login:80', /RFC 1123/],
     ['login/path', /RFC 1123/],
+    // Found by the property tests: each of these used to be accepted.
+    ['0\u212aa', /RFC 1123/], // KELVIN SIGN lower-cases to an ASCII k
+    ['example.com.example.com', /zone example\.com twice/],
+    ['login.example.com.example.com', /zone example\.com twice/],
+    [`${'a'.repeat(30)}.`.repeat(7) + 'b'.repeat(15), /room for the ownership marker/],
   ])('rejects %j', (raw, reason) => {
     const result = parseServiceDomain(raw, zone);
     expect(result.ok).toBe(false);

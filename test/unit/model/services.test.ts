@@ -95,6 +95,8 @@ describe('buildServices: port selection', () => {
     ['port 70000', { labels: { 'haproxy-companion.port': '70000' } }, /not a port number/],
     ['a port with config injected', { labels: { 'haproxy-companion.port': '80\n  server x 1.2.3.4:80' } }, /not a port number/],
     ['a negative port', { labels: { 'haproxy-companion.port': '-1' } }, /not a port number/],
+    ['exposed port 0', { exposedPorts: ['0/tcp'] }, /exposed port 0 is not a port number/],
+    ['exposed port 99999', { exposedPorts: ['99999/tcp'] }, /exposed port 99999 is not a port number/],
   ])('skips a container with %s', (_, overrides, reason) => {
     const c = container({ name: 'bad', env: { DOMAIN: 'svc' }, ...overrides });
     const { services, skipped } = buildServices([c], hostMode, { zone });

@@ -1,0 +1,353 @@
+/**
+ * fast-check generators for what a container can put in front of the companion: its name, the DOMAIN
+ * env, the haproxy-companion.* labels, its exposed ports, its networks and their addresses. Each mixes
+ * realistic values (so that a good share of containers is actually routed and the properties are not
+ * vacuous) with hostile ones: arbitrary unicode, newlines, `#`, quotes, template delimiters, spaces,
+ * case-folding oddities, very long labels, out-of-range ports.
+ *
+ * Containers are generated as `docker inspect` responses and go through `toContainerInfo`, the real data
+ * flow, so the env splitting and network flattening are exercised too.
+ */
+import fc from 'fast-check';
+import { toContainerInfo, type ContainerInfo, type InspectResponse } from '../../../src/model/container.js';
+import type { Placement } from '../../../src/model/services.js';
+import { container } from '../../helpers/containers.js';
+
+export const ZONE = 'example.com';
+
+/**
+ * Each property runs in well under a second on an idle machine (the whole directory in about 2-3 s), but
+ * the unit suite shares 2 cores with Docker and other suites, and shrinking a counterexample takes longer
+ * than finding it: allow for that rather than time out.
+ */
+export const PROPERTY_TIMEOUT_MS = 30_000;
+
+/** JSON with every character outside printable ASCII as \\uXXXX, so that a counterexample reads unambiguously. */
+export const showString = (s: string): string =>
+  JSON.stringify(s).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** Pieces that break config files, templates or naive validators. */
+export const HOSTILE_PIECES = [
+  '\n', '\r', '\r\n', '\t', ' ', '\v', '\f', '#', '"', "'", '`', '\\', '{{', '}}', '{%', '%}', '{#', '#}', '${', ';', '$', '%', '&', '|',
+  '<', '>', '/', ':', '_', '=', '@', '*', '[', ']', '(', ')', '!', '?', '~', '+',
+  '\u0000', '\u00a0' /* NBSP */, '\u200b' /* zero width space */, '\u2028', '\u3000', '\ufeff', '\u202e' /* RTL override */,
+  'é', 'ß', 'ﬁ', '💥', 'Ω', '\u0130' /* İ: lower-cases to i + combining dot */, '\u212a' /* KELVIN SIGN: lower-cases to ASCII "k" */,
+  '\u017f' /* ſ: upper-cases to ASCII "S" */, '\uff4c' /* fullwidth l */, '\u0661' /* Arabic-Indic 1 */, '\uff18' /* fullwidth 8 */,
+  '\n    server evil 6.6.6.6:80', '\nbackend evil', ' }\n    use_backend be_evil if TRUE', '} }', ' if TRUE',
+  ',', '.', '..', '-', 'a'.repeat(64),
+];
+
+const alnum = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const ldh = `${alnum}-`;
+
+/** Strings a container could set anywhere: arbitrary code points, graphemes, hostile pieces mixed with words, very long runs. */
+export const hostileString: fc.Arbitrary<string> = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.string({ unit: 'grapheme', maxLength: 20 }),
+  fc.array(fc.oneof(fc.constantFrom(...HOSTILE_PIECES), fc.stringMatching(/^[A-Za-z0-9.-]{1,8}$/)), { maxLength: 8 }).map((parts) => parts.join('')),
+  fc.string({ unit: fc.constantFrom('a', 'Z', '9', '-', '.', ' ', '\n'), minLength: 60, maxLength: 300 }),
+);
+
+/** One RFC 1123 label of the given length range. */
+export function dnsLabel(minLength = 1, maxLength = 63): fc.Arbitrary<string> {
+  return fc.integer({ min: minLength, max: maxLength }).chain((n) =>
+    n === 1
+      ? fc.constantFrom(...alnum)
+      : fc
+          .tuple(fc.constantFrom(...alnum), fc.string({ unit: fc.constantFrom(...ldh), minLength: n - 2, maxLength: n - 2 }), fc.constantFrom(...alnum))
+          .map(([a, mid, b]) => a + mid + b),
+  );
+}
+
+/**
+ * Names of 220-250 characters: with the zone (12 characters) and the `_hc-owner.` prefix (10) they land on
+ * either side of the 253-character limit of a DNS name.
+ */
+const nearTheLengthLimit: fc.Arbitrary<string> = fc
+  .tuple(fc.integer({ min: 220, max: 250 }), fc.integer({ min: 30, max: 63 }), fc.string({ unit: fc.constantFrom(...alnum), minLength: 250, maxLength: 250 }))
+  .map(([length, labelLength, chars]) => {
+    let name = '';
+    let used = 0;
+    for (;;) {
+      const room = length - name.length - (name === '' ? 0 : 1);
+      if (room < 1) return name;
+      const take = Math.min(labelLength, room);
+      name += (name === '' ? '' : '.') + chars.slice(used, used + take);
+      used += take;
+    }
+  });
+
+/**
+ * Well-formed names relative to the zone, short and realistic most of the time, sometimes long enough
+ * (200-260 characters) to cross the 253-character limit of a DNS name, with or without the zone and the
+ * `_hc-owner.` marker prefix.
+ */
+export const relativeDomain: fc.Arbitrary<string> = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom('login', 'publish', 'api.v2', 'www', 'shop', 'new-service', 'a', '0', '123', 'x-1.y-2') },
+  { weight: 3, arbitrary: fc.array(dnsLabel(1, 12), { minLength: 1, maxLength: 3 }).map((labels) => labels.join('.')) },
+  { weight: 2, arbitrary: fc.domain() },
+  { weight: 1, arbitrary: dnsLabel(50, 63) },
+  { weight: 2, arbitrary: fc.array(dnsLabel(40, 63), { minLength: 3, maxLength: 5 }).map((labels) => labels.join('.')) },
+  { weight: 2, arbitrary: nearTheLengthLimit },
+);
+
+/** Upper-casing one character per code unit, ASCII only (what a human might type). */
+const upper = (s: string) => s.replace(/[a-z]/g, (c) => c.toUpperCase());
+
+/**
+ * Well-formed domain values as a container would write them: optionally upper-case, followed by the zone
+ * zero, one or two times (`login`, `login.example.com`, `login.example.com.example.com`; an empty prefix
+ * gives the apex itself), with a trailing dot, padded with whitespace.
+ */
+export const decoratedDomain: fc.Arbitrary<string> = fc
+  .record({
+    base: fc.oneof({ weight: 10, arbitrary: relativeDomain }, { weight: 1, arbitrary: fc.constant('') }),
+    zoneSuffixes: fc.constantFrom(0, 0, 0, 1, 1, 2),
+    upperCase: fc.boolean(),
+    trailingDot: fc.constantFrom(false, false, true),
+    pad: fc.constantFrom('', '', '', ' ', '\t', '\n', ' \r\n'),
+  })
+  .map(({ base, zoneSuffixes, upperCase, trailingDot, pad }) => {
+    let name = base + `.${ZONE}`.repeat(zoneSuffixes);
+    if (name.startsWith('.')) name = name.slice(1);
+    if (upperCase) name = upper(name);
+    return `${pad}${name}${trailingDot ? '.' : ''}${pad}`;
+  });
+
+/** Non-ASCII characters with surprising case mappings: KELVIN SIGN -> "k", İ -> "i̇", ſ -> "S" upper-cased, ß -> "SS", ﬁ -> "FI", ẞ -> "ß". */
+export const CASE_MAPPING_SPECIALS = ['\u212a', '\u0130', '\u017f', 'ß', '\ufb01', '\u1e9e', '\u2126' /* OHM SIGN -> ω */];
+
+/** Pieces that make a domain invalid wherever they stand inside it (not `,` `.` `-`, which can be legal there). */
+export const FORBIDDEN_INSIDE_A_NAME = HOSTILE_PIECES.filter((p) => ![',', '.', '-', 'a'.repeat(64)].includes(p));
+
+/**
+ * Domain values that must be rejected: a forbidden piece (or any code point outside [A-Za-z0-9.,-]) inserted
+ * strictly inside a valid name, so trimming cannot remove it; structurally broken names; too-long labels
+ * and names; the apex; and lists with one bad element.
+ */
+export const invalidDomain: fc.Arbitrary<string> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(
+        fc.stringMatching(/^[a-z0-9]{2,10}$/),
+        fc.oneof(
+          fc.constantFrom(...FORBIDDEN_INSIDE_A_NAME),
+          fc.string({ unit: 'binary', minLength: 1, maxLength: 3 }).filter((s) => /[^A-Za-z0-9.,-]/.test(s) && !s.includes(',')),
+          // Characters whose case mapping changes length or lands in ASCII: the classic way past a
+          // validator that lower-cases before it checks.
+          fc.constantFrom(...CASE_MAPPING_SPECIALS),
+        ),
+        fc.nat(),
+      )
+      .map(([name, piece, at]) => {
+        const i = 1 + (at % (name.length - 1));
+        return name.slice(0, i) + piece + name.slice(i);
+      }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom('', ' ', ',', 'login,', ',login', 'a..b', '.login', '-login', 'login-', 'lo--', 'a.-b', 'a-.b', `${ZONE}`, ` ${upper(ZONE)}. `, '*.login', 'lo_gin', 'xn--', '..'),
+  },
+  { weight: 1, arbitrary: dnsLabel(64, 80) }, // one label over 63 characters
+  { weight: 1, arbitrary: fc.array(dnsLabel(60, 63), { minLength: 4, maxLength: 5 }).map((labels) => labels.join('.')) }, // > 241 characters: too long with the zone
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.array(decoratedDomain, { maxLength: 2 }), fc.constantFrom('lo gin', 'login#', 'lo\ngin', 'x"y', 'a{{b}}', ''), fc.nat())
+      .map(([good, bad, at]) => {
+        const list = [...good];
+        list.splice(at % (list.length + 1), 0, bad);
+        return list.join(',');
+      }),
+  },
+);
+
+/** Any value of the DOMAIN env or the domain label: well-formed, hostile, broken, or a list of those. */
+export const domainValue: fc.Arbitrary<string> = fc.oneof(
+  { weight: 6, arbitrary: decoratedDomain },
+  { weight: 2, arbitrary: hostileString },
+  { weight: 2, arbitrary: invalidDomain },
+  { weight: 1, arbitrary: fc.array(fc.oneof(decoratedDomain, hostileString), { minLength: 2, maxLength: 3 }).map((parts) => parts.join(',')) },
+);
+
+/** Values of haproxy-companion.port: valid ports, out-of-range integers, padded, non-ASCII digits, garbage. */
+export const portLabel: fc.Arbitrary<string> = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: 1, max: 65535 }).map(String) },
+  { weight: 2, arbitrary: fc.integer({ min: -100, max: 200_000 }).map(String) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 65535 }).map((p) => ` ${p}\n`) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('0', '00080', '65535', '65536', '99999', '1e3', '0x50', '80.0', '+80', '-80', '８０', '٨٠', '', ' ', '80 81', '80#', '9'.repeat(400)),
+  },
+  { weight: 1, arbitrary: hostileString },
+);
+
+/** Keys of Config.ExposedPorts: mostly `<port>/tcp`, also udp, out-of-range and absurd numbers, garbage. */
+export const exposedPort: fc.Arbitrary<string> = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 1, max: 65535 }).map((p) => `${p}/tcp`) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 65535 }).map((p) => `${p}/udp`) },
+  { weight: 1, arbitrary: fc.integer({ min: -10, max: 200_000 }).map((p) => `${p}/tcp`) },
+  { weight: 1, arbitrary: fc.constantFrom('0/tcp', '65536/tcp', '99999/tcp', `${'9'.repeat(400)}/tcp`, '08080/tcp', '80/TCP', '80-90/tcp', '80/sctp', '８０/tcp', '80') },
+  { weight: 1, arbitrary: hostileString },
+);
+
+/**
+ * Addresses as a network entry could carry them: IPv4, IPv6 in any notation, and strings that are no
+ * address at all. Not a scoped IPv6 address (`fe80::1%eth0`): Docker never reports one.
+ */
+export const ipAddress: fc.Arbitrary<string> = fc.oneof(
+  { weight: 5, arbitrary: fc.ipV4() },
+  { weight: 3, arbitrary: fc.ipV6() },
+  { weight: 1, arbitrary: fc.ipV6().map(upper) },
+  { weight: 1, arbitrary: fc.constantFrom('', '172.17.0.9\n', '1.2.3.4 #x', '::1]:80 backup', '999.1.1.1', '01.2.3.4', 'localhost', '1.2.3.4:80', '[::1]') },
+  { weight: 1, arbitrary: hostileString },
+);
+
+export const networkName: fc.Arbitrary<string> = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom('bridge', 'v6', 'app_net', 'other') },
+  { weight: 1, arbitrary: hostileString },
+);
+
+/** Names as Docker allows them (`[a-zA-Z0-9][a-zA-Z0-9_.-]+`), which the daemon keeps unique per host. */
+export const dockerName: fc.Arbitrary<string> = fc.stringMatching(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,40}$/);
+
+export const containerName: fc.Arbitrary<string> = fc.oneof({ weight: 2, arbitrary: dockerName }, { weight: 2, arbitrary: hostileString }, { weight: 1, arbitrary: fc.constant('') });
+
+export const containerId: fc.Arbitrary<string> = fc.stringMatching(/^[0-9a-f]{64}$/);
+
+const optional = <T>(arb: fc.Arbitrary<T>, freq = 1) => fc.option(arb, { nil: undefined, freq });
+
+export interface ContainerSpec {
+  id: string;
+  name: string;
+  domainLabel?: string | undefined;
+  domainEnv?: string | undefined;
+  portLabel?: string | undefined;
+  networkLabel?: string | undefined;
+  enableLabel?: string | undefined;
+  extraLabels: Record<string, string>;
+  extraEnv: string[];
+  exposedPorts: string[];
+  running: boolean;
+  paused: boolean;
+  health?: string | undefined;
+  networkMode: string;
+  networks: { name: string; ip: string; v6: boolean }[];
+}
+
+/** The `docker inspect` a container with this spec would give, through the real conversion. */
+export function toContainer(spec: ContainerSpec): ContainerInfo {
+  const labels: Record<string, string> = { ...spec.extraLabels };
+  if (spec.domainLabel !== undefined) labels['haproxy-companion.domain'] = spec.domainLabel;
+  if (spec.portLabel !== undefined) labels['haproxy-companion.port'] = spec.portLabel;
+  if (spec.networkLabel !== undefined) labels['haproxy-companion.network'] = spec.networkLabel;
+  if (spec.enableLabel !== undefined) labels['haproxy-companion.enable'] = spec.enableLabel;
+  const inspect: InspectResponse = {
+    Id: spec.id,
+    Name: `/${spec.name}`,
+    Config: {
+      Labels: labels,
+      Env: [...spec.extraEnv, ...(spec.domainEnv !== undefined ? [`DOMAIN=${spec.domainEnv}`] : [])],
+      ExposedPorts: Object.fromEntries(spec.exposedPorts.map((p) => [p, {}])),
+    },
+    State: { Running: spec.running, Paused: spec.paused, ...(spec.health !== undefined ? { Health: { Status: spec.health } } : {}) },
+    HostConfig: { NetworkMode: spec.networkMode },
+    NetworkSettings: {
+      Networks: Object.fromEntries(spec.networks.map((n) => [n.name, n.v6 ? { IPAddress: '', GlobalIPv6Address: n.ip } : { IPAddress: n.ip }])),
+    },
+  };
+  return toContainerInfo(inspect);
+}
+
+const networks = fc.uniqueArray(fc.record({ name: networkName, ip: ipAddress, v6: fc.boolean() }), { maxLength: 3, selector: (n) => n.name });
+
+/**
+ * A container every field of which is arbitrary. Most are skipped or ignored (not opted in, broken
+ * values), which is what property 2 and the grammar want; {@link plausibleContainer} makes sure many
+ * are routed too.
+ */
+export const arbitraryContainer: fc.Arbitrary<ContainerSpec> = fc.record({
+  id: containerId,
+  name: containerName,
+  domainLabel: optional(domainValue, 1),
+  domainEnv: optional(domainValue, 1),
+  portLabel: optional(portLabel, 1),
+  networkLabel: optional(fc.oneof(networkName, hostileString), 2),
+  enableLabel: optional(fc.oneof(fc.constantFrom('true', 'false', 'FALSE', ' no ', '0', '1', 'yes'), hostileString), 3),
+  extraLabels: fc.dictionary(hostileString, hostileString, { maxKeys: 3 }),
+  extraEnv: fc.array(hostileString, { maxLength: 3 }),
+  exposedPorts: fc.uniqueArray(exposedPort, { maxLength: 3 }),
+  running: fc.constantFrom(true, true, true, true, false),
+  paused: fc.constantFrom(false, false, false, false, true),
+  health: optional(fc.oneof(fc.constantFrom('healthy', 'starting', 'unhealthy'), hostileString), 2),
+  networkMode: fc.oneof({ weight: 6, arbitrary: fc.constantFrom('bridge', 'default', 'app_net', 'host', 'none', 'container:0123abcd') }, { weight: 1, arbitrary: hostileString }),
+  networks,
+});
+
+/**
+ * A container that opted in with realistic settings, except that its name, domain, port and addresses
+ * come from the hostile pools part of the time. Many of these are routed.
+ */
+export const plausibleContainer: fc.Arbitrary<ContainerSpec> = fc
+  .record({
+    id: containerId,
+    name: containerName,
+    domain: fc.oneof({ weight: 4, arbitrary: decoratedDomain }, { weight: 1, arbitrary: domainValue }),
+    domainAs: fc.constantFrom('label', 'env', 'both'),
+    port: fc.oneof(
+      { weight: 3, arbitrary: fc.record({ exposed: fc.integer({ min: 1, max: 65535 }).map((p) => [`${p}/tcp`]) }) },
+      { weight: 2, arbitrary: fc.record({ label: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: 65535 }).map(String) }, { weight: 1, arbitrary: portLabel }) }) },
+      { weight: 1, arbitrary: fc.record({ exposed: fc.uniqueArray(exposedPort, { maxLength: 2 }) }) },
+    ),
+    hostMode: fc.constantFrom(false, false, false, false, true),
+    network: fc.record({
+      name: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('bridge', 'v6') }, { weight: 1, arbitrary: networkName }),
+      ip: fc.oneof({ weight: 3, arbitrary: fc.ipV4() }, { weight: 2, arbitrary: fc.ipV6() }, { weight: 1, arbitrary: ipAddress }),
+      v6: fc.boolean(),
+    }),
+    pinNetwork: fc.constantFrom(false, false, true),
+    extraLabels: fc.dictionary(hostileString, hostileString, { maxKeys: 2 }),
+  })
+  .map((c): ContainerSpec => ({
+    id: c.id,
+    name: c.name,
+    domainLabel: c.domainAs !== 'env' ? c.domain : undefined,
+    domainEnv: c.domainAs === 'env' ? c.domain : c.domainAs === 'both' ? 'from-env-loses' : undefined,
+    portLabel: 'label' in c.port ? c.port.label : undefined,
+    networkLabel: c.pinNetwork ? c.network.name : undefined,
+    enableLabel: undefined,
+    extraLabels: c.extraLabels,
+    extraEnv: [],
+    exposedPorts: 'exposed' in c.port ? c.port.exposed : ['8080/tcp'],
+    running: true,
+    paused: false,
+    networkMode: c.hostMode ? 'host' : 'bridge',
+    networks: c.hostMode ? [] : [c.network],
+  }));
+
+export const anyContainer: fc.Arbitrary<ContainerSpec> = fc.oneof({ weight: 2, arbitrary: plausibleContainer }, { weight: 1, arbitrary: arbitraryContainer });
+
+/** The companion's own container, in the snapshot like in production; it must never be routed. */
+export const SELF_ID = 'e'.repeat(64);
+
+/** Host network mode (reaches every bridge network), or on the `bridge` and `v6` networks only. */
+export const placements: Placement[] = [{ selfId: SELF_ID }, { selfId: SELF_ID, networks: ['bridge', 'v6'] }];
+export const placement: fc.Arbitrary<Placement> = fc.constantFrom(...placements);
+
+/**
+ * The well-behaved neighbours: routed under both placements, including a shared backend, a custom port,
+ * IPv6 and a multi-name container; plus one broken and one indifferent container and the companion itself.
+ */
+export function wellBehavedContainers(): ContainerInfo[] {
+  return [
+    container({ id: SELF_ID, name: 'companion', env: { DOMAIN: 'companion' }, networkMode: 'host', networks: [] }),
+    container({ id: '1'.repeat(64), name: 'login-1', env: { DOMAIN: 'login' }, networks: [{ name: 'bridge', ip: '172.17.0.2' }] }),
+    container({ id: '2'.repeat(64), name: 'login_2', env: { DOMAIN: 'login' }, labels: { 'haproxy-companion.port': '8081' }, networks: [{ name: 'bridge', ip: '172.17.0.3' }] }),
+    container({ id: '3'.repeat(64), name: 'publish_service', labels: { 'haproxy-companion.domain': 'publish' }, exposedPorts: ['3000/tcp'], networks: [{ name: 'bridge', ip: '172.17.0.4' }] }),
+    container({ id: '4'.repeat(64), name: 'api', labels: { 'haproxy-companion.domain': 'api.v2', 'haproxy-companion.port': '9000' }, networks: [{ name: 'v6', ip: 'fd00::5' }] }),
+    container({ id: '5'.repeat(64), name: 'shop.1', env: { DOMAIN: 'www, shop.example.com' }, exposedPorts: ['80/tcp'], networks: [{ name: 'bridge', ip: '172.17.0.6' }] }),
+    container({ id: '6'.repeat(64), name: 'broken', env: { DOMAIN: 'bad domain' }, networks: [{ name: 'bridge', ip: '172.17.0.7' }] }),
+    container({ id: '7'.repeat(64), name: 'plain-db', exposedPorts: ['5432/tcp'], networks: [{ name: 'bridge', ip: '172.17.0.8' }] }),
+  ];
+}

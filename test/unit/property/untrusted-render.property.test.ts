@@ -1,0 +1,330 @@
+/**
+ * Issue 6, "Untrusted containers": property-based tests over everything a container supplies (its name,
+ * DOMAIN env, haproxy-companion.* labels, exposed ports, networks and addresses), through the real
+ * pipeline: inspect -> toContainerInfo -> buildServices -> templateContext -> the built-in template.
+ *
+ * The threat: any container on the host can set these values, and the rendered haproxy.cfg is shared by
+ * every route on the host. One container must not be able to add, change or break anything but its own
+ * backend, nor make the file invalid for HAProxy (which would freeze every other route at the last good
+ * config).
+ */
+import { isIP } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ContainerInfo } from '../../../src/model/container.js';
+import { buildServices, type Placement, type Server, type Service, type ServiceModel } from '../../../src/model/services.js';
+import { createRenderer, templateContext } from '../../../src/render/render-config.js';
+import {
+  PROPERTY_TIMEOUT_MS,
+  ZONE,
+  anyContainer,
+  containerId,
+  dockerName,
+  exposedPort,
+  hostileString,
+  invalidDomain,
+  placement,
+  placements,
+  relativeDomain,
+  showString,
+  toContainer,
+  wellBehavedContainers,
+  type ContainerSpec,
+} from './arbitraries.js';
+
+const templatePath = fileURLToPath(new URL('../../../templates/haproxy.cfg.njk', import.meta.url));
+const renderer = createRenderer(templatePath);
+const ADMIN_SOCKET = '/var/run/haproxy-companion/admin.sock';
+const render = (services: Service[]) => renderer.render(templateContext(services, { zone: ZONE, httpPort: 80 }, ADMIN_SOCKET));
+const model = (containers: ContainerInfo[], where: Placement): ServiceModel => buildServices(containers, where, { zone: ZONE });
+
+const fixed = wellBehavedContainers();
+const withoutFor = new Map(placements.map((p) => [p, { model: model(fixed, p), text: render(model(fixed, p).services) }]));
+const baseline = (where: Placement) => withoutFor.get(where)!;
+
+const serverLine = (s: Server) => `    server ${s.name} ${s.endpoint} check inter 2s fall 2 rise 2`;
+const useBackendLine = (s: Service) => `    use_backend ${s.backend} if { var(txn.host) -m str ${s.hostnames.join(' ')} }`;
+
+/**
+ * The whitelist grammar: every line the built-in template can produce. Lines that carry no service data
+ * are exactly the lines of the rendering without services (same settings); the others must match these
+ * patterns, whose character classes leave no room for a newline, `#`, a quote, a space or a brace.
+ * The IPv6 class also admits upper-case hex and dots, for IPv4-embedded forms (`::ffff:1.2.3.4`), which
+ * HAProxy accepts. It does not admit a zone id (`fe80::1%eth0`): Node's isIP, the model's only check,
+ * accepts one, but HAProxy cannot resolve it and refuses the whole file. Docker never reports one, so
+ * the generators do not produce one either.
+ */
+const STATIC_LINES = new Set(render([]).split('\n'));
+const SERVICE_LINES: RegExp[] = [
+  /^    use_backend be_([a-z0-9.-]+) if \{ var\(txn\.host\) -m str ([a-z0-9.-]+) ([a-z0-9.-]+) \}$/,
+  /^backend be_[a-z0-9.-]+$/,
+  /^    balance roundrobin$/,
+  /^    server [A-Za-z0-9_.-]+ (?:\[[0-9A-Fa-f:.]+\]|\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5}) check inter 2s fall 2 rise 2$/,
+];
+
+function expectGrammar(text: string): void {
+  for (const line of text.split('\n')) {
+    if (STATIC_LINES.has(line)) continue;
+    const [useBackend, backend, balance, server] = SERVICE_LINES.map((re) => re.exec(line));
+    expect(useBackend || backend || balance || server, `line outside the template's grammar: ${JSON.stringify(line)}`).toBeTruthy();
+    if (useBackend) {
+      // `use_backend be_<d> if { … -m str <d>.<zone> <d> }`: the two host names belong to the backend's own domain.
+      expect(useBackend[2]).toBe(`${useBackend[1]}.${ZONE}`);
+      expect(useBackend[3]).toBe(useBackend[1]);
+    }
+    if (server) {
+      const port = Number(server[1]);
+      expect(port >= 1 && port <= 65535, `server port out of range: ${JSON.stringify(line)}`).toBe(true);
+    }
+  }
+}
+
+/**
+ * Deletes from `text` exactly the lines that belong to container `id`: for a service only it serves, its
+ * `use_backend` line and its whole `backend` section (with the blank line before it); for a service it
+ * shares, its own `server` line in that backend only. Each of these lines must exist exactly where
+ * expected, or the test fails.
+ */
+function withoutOwnLines(text: string, services: Service[], id: string): string {
+  const lines = text.split('\n');
+  for (const service of services) {
+    const mine = service.servers.filter((s) => s.containerId === id);
+    if (mine.length === 0) continue;
+    const header = lines.indexOf(`backend ${service.backend}`);
+    expect(header, `no backend ${service.backend}`).toBeGreaterThan(0);
+    expect(lines.lastIndexOf(`backend ${service.backend}`), `backend ${service.backend} twice`).toBe(header);
+    let end = header + 1;
+    while (end < lines.length && lines[end] !== '') end++;
+    if (mine.length === service.servers.length) {
+      expect(lines[header - 1]).toBe('');
+      lines.splice(header - 1, end - header + 1);
+      const rule = lines.indexOf(useBackendLine(service));
+      expect(rule, `no use_backend line for ${service.backend}`).toBeGreaterThan(0);
+      lines.splice(rule, 1);
+    } else {
+      for (const server of mine) {
+        const at = lines.indexOf(serverLine(server), header);
+        expect(at > header && at < end, `server line of ${server.name} not in ${service.backend}`).toBe(true);
+        lines.splice(at, 1);
+        end--;
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
+describe('untrusted containers: the rendered config', () => {
+  it('changes only in the lines of the container that supplied the values, and always matches the template grammar', { timeout: PROPERTY_TIMEOUT_MS }, () => {
+    // Property 1. For the fixed well-behaved neighbours plus one arbitrary container, rendering with it and
+    // then deleting its own backend section, its own use_backend line and its own server lines in shared
+    // backends gives back, byte for byte, the rendering without it. So no value it supplies reaches any
+    // other line (no newline/#/quote/brace injection, no stolen or reordered routes, no changed neighbour),
+    // and every line of the output is one the template can produce with validated data, server ports
+    // 1-65535 included (HAProxy refuses the whole file for one server on port 0 or above 65535).
+    const seen = { routed: 0, skipped: 0, ignored: 0 };
+    fc.assert(
+      fc.property(anyContainer, placement, (spec, where) => {
+        const arb = toContainer(spec);
+        const withIt = model([...fixed, arb], where);
+        const text = render(withIt.services);
+        expectGrammar(text);
+        expect(withoutOwnLines(text, withIt.services, arb.id)).toBe(baseline(where).text);
+
+        const routed = withIt.services.some((s) => s.servers.some((v) => v.containerId === arb.id));
+        const skipped = withIt.skipped.some((s) => s.containerId === arb.id);
+        seen[routed ? 'routed' : skipped ? 'skipped' : 'ignored']++;
+      }),
+      { numRuns: 500 },
+    );
+    // Not vacuous: the arbitrary container was routed (the interesting case) and skipped often enough.
+    expect(seen.routed).toBeGreaterThan(75);
+    expect(seen.skipped).toBeGreaterThan(75);
+  });
+
+  it('never lets a container claim the zone apex or a host name another service answers', { timeout: PROPERTY_TIMEOUT_MS }, () => {
+    // Property 1, on the routing level: a container's own use_backend line must claim only its own names.
+    // parseServiceDomain refuses the apex (`example.com`), and two services must never list the same Host
+    // (HAProxy would take the first rule, so which backend answers would depend on the sort order).
+    fc.assert(
+      fc.property(fc.array(anyContainer, { minLength: 1, maxLength: 3 }), placement, (specs, where) => {
+        const { services } = model([...fixed, ...specs.map(toContainer)], where);
+        const hosts = services.flatMap((s) => s.hostnames.map((h) => ({ host: h, backend: s.backend })));
+        const offending = hosts.filter((h) => h.host === ZONE || hosts.some((o) => o.host === h.host && o.backend !== h.backend));
+        expect(offending, 'host names claimed by two services, or the zone apex').toEqual([]);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+/** A container that is routed under both placements: one valid domain, one port, an address on `bridge`. */
+const validSpec: fc.Arbitrary<ContainerSpec> = fc
+  .record({ id: containerId, name: dockerName, domain: fc.constantFrom('login', 'fresh', 'api.v2', 'www', 'LOGIN.example.com'), ip: fc.ipV4(), port: fc.integer({ min: 1, max: 65535 }) })
+  .map(({ id, name, domain, ip, port }) => ({
+    id,
+    name,
+    domainLabel: domain,
+    extraLabels: {},
+    extraEnv: [],
+    exposedPorts: [`${port}/tcp`],
+    running: true,
+    paused: false,
+    networkMode: 'bridge',
+    networks: [{ name: 'bridge', ip, v6: false }],
+  }));
+
+type Mutation = { what: string; apply: (spec: ContainerSpec) => ContainerSpec; placement?: Placement };
+
+/** What choosePort must accept as a port label: 1-5 ASCII digits making 1-65535, surrounding whitespace allowed. */
+const isValidPortLabel = (s: string) => /^[0-9]{1,5}$/.test(s.trim()) && Number(s.trim()) >= 1 && Number(s.trim()) <= 65535;
+const bridgeOnly = placements.find((p) => p.networks !== undefined)!;
+
+/** One defect each; everything else about the container stays valid, so the defect alone must skip it. */
+const mutations: Record<string, fc.Arbitrary<Mutation>> = {
+  'an invalid domain (label or DOMAIN env)': fc.tuple(invalidDomain, fc.boolean()).map(([domain, asEnv]) => ({
+    what: `domain ${showString(domain)}`,
+    apply: (s) => (asEnv ? { ...s, domainLabel: undefined, domainEnv: domain } : { ...s, domainLabel: domain }),
+  })),
+  'an invalid port label': fc
+    .oneof(
+      fc.integer({ min: -1000, max: 0 }).map(String),
+      fc.integer({ min: 65536, max: 10_000_000 }).map(String),
+      fc.constantFrom('', ' ', '1e3', '0x50', '80.0', '+80', '-80', '８０', '٨٠', '80 81', '80#', '000080', '9'.repeat(400)),
+      hostileString.filter((s) => !isValidPortLabel(s)),
+    )
+    .map((label) => ({ what: `port label ${JSON.stringify(label)}`, apply: (s) => ({ ...s, portLabel: label }) })),
+  'no usable exposed port (none, several, only udp, or out of range)': fc
+    .oneof(
+      fc.constant([] as string[]),
+      fc.uniqueArray(fc.integer({ min: 1, max: 65535 }), { minLength: 2, maxLength: 4 }).map((ps) => ps.map((p) => `${p}/tcp`)),
+      fc.array(fc.integer({ min: 1, max: 65535 }).map((p) => `${p}/udp`), { minLength: 1, maxLength: 2 }),
+      // Out of range: Docker 28's API takes these as they are (POST /containers/create with ExposedPorts
+      // {"0/tcp": {}} or {"99999/tcp": {}}), and HAProxy refuses a server on port 0 or 99999, so the whole file.
+      fc.oneof(fc.constant(0), fc.integer({ min: 65536, max: 1_000_000 }), fc.constant(Number('9'.repeat(30)))).map((p) => [`${BigInt(p)}/tcp`]),
+      fc.uniqueArray(exposedPort.filter((p) => !/^\d+\/tcp$/.test(p)), { maxLength: 3 }),
+    )
+    .map((exposed) => ({ what: `exposed ${JSON.stringify(exposed)}`, apply: (s) => ({ ...s, exposedPorts: exposed }) })),
+  'no reachable address': fc
+    .oneof(
+      fc.constant({ what: 'no networks', apply: (s: ContainerSpec) => ({ ...s, networks: [] }) }),
+      fc
+        .array(fc.oneof(fc.constantFrom('', '999.1.1.1', '01.2.3.4', 'localhost', '1.2.3.4:80', '[::1]', '172.17.0.9\n', '1.2.3.4 #x'), hostileString.filter((s) => isIP(s) === 0)), { minLength: 1, maxLength: 2 })
+        .map((ips) => ({ what: `addresses ${JSON.stringify(ips)}`, apply: (s: ContainerSpec) => ({ ...s, networks: ips.map((ip, i) => ({ name: `net${i}`, ip, v6: false })) }) })),
+      fc.oneof(fc.constantFrom('nope', 'v6', 'BRIDGE', 'bridge '), hostileString.filter((s) => s !== 'bridge')).map((name) => ({
+        what: `network label ${JSON.stringify(name)}`,
+        apply: (s: ContainerSpec) => ({ ...s, networkLabel: name }),
+      })),
+      fc.constantFrom('other', 'app_net').map((name) => ({
+        what: `only on network ${name}, not shared with the companion`,
+        apply: (s: ContainerSpec) => ({ ...s, networks: s.networks.map((n) => ({ ...n, name })) }),
+        placement: bridgeOnly,
+      })),
+      fc.constant({ what: 'host networking while the companion is on bridges', apply: (s: ContainerSpec) => ({ ...s, networkMode: 'host', networks: [] }), placement: bridgeOnly }),
+    ),
+  'a state that is not routable (paused, unhealthy, starting)': fc
+    .oneof(
+      fc.constant({ what: 'paused', apply: (s: ContainerSpec) => ({ ...s, paused: true }) }),
+      // An empty status is what Docker reports without a health check, so it is not a defect.
+      fc.oneof(fc.constantFrom('starting', 'unhealthy', 'Healthy', 'healthy '), hostileString.filter((h) => h !== 'healthy' && h !== '')).map((health) => ({
+        what: `health ${JSON.stringify(health)}`,
+        apply: (s: ContainerSpec) => ({ ...s, health }),
+      })),
+    ),
+};
+
+describe('untrusted containers: an invalid container', () => {
+  it.each(Object.entries(mutations))('with %s is skipped with a reason, and the rest renders unchanged', { timeout: PROPERTY_TIMEOUT_MS }, (_, mutation) => {
+    // Property 2. A container that opted in but has one defect is listed in `skipped` (once, under its own
+    // id and name, with a non-empty reason) and contributes nothing else: the services, the other skipped
+    // entries and the rendered text are exactly those of the snapshot without it.
+    fc.assert(
+      fc.property(validSpec, mutation, placement, (spec, defect, anyPlacement) => {
+        const where = defect.placement ?? anyPlacement;
+        const bad = toContainer(defect.apply(spec));
+        const withIt = model([...fixed, bad], where);
+        const without = baseline(where).model;
+        const own = withIt.skipped.filter((s) => s.containerId === bad.id);
+        expect(own, `${defect.what}: not skipped exactly once`).toHaveLength(1);
+        expect(own[0]!.containerName).toBe(bad.name);
+        expect(own[0]!.reason).toMatch(/\S/);
+        expect(withIt.skipped.filter((s) => s.containerId !== bad.id)).toEqual(without.skipped);
+        expect(withIt.services).toEqual(without.services);
+        expect(render(withIt.services)).toBe(baseline(where).text);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('untrusted containers: one domain, two containers', () => {
+  const domainSpelling = (domain: string) => fc.constantFrom(domain, domain.toUpperCase(), `${domain}.${ZONE}`, ` ${domain}.${ZONE.toUpperCase()}. `);
+
+  it('gives one backend with two servers, each with its own address and port', { timeout: PROPERTY_TIMEOUT_MS }, () => {
+    // Property 4. Two containers naming one domain (spelled either way) with different ports, whether the
+    // port comes from the label or the only exposed port, and possibly on the same address (host
+    // networking: both on 127.0.0.1), form one backend and one use_backend rule with two server lines,
+    // each carrying that container's own port. Server names are distinct, as HAProxy requires within a
+    // backend: Docker keeps names unique and restricted to [a-zA-Z0-9][a-zA-Z0-9_.-]+.
+    const member = (domain: string) =>
+      fc.record({
+        id: containerId,
+        name: dockerName,
+        domain: domainSpelling(domain),
+        portAs: fc.constantFrom('label', 'exposed'),
+        hostMode: fc.constantFrom(false, false, true),
+        ip: fc.oneof(fc.ipV4(), fc.ipV6()),
+      });
+    const scenario = relativeDomain
+      .filter((d) => d.length <= 200)
+      .chain((domain) =>
+        fc.record({
+          domain: fc.constant(domain),
+          members: fc.tuple(member(domain), member(domain)).filter(([a, b]) => a.name !== b.name && a.id !== b.id),
+          ports: fc.uniqueArray(fc.integer({ min: 1, max: 65535 }), { minLength: 2, maxLength: 2 }),
+        }),
+      );
+    fc.assert(
+      fc.property(scenario, ({ domain, members, ports }) => {
+        const containers = members.map((m, i) =>
+          toContainer({
+            id: m.id,
+            name: m.name,
+            domainEnv: m.domain,
+            ...(m.portAs === 'label' ? { portLabel: String(ports[i]) } : {}),
+            extraLabels: {},
+            extraEnv: [],
+            exposedPorts: m.portAs === 'label' ? ['1/tcp', '2/tcp'] : [`${ports[i]}/tcp`],
+            running: true,
+            paused: false,
+            networkMode: m.hostMode ? 'host' : 'bridge',
+            networks: m.hostMode ? [] : [{ name: 'bridge', ip: m.ip, v6: m.ip.includes(':') }],
+          }),
+        );
+        const { services, skipped } = model(containers, { selfId: 'f'.repeat(64) });
+        expect(skipped).toEqual([]);
+        expect(services.map((s) => s.domain)).toEqual([domain]);
+        const servers = services[0]!.servers;
+        expect(servers).toHaveLength(2);
+        expect(new Set(servers.map((s) => s.name)).size).toBe(2);
+        containers.forEach((c, i) => {
+          const server = servers.find((s) => s.containerId === c.id)!;
+          expect(server.port).toBe(ports[i]);
+          expect(server.address).toBe(members[i]!.hostMode ? '127.0.0.1' : members[i]!.ip);
+        });
+
+        const text = render(services);
+        expectGrammar(text);
+        const lines = text.split('\n');
+        expect(lines.filter((l) => l.startsWith('    use_backend '))).toEqual([useBackendLine(services[0]!)]);
+        const header = lines.indexOf(`backend be_${domain}`);
+        expect(lines.filter((l) => l.startsWith('backend be_'))).toEqual([`backend be_${domain}`]);
+        expect(lines.slice(header + 2).filter((l) => l !== '')).toEqual(servers.map(serverLine));
+        for (const [i, c] of containers.entries()) {
+          expect(lines.filter((l) => l === serverLine(servers.find((s) => s.containerId === c.id)!) && l.endsWith(`:${ports[i]} check inter 2s fall 2 rise 2`))).toHaveLength(1);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
