@@ -151,10 +151,7 @@ export class Supervisor {
     try {
       text = this.deps.renderer.render(context);
     } catch (error) {
-      this.lastStartError = error as Error;
-      this.lastApply = { at: new Date().toISOString(), ok: false, durationMs: Math.round(performance.now() - started), error: (error as Error).message };
-      metrics.rejectedConfigs.inc();
-      log.error({ err: (error as Error).message }, 'template failed to render; running configuration kept');
+      this.recordFailure(error as Error, started, 'template failed to render; running configuration kept');
       return;
     }
     if (text === this.appliedText) {
@@ -179,12 +176,18 @@ export class Supervisor {
       // else (a full disk, an unwritable directory, a reload that timed out) may pass next time.
       if (error instanceof ConfigInvalidError || error instanceof ReloadFailedError) this.failedText = text;
       else this.scheduleRetry();
-      this.lastStartError = error as Error;
-      const details = (error as { details?: string[] }).details;
-      this.lastApply = { at: new Date().toISOString(), ok: false, durationMs: Math.round(performance.now() - started), error: (error as Error).message, ...(details ? { haproxy: details } : {}) };
-      metrics.rejectedConfigs.inc();
-      log.error({ err: (error as Error).message, ...(details ? { haproxy: details } : {}) }, 'configuration rejected; running configuration kept');
+      this.recordFailure(error as Error, started, 'configuration rejected; running configuration kept');
     }
+  }
+
+  /** Logs a failed pass with HAProxy's own lines when there are some, and keeps it for /status. */
+  private recordFailure(error: Error, started: number, message: string): void {
+    this.lastStartError = error;
+    const details = (error as { details?: string[] }).details;
+    const haproxy = details ? { haproxy: details } : {};
+    this.lastApply = { at: new Date().toISOString(), ok: false, durationMs: Math.round(performance.now() - started), error: error.message, ...haproxy };
+    metrics.rejectedConfigs.inc();
+    this.deps.log.error({ err: error.message, ...haproxy }, message);
   }
 
   /**
