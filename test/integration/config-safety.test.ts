@@ -43,7 +43,9 @@ describe('custom template', () => {
 
   it('keeps serving when HAProxy rejects the rendered config, and logs HAProxy’s reason', async () => {
     await template(original.replace('    balance roundrobin', '    balance roundrobin\n    no-such-directive here'));
-    const line = await waitFor(async () => (await companion.logs()).find((l) => l.msg === 'configuration rejected; running configuration kept'));
+    const line = await waitFor(async () =>
+      (await companion.logs()).find((l) => l.msg === 'configuration rejected; running configuration kept' && /no-such-directive/.test(String(l.err))),
+    );
     expect((line.haproxy as string[]).join('\n')).toMatch(/ALERT.*no-such-directive/);
     expect((await get(port, 'login.example.com')).body).toBe('login-1');
     // A new container meanwhile cannot be applied either, but the old routes stay up.
@@ -54,7 +56,7 @@ describe('custom template', () => {
   it('applies a fixed template without a restart, including what changed meanwhile', async () => {
     await template(original.replace('No service is registered for this host.', 'Nobody home.'));
     await waitFor(async () => (await get(port, 'unknown.example.com')).body === 'Nobody home.', { what: 'the new 503 text' });
-    expect((await get(port, 'later.example.com')).body).toBe('later-1');
+    await waitFor(async () => (await get(port, 'later.example.com')).body === 'later-1', { what: 'the container started meanwhile' });
     expect(await companion.count('haproxy started')).toBe(1);
   });
 
