@@ -21,9 +21,18 @@ export interface Context {
   log(message: string): void;
 }
 
-export async function makeNetwork(runId: string, suffix: string, secondOctet: number): Promise<Network> {
+/** A bridge network on the first free 10.<octet>.0.0/16 from `firstOctet` on (a leftover network may hold one). */
+export async function makeNetwork(runId: string, suffix: string, firstOctet: number): Promise<Network> {
   const name = `hc-bench-${runId}-${suffix}`;
-  await createNetwork(name, `10.${secondOctet}.0.0/16`, runId);
+  let secondOctet = firstOctet;
+  for (;; secondOctet++) {
+    try {
+      await createNetwork(name, `10.${secondOctet}.0.0/16`, runId);
+      break;
+    } catch (error) {
+      if (!/overlap/i.test((error as Error).message) || secondOctet > firstOctet + 20) throw error;
+    }
+  }
   let n = 10;
   return {
     name,

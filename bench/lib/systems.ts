@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_LABEL, SCOPE_LABEL, cli, cliOk, topPids } from './docker.ts';
 import { get, sleep } from './http.ts';
+import type { Dns } from './types.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const BASELINE_DIR = path.resolve(HERE, '../baseline');
@@ -19,7 +20,6 @@ export const IMAGE = process.env.COMPANION_IMAGE ?? 'haproxy-companion:latest';
 /** What every AWS-using process gets: static credentials, a region, and no instance metadata. */
 export const AWS_ENV = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true' };
 
-import type { Dns } from './types.ts';
 
 export interface SystemOptions {
   runId: string;
@@ -51,7 +51,7 @@ export interface System {
 
 export interface LogLine {
   time: number;
-  level: number;
+  level: number | string;
   msg: string;
   [key: string]: unknown;
 }
@@ -65,8 +65,10 @@ export class Ours implements System {
   readonly name: string;
   readonly port: number;
   readonly url: string;
+  private readonly options: SystemOptions;
 
-  constructor(private readonly options: SystemOptions) {
+  constructor(options: SystemOptions) {
+    this.options = options;
     this.scope = options.scope ?? `${options.runId}-${options.scenario}-ours`;
     this.name = `hc-bench-${options.runId}-${options.scenario}-ours`;
     this.port = options.port;
@@ -78,6 +80,8 @@ export class Ours implements System {
     const env: Record<string, string> = {
       DOMAIN_NAME: 'example.com',
       HTTP_PORT: String(this.port),
+      // The status endpoint (images that have one) on the next port, away from its default 8404.
+      STATUS_PORT: String(this.port + 1),
       CONTAINER_LABEL_FILTER: `${SCOPE_LABEL}=${this.scope}`,
       RUNTIME_DIR: `/tmp/${this.name}`,
       // debug: "pass requested" lines carry the arrival time of each Docker event, for the delay breakdown.
@@ -94,7 +98,10 @@ export class Ours implements System {
     await waitFor(async () => (await get(this.url, { host: 'nothing.invalid', timeoutMs: 500 }).catch(() => undefined)) !== undefined, 30_000, `${this.name} answering on ${this.port}`);
   }
 
+  /** Keeps the companion's log in the run's work directory, then removes the container. */
   async stop(): Promise<void> {
+    const r = await cli(['logs', this.name]);
+    writeFileSync(path.join(this.options.workDir, `${this.options.scenario}-ours.log`), `${r.stdout}${r.stderr}`);
     await cli(['rm', '-f', this.name]);
   }
 
@@ -105,7 +112,10 @@ export class Ours implements System {
       .filter((l) => l.startsWith('{'))
       .flatMap((l) => {
         try {
-          return [JSON.parse(l) as LogLine];
+          const line = JSON.parse(l) as Record<string, unknown>;
+          // pino's `time`: epoch ms by default, an ISO string with isoTime; either way, epoch ms here.
+          const time = typeof line.time === 'number' ? line.time : Date.parse(String(line.time));
+          return [{ ...line, time } as LogLine];
         } catch {
           return [];
         }
@@ -113,14 +123,15 @@ export class Ours implements System {
   }
 
   async settle(): Promise<void> {
-    // A pass is due at most DEBOUNCE_MAX_MS (1 s) after an event; settled once nothing was logged for 1.2 s.
+    // A pass is due at most DEBOUNCE_MAX_MS (1 s) after an event; settled once nothing was applied for 1.5 s.
+    // ("pass requested" lines do not count: Docker events of every container on the host trigger passes,
+    // including containers of other people's runs on the same machine.)
     const since = Date.now();
     await sleep(300);
     await waitFor(async () => {
-      const lines = await this.logs();
-      const last = lines.filter((l) => l.msg === 'pass requested' || APPLY_MESSAGES.has(l.msg)).at(-1);
-      return Date.now() - Math.max(since, last?.time ?? 0) > 1_200;
-    }, 60_000, `${this.name} settled`);
+      const last = (await this.logs()).filter((l) => APPLY_MESSAGES.has(l.msg)).at(-1);
+      return Date.now() - Math.max(since, last?.time ?? 0) > 1_500;
+    }, 120_000, `${this.name} settled`).catch((e: Error) => console.warn(`[bench] ${e.message}; going on`));
   }
 
   async reloadsSince(sinceMs: number): Promise<number> {
@@ -149,8 +160,10 @@ export class Baseline implements System {
   readonly dir: string;
   readonly runLog: string;
   private driver: ChildProcess | undefined;
+  private readonly options: SystemOptions;
 
-  constructor(private readonly options: SystemOptions) {
+  constructor(options: SystemOptions) {
+    this.options = options;
     this.scope = options.scope ?? `${options.runId}-${options.scenario}-baseline`;
     this.name = `hc-bench-${options.runId}-${options.scenario}-baseline-haproxy`;
     this.port = options.port;
@@ -179,28 +192,48 @@ export class Baseline implements System {
     return env;
   }
 
-  /** One playbook run, waited for (used to render the first configuration). */
-  runOnce(): Promise<{ code: number; output: string; ms: number }> {
+  /**
+   * One playbook run, waited for (renders the first configuration). Under GNU time: the largest RSS of the
+   * run's processes and the CPU time of all of them (ansible forks a worker per task).
+   */
+  runOnce(): Promise<{ code: number; output: string; ms: number; maxRssKb?: number; cpuS?: number }> {
     const started = performance.now();
     return new Promise((resolve, reject) => {
-      const child = spawn('ansible-playbook', ['-i', 'localhost,', path.join(BASELINE_DIR, 'update-services.yml'), ...this.playbookArgs()], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+      const playbook = ['ansible-playbook', '-i', 'localhost,', path.join(BASELINE_DIR, 'update-services.yml'), ...this.playbookArgs()];
+      const timed = existsSync('/usr/bin/time');
+      const [cmd, ...args] = timed ? ['/usr/bin/time', '-f', 'GNUTIME %M %U %S', ...playbook] : playbook;
+      const child = spawn(cmd!, args, { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout.setEncoding('utf8').on('data', (c: string) => (output += c));
       child.stderr.setEncoding('utf8').on('data', (c: string) => (output += c));
       child.on('error', reject);
-      child.on('close', (code) => resolve({ code: code ?? -1, output, ms: performance.now() - started }));
+      child.on('close', (code) => {
+        const m = /GNUTIME (\d+) ([\d.]+) ([\d.]+)/.exec(output);
+        resolve({ code: code ?? -1, output, ms: performance.now() - started, ...(m ? { maxRssKb: Number(m[1]), cpuS: Number(m[2]) + Number(m[3]) } : {}) });
+      });
     });
   }
 
-  async start(): Promise<void> {
+  /** Creates the HAProxy container (started by the first run's restart handler). */
+  async createHaproxy(): Promise<void> {
     mkdirSync(path.join(this.dir, 'cfg'), { recursive: true });
     writeFileSync(this.runLog, '');
-    // The HAProxy "service": created now, started by the first run's restart handler. `-db` keeps it in the
-    // foreground despite the template's `daemon`; no restart policy, like a service whose start failed.
+    // `-db` keeps HAProxy in the foreground despite the template's `daemon`; no restart policy, like a
+    // service whose start failed. `--init`: as PID 1, HAProxy would not get SIGTERM, and every restart would
+    // wait out docker's 10 s stop timeout; under an init it stops at once, as under systemd.
     await cliOk([
-      'create', '--name', this.name, '--label', `${BENCH_LABEL}=${this.options.runId}`, '--network', 'host',
+      'create', '--init', '--name', this.name, '--label', `${BENCH_LABEL}=${this.options.runId}`, '--network', 'host',
       '-v', `${path.join(this.dir, 'cfg')}:/etc/haproxy-bench:ro`, '--entrypoint', 'haproxy', IMAGE, '-db', '-f', '/etc/haproxy-bench/haproxy.cfg',
     ]);
+  }
+
+  async haproxyState(): Promise<string> {
+    const r = await cli(['inspect', '--format', '{{.State.Status}} exit={{.State.ExitCode}}', this.name]);
+    return r.stdout.trim();
+  }
+
+  async start(): Promise<void> {
+    await this.createHaproxy();
     const first = await this.runOnce();
     if (first.code !== 0) throw new Error(`baseline: first playbook run failed:\n${first.output.slice(-3000)}`);
     this.startDriver();

@@ -15,11 +15,16 @@ export interface WrkResult {
   command: string;
 }
 
-export async function wrk(url: string, options: { hosts?: string[]; durationS: number; threads?: number; connections?: number; timeout?: string }): Promise<WrkResult> {
+/**
+ * `durationS`: wrk's own -d. With `until`, wrk runs until that promise settles and is then stopped with
+ * SIGINT, on which it still prints its summary (and runs the script's done()).
+ */
+export async function wrk(url: string, options: { hosts?: string[]; durationS: number; until?: Promise<unknown>; threads?: number; connections?: number; timeout?: string }): Promise<WrkResult> {
   const args = ['-t', String(options.threads ?? 2), '-c', String(options.connections ?? 50), '-d', `${options.durationS}s`, '--timeout', options.timeout ?? '10s', '-s', SCRIPT, url];
   const command = `WRK_HOSTS=${(options.hosts ?? []).join(',')} wrk ${args.join(' ')}`;
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn('wrk', args, { env: { ...process.env, WRK_HOSTS: (options.hosts ?? []).join(',') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    void options.until?.finally(() => child.kill('SIGINT'));
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
     child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));

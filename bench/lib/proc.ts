@@ -1,0 +1,34 @@
+/** RSS and CPU time of host processes, from /proc (the benchmark runs on the Docker host, as root). */
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+export function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
+/** utime + stime (+ waited-for children's, with `children`) in seconds. */
+export function cpuSeconds(pid: number, children = false): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state): utime is field 14, stime 15, cutime 16, cstime 17.
+  const n = (field: number) => Number(fields[field - 3]);
+  return (n(14) + n(15) + (children ? n(16) + n(17) : 0)) / CLK_TCK;
+}
+
+/** CPU used by `pids` over `seconds`, as a percentage of one core. */
+export async function cpuPercent(pids: number[], seconds: number, children = false): Promise<number> {
+  const before = pids.map((p) => cpuSeconds(p, children));
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const after = pids.map((p) => cpuSeconds(p, children));
+  const used = after.reduce((sum, v, i) => sum + v - before[i]!, 0);
+  return (used / seconds) * 100;
+}
+
+export function memInfoMb(): { totalMb: number; availableMb: number } {
+  const text = readFileSync('/proc/meminfo', 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(text)?.[1] ?? 0);
+  return { totalMb: Math.round(kb('MemTotal') / 1024), availableMb: Math.round(kb('MemAvailable') / 1024) };
+}

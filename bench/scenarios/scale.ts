@@ -1,0 +1,154 @@
+/**
+ * Scale: `services` services with `perService` containers each on one host (default 500 x 2 = 1,000).
+ * Ours: the first full pass at startup (list, inspect, render, validate, start), then passes triggered by
+ * single changes with everything running (a new domain: a reload; a new server for an existing service),
+ * supervisor RSS, and CPU over a minute with no change. The baseline: one playbook run over the same
+ * containers (its "full pass"), its peak RSS and CPU, and what HAProxy does with the result.
+ * Containers are spread over several bridge networks (a Linux bridge takes at most 1,024 ports).
+ */
+import { backend, makeNetwork, pad, type Context, type Network } from '../lib/context.ts';
+import { pool, remove, start } from '../lib/docker.ts';
+import { get, pollUntil, sleep } from '../lib/http.ts';
+import { cpuPercent, memInfoMb, rssKb } from '../lib/proc.ts';
+import { median } from '../lib/stats.ts';
+import { APPLY_MESSAGES, Baseline, Ours, waitFor } from '../lib/systems.ts';
+
+export interface ScaleResult {
+  services: number;
+  containers: number;
+  createS: number;
+  startS: number;
+  memAvailableBeforeMb: number;
+  memAvailableAfterMb: number;
+  ours?: {
+    firstPassMs?: number;
+    routedAllS?: number;
+    changes: { kind: 'new' | 'existing'; how?: string; passMs?: number; addedMs?: number }[];
+    reloadPassMsMedian?: number;
+    runtimePassMsMedian?: number;
+    supervisorRssMb: number;
+    haproxyRssMb: number;
+    idleCpuSupervisorPct: number;
+    idleCpuHaproxyPct: number;
+    idleSeconds: number;
+  };
+  baseline?: {
+    runS: number;
+    rc: number;
+    maxRssMb?: number;
+    cpuS?: number;
+    haproxyAfter: string;
+    route53: boolean;
+  };
+  notes: string[];
+}
+
+export async function scale(ctx: Context, options: { services: number; perService: number; idleSeconds: number; baseline: boolean }): Promise<ScaleResult> {
+  const notes: string[] = [];
+  const total = options.services * options.perService;
+  const scope = `${ctx.runId}-scale`;
+  const networks: Network[] = [];
+  for (let i = 0; i < Math.ceil(total / 900); i++) networks.push(await makeNetwork(ctx.runId, `scale${i}`, 225 + i * 5));
+  const memBefore = memInfoMb();
+  const ids: string[] = [];
+  try {
+    ctx.log(`  scale: creating ${total} containers`);
+    let t = performance.now();
+    const specs = Array.from({ length: total }, (_, i) => ({ service: Math.floor(i / options.perService) + 1, replica: (i % options.perService) + 1, i }));
+    const created = await pool(specs, 8, (s) =>
+      backend(ctx, { name: `hc-bench-${ctx.runId}-scale-s${pad(s.service, 4)}-${s.replica}`, scope, domain: `sc${pad(s.service, 4)}`, network: networks[s.i % networks.length]! }),
+    );
+    ids.push(...created.map((c) => c.id));
+    const createS = (performance.now() - t) / 1000;
+    ctx.log(`  scale: created in ${createS.toFixed(0)} s; starting`);
+    t = performance.now();
+    await pool(created, 8, (c) => start(c.id));
+    const startS = (performance.now() - t) / 1000;
+    const memAfter = memInfoMb();
+    ctx.log(`  scale: ${total} containers started in ${startS.toFixed(0)} s; memory available ${memBefore.availableMb} -> ${memAfter.availableMb} MB`);
+    const result: ScaleResult = { services: options.services, containers: total, createS, startS, memAvailableBeforeMb: memBefore.availableMb, memAvailableAfterMb: memAfter.availableMb, notes };
+
+    // --- ours
+    const ours = new Ours({ runId: ctx.runId, scenario: 'scale', port: ctx.ports.ours, workDir: ctx.workDir, scope, ...(ctx.dns ? { dns: ctx.dns.ours } : {}) });
+    try {
+      t = performance.now();
+      await ours.start();
+      const sample = [1, Math.ceil(options.services / 2), options.services].map((n) => `sc${pad(n, 4)}.example.com`);
+      for (const host of sample) await waitFor(async () => (await get(ours.url, { host }).catch(() => undefined))?.status === 200, 300_000, `${host} via ours`);
+      const routedAllS = (performance.now() - t) / 1000;
+      await ours.settle();
+      const firstPass = (await ours.logs()).find((l) => l.msg === 'haproxy started');
+      const changes: NonNullable<ScaleResult['ours']>['changes'] = [];
+      for (let i = 1; i <= 10; i++) {
+        const kind = i % 2 ? 'new' : 'existing';
+        const domain = kind === 'new' ? `scnew${pad(i)}` : `sc${pad(i, 4)}`;
+        const c = await backend(ctx, { name: `hc-bench-${ctx.runId}-scale-change-${pad(i)}`, scope, domain, network: networks[0]! });
+        await sleep(100);
+        const wall0 = Date.now();
+        const t0 = performance.now();
+        const isMe = (p: { status: number; body: string }) => p.status === 200 && p.body === c.name;
+        const proxy = pollUntil(ours.url, { host: `${domain}.example.com`, accept: isMe, timeoutMs: 120_000 });
+        await start(c.id);
+        const direct = pollUntil(`http://${c.ip}:8080/`, { accept: isMe, maxInFlight: 200 });
+        const [d, p] = await Promise.all([direct, proxy]);
+        await sleep(500);
+        const applied = (await ours.logs()).find((l) => APPLY_MESSAGES.has(l.msg) && l.time >= wall0);
+        changes.push({
+          kind,
+          ...(applied ? { how: String(applied.how ?? applied.msg), passMs: Number(applied.durationMs) } : {}),
+          ...(d !== undefined && p !== undefined ? { addedMs: p - d } : {}),
+        });
+        ctx.log(`  scale ours change ${i} (${kind}): ${applied?.msg} in ${applied?.durationMs} ms, added delay ${d !== undefined && p !== undefined ? (p - d).toFixed(0) : '-'} ms (t0 ${((t0 / 1000) | 0)})`);
+        await remove(c.id);
+        await ours.settle();
+      }
+      const pids = await ours.pids();
+      const idleSupervisor = cpuPercent(pids.supervisor, options.idleSeconds);
+      const idleHaproxy = cpuPercent(pids.haproxy, options.idleSeconds);
+      const [idleCpuSupervisorPct, idleCpuHaproxyPct] = await Promise.all([idleSupervisor, idleHaproxy]);
+      const reloads = changes.filter((c) => c.how === 'reloaded').map((c) => c.passMs!);
+      const runtime = changes.filter((c) => c.how === 'runtime').map((c) => c.passMs!);
+      result.ours = {
+        ...(typeof firstPass?.durationMs === 'number' ? { firstPassMs: firstPass.durationMs } : {}),
+        routedAllS,
+        changes,
+        ...(reloads.length ? { reloadPassMsMedian: median(reloads)! } : {}),
+        ...(runtime.length ? { runtimePassMsMedian: median(runtime)! } : {}),
+        supervisorRssMb: pids.supervisor.reduce((n, p) => n + rssKb(p), 0) / 1024,
+        haproxyRssMb: pids.haproxy.reduce((n, p) => n + rssKb(p), 0) / 1024,
+        idleCpuSupervisorPct,
+        idleCpuHaproxyPct,
+        idleSeconds: options.idleSeconds,
+      };
+      ctx.log(`  scale ours: first pass ${result.ours.firstPassMs} ms, RSS ${result.ours.supervisorRssMb.toFixed(0)} MB, idle CPU ${idleCpuSupervisorPct.toFixed(2)} % (haproxy ${idleCpuHaproxyPct.toFixed(1)} %)`);
+    } finally {
+      await ours.stop();
+    }
+
+    // --- baseline: one run of the playbook over the same containers
+    if (options.baseline) {
+      const baseline = new Baseline({ runId: ctx.runId, scenario: 'scale', port: ctx.ports.baseline, workDir: ctx.workDir, scope, ...(ctx.dns ? { dns: ctx.dns.baseline } : {}) });
+      try {
+        await baseline.createHaproxy();
+        ctx.log(`  scale baseline: one playbook run over ${total} containers${ctx.dns ? ' (with the Route53 task: one module call per container)' : ''}`);
+        const run = await baseline.runOnce();
+        await sleep(2_000);
+        result.baseline = {
+          runS: run.ms / 1000,
+          rc: run.code,
+          ...(run.maxRssKb ? { maxRssMb: run.maxRssKb / 1024 } : {}),
+          ...(run.cpuS !== undefined ? { cpuS: run.cpuS } : {}),
+          haproxyAfter: await baseline.haproxyState(),
+          route53: ctx.dns !== undefined,
+        };
+        ctx.log(`  scale baseline: run ${result.baseline.runS.toFixed(0)} s (rc ${run.code}), HAProxy ${result.baseline.haproxyAfter}`);
+      } finally {
+        await baseline.stop();
+      }
+    }
+    return result;
+  } finally {
+    ctx.log(`  scale: removing ${ids.length} containers`);
+    await pool(ids, 8, (id) => remove(id));
+  }
+}
