@@ -40,6 +40,7 @@ const { values: opt } = parseArgs({
     'scale-per-service': { type: 'string', default: '2' },
     'idle-seconds': { type: 'string', default: '60' },
     'skip-scale-baseline': { type: 'boolean', default: false },
+    'no-host-tuning': { type: 'boolean', default: false },
     'no-dns': { type: 'boolean', default: false },
     'report-only': { type: 'string' },
     out: { type: 'string', default: path.join(REPO, 'docs', 'benchmarks.md') },
@@ -64,6 +65,8 @@ if (opt.help) {
   --scale-services N --scale-per-service M   scale size (default 500 x 2)
   --idle-seconds S               idle CPU window at scale (default 60)
   --skip-scale-baseline          at scale, measure ours only
+  --no-host-tuning               at scale, do not raise the kernel's ARP table size (restored afterwards)
+                                 when it is too small for the number of containers
   --no-dns                       Route53 off for both systems (default: both on moto)
   --report-only FILE             rewrite docs/benchmarks.md from a results JSON, measure nothing
   --out FILE                     report path (default docs/benchmarks.md)`);
@@ -215,7 +218,7 @@ try {
     results.overhead = await overhead(ctx, { rounds: int('overhead-rounds'), durationS: int('overhead-seconds') });
   });
   await step('scale', async () => {
-    results.scale = await scale(ctx, { services: int('scale-services'), perService: int('scale-per-service'), idleSeconds: int('idle-seconds'), baseline: !opt['skip-scale-baseline'] });
+    results.scale = await scale(ctx, { services: int('scale-services'), perService: int('scale-per-service'), idleSeconds: int('idle-seconds'), baseline: !opt['skip-scale-baseline'], tuneHost: !opt['no-host-tuning'] });
   });
 } catch (error) {
   results.errors.push(`setup: ${(error as Error).stack ?? error}`);

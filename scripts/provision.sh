@@ -40,6 +40,15 @@ else
 fi
 
 # --- Docker engine --------------------------------------------------------------------------------------
+# No init system here (CI and dev machines): run dockerd ourselves. A pid file left by a daemon that died
+# with the previous session would make dockerd refuse to start. setsid: the daemon must outlive this script.
+start_dockerd() {
+  pgrep -x dockerd >/dev/null && return 0
+  "${SUDO[@]}" rm -f /var/run/docker.pid
+  log "starting dockerd in the background (log: /var/log/dockerd.log)"
+  "${SUDO[@]}" setsid dockerd >>/var/log/dockerd.log 2>&1 </dev/null &
+}
+
 if docker_ready; then
   log "docker engine: running"
 else
@@ -47,22 +56,24 @@ else
     # A normal machine booted with systemd: let it own the daemon.
     log "starting docker with systemctl"
     "${SUDO[@]}" systemctl start docker || true
-  elif ! pgrep -x dockerd >/dev/null; then
-    # No init system here (CI and dev machines). A pid file left by a daemon that died with the previous
-    # session would make dockerd refuse to start.
-    "${SUDO[@]}" rm -f /var/run/docker.pid
-    log "starting dockerd in the background (log: /var/log/dockerd.log)"
-    # setsid: the daemon must outlive this script and the job that ran it.
-    "${SUDO[@]}" setsid dockerd >/var/log/dockerd.log 2>&1 </dev/null &
+  else
+    start_dockerd
   fi
-  for _ in $(seq 60); do
-    docker_ready && break
+  # dockerd gives up when its containerd is not up within its own fixed timeout, which happens when a
+  # machine that was stopped with containers running has hundreds of dead shims to clean up first: each
+  # attempt cleans up some, so a daemon that exited is started again, within an overall deadline.
+  deadline=$((SECONDS + 300))
+  until docker_ready; do
+    if ((SECONDS >= deadline)); then
+      tail -n 20 /var/log/dockerd.log >&2 2>/dev/null || true
+      die "docker engine not ready after 300 s ($(docker_cli) info fails; log: /var/log/dockerd.log)"
+    fi
+    if ! pgrep -x dockerd >/dev/null && [[ ! -d /run/systemd/system ]]; then
+      log "dockerd exited before it was ready ($(tail -n 1 /var/log/dockerd.log 2>/dev/null)); starting it again"
+      start_dockerd
+    fi
     sleep 1
   done
-  if ! docker_ready; then
-    tail -n 20 /var/log/dockerd.log >&2 2>/dev/null || true
-    die "docker engine not ready after 60 s ($(docker_cli) info fails)"
-  fi
   log "docker engine: ready"
 fi
 

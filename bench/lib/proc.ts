@@ -1,5 +1,5 @@
 /** RSS and CPU time of host processes, from /proc (the benchmark runs on the Docker host, as root). */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -31,4 +31,31 @@ export function memInfoMb(): { totalMb: number; availableMb: number } {
   const text = readFileSync('/proc/meminfo', 'utf8');
   const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(text)?.[1] ?? 0);
   return { totalMb: Math.round(kb('MemTotal') / 1024), availableMb: Math.round(kb('MemAvailable') / 1024) };
+}
+
+/** Sockets in TIME_WAIT in the host's network namespace (/proc/net/sockstat). */
+export function timeWaitCount(): number {
+  return Number(/TCP:.* tw (\d+)/.exec(readFileSync('/proc/net/sockstat', 'utf8'))?.[1] ?? 0);
+}
+
+/**
+ * Waits (at most `timeoutS`) until fewer than `below` sockets are in TIME_WAIT. busybox httpd closes every
+ * connection, so each request leaves a TIME_WAIT socket behind on the host; tens of thousands of them
+ * (from a previous wrk run) make every new connect() to the same backend slow, and that would be measured
+ * as the next run's throughput. Returns the count it started from.
+ */
+export async function drainTimeWait(below: number, timeoutS: number): Promise<number> {
+  const start = timeWaitCount();
+  const deadline = Date.now() + timeoutS * 1000;
+  while (timeWaitCount() >= below && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1_000));
+  return start;
+}
+
+/** Reads a sysctl under /proc/sys (dotted name). */
+export function sysctl(name: string): string {
+  return readFileSync(`/proc/sys/${name.replace(/\./g, '/')}`, 'utf8').trim();
+}
+
+export function setSysctl(name: string, value: string): void {
+  writeFileSync(`/proc/sys/${name.replace(/\./g, '/')}`, value);
 }

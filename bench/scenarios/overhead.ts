@@ -3,10 +3,13 @@
  * baseline's HAProxy, in rounds (order rotated each round) so that machine noise hits all three alike.
  * Both proxies are up for the whole scenario and idle apart from the load (the baseline's playbook loop is
  * stopped after its first run: nothing changes here, and its CPU use would slow everything else).
+ * Before each run the host's TIME_WAIT sockets drain below 1,000 (see drainTimeWait): busybox closes every
+ * connection, and the leftovers of one run would otherwise slow the next one's connects.
  */
 import { backend, type Context } from '../lib/context.ts';
 import { removeScope, start } from '../lib/docker.ts';
-import { get, sleep } from '../lib/http.ts';
+import { get } from '../lib/http.ts';
+import { drainTimeWait, timeWaitCount } from '../lib/proc.ts';
 import { median } from '../lib/stats.ts';
 import { Baseline, Ours, waitFor } from '../lib/systems.ts';
 import { wrk, type WrkResult } from '../lib/wrk.ts';
@@ -16,7 +19,7 @@ export type Target = 'direct' | 'ours' | 'baseline';
 export interface OverheadResult {
   rounds: number;
   durationS: number;
-  runs: { target: Target; round: number; result: WrkResult }[];
+  runs: { target: Target; round: number; result: WrkResult; timeWaitBefore?: number; timeWaitAfter?: number }[];
   summary: Record<Target, { rps: number; p50: number; p99: number; errors: number }>;
 }
 
@@ -43,10 +46,10 @@ export async function overhead(ctx: Context, options: { rounds: number; duration
     for (let round = 1; round <= options.rounds; round++) {
       const k = (round - 1) % order.length;
       for (const target of [...order.slice(k), ...order.slice(0, k)]) {
+        const timeWaitBefore = await drainTimeWait(1_000, 90);
         const result = await wrk(urls[target].url, { hosts: urls[target].hosts, durationS: options.durationS });
-        runs.push({ target, round, result });
+        runs.push({ target, round, result, timeWaitBefore, timeWaitAfter: timeWaitCount() });
         ctx.log(`  overhead round ${round} ${target}: ${result.rps.toFixed(0)} req/s, p99 ${result.latencyMs.p99} ms, errors ${result.socketErrors.total + result.non2xx}`);
-        await sleep(1_000);
       }
     }
     const summary = Object.fromEntries(

@@ -9,7 +9,7 @@
 import { backend, makeNetwork, pad, type Context, type Network } from '../lib/context.ts';
 import { pool, remove, start } from '../lib/docker.ts';
 import { get, pollUntil, sleep } from '../lib/http.ts';
-import { cpuPercent, memInfoMb, rssKb } from '../lib/proc.ts';
+import { cpuPercent, memInfoMb, rssKb, setSysctl, sysctl } from '../lib/proc.ts';
 import { median } from '../lib/stats.ts';
 import { APPLY_MESSAGES, Baseline, Ours, waitFor } from '../lib/systems.ts';
 
@@ -43,7 +43,7 @@ export interface ScaleResult {
   notes: string[];
 }
 
-export async function scale(ctx: Context, options: { services: number; perService: number; idleSeconds: number; baseline: boolean }): Promise<ScaleResult> {
+export async function scale(ctx: Context, options: { services: number; perService: number; idleSeconds: number; baseline: boolean; tuneHost: boolean }): Promise<ScaleResult> {
   const notes: string[] = [];
   const total = options.services * options.perService;
   const scope = `${ctx.runId}-scale`;
@@ -51,6 +51,27 @@ export async function scale(ctx: Context, options: { services: number; perServic
   for (let i = 0; i < Math.ceil(total / 900); i++) networks.push(await makeNetwork(ctx.runId, `scale${i}`, 225 + i * 5));
   const memBefore = memInfoMb();
   const ids: string[] = [];
+  // The host reaches every container by ARP, and the kernel's neighbour table holds gc_thresh3 entries
+  // (1,024 by default): beyond that, "neighbor table overflow" and new containers are unreachable from the
+  // host, through the proxy or not (seen in a first run: every change at 1,000 containers timed out).
+  // Raised for the scenario when too small, put back afterwards; --no-host-tuning leaves it alone.
+  const arp = ['net.ipv4.neigh.default.gc_thresh1', 'net.ipv4.neigh.default.gc_thresh2', 'net.ipv4.neigh.default.gc_thresh3'];
+  const arpBefore = arp.map((k) => sysctl(k));
+  const needed = total + 512;
+  if (Number(arpBefore[2]) < needed) {
+    if (options.tuneHost) {
+      const want = [needed / 4, needed * 2, needed * 4].map((v) => String(Math.ceil(v)));
+      // thresh3 first when raising (each must stay >= the one before).
+      for (const i of [2, 1, 0]) setSysctl(arp[i]!, want[i]!);
+      // Put back even if the run is interrupted (process.exit runs 'exit' listeners, synchronously).
+      process.once('exit', () => {
+        for (const i of [0, 1, 2]) if (sysctl(arp[i]!) !== arpBefore[i]) setSysctl(arp[i]!, arpBefore[i]!);
+      });
+      notes.push(`ARP neighbour table raised for this scenario (${arp.map((k, i) => `${k.split('.').at(-1)} ${arpBefore[i]} → ${want[i]}`).join(', ')}), restored afterwards: the defaults hold 1,024 neighbours, and beyond that the host cannot reach new containers at all.`);
+    } else {
+      notes.push(`ARP neighbour table left at gc_thresh3 = ${arpBefore[2]} (--no-host-tuning) for ${total} containers: expect "neighbor table overflow" and unreachable containers.`);
+    }
+  }
   try {
     ctx.log(`  scale: creating ${total} containers`);
     let t = performance.now();
@@ -150,5 +171,6 @@ export async function scale(ctx: Context, options: { services: number; perServic
   } finally {
     ctx.log(`  scale: removing ${ids.length} containers`);
     await pool(ids, 8, (id) => remove(id));
+    if (arp.some((k, i) => sysctl(k) !== arpBefore[i])) for (const i of [0, 1, 2]) setSysctl(arp[i]!, arpBefore[i]!);
   }
 }
