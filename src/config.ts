@@ -36,7 +36,6 @@ export const settingsSchema = z.object({
     .string()
     .regex(/^[^=\s]+(=[^\s]*)?$/, 'must be a label key or key=value, e.g. com.example.env=prod')
     .optional(),
-  BACKEND_LINGER_S: integer(0, 86_400).default(300),
   DEBOUNCE_MIN_MS: integer(0, 60_000).default(50),
   DEBOUNCE_MAX_MS: integer(0, 600_000).default(1000),
   RESYNC_INTERVAL_S: integer(1, 86_400).default(60),
@@ -74,8 +73,6 @@ export interface Config {
   runtimeDir: string;
   labelFilter?: string;
   debounce: { minMs: number; maxMs: number };
-  /** How long an empty backend stays after its last container left (0: removed at once). */
-  backendLingerMs: number;
   resyncIntervalMs: number;
   log: { level: Settings['LOG_LEVEL']; format: Settings['LOG_FORMAT'] };
   /** Bound on each shutdown step: deregistration, then HAProxy finishing in-flight requests. */
@@ -119,7 +116,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
     runtimeDir: s.RUNTIME_DIR,
     ...(s.CONTAINER_LABEL_FILTER !== undefined ? { labelFilter: s.CONTAINER_LABEL_FILTER } : {}),
     debounce: { minMs: s.DEBOUNCE_MIN_MS, maxMs: s.DEBOUNCE_MAX_MS },
-    backendLingerMs: s.BACKEND_LINGER_S * 1000,
     resyncIntervalMs: s.RESYNC_INTERVAL_S * 1000,
     log: { level: s.LOG_LEVEL, format: s.LOG_FORMAT },
     shutdownGraceMs: s.SHUTDOWN_GRACE_S * 1000,

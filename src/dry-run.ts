@@ -12,7 +12,8 @@ import type { Logger } from './log.js';
 import { ContainerSnapshots, type DockerApi } from './docker/docker-source.js';
 import { findSelfContainerId } from './docker/self-id.js';
 import { buildServices, placementOf } from './model/services.js';
-import { createRenderer, templateContext } from './render/render-config.js';
+import { createRenderer, renderFiles } from './render/render-config.js';
+import { freshLayout } from './model/backend-pool.js';
 import { runtimePaths } from './haproxy/paths.js';
 import { validateConfig } from './haproxy/config-applier.js';
 import { desiredRecords, diffRecords, ownedRecords, type Change } from './dns/records.js';
@@ -27,11 +28,16 @@ export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableSt
   for (const s of model.skipped) log.warn({ container: s.containerName, domain: s.domain, reason: s.reason }, 'container skipped');
 
   let status = 0;
-  const text = createRenderer(config.templatePath).render(templateContext(model.services, config, runtimePaths(config.runtimeDir).adminSocket));
-  out.write(text.endsWith('\n') ? text : `${text}\n`);
+  const paths = runtimePaths(config.runtimeDir);
+  const { files } = renderFiles(createRenderer(config.templatePath), model.services, freshLayout(model.services), config, paths);
+  out.write(files.config.endsWith('\n') ? files.config : `${files.config}\n`);
+  out.write(`# ---- ${paths.hostsMap} ----\n${files.hostsMap}`);
   const dir = await mkdtemp(path.join(tmpdir(), 'haproxy-companion-'));
   try {
-    await writeFile(path.join(dir, 'haproxy.cfg'), text);
+    // Checked in a scratch directory: the copy there reads the host map beside it.
+    const scratchMap = path.join(dir, 'hosts.map');
+    await writeFile(scratchMap, files.hostsMap);
+    await writeFile(path.join(dir, 'haproxy.cfg'), files.config.replaceAll(paths.hostsMap, scratchMap));
     await validateConfig(config.haproxyBin, path.join(dir, 'haproxy.cfg'));
   } catch (error) {
     log.error({ err: (error as Error).message, haproxy: (error as { details?: string[] }).details }, 'haproxy rejects this configuration');

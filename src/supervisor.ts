@@ -8,12 +8,12 @@ import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { ContainerInfo } from './model/container.js';
 import { buildServices, placementOf, type Service, type ServiceModel, type SkippedContainer } from './model/services.js';
-import { withLingering, type Lingering } from './model/linger.js';
-import { templateContext, type Renderer } from './render/render-config.js';
+import { renderFiles, type Renderer, type RenderedFiles } from './render/render-config.js';
+import { freshLayout, keepLayout, type BackendLayout } from './model/backend-pool.js';
 import { runtimePaths, type RuntimePaths } from './haproxy/paths.js';
 import { createDebouncer, type Debouncer } from './debounce.js';
 import { installConfig, reloadHaproxy, restoreConfig } from './haproxy/config-applier.js';
-import { planRuntimeUpdate, RuntimeServers } from './haproxy/runtime-update.js';
+import { planRuntimeUpdate, RuntimeUpdater, type RuntimePlan } from './haproxy/runtime-update.js';
 import { sendCliCommand } from './haproxy/cli-socket.js';
 import { HaproxyProcess } from './haproxy/haproxy-process.js';
 import { CompanionError, ConfigInvalidError, ReloadFailedError } from './errors.js';
@@ -48,37 +48,48 @@ const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
 const RETRY_AFTER_FAILURE_MS = 2_000;
 
+/** What one pass would install, the backend layout it was rendered with, and how it can be applied without a reload. */
+interface Candidate {
+  installed: RenderedFiles;
+  layout: BackendLayout;
+  services: Service[];
+  plan?: RuntimePlan;
+}
+
+const sameRenderedFiles = (a: RenderedFiles | undefined, b: RenderedFiles) => a !== undefined && a.config === b.config && a.hostsMap === b.hostsMap;
+
 export class Supervisor {
   readonly paths: RuntimePaths;
   private readonly debouncer: Debouncer;
   private readonly haproxy: HaproxyProcess;
-  private readonly runtime: RuntimeServers;
+  private readonly runtime: RuntimeUpdater;
   private model: ServiceModel = EMPTY_MODEL;
-  private appliedText: string | undefined;
-  /** The last text that failed, so an unchanged broken template is not re-validated and re-logged every pass. */
-  private failedText: string | undefined;
+  /** What HAProxy runs (and the files on disk say), with the backend layout it was rendered with. */
+  private applied: Candidate | undefined;
+  /** The last candidate that failed, so an unchanged broken template is not re-validated and re-logged every pass. */
+  private failed: RenderedFiles | undefined;
   private skippedReasons = new Map<string, string>();
   private restarts: number[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private lastStartError: Error | undefined;
   lastApply: ApplyReport | undefined;
-  /** What the last pass rendered, lingering empty backends included (see model/linger.ts). */
-  private rendered: { rendered: Service[]; lingering: Lingering } = { rendered: [], lingering: new Map() };
-  private lingerTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.paths = runtimePaths(deps.config.runtimeDir);
     this.haproxy = new HaproxyProcess(deps.config.haproxyBin, this.paths, deps.log.child({ component: 'haproxy' }));
-    this.runtime = new RuntimeServers(
+    this.runtime = new RuntimeUpdater(
       (command) => sendCliCommand(this.paths.adminSocket, command, 5_000),
+      this.paths.hostsMap,
       (error) => deps.log.warn({ err: error.message }, 'removing a drained server failed'),
     );
     this.debouncer = createDebouncer({ ...deps.config.debounce, run: () => this.pass() });
   }
 
+  /** The services of the last pass, each with the backend HAProxy serves it from. */
   get services(): ServiceModel {
-    return this.model;
+    const backendOf = new Map(this.applied?.services.map((s) => [s.domain, s.backend]));
+    return { ...this.model, services: this.model.services.map((s) => ({ ...s, backend: backendOf.get(s.domain) ?? s.backend })) };
   }
 
   get haproxyRunning(): boolean {
@@ -93,7 +104,7 @@ export class Supervisor {
   async start(): Promise<void> {
     await mkdir(this.deps.config.runtimeDir, { recursive: true });
     await this.pass();
-    if (this.appliedText === undefined) {
+    if (this.applied === undefined) {
       // Nothing is serving yet, so there is no running config to keep: fail loudly with the reason.
       throw this.lastStartError ?? new CompanionError('no configuration could be rendered');
     }
@@ -112,7 +123,7 @@ export class Supervisor {
   /** Also re-renders when the services did not change: the template itself may have. */
   async forcePass(reason: string): Promise<void> {
     this.deps.log.info({ reason }, 'full re-render requested');
-    this.failedText = undefined;
+    this.failed = undefined;
     this.trigger(reason);
   }
 
@@ -120,7 +131,6 @@ export class Supervisor {
     this.stopped = true;
     this.debouncer.cancel();
     clearTimeout(this.retryTimer);
-    clearTimeout(this.lingerTimer);
     this.runtime.reset();
     await this.debouncer.idle();
     await this.haproxy.stop(graceMs);
@@ -136,7 +146,7 @@ export class Supervisor {
       // Keep routing with the last known picture; the event stream's reconnect will trigger a resync.
       log.warn({ err: explainDockerError(error as Error) }, 'cannot list containers; keeping current routes');
       this.scheduleRetry();
-      if (this.appliedText !== undefined) return;
+      if (this.applied !== undefined) return;
     }
     if (containers) this.model = buildServices(containers, placementOf(containers, this.deps.selfId), { zone: this.deps.config.zone });
     this.reportSkipped(this.model.skipped);
@@ -144,40 +154,53 @@ export class Supervisor {
     metrics.servers.set(this.model.services.reduce((n, s) => n + s.servers.length, 0));
     metrics.skipped.set(this.model.skipped.length);
 
-    const lingered = withLingering(this.model.services, this.rendered, Date.now(), this.deps.config.backendLingerMs);
-    this.scheduleLingerExpiry(lingered.nextExpiry);
-    const context = templateContext(lingered.rendered, this.deps.config, this.paths.adminSocket);
-    let text: string;
+    let next: Candidate;
     try {
-      text = this.deps.renderer.render(context);
+      next = this.candidate(this.model.services);
     } catch (error) {
       this.recordFailure(error as Error, started, 'template failed to render; running configuration kept');
       return;
     }
-    if (text === this.appliedText) {
-      this.rendered = lingered;
-      this.deps.onServing?.(this.model);
+    if (sameRenderedFiles(this.applied?.installed, next.installed)) {
+      this.deps.onServing?.(this.services);
       return;
     }
-    if (text === this.failedText) return;
+    if (sameRenderedFiles(this.failed, next.installed)) return;
 
     try {
-      const how = await this.apply(text);
+      const how = await this.apply(next);
       const durationMs = performance.now() - started;
       log.info({ ...this.summary(durationMs), how }, how === 'runtime' ? 'servers updated at runtime' : `haproxy ${how}`);
       this.lastApply = { at: new Date().toISOString(), ok: true, how, durationMs: Math.round(durationMs) };
       metrics.passDuration.observe(durationMs / 1000);
-      this.appliedText = text;
-      this.failedText = undefined;
-      this.rendered = lingered;
-      this.deps.onServing?.(this.model);
+      this.applied = next;
+      this.failed = undefined;
+      this.deps.onServing?.(this.services);
     } catch (error) {
       // HAProxy's verdict on a text does not change, so it is not retried until the text does; anything
       // else (a full disk, an unwritable directory, a reload that timed out) may pass next time.
-      if (error instanceof ConfigInvalidError || error instanceof ReloadFailedError) this.failedText = text;
+      if (error instanceof ConfigInvalidError || error instanceof ReloadFailedError) this.failed = next.installed;
       else this.scheduleRetry();
       this.recordFailure(error as Error, started, 'configuration rejected; running configuration kept');
     }
+  }
+
+  /**
+   * Renders `services` in the running backends when they have room and nothing but servers and host
+   * map entries change, so the runtime API can apply it; else in a fresh layout, for a reload.
+   */
+  private candidate(services: Service[]): Candidate {
+    const render = (layout: BackendLayout): Candidate => {
+      const { files, services: placed } = renderFiles(this.deps.renderer, services, layout, this.deps.config, this.paths);
+      return { installed: files, layout, services: placed };
+    };
+    const kept = this.applied && this.haproxy.running ? keepLayout(services, this.applied.layout) : undefined;
+    if (kept && this.applied) {
+      const candidate = render(kept);
+      const plan = planRuntimeUpdate(this.applied.installed, candidate.installed);
+      if (plan) return { ...candidate, plan };
+    }
+    return render(freshLayout(services));
   }
 
   /** Logs a failed pass with HAProxy's own lines when there are some, and keeps it for /status. */
@@ -194,19 +217,18 @@ export class Supervisor {
    * Validates and installs `text`, then makes HAProxy run it: through the runtime API when only
    * servers changed, else (or when the runtime API refuses) by a reload; the first time, by starting it.
    */
-  private async apply(text: string): Promise<'started' | 'runtime' | 'reloaded'> {
+  private async apply(next: Candidate): Promise<'started' | 'runtime' | 'reloaded'> {
     const options = { bin: this.deps.config.haproxyBin, ...this.paths };
-    const previous = await installConfig(options, text);
+    const previous = await installConfig(options, next.installed);
     if (!this.haproxy.running) {
       this.runtime.reset();
       this.haproxy.start((code) => this.onHaproxyExit(code));
       metrics.haproxyStarts.inc();
       return 'started';
     }
-    const plan = this.appliedText === undefined ? undefined : planRuntimeUpdate(this.appliedText, text);
-    if (plan) {
+    if (next.plan) {
       try {
-        await this.runtime.apply(plan);
+        await this.runtime.apply(next.plan);
         metrics.runtimeUpdates.inc();
         return 'runtime';
       } catch (error) {
@@ -246,14 +268,6 @@ export class Supervisor {
       skipped: this.model.skipped.length,
       durationMs: Math.round(durationMs),
     };
-  }
-
-  /** A pass when the first lingering backend expires, so it goes on time even if nothing else happens. */
-  private scheduleLingerExpiry(at: number | undefined): void {
-    clearTimeout(this.lingerTimer);
-    if (at === undefined || this.stopped) return;
-    this.lingerTimer = setTimeout(() => this.trigger('linger-expired'), Math.max(0, at - Date.now()) + 10);
-    this.lingerTimer.unref();
   }
 
   private scheduleRetry(): void {

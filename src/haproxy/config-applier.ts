@@ -1,15 +1,18 @@
 /**
  * Applies a rendered configuration: write to a temp file, validate with `haproxy -c`, rename into
  * place, reload through the master socket. A config that fails any step never replaces the running one.
+ * The host map goes in first (the config being checked reads it), and goes back when the check fails.
  */
 import { rename, writeFile, readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { ConfigInvalidError, ReloadFailedError } from '../errors.js';
 import { sendCliCommand } from './cli-socket.js';
+import type { RenderedFiles } from '../render/render-config.js';
 
 export interface ApplierOptions {
   bin: string;
   configPath: string;
+  hostsMap: string;
   masterSocket: string;
 }
 
@@ -30,14 +33,26 @@ export async function validateConfig(bin: string, file: string): Promise<void> {
   }
 }
 
-/** Writes and validates `text`, then puts it in place. Returns the text it replaced, if any. */
-export async function installConfig(options: ApplierOptions, text: string): Promise<string | undefined> {
+async function replaceFile(file: string, text: string): Promise<void> {
+  await writeFile(`${file}.new`, text, { mode: 0o644 });
+  await rename(`${file}.new`, file);
+}
+
+/** Writes and validates `next`, then puts it in place. Returns what it replaced, if anything. */
+export async function installConfig(options: ApplierOptions, next: RenderedFiles): Promise<RenderedFiles | undefined> {
+  const previousConfig = await readFile(options.configPath, 'utf8').catch(() => undefined);
+  const previousMap = await readFile(options.hostsMap, 'utf8').catch(() => '');
   const candidate = `${options.configPath}.new`;
-  await writeFile(candidate, text, { mode: 0o644 });
-  await validateConfig(options.bin, candidate);
-  const previous = await readFile(options.configPath, 'utf8').catch(() => undefined);
+  await writeFile(candidate, next.config, { mode: 0o644 });
+  await replaceFile(options.hostsMap, next.hostsMap);
+  try {
+    await validateConfig(options.bin, candidate);
+  } catch (error) {
+    await replaceFile(options.hostsMap, previousMap);
+    throw error;
+  }
   await rename(candidate, options.configPath);
-  return previous;
+  return previousConfig === undefined ? undefined : { config: previousConfig, hostsMap: previousMap };
 }
 
 /** Asks the master to reload; HAProxy answers synchronously with `Success=1` or the parser's errors. */
@@ -49,9 +64,9 @@ export async function reloadHaproxy(masterSocket: string): Promise<void> {
   }
 }
 
-/** Puts `previous` back after a failed reload, so the file on disk matches what runs. */
-export async function restoreConfig(options: ApplierOptions, previous: string | undefined): Promise<void> {
+/** Puts `previous` back after a failed reload, so the files on disk match what runs. */
+export async function restoreConfig(options: ApplierOptions, previous: RenderedFiles | undefined): Promise<void> {
   if (previous === undefined) return;
-  await writeFile(`${options.configPath}.new`, previous);
-  await rename(`${options.configPath}.new`, options.configPath);
+  await replaceFile(options.hostsMap, previous.hostsMap);
+  await replaceFile(options.configPath, previous.config);
 }

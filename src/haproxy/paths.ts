@@ -5,6 +5,8 @@ export interface RuntimePaths {
   configPath: string;
   masterSocket: string;
   adminSocket: string;
+  /** Host name -> backend, read by the config and edited at run time. */
+  hostsMap: string;
 }
 
 export function runtimePaths(runtimeDir: string): RuntimePaths {
@@ -12,5 +14,6 @@ export function runtimePaths(runtimeDir: string): RuntimePaths {
     configPath: path.join(runtimeDir, 'haproxy.cfg'),
     masterSocket: path.join(runtimeDir, 'master.sock'),
     adminSocket: path.join(runtimeDir, 'admin.sock'),
+    hostsMap: path.join(runtimeDir, 'hosts.map'),
   };
 }

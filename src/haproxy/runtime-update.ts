@@ -1,11 +1,13 @@
 /**
- * Changes that need no reload. When two rendered configurations differ only in their `server` lines,
- * the difference is applied through the runtime API (add/enable, maint/del), so a container joining or
- * leaving an existing service costs no reload. The config text stays the source of truth: the plan is
- * derived from it, so custom templates get the same treatment, and the file on disk always describes
- * what runs.
+ * Changes that need no reload. When two rendered configurations differ only in their `server` lines
+ * and in the host map, the difference is applied through the runtime API (add/enable, maint/del for
+ * servers; add/set/del for map entries), so a container joining or leaving a service, or a new domain
+ * taking a spare backend (model/backend-pool.ts), costs no reload. The files stay the source of truth:
+ * the plan is derived from them, so custom templates get the same treatment, and the files on disk
+ * always describe what runs.
  */
 import { CompanionError } from '../errors.js';
+import type { RenderedFiles } from '../render/render-config.js';
 
 export interface ServerLine {
   backend: string;
@@ -14,9 +16,14 @@ export interface ServerLine {
   args: string;
 }
 
+
 export interface RuntimePlan {
   remove: ServerLine[];
   add: ServerLine[];
+  /** Host map entries (host -> backend) to add, to point elsewhere, and to delete. */
+  addHosts: [string, string][];
+  changeHosts: [string, string][];
+  deleteHosts: string[];
 }
 
 const SECTION = /^(global|defaults|frontend|backend|listen|peers|resolvers|userlist|program|http-errors|ring|cache|mailers)\b\s*(\S*)/;
@@ -40,14 +47,28 @@ export function splitServers(text: string): { skeleton: string; servers: Map<str
   return { skeleton: kept.join('\n'), servers };
 }
 
-/** `undefined` when anything but server lines changed: that needs a reload. */
-export function planRuntimeUpdate(running: string, next: string): RuntimePlan | undefined {
-  const before = splitServers(running);
-  const after = splitServers(next);
+export function parseHostsMap(text: string): Map<string, string> {
+  const entries = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const [host, backend] = line.trim().split(/\s+/);
+    if (host && backend) entries.set(host, backend);
+  }
+  return entries;
+}
+
+/** `undefined` when anything but server lines and map entries changed: that needs a reload. */
+export function planRuntimeUpdate(running: RenderedFiles, next: RenderedFiles): RuntimePlan | undefined {
+  const before = splitServers(running.config);
+  const after = splitServers(next.config);
   if (before.skeleton !== after.skeleton) return undefined;
   const remove = [...before.servers.entries()].filter(([key, s]) => after.servers.get(key)?.args !== s.args).map(([, s]) => s);
   const add = [...after.servers.entries()].filter(([key, s]) => before.servers.get(key)?.args !== s.args).map(([, s]) => s);
-  return { remove, add };
+  const hostsBefore = parseHostsMap(running.hostsMap);
+  const hostsAfter = parseHostsMap(next.hostsMap);
+  const addHosts = [...hostsAfter].filter(([host]) => !hostsBefore.has(host));
+  const changeHosts = [...hostsAfter].filter(([host, backend]) => hostsBefore.has(host) && hostsBefore.get(host) !== backend);
+  const deleteHosts = [...hostsBefore.keys()].filter((host) => !hostsAfter.has(host));
+  return { remove, add, addHosts, changeHosts, deleteHosts };
 }
 
 export type CliSender = (command: string) => Promise<string>;
@@ -57,17 +78,20 @@ const DRAIN_LIMIT_MS = 30_000;
 const SWEEP_INTERVAL_MS = 1_000;
 
 /**
- * Applies plans on the admin socket of the running worker. A removed server goes to maintenance at
+ * Applies plans on the admin socket of the running worker. Host names stop routing before their
+ * servers go, and start routing once their servers are in. A removed server goes to maintenance at
  * once (no new requests) and is deleted once HAProxy lets it go: HAProxy refuses to delete a server
  * that still has connections, so until then it waits here, draining, and a sweep retries. A server
  * re-added while it drains (a container restarted under the same name) is simply made ready again.
  */
-export class RuntimeServers {
+export class RuntimeUpdater {
   private draining = new Map<string, { server: ServerLine; since: number }>();
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly send: CliSender,
+    /** The map's file name, as the config names it: the runtime API knows a map by it. */
+    private readonly hostsMapPath: string,
     private readonly onSweepError: (error: Error) => void = () => undefined,
   ) {}
 
@@ -84,6 +108,7 @@ export class RuntimeServers {
 
   /** Throws on any refusal; the caller then reloads, which always works. */
   async apply(plan: RuntimePlan): Promise<void> {
+    for (const host of plan.deleteHosts) await this.expect(`del map ${this.hostsMapPath} ${host}`, /^$/);
     for (const server of plan.remove) {
       const id = `${server.backend}/${server.name}`;
       await this.expect(`set server ${id} state maint`, /^$/);
@@ -106,6 +131,8 @@ export class RuntimeServers {
       await this.expect(`enable server ${id}`, /^$/);
       if (/(^|\s)check(\s|$)/.test(server.args)) await this.expect(`enable health ${id}`, /^$/);
     }
+    for (const [host, backend] of plan.changeHosts) await this.expect(`set map ${this.hostsMapPath} ${host} ${backend}`, /^$/);
+    for (const [host, backend] of plan.addHosts) await this.expect(`add map ${this.hostsMapPath} ${host} ${backend}`, /^$/);
     if (this.draining.size > 0 && !this.sweeper) {
       this.sweeper = setInterval(() => void this.sweep().catch(this.onSweepError), SWEEP_INTERVAL_MS);
       this.sweeper.unref();

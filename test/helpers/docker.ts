@@ -82,15 +82,31 @@ export class Companion {
     return docker('exec', this.name, 'sh', '-c', script);
   }
 
-  /** One command on HAProxy's admin socket inside the container (the image has node, not socat). */
-  async cli(command: string): Promise<string> {
+  /** One command on HAProxy's admin socket (or its master socket) inside the container (the image has node, not socat). */
+  async cli(command: string, socket: 'admin.sock' | 'master.sock' = 'admin.sock'): Promise<string> {
     const script = `const s=require('net').createConnection(process.argv[1]);let o='';s.on('connect',()=>s.end(process.argv[2]+'\\n'));s.on('data',d=>o+=d);s.on('close',()=>process.stdout.write(o))`;
-    return docker('exec', this.name, 'node', '-e', script, `/tmp/${this.name}/admin.sock`, command);
+    return docker('exec', this.name, 'node', '-e', script, `/tmp/${this.name}/${socket}`, command);
+  }
+
+  /** Where the companion writes the host map, which is also the name HAProxy knows the map by. */
+  get hostsMapPath(): string {
+    return `/tmp/${this.name}/hosts.map`;
   }
 
   /** The haproxy.cfg the companion wrote. */
   async config(): Promise<string> {
     return this.exec(`cat /tmp/${this.name}/haproxy.cfg`);
+  }
+
+  /** The host map the companion wrote, as `host backend` lines, sorted. */
+  async hostsMap(): Promise<string[]> {
+    return (await this.exec(`cat ${this.hostsMapPath}`)).split('\n').filter(Boolean).sort();
+  }
+
+  /** The host map HAProxy runs with (`show map`), as `host backend` lines, sorted. */
+  async runningHostsMap(): Promise<string[]> {
+    const answer = await this.cli(`show map ${this.hostsMapPath}`);
+    return answer.split('\n').filter(Boolean).map((line) => line.split(' ').slice(1).join(' ')).sort();
   }
 
   async count(msg: string): Promise<number> {

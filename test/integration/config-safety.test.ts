@@ -35,7 +35,7 @@ afterAll(() => run.cleanup());
 
 describe('custom template', () => {
   it('keeps serving when the template no longer renders', async () => {
-    await template(original.replace('{% for service in services %}', '{% for service in %}'));
+    await template(original.replace('{% for backend in backends %}', '{% for backend in %}'));
     const line = await waitFor(async () => (await companion.logs()).find((l) => l.msg === 'template failed to render; running configuration kept'));
     expect(line.err).toMatch(/haproxy\.cfg\.njk/);
     expect((await get(port, 'login.example.com')).body).toBe('login-1');

@@ -15,14 +15,17 @@ describe('golden configurations', async () => {
   const check = (script: string) =>
     execa('docker', ['run', '--rm', '-v', `${dir}:/golden:ro`, '--entrypoint', 'sh', IMAGE, '-c', script], { reject: false, all: true });
 
+  // Each config reads its host map from the runtime directory, as in the companion's container.
+  const withMap = (file: string) => `mkdir -p /var/run/haproxy-companion && cp /golden/${file.replace(/\.cfg$/, '.map')} /var/run/haproxy-companion/hosts.map && `;
+
   it.each(files)('%s passes haproxy -c', async (file) => {
-    const result = await check(`haproxy -c -f /golden/${file}`);
+    const result = await check(`${withMap(file)}haproxy -c -f /golden/${file}`);
     expect(result.all).not.toMatch(/ALERT/);
     expect(result.exitCode).toBe(0);
   });
 
   it('and the check does fail on a broken one', async () => {
-    const result = await check(`sed 's/balance roundrobin/balance nonsense/' /golden/login-and-publish.cfg > /tmp/x.cfg && haproxy -c -f /tmp/x.cfg`);
+    const result = await check(`${withMap('login-and-publish.cfg')}sed 's/balance roundrobin/balance nonsense/' /golden/login-and-publish.cfg > /tmp/x.cfg && haproxy -c -f /tmp/x.cfg`);
     expect(result.all).toMatch(/ALERT/);
     expect(result.exitCode).not.toBe(0);
   });

@@ -86,6 +86,27 @@ describe('scaling one service', () => {
   });
 });
 
+describe('new domains', () => {
+  it('go live without a reload, each in a spare backend, and the files on disk are what runs, through a reload too', async () => {
+    const reloads = await companion.count('haproxy reloaded');
+    await run.backend({ domain: 'spare-a', text: 'spare-a-1' });
+    await run.backend({ domain: 'spare-b', text: 'spare-b-1' });
+    await routed('spare-a.example.com', 'spare-a-1');
+    await routed('spare-b', 'spare-b-1');
+    expect(await companion.count('haproxy reloaded')).toBe(reloads);
+
+    const onDisk = await companion.hostsMap();
+    expect(onDisk).toEqual(expect.arrayContaining([expect.stringMatching(/^spare-a\.example\.com spare_\d+$/), expect.stringMatching(/^spare-b spare_\d+$/)]));
+    expect(await companion.runningHostsMap()).toEqual(onDisk);
+    // A reload (or a restart) starts from the files alone, and serves the same.
+    expect(await companion.cli('reload', 'master.sock')).toMatch(/^Success=1/m);
+    await routed('spare-a.example.com', 'spare-a-1');
+    expect((await get(port, 'spare-b')).body).toBe('spare-b-1');
+    expect((await get(port, 'login.example.com')).body).toMatch(/^login-[12]$/); // scaled to two above
+    expect(await companion.runningHostsMap()).toEqual(onDisk);
+  });
+});
+
 describe('containers that cannot be routed', () => {
   it.each([
     ['a domain with a newline and config', 'evil\n  server x 127.0.0.1:22'],

@@ -16,7 +16,6 @@ describe('loadConfig', () => {
       haproxyBin: 'haproxy',
       runtimeDir: '/var/run/haproxy-companion',
       debounce: { minMs: 50, maxMs: 1000 },
-      backendLingerMs: 300_000,
       resyncIntervalMs: 60_000,
       log: { level: 'info', format: 'json' },
       status: { address: '0.0.0.0', port: 8404 },

@@ -14,7 +14,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ContainerInfo } from '../../../src/model/container.js';
 import { buildServices, type Placement, type Server, type Service, type ServiceModel } from '../../../src/model/services.js';
-import { createRenderer, templateContext } from '../../../src/render/render-config.js';
+import { createRenderer, renderFiles, type RenderedFiles } from '../../../src/render/render-config.js';
+import { freshLayout } from '../../../src/model/backend-pool.js';
 import {
   PROPERTY_TIMEOUT_MS,
   ZONE,
@@ -35,8 +36,10 @@ import {
 
 const templatePath = fileURLToPath(new URL('../../../templates/haproxy.cfg.njk', import.meta.url));
 const renderer = createRenderer(templatePath);
-const ADMIN_SOCKET = '/var/run/haproxy-companion/admin.sock';
-const render = (services: Service[]) => renderer.render(templateContext(services, { zone: ZONE, httpPort: 80 }, ADMIN_SOCKET));
+const PATHS = { adminSocket: '/var/run/haproxy-companion/admin.sock', hostsMap: '/var/run/haproxy-companion/hosts.map' };
+/** As at startup: the config and the host map, each service in its own backend, then the spares. */
+const renderPlaced = (services: Service[]) => renderFiles(renderer, services, freshLayout(services), { zone: ZONE, httpPort: 80 }, PATHS);
+const render = (services: Service[]): RenderedFiles => renderPlaced(services).files;
 const model = (containers: ContainerInfo[], where: Placement): ServiceModel => buildServices(containers, where, { zone: ZONE });
 
 const fixed = wellBehavedContainers();
@@ -44,7 +47,7 @@ const withoutFor = new Map(placements.map((p) => [p, { model: model(fixed, p), t
 const baseline = (where: Placement) => withoutFor.get(where)!;
 
 const serverLine = (s: Server) => `    server ${s.name} ${s.endpoint} check inter 2s fall 2 rise 2`;
-const useBackendLine = (s: Service) => `    use_backend ${s.backend} if { var(txn.host) -m str ${s.hostnames.join(' ')} }`;
+const mapLines = (s: Service) => s.hostnames.map((host) => `${host} ${s.backend}`);
 
 /**
  * The whitelist grammar: every line the built-in template can produce. Lines that carry no service data
@@ -55,24 +58,25 @@ const useBackendLine = (s: Service) => `    use_backend ${s.backend} if { var(tx
  * accepts one, but HAProxy cannot resolve it and refuses the whole file. Docker never reports one, so
  * the generators do not produce one either.
  */
-const STATIC_LINES = new Set(render([]).split('\n'));
+const STATIC_LINES = new Set(render([]).config.split('\n'));
 const SERVICE_LINES: RegExp[] = [
-  /^    use_backend be_([a-z0-9.-]+) if \{ var\(txn\.host\) -m str ([a-z0-9.-]+) ([a-z0-9.-]+) \}$/,
   /^backend be_[a-z0-9.-]+$/,
-  /^    balance roundrobin$/,
   /^    server [A-Za-z0-9_.-]+ (?:\[[0-9A-Fa-f:.]+\]|\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5}) check inter 2s fall 2 rise 2$/,
 ];
 
-function expectGrammar(text: string): void {
-  for (const line of text.split('\n')) {
+/** Host map lines: `<host> be_<domain>`, the host being `<domain>.<zone>` or `<domain>`. */
+const MAP_LINE = /^([a-z0-9.-]+) be_([a-z0-9.-]+)$/;
+
+function expectGrammar({ config, hostsMap }: RenderedFiles): void {
+  for (const line of hostsMap.split('\n').filter(Boolean)) {
+    const entry = MAP_LINE.exec(line);
+    expect(entry, `host map line outside the grammar: ${JSON.stringify(line)}`).toBeTruthy();
+    expect([`${entry![2]}.${ZONE}`, entry![2]], `host ${entry![1]} routed to another domain's backend`).toContain(entry![1]);
+  }
+  for (const line of config.split('\n')) {
     if (STATIC_LINES.has(line)) continue;
-    const [useBackend, backend, balance, server] = SERVICE_LINES.map((re) => re.exec(line));
-    expect(useBackend || backend || balance || server, `line outside the template's grammar: ${JSON.stringify(line)}`).toBeTruthy();
-    if (useBackend) {
-      // `use_backend be_<d> if { … -m str <d>.<zone> <d> }`: the two host names belong to the backend's own domain.
-      expect(useBackend[2]).toBe(`${useBackend[1]}.${ZONE}`);
-      expect(useBackend[3]).toBe(useBackend[1]);
-    }
+    const [backend, server] = SERVICE_LINES.map((re) => re.exec(line));
+    expect(backend || server, `line outside the template's grammar: ${JSON.stringify(line)}`).toBeTruthy();
     if (server) {
       const port = Number(server[1]);
       expect(port >= 1 && port <= 65535, `server port out of range: ${JSON.stringify(line)}`).toBe(true);
@@ -81,13 +85,14 @@ function expectGrammar(text: string): void {
 }
 
 /**
- * Deletes from `text` exactly the lines that belong to container `id`: for a service only it serves, its
- * `use_backend` line and its whole `backend` section (with the blank line before it); for a service it
+ * Deletes from the files exactly the lines that belong to container `id`: for a service only it serves,
+ * its host map lines and its whole `backend` section (with the blank line before it); for a service it
  * shares, its own `server` line in that backend only. Each of these lines must exist exactly where
  * expected, or the test fails.
  */
-function withoutOwnLines(text: string, services: Service[], id: string): string {
-  const lines = text.split('\n');
+function withoutOwnLines(files: RenderedFiles, services: Service[], id: string): RenderedFiles {
+  const lines = files.config.split('\n');
+  const map = files.hostsMap.split('\n');
   for (const service of services) {
     const mine = service.servers.filter((s) => s.containerId === id);
     if (mine.length === 0) continue;
@@ -99,9 +104,11 @@ function withoutOwnLines(text: string, services: Service[], id: string): string 
     if (mine.length === service.servers.length) {
       expect(lines[header - 1]).toBe('');
       lines.splice(header - 1, end - header + 1);
-      const rule = lines.indexOf(useBackendLine(service));
-      expect(rule, `no use_backend line for ${service.backend}`).toBeGreaterThan(0);
-      lines.splice(rule, 1);
+      for (const entry of mapLines(service)) {
+        const at = map.indexOf(entry);
+        expect(at, `no host map line "${entry}"`).toBeGreaterThanOrEqual(0);
+        map.splice(at, 1);
+      }
     } else {
       for (const server of mine) {
         const at = lines.indexOf(serverLine(server), header);
@@ -111,7 +118,7 @@ function withoutOwnLines(text: string, services: Service[], id: string): string 
       }
     }
   }
-  return lines.join('\n');
+  return { config: lines.join('\n'), hostsMap: map.join('\n') };
 }
 
 describe('untrusted containers: the rendered config', () => {
@@ -129,7 +136,7 @@ describe('untrusted containers: the rendered config', () => {
         const withIt = model([...fixed, arb], where);
         const text = render(withIt.services);
         expectGrammar(text);
-        expect(withoutOwnLines(text, withIt.services, arb.id)).toBe(baseline(where).text);
+        expect(withoutOwnLines(text, withIt.services, arb.id)).toEqual(baseline(where).text);
 
         const routed = withIt.services.some((s) => s.servers.some((v) => v.containerId === arb.id));
         const skipped = withIt.skipped.some((s) => s.containerId === arb.id);
@@ -250,7 +257,7 @@ describe('untrusted containers: an invalid container', () => {
         expect(own[0]!.reason).toMatch(/\S/);
         expect(withIt.skipped.filter((s) => s.containerId !== bad.id)).toEqual(without.skipped);
         expect(withIt.services).toEqual(without.services);
-        expect(render(withIt.services)).toBe(baseline(where).text);
+        expect(render(withIt.services)).toEqual(baseline(where).text);
       }),
       { numRuns: 200 },
     );
@@ -315,11 +322,12 @@ describe('untrusted containers: one domain, two containers', () => {
 
         const text = render(services);
         expectGrammar(text);
-        const lines = text.split('\n');
-        expect(lines.filter((l) => l.startsWith('    use_backend '))).toEqual([useBackendLine(services[0]!)]);
+        const lines = text.config.split('\n');
+        expect(text.hostsMap.split('\n').filter(Boolean)).toEqual(mapLines(services[0]!).sort());
         const header = lines.indexOf(`backend be_${domain}`);
         expect(lines.filter((l) => l.startsWith('backend be_'))).toEqual([`backend be_${domain}`]);
-        expect(lines.slice(header + 2).filter((l) => l !== '')).toEqual(servers.map(serverLine));
+        const sectionEnd = lines.indexOf('', header);
+        expect(lines.slice(header + 1, sectionEnd === -1 ? undefined : sectionEnd)).toEqual(servers.map(serverLine));
         for (const [i, c] of containers.entries()) {
           expect(lines.filter((l) => l === serverLine(servers.find((s) => s.containerId === c.id)!) && l.endsWith(`:${ports[i]} check inter 2s fall 2 rise 2`))).toHaveLength(1);
         }

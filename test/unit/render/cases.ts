@@ -1,17 +1,21 @@
 /** Inputs of the renderer's golden files, shared with the integration test that runs `haproxy -c` on them. */
 import type { TemplateContext } from '../../../src/render/render-config.js';
-import { buildServices } from '../../../src/model/services.js';
+import { buildServices, type Service } from '../../../src/model/services.js';
+import { freshLayout, placeServices } from '../../../src/model/backend-pool.js';
 import { container } from '../../helpers/containers.js';
 
 const settings = { zone: 'example.com', httpPort: 80, statsPort: null };
-const paths = { adminSocket: '/var/run/haproxy-companion/admin.sock' };
+const paths = { adminSocket: '/var/run/haproxy-companion/admin.sock', hostsMap: '/var/run/haproxy-companion/hosts.map' };
+
+/** As the companion renders at startup: each service in its own backend, then the spares. */
+const placed = (services: Service[]) => placeServices(services, freshLayout(services));
 
 function fromContainers(list: Parameters<typeof buildServices>[0]): TemplateContext {
-  return { services: buildServices(list, {}, { zone: settings.zone }).services, settings, paths };
+  return { ...placed(buildServices(list, {}, { zone: settings.zone }).services), settings, paths };
 }
 
 export const renderCases: Record<string, TemplateContext> = {
-  empty: { services: [], settings, paths },
+  empty: { ...placed([]), settings, paths },
   'login-and-publish': fromContainers([
     container({ id: 'a'.repeat(64), name: 'login_service', env: { DOMAIN: 'login' }, networks: [{ name: 'bridge', ip: '172.17.0.2' }] }),
     container({ id: 'b'.repeat(64), name: 'publish_service', env: { DOMAIN: 'publish' }, networks: [{ name: 'bridge', ip: '172.17.0.3' }] }),
@@ -27,5 +31,5 @@ export const renderCases: Record<string, TemplateContext> = {
     ]),
     settings: { zone: 'example.com', httpPort: 8080, statsPort: null },
   },
-  'haproxy-stats-on': { services: [], settings: { ...settings, statsPort: 8405 }, paths },
+  'haproxy-stats-on': { ...placed([]), settings: { ...settings, statsPort: 8405 }, paths },
 };
