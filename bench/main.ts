@@ -89,6 +89,10 @@ if (opt['report-only']) {
 const only = new Set(opt.only!.split(',').map((s) => s.trim()));
 const systems = new Set(opt.systems!.split(',').map((s) => s.trim()) as ('ours' | 'baseline')[]);
 for (const s of systems) if (s !== 'ours' && s !== 'baseline') throw new Error(`--systems: unknown system ${s}`);
+if (systems.has('baseline') && spawnSync('sh', ['-c', 'command -v ansible-playbook']).status !== 0) {
+  console.error('the baseline needs Debian\'s ansible, python3-docker and python3-boto3: run bench/setup.sh first (or --systems ours)');
+  process.exit(2);
+}
 if (opt['skip-scale']) only.delete('scale');
 for (const s of only) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`--only: unknown scenario ${s}`);
 

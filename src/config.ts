@@ -51,6 +51,8 @@ export const settingsSchema = z.object({
   DEREGISTER_ON_EXIT: boolean.default(false),
   DEREGISTER_WAIT_S: integer(0, 3_600).default(0),
   DNS_RECONCILE_INTERVAL_S: integer(10, 86_400).default(300),
+  DNS_DEBOUNCE_MIN_MS: integer(0, 600_000).default(5_000),
+  DNS_DEBOUNCE_MAX_MS: integer(0, 3_600_000).default(60_000),
   AWS_REGION: z.string().min(1).optional(),
   AWS_EC2_METADATA_SERVICE_ENDPOINT: z.url().default('http://169.254.169.254'),
   AWS_EC2_METADATA_DISABLED: boolean.default(false),
@@ -90,6 +92,8 @@ export interface Config {
     /** After deregistering on exit, how long to keep serving clients with cached answers. */
     deregisterWaitMs: number;
     reconcileIntervalMs: number;
+    /** Route53 changes wait until no service changed for minMs, or maxMs after the first change: one request per burst. */
+    debounce: { minMs: number; maxMs: number };
     region?: string;
     imdsEndpoint: string;
     imdsDisabled: boolean;
@@ -104,8 +108,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
     throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const s = result.data;
-  if (s.DEBOUNCE_MAX_MS < s.DEBOUNCE_MIN_MS) {
-    throw new ConfigError([`DEBOUNCE_MAX_MS: must be at least DEBOUNCE_MIN_MS (${s.DEBOUNCE_MIN_MS})`]);
+  for (const prefix of ['', 'DNS_'] as const) {
+    const [min, max] = [s[`${prefix}DEBOUNCE_MIN_MS`], s[`${prefix}DEBOUNCE_MAX_MS`]];
+    if (max < min) throw new ConfigError([`${prefix}DEBOUNCE_MAX_MS: must be at least ${prefix}DEBOUNCE_MIN_MS (${min})`]);
   }
   return Object.freeze({
     zone: s.DOMAIN_NAME,
@@ -129,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
       deregisterOnExit: s.DEREGISTER_ON_EXIT,
       deregisterWaitMs: s.DEREGISTER_WAIT_S * 1000,
       reconcileIntervalMs: s.DNS_RECONCILE_INTERVAL_S * 1000,
+      debounce: { minMs: s.DNS_DEBOUNCE_MIN_MS, maxMs: s.DNS_DEBOUNCE_MAX_MS },
       ...(s.AWS_REGION !== undefined ? { region: s.AWS_REGION } : {}),
       imdsEndpoint: s.AWS_EC2_METADATA_SERVICE_ENDPOINT,
       imdsDisabled: s.AWS_EC2_METADATA_DISABLED,

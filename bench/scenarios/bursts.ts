@@ -15,6 +15,8 @@ export interface BurstResult {
   containers: number;
   proxyConvergedMs?: number;
   dnsConvergedMs?: number;
+  /** Until the Docker API had answered every `start`: what Docker itself takes for the burst (the physical limit). */
+  dockerStartedMs?: number;
   reloads: number;
   route53Changes?: number;
   route53Requests?: number;
@@ -54,8 +56,9 @@ export async function bursts(ctx: Context, kind: 'ours' | 'baseline', options: {
         })()
       : Promise.resolve(undefined);
     await Promise.all(containers.map((c) => start(c.id)));
+    const dockerStartedMs = performance.now() - t0;
     const [proxyConvergedMs, dnsConvergedMs] = await Promise.all([proxyDone, dnsDone]);
-    ctx.log(`  burst ${kind}: proxy converged in ${proxyConvergedMs?.toFixed(0)} ms, DNS in ${dnsConvergedMs?.toFixed(0)} ms`);
+    ctx.log(`  burst ${kind}: Docker started all in ${dockerStartedMs.toFixed(0)} ms; proxy converged in ${proxyConvergedMs?.toFixed(0)} ms, DNS in ${dnsConvergedMs?.toFixed(0)} ms`);
     // Counting goes on until the system is quiet: ours, no log line for 1.2 s; baseline, one more full run.
     await system.settle();
     if (system instanceof Ours) await new Promise((r) => setTimeout(r, 2_000));
@@ -67,6 +70,7 @@ export async function bursts(ctx: Context, kind: 'ours' | 'baseline', options: {
       containers: options.size,
       ...(proxyConvergedMs !== undefined ? { proxyConvergedMs } : {}),
       ...(dnsConvergedMs !== undefined ? { dnsConvergedMs } : {}),
+      dockerStartedMs,
       reloads,
       ...(r53 ? { route53Changes: r53.changes, route53Requests: r53.total } : {}),
       notes,

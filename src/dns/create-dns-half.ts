@@ -27,5 +27,5 @@ export async function createDnsHalf(config: Config, log: Logger): Promise<DnsHal
   if (dns.hostedZoneId === undefined) return new DnsPreview(config.zone, dnsLog);
   // A wrong identity would publish wrong records for the whole fleet to see: no identity, no start.
   const identity = await identityFor(config);
-  return new DnsRegistrar(zoneApiFor({ ...config, dns: { ...dns, hostedZoneId: dns.hostedZoneId } }), { zone: config.zone, ttl: dns.ttl, mode: dns.mode, identity, reconcileIntervalMs: dns.reconcileIntervalMs }, dnsLog);
+  return new DnsRegistrar(zoneApiFor({ ...config, dns: { ...dns, hostedZoneId: dns.hostedZoneId } }), { zone: config.zone, ttl: dns.ttl, mode: dns.mode, identity, reconcileIntervalMs: dns.reconcileIntervalMs, debounce: dns.debounce }, dnsLog);
 }

@@ -34,7 +34,8 @@ export interface RegistrarOptions {
   /**
    * Changes of the served domains are gathered before a sync: one request once they have been quiet
    * for `minMs`, or `maxMs` after the first, so a burst of container starts costs one or two requests
-   * of the fleet's shared 5/s, not one each. Defaults 1 s and 10 s: DNS answers live for RECORD_TTL anyway.
+   * of the fleet's shared 5/s, not one each. Defaults 5 s and 60 s (DNS_DEBOUNCE_MIN_MS/MAX_MS): Docker
+   * can take half a minute to start 50 containers, and Route53 itself takes about a minute to propagate.
    */
   debounce?: { minMs: number; maxMs: number };
 }
@@ -98,7 +99,7 @@ export class DnsRegistrar implements DnsHalf {
     private readonly log: Logger,
   ) {
     this.ctx = { zone: options.zone, hostId: options.identity.id, hostIp: options.identity.ip, ttl: options.ttl, mode: options.mode };
-    this.changes = createDebouncer({ ...(options.debounce ?? { minMs: 1_000, maxMs: 10_000 }), run: async () => this.trigger() });
+    this.changes = createDebouncer({ ...(options.debounce ?? { minMs: 5_000, maxMs: 60_000 }), run: async () => this.trigger() });
   }
 
   get pendingChanges(): number {

@@ -26,6 +26,7 @@ describe('loadConfig', () => {
         deregisterOnExit: false,
         deregisterWaitMs: 0,
         reconcileIntervalMs: 300_000,
+        debounce: { minMs: 5_000, maxMs: 60_000 },
         imdsEndpoint: 'http://169.254.169.254',
         imdsDisabled: false,
       },
@@ -82,7 +83,8 @@ describe('loadConfig', () => {
   });
 
   it('rejects a max debounce below the min', () => {
-    expect(() => loadConfig({ DOMAIN_NAME: 'example.com', DEBOUNCE_MIN_MS: '500', DEBOUNCE_MAX_MS: '100' }, template)).toThrow(/DEBOUNCE_MAX_MS/);
+    expect(() => loadConfig({ DOMAIN_NAME: 'example.com', DEBOUNCE_MIN_MS: '500', DEBOUNCE_MAX_MS: '100' }, template)).toThrow(/(^|[^_])DEBOUNCE_MAX_MS: must be at least DEBOUNCE_MIN_MS \(500\)/);
+    expect(() => loadConfig({ DOMAIN_NAME: 'example.com', DNS_DEBOUNCE_MIN_MS: '5000', DNS_DEBOUNCE_MAX_MS: '100' }, template)).toThrow(/DNS_DEBOUNCE_MAX_MS: must be at least DNS_DEBOUNCE_MIN_MS \(5000\)/);
   });
 });
 
