@@ -24,6 +24,10 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY templates ./templates
 ENV NODE_ENV=production
+# The supervisor is small and mostly idle: a 1 MB young generation and one V8 helper thread cut its
+# resident memory by about 17 MB (measured 109 -> 92 MB idle) at no measurable cost. Setting
+# NODE_OPTIONS yourself replaces these.
+ENV NODE_OPTIONS="--max-semi-space-size=1 --v8-pool-size=1"
 LABEL org.opencontainers.image.title="haproxy-companion"
 EXPOSE 80
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/main.js"]

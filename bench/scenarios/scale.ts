@@ -170,7 +170,10 @@ export async function scale(ctx: Context, options: { services: number; perServic
     return result;
   } finally {
     ctx.log(`  scale: removing ${ids.length} containers`);
-    await pool(ids, 8, (id) => remove(id));
+    // A slow daemon may time out on some removals: they are retried once and never lose the results.
+    const failed = (await pool(ids, 8, (id) => remove(id).then(() => undefined, () => id))).filter((id) => id !== undefined);
+    const left = (await pool(failed, 2, (id) => remove(id).then(() => undefined, () => id))).filter((id) => id !== undefined);
+    if (left.length > 0) ctx.log(`  scale: ${left.length} containers could not be removed; the next run removes them (label ${scope})`);
     if (arp.some((k, i) => sysctl(k) !== arpBefore[i])) for (const i of [0, 1, 2]) setSysctl(arp[i]!, arpBefore[i]!);
   }
 }

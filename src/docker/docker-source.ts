@@ -7,9 +7,21 @@ import type Dockerode from 'dockerode';
 import { toContainerInfo, type ContainerInfo, type InspectResponse } from '../model/container.js';
 import type { Logger } from '../log.js';
 
+/** What `GET /containers/json` says of a container: everything about it that can change while it exists. */
+export interface ContainerSummary {
+  Id: string;
+  Names?: string[];
+  State?: string;
+  /** e.g. `Up 2 minutes (healthy)`. */
+  Status?: string;
+  Labels?: Record<string, string> | null;
+  HostConfig?: { NetworkMode?: string };
+  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; GlobalIPv6Address?: string } | null> | null };
+}
+
 /** The few dockerode calls we use, so tests can pass a plain object. */
 export interface DockerApi {
-  listContainers(options?: object): Promise<Array<{ Id: string }>>;
+  listContainers(options?: object): Promise<ContainerSummary[]>;
   getContainer(id: string): { inspect(): Promise<unknown> };
   getEvents(options?: object): Promise<NodeJS.ReadableStream>;
 }
@@ -29,12 +41,23 @@ export interface SourceOptions {
 }
 
 /**
+ * The parts of a list entry that can change during a container's life (name, state, health, labels,
+ * networks and addresses); env and exposed ports cannot. The uptime in `Status` is left out.
+ */
+export function summaryFingerprint(c: ContainerSummary): string {
+  const health = /\((healthy|unhealthy|health: starting)\)/.exec(c.Status ?? '')?.[1] ?? '';
+  const networks = Object.entries(c.NetworkSettings?.Networks ?? {}).map(([name, n]) => `${name}=${n?.IPAddress ?? ''}/${n?.GlobalIPv6Address ?? ''}`);
+  return JSON.stringify([c.Names ?? [], c.State ?? '', health, c.HostConfig?.NetworkMode ?? '', Object.entries(c.Labels ?? {}).sort(), networks.sort()]);
+}
+
+/**
  * Snapshots of the running containers. A pass lists them (one call) and inspects only what may have
- * changed: containers not seen before and those named by an event since. A full resync (at every
- * (re)connection of the event stream and periodically) inspects everything again.
+ * changed: containers not seen before, those named by an event since, and those whose list entry
+ * changed (see summaryFingerprint), so a periodic resync catches a missed event without inspecting
+ * every container. A full resync (at every (re)connection of the event stream) inspects everything again.
  */
 export class ContainerSnapshots {
-  private cache = new Map<string, ContainerInfo>();
+  private cache = new Map<string, { info: ContainerInfo; fingerprint: string }>();
   private dirty = new Set<string>();
   private full = true;
   inspections = 0;
@@ -63,18 +86,19 @@ export class ContainerSnapshots {
     this.dirty = new Set();
     try {
       const listed = await this.docker.listContainers(labelFilter ? { filters: { label: [labelFilter] } } : {});
-      const ids = listed.map((c) => c.Id);
-      if (selfId && !ids.includes(selfId)) ids.push(selfId);
-      const next = new Map<string, ContainerInfo>();
+      const fingerprints = new Map(listed.map((c) => [c.Id, summaryFingerprint(c)]));
+      // Its own container is always needed (its networks decide what is reachable), listed or not.
+      if (selfId && !fingerprints.has(selfId)) fingerprints.set(selfId, '');
+      const next = new Map<string, { info: ContainerInfo; fingerprint: string }>();
       const stale: string[] = [];
-      for (const id of ids) {
+      for (const [id, fingerprint] of fingerprints) {
         const cached = this.cache.get(id);
-        if (cached && !full && !dirty.has(id)) next.set(id, cached);
+        if (cached && !full && !dirty.has(id) && cached.fingerprint === fingerprint) next.set(id, cached);
         else stale.push(id);
       }
-      for (const info of await this.inspectAll(stale)) next.set(info.id, info);
+      for (const info of await this.inspectAll(stale)) next.set(info.id, { info, fingerprint: fingerprints.get(info.id) ?? '' });
       this.cache = next;
-      return [...next.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+      return [...next.values()].map((c) => c.info).sort((a, b) => (a.id < b.id ? -1 : 1));
     } catch (error) {
       // Nothing was learned: inspect again what this pass would have.
       this.full ||= full;

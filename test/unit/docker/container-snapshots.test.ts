@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ContainerSnapshots, type DockerApi } from '../../../src/docker/docker-source.js';
+import { ContainerSnapshots, summaryFingerprint, type ContainerSummary, type DockerApi } from '../../../src/docker/docker-source.js';
 
 /** A Docker API stand-in that counts inspections. */
 function fakeDocker(ids: string[]) {
-  const state = { ids, inspected: [] as string[], failList: false };
+  const state = { ids, inspected: [] as string[], failList: false, summary: {} as Record<string, Partial<ContainerSummary>> };
   const api: DockerApi = {
     listContainers: async () => {
       if (state.failList) throw new Error('daemon down');
-      return state.ids.map((Id) => ({ Id }));
+      return state.ids.map((Id) => ({ Id, ...state.summary[Id] }));
     },
     getContainer: (id) => ({
       inspect: async () => {
@@ -50,6 +50,38 @@ describe('ContainerSnapshots', () => {
     snapshots.markAllDirty();
     await snapshots.snapshot();
     expect(state.inspected.sort()).toEqual(['a', 'b']);
+  });
+
+  it('inspects again a container whose list entry changed, as when its event was missed, and only that one', async () => {
+    const { api, state } = fakeDocker(['a', 'b']);
+    state.summary = { a: { State: 'running', Status: 'Up 1 second (health: starting)' }, b: { State: 'running', Status: 'Up 1 second' } };
+    const snapshots = new ContainerSnapshots(api);
+    await snapshots.snapshot();
+    state.inspected = [];
+    // Uptime moves on: no change.
+    state.summary = { a: { State: 'running', Status: 'Up 2 minutes (health: starting)' }, b: { State: 'running', Status: 'Up 2 minutes' } };
+    await snapshots.snapshot();
+    expect(state.inspected).toEqual([]);
+    // a turned healthy, b got a new address on a network: both inspected again, nothing else.
+    state.summary.a = { State: 'running', Status: 'Up 3 minutes (healthy)' };
+    state.summary.b = { ...state.summary.b, NetworkSettings: { Networks: { bridge: { IPAddress: '172.17.0.9' } } } };
+    await snapshots.snapshot();
+    expect(state.inspected.sort()).toEqual(['a', 'b']);
+  });
+
+  it('fingerprints what can change in a container\'s life, not its uptime', () => {
+    const base: ContainerSummary = { Id: 'x', Names: ['/web'], State: 'running', Status: 'Up 5 seconds', Labels: { a: '1' }, HostConfig: { NetworkMode: 'bridge' } };
+    const same = summaryFingerprint(base);
+    expect(summaryFingerprint({ ...base, Status: 'Up 3 hours' })).toBe(same);
+    for (const changed of [
+      { Names: ['/renamed'] },
+      { State: 'paused' },
+      { Status: 'Up 5 seconds (unhealthy)' },
+      { Labels: { a: '2' } },
+      { NetworkSettings: { Networks: { bridge: { IPAddress: '172.17.0.2' } } } },
+    ]) {
+      expect(summaryFingerprint({ ...base, ...changed }), JSON.stringify(changed)).not.toBe(same);
+    }
   });
 
   it('keeps what it had to inspect when a snapshot fails', async () => {
