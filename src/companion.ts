@@ -123,7 +123,9 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
 /** A user's template is re-rendered and re-applied whenever it changes on disk. */
 function watchTemplate(templatePath: string, supervisor: Supervisor, log: Logger) {
   // Watch the directory: editors and config tools replace files (rename) rather than write them in place.
-  const watcher = chokidar.watch(path.dirname(templatePath), { ignoreInitial: true, depth: 0 });
+  // awaitWriteFinish: a change is reported once the file stopped growing, never half-written (a pass
+  // starts at once on a lone event, and must not render a truncated template).
+  const watcher = chokidar.watch(path.dirname(templatePath), { ignoreInitial: true, depth: 0, awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 20 } });
   watcher.on('all', (event, file) => {
     log.info({ event, file }, 'template changed');
     void supervisor.forcePass('template-changed');

@@ -2,6 +2,9 @@
  * Coalesces bursts of triggers into serialized runs. A run starts once no trigger arrived for
  * `minMs`, or `maxMs` after the first trigger of the burst, whichever is sooner. A trigger during a
  * run schedules exactly one more run after it, so the last change is never missed.
+ *
+ * With `leading`, a trigger that comes after `minMs` of quiet runs at once: a single change waits for
+ * nothing, and the rest of a burst is coalesced behind that first run.
  */
 export interface Debouncer {
   trigger(): void;
@@ -10,8 +13,9 @@ export interface Debouncer {
   cancel(): void;
 }
 
-export function createDebouncer(options: { minMs: number; maxMs: number; run: () => Promise<void> }): Debouncer {
+export function createDebouncer(options: { minMs: number; maxMs: number; leading?: boolean; run: () => Promise<void> }): Debouncer {
   let timer: NodeJS.Timeout | undefined;
+  let lastTrigger = Number.NEGATIVE_INFINITY;
   let burstStart: number | undefined;
   let running: Promise<void> | undefined;
   let rerun = false;
@@ -42,7 +46,11 @@ export function createDebouncer(options: { minMs: number; maxMs: number; run: ()
   return {
     trigger() {
       if (cancelled) return;
+      const now = Date.now();
+      const quiet = now - lastTrigger >= options.minMs;
+      lastTrigger = now;
       if (running) rerun = true;
+      else if (options.leading && quiet && !timer) fire();
       else schedule();
     },
     async idle() {

@@ -5,11 +5,12 @@ describe('createDebouncer', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
-  const setup = (minMs = 50, maxMs = 1000, runMs = 0) => {
+  const setup = (minMs = 50, maxMs = 1000, runMs = 0, leading = false) => {
     const runs: number[] = [];
     const debouncer = createDebouncer({
       minMs,
       maxMs,
+      leading,
       run: async () => {
         runs.push(Date.now());
         if (runMs > 0) await new Promise((resolve) => setTimeout(resolve, runMs));
@@ -25,6 +26,28 @@ describe('createDebouncer', () => {
     expect(runs).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
     expect(runs).toEqual([start + 50]);
+  });
+
+  it('with leading, runs a single trigger at once, and again at once after a quiet spell', async () => {
+    const { runs, debouncer, start } = setup(50, 1000, 0, true);
+    debouncer.trigger();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runs).toEqual([start]);
+    await vi.advanceTimersByTimeAsync(500);
+    debouncer.trigger();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runs).toEqual([start, start + 500]);
+  });
+
+  it('with leading, runs the first trigger of a burst at once and coalesces the rest into one more run', async () => {
+    const { runs, debouncer, start } = setup(50, 1000, 20, true);
+    for (let i = 0; i < 100; i++) {
+      debouncer.trigger();
+      await vi.advanceTimersByTimeAsync(5);
+    }
+    await vi.advanceTimersByTimeAsync(200);
+    expect(runs[0]).toBe(start);
+    expect(runs).toHaveLength(2);
   });
 
   it('coalesces a burst into one run', async () => {
