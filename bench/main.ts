@@ -29,6 +29,7 @@ const { values: opt } = parseArgs({
     'skip-scale': { type: 'boolean', default: false },
     build: { type: 'boolean', default: false },
     trials: { type: 'string', default: '30' },
+    'baseline-trials': { type: 'string' },
     'baseline-existing-trials': { type: 'string', default: '5' },
     'churn-interval-ms': { type: 'string', default: '250' },
     'churn-converge-limit-s': { type: 'string', default: '300' },
@@ -54,6 +55,8 @@ if (opt.help) {
   --systems LIST                 ours,baseline (default both; one of them only for a quick look)
   --build                        run scripts/build-image.sh first (the image is measured as built)
   --trials N                     convergence trials per case, ours and baseline (default 30)
+  --baseline-trials N            baseline trials for a new domain (default: --trials; each takes a full
+                                 playbook run, up to a minute on a slow machine)
   --baseline-existing-trials N   baseline trials for a new container of an existing service (default 5:
                                  each takes HAProxy down, see docs/benchmarks.md)
   --churn-interval-ms MS         time between two of the 100 churn changes (default 250)

@@ -38,15 +38,20 @@ async function replaceFile(file: string, text: string): Promise<void> {
   await rename(`${file}.new`, file);
 }
 
-/** Writes and validates `next`, then puts it in place. Returns what it replaced, if anything. */
-export async function installConfig(options: ApplierOptions, next: RenderedFiles): Promise<RenderedFiles | undefined> {
+/**
+ * Writes and validates `next`, then puts it in place. Returns what it replaced, if anything.
+ * `check: false` skips `haproxy -c`, for a change the runtime API applies: it differs from the running,
+ * validated config only in server lines, which `add server` parses itself (a refusal falls back to a
+ * reload, which HAProxy validates in full), and in host map entries, which are data.
+ */
+export async function installConfig(options: ApplierOptions, next: RenderedFiles, { check = true }: { check?: boolean } = {}): Promise<RenderedFiles | undefined> {
   const previousConfig = await readFile(options.configPath, 'utf8').catch(() => undefined);
   const previousMap = await readFile(options.hostsMap, 'utf8').catch(() => '');
   const candidate = `${options.configPath}.new`;
   await writeFile(candidate, next.config, { mode: 0o644 });
   await replaceFile(options.hostsMap, next.hostsMap);
   try {
-    await validateConfig(options.bin, candidate);
+    if (check) await validateConfig(options.bin, candidate);
   } catch (error) {
     await replaceFile(options.hostsMap, previousMap);
     throw error;
