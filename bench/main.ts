@@ -198,7 +198,7 @@ try {
       results.convergence.ours = await convergence(ctx, 'ours', { newTrials: trials, existingTrials: trials });
       save();
     }
-    if (systems.has('baseline')) results.convergence.baseline = await convergence(ctx, 'baseline', { newTrials: trials, existingTrials: int('baseline-existing-trials') });
+    if (systems.has('baseline')) results.convergence.baseline = await convergence(ctx, 'baseline', { newTrials: opt['baseline-trials'] ? int('baseline-trials') : trials, existingTrials: int('baseline-existing-trials') });
   });
   await step('churn', async () => {
     const intervalMs = int('churn-interval-ms');
