@@ -140,7 +140,8 @@ export class Supervisor {
   private async pass(): Promise<void> {
     const { log } = this.deps;
     const started = performance.now();
-    // Where a pass spends its time, in the log line of every apply: Docker, rendering, `haproxy -c`, HAProxy.
+    // Where a pass spends its time, in the log line of every apply: Docker, rendering, writing the files
+    // (with `haproxy -c` unless the runtime API applies the change), HAProxy.
     const phases: Record<string, number> = {};
     let last = started;
     const lap = (phase: string) => {
@@ -179,7 +180,12 @@ export class Supervisor {
     if (sameRenderedFiles(this.failed, next.installed)) return;
 
     try {
-      const how = await this.apply(next, () => lap('checkMs'));
+      // Spawning `haproxy -c` costs 20-130 ms depending on the machine: not worth it for a change the
+      // runtime API applies, which checks it itself (a refusal falls back to a reload, validated in full).
+      const viaRuntime = next.plan !== undefined && this.haproxy.running;
+      const previous = await installConfig(this.applierOptions, next.installed, { check: !viaRuntime });
+      lap('checkMs');
+      const how = await this.activate(next, previous, viaRuntime);
       lap('applyMs');
       const durationMs = performance.now() - started;
       log.info({ ...this.summary(durationMs), how, phases }, how === 'runtime' ? 'servers updated at runtime' : `haproxy ${how}`);
@@ -225,29 +231,28 @@ export class Supervisor {
     this.deps.log.error({ err: error.message, ...haproxy }, message);
   }
 
+  private get applierOptions() {
+    return { bin: this.deps.config.haproxyBin, ...this.paths };
+  }
+
   /**
-   * Validates and installs `text`, then makes HAProxy run it: through the runtime API when only
-   * servers changed, else (or when the runtime API refuses) by a reload; the first time, by starting it.
+   * Makes HAProxy run the installed `next`: through the runtime API when only servers and host map
+   * entries changed, else (or when the runtime API refuses) by a reload; the first time, by starting it.
+   * If the reload fails, `previous` goes back on disk.
    */
-  private async apply(next: Candidate, checked: () => void): Promise<'started' | 'runtime' | 'reloaded'> {
-    const options = { bin: this.deps.config.haproxyBin, ...this.paths };
-    // Spawning `haproxy -c` costs 20-130 ms depending on the machine: not worth it when the runtime API checks the change.
-    const previous = await installConfig(options, next.installed, { check: next.plan === undefined || !this.haproxy.running });
-    checked();
+  private async activate(next: Candidate, previous: RenderedFiles | undefined, viaRuntime: boolean): Promise<'started' | 'runtime' | 'reloaded'> {
     if (!this.haproxy.running) {
       this.runtime.reset();
       this.haproxy.start((code) => this.onHaproxyExit(code));
       metrics.haproxyStarts.inc();
       return 'started';
     }
-    let partlyApplied = false;
-    if (next.plan) {
+    if (viaRuntime && next.plan) {
       try {
         await this.runtime.apply(next.plan);
         metrics.runtimeUpdates.inc();
         return 'runtime';
       } catch (error) {
-        partlyApplied = true;
         this.deps.log.warn({ err: (error as Error).message }, 'runtime update failed; reloading instead');
       }
     }
@@ -255,9 +260,9 @@ export class Supervisor {
       this.runtime.reset();
       await reloadHaproxy(this.paths.masterSocket);
     } catch (error) {
-      await restoreConfig(options, previous);
+      await restoreConfig(this.applierOptions, previous);
       // Part of a refused runtime change may have gone through: reload the previous files, so what runs is what they say.
-      if (partlyApplied) await reloadHaproxy(this.paths.masterSocket).catch(() => undefined);
+      if (viaRuntime) await reloadHaproxy(this.paths.masterSocket).catch(() => undefined);
       throw error;
     }
     metrics.reloads.inc();
