@@ -3,41 +3,51 @@
  * together, the status endpoint beside them, and shutdown as a good PID-1 child does it (tini
  * forwards signals to us): a first signal drains, a second exits at once.
  */
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import Docker from 'dockerode';
 import chokidar from 'chokidar';
 import type { Config } from './config.js';
-import type { Logger } from './log.js';
-import { ContainerSnapshots, sleep, watchEvents, type DockerApi } from './docker/docker-source.js';
-import { findSelfContainerId } from './docker/self-id.js';
-import { createRenderer } from './render/render-config.js';
-import { Supervisor } from './supervisor.js';
 import { createDnsHalf } from './dns/create-dns-half.js';
+import { createContainerSource } from './docker/container-snapshots.js';
+import { watchEvents } from './docker/docker-events.js';
+import { createHaproxyController } from './haproxy/haproxy-controller.js';
+import { runtimePaths } from './haproxy/paths.js';
+import { sleep } from './lib/sleep.js';
+import type { Logger } from './log.js';
 import { metrics } from './metrics.js';
-import { sendCliCommand } from './haproxy/cli-socket.js';
+import { modelOf } from './model/services.js';
+import { loadTemplate, renderFiles } from './render/render-config.js';
 import { startStatusServer } from './status/status-server.js';
-import { buildSnapshot, parseServerStates } from './status/status-snapshot.js';
+import { buildSnapshot } from './status/status-snapshot.js';
+import { Supervisor } from './supervisor.js';
 
 export async function runCompanion(config: Config, log: Logger): Promise<void> {
-  const docker = new Docker() as unknown as DockerApi; // DOCKER_HOST and friends are read by docker-modem
-  const selfId = await findSelfContainerId();
+  const { docker, selfId, snapshots: containers } = await createContainerSource(config);
   const abort = new AbortController();
   const startedAt = new Date().toISOString();
   let dockerConnected = false;
   const dns = await createDnsHalf(config, log);
-  const containers = new ContainerSnapshots(docker, { ...(selfId ? { selfId } : {}), ...(config.labelFilter ? { labelFilter: config.labelFilter } : {}) });
-
-  const supervisor = new Supervisor({
-    config,
+  const paths = runtimePaths(config.runtimeDir);
+  await mkdir(config.runtimeDir, { recursive: true });
+  const haproxy = createHaproxyController({
+    bin: config.haproxyBin,
+    paths,
     log,
-    selfId,
-    renderer: createRenderer(config.templatePath),
-    snapshot: () => containers.snapshot(),
-    onServing: (model) => dns.setDomains(model.services.map((s) => s.domain)),
     onFatal: (error) => {
-      log.fatal({ err: error.message }, 'giving up; exiting so the container restart policy takes over');
+      log.fatal({ err: error }, 'giving up; exiting so the container restart policy takes over');
       process.exit(1);
     },
+  });
+
+  const supervisor = new Supervisor({
+    log,
+    haproxy,
+    debounce: config.debounce,
+    snapshot: () => containers.snapshot(),
+    buildModel: (list) => modelOf(list, { selfId, zone: config.zone }),
+    loadTemplate: () => loadTemplate(config.templatePath),
+    render: (renderer, services, layout) => renderFiles(renderer, services, layout, config, paths),
+    onServing: (services) => dns.setDomains(services.map((s) => s.domain)),
   });
 
   log.info({ zone: config.zone, httpPort: config.httpPort, template: config.templatePath, selfId: selfId?.slice(0, 12) }, 'haproxy-companion starting');
@@ -79,15 +89,14 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
         buildSnapshot({
           zone: config.zone,
           startedAt,
-          model: supervisor.services,
-          haproxyRunning: supervisor.haproxyRunning,
+          services: supervisor.services,
+          skipped: supervisor.skipped,
+          haproxyRunning: haproxy.running,
           dockerConnected,
-          lastApply: supervisor.lastApply,
-          drainingServers: supervisor.drainingServers,
+          lastApply: supervisor.recorder.lastApply,
+          drainingServers: haproxy.drainingServers,
           dns: dns.status(),
-          serverStates: supervisor.haproxyRunning
-            ? parseServerStates(await sendCliCommand(supervisor.paths.adminSocket, 'show stat', 1_000).catch(() => ''))
-            : new Map(),
+          serverStates: await haproxy.serverStates(),
         }),
     });
 
@@ -105,7 +114,7 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     await watcher.close();
     if (config.dns.deregisterOnExit) {
       // Remove our records first, so clients stop being sent here while HAProxy finishes what it has.
-      await Promise.race([dns.deregister().catch((error: Error) => log.error({ err: error.message }, 'dns deregistration failed')), sleep(config.shutdownGraceMs)]);
+      await Promise.race([dns.deregister().catch((error: unknown) => log.error({ err: error }, 'dns deregistration failed')), sleep(config.shutdownGraceMs)]);
       // Resolvers may hand out the old answer for up to the TTL: keep serving those clients meanwhile.
       if (config.dns.deregisterWaitMs > 0) {
         log.info({ waitMs: config.dns.deregisterWaitMs }, 'serving while cached DNS answers expire');
@@ -128,8 +137,8 @@ function watchTemplate(templatePath: string, supervisor: Supervisor, log: Logger
   const watcher = chokidar.watch(path.dirname(templatePath), { ignoreInitial: true, depth: 0, awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 20 } });
   watcher.on('all', (event, file) => {
     log.info({ event, file }, 'template changed');
-    void supervisor.forcePass('template-changed');
+    supervisor.templateChanged();
   });
-  watcher.on('error', (error) => log.warn({ err: (error as Error).message }, 'template watcher error'));
+  watcher.on('error', (error) => log.warn({ err: error }, 'template watcher error'));
   return watcher;
 }

@@ -8,6 +8,8 @@
  */
 export interface Debouncer {
   trigger(): void;
+  /** Runs without waiting for quiet: at once when idle, else right after the run in progress. */
+  now(): void;
   /** Resolves when no run is scheduled or in progress. */
   idle(): Promise<void>;
   cancel(): void;
@@ -19,6 +21,7 @@ export function createDebouncer(options: { minMs: number; maxMs: number; leading
   let burstStart: number | undefined;
   let running: Promise<void> | undefined;
   let rerun = false;
+  let rerunNow = false;
   let cancelled = false;
 
   const schedule = () => {
@@ -38,7 +41,10 @@ export function createDebouncer(options: { minMs: number; maxMs: number; leading
       running = undefined;
       if (rerun && !cancelled) {
         rerun = false;
-        schedule();
+        if (rerunNow) {
+          rerunNow = false;
+          fire();
+        } else schedule();
       }
     });
   };
@@ -52,6 +58,17 @@ export function createDebouncer(options: { minMs: number; maxMs: number; leading
       if (running) rerun = true;
       else if (options.leading && quiet && !timer) fire();
       else schedule();
+    },
+    now() {
+      if (cancelled) return;
+      lastTrigger = Date.now();
+      if (running) {
+        rerun = true;
+        rerunNow = true;
+        return;
+      }
+      clearTimeout(timer);
+      fire();
     },
     async idle() {
       while (running || timer) await (running ?? new Promise((resolve) => setTimeout(resolve, 5)));

@@ -6,30 +6,27 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Docker from 'dockerode';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
-import { ContainerSnapshots, type DockerApi } from './docker/docker-source.js';
-import { findSelfContainerId } from './docker/self-id.js';
-import { buildServices, placementOf } from './model/services.js';
-import { createRenderer, renderFiles } from './render/render-config.js';
+import { createContainerSource } from './docker/container-snapshots.js';
+import { modelOf } from './model/services.js';
+import { loadTemplate, renderFiles } from './render/render-config.js';
 import { freshLayout } from './model/backend-pool.js';
 import { runtimePaths } from './haproxy/paths.js';
-import { validateConfig } from './haproxy/config-applier.js';
+import { validateConfig } from './haproxy/config-files.js';
+import { isHaproxyRefusal } from './errors.js';
 import { desiredRecords, diffRecords, ownedRecords, type Change } from './dns/records.js';
 import { toSdkChanges } from './dns/route53-zone.js';
 import { identityFor, zoneApiFor } from './dns/create-dns-half.js';
 
 export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const selfId = await findSelfContainerId();
-  const snapshots = new ContainerSnapshots(new Docker() as unknown as DockerApi, { ...(selfId ? { selfId } : {}), ...(config.labelFilter ? { labelFilter: config.labelFilter } : {}) });
-  const containers = await snapshots.snapshot();
-  const model = buildServices(containers, placementOf(containers, selfId), { zone: config.zone });
+  const { selfId, snapshots } = await createContainerSource(config);
+  const model = modelOf(await snapshots.snapshot(), { selfId, zone: config.zone });
   for (const s of model.skipped) log.warn({ container: s.containerName, domain: s.domain, reason: s.reason }, 'container skipped');
 
   let status = 0;
   const paths = runtimePaths(config.runtimeDir);
-  const { files } = renderFiles(createRenderer(config.templatePath), model.services, freshLayout(model.services), config, paths);
+  const { files } = renderFiles(await loadTemplate(config.templatePath), model.services, freshLayout(model.services), config, paths);
   out.write(files.config.endsWith('\n') ? files.config : `${files.config}\n`);
   out.write(`# ---- ${paths.hostsMap} ----\n${files.hostsMap}`);
   const dir = await mkdtemp(path.join(tmpdir(), 'haproxy-companion-'));
@@ -40,7 +37,7 @@ export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableSt
     await writeFile(path.join(dir, 'haproxy.cfg'), files.config.replaceAll(paths.hostsMap, scratchMap));
     await validateConfig(config.haproxyBin, path.join(dir, 'haproxy.cfg'));
   } catch (error) {
-    log.error({ err: (error as Error).message, haproxy: (error as { details?: string[] }).details }, 'haproxy rejects this configuration');
+    log.error({ err: error, haproxy: isHaproxyRefusal(error) ? error.haproxyLines : undefined }, 'haproxy rejects this configuration');
     status = 1;
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from './config.js';
 import { createLogger } from './log.js';
-import { ConfigError } from './errors.js';
+import { asError, ConfigError } from './errors.js';
 import { runCompanion } from './companion.js';
 import { dryRun } from './dry-run.js';
 
@@ -40,6 +40,6 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const log = createLogger({ level: 'info', format: 'json' });
-  log.fatal({ err: error instanceof Error ? error.message : String(error) }, 'haproxy-companion failed to start');
+  log.fatal({ err: asError(error) }, 'haproxy-companion failed to start');
   process.exit(1);
 });

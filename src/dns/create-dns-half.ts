@@ -2,22 +2,18 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { resolveHostIdentity, type HostIdentity } from './host-identity.js';
-import { DnsPreview, DnsRegistrar, type DnsHalf } from './dns-registrar.js';
+import { DnsPreview } from './dns-preview.js';
+import { DnsRegistrar, type DnsHalf } from './dns-registrar.js';
 import { createRoute53Client, createZoneApi } from './route53-zone.js';
 
 /** This host's identity: HOST_IP/HOST_ID, else EC2 instance metadata. */
 export function identityFor(config: Config): Promise<HostIdentity> {
   const { dns } = config;
-  return resolveHostIdentity({
-    imdsEndpoint: dns.imdsEndpoint,
-    imdsDisabled: dns.imdsDisabled,
-    ...(dns.hostIp !== undefined ? { hostIp: dns.hostIp } : {}),
-    ...(dns.hostId !== undefined ? { hostId: dns.hostId } : {}),
-  });
+  return resolveHostIdentity({ imdsEndpoint: dns.imdsEndpoint, imdsDisabled: dns.imdsDisabled, hostIp: dns.hostIp, hostId: dns.hostId });
 }
 
 export function zoneApiFor(config: Config & { dns: { hostedZoneId: string } }) {
-  return createZoneApi(createRoute53Client(config.dns.region !== undefined ? { region: config.dns.region } : {}), config.dns.hostedZoneId);
+  return createZoneApi(createRoute53Client({ region: config.dns.region }), config.dns.hostedZoneId);
 }
 
 /** The Route53 registrar when HOSTED_ZONE_ID is set; otherwise a preview that only logs. */

@@ -4,23 +4,25 @@
  * records against the records this host owns and sends the difference in as few requests as Route53
  * allows; a failed sync is retried with backoff until it succeeds, so no change is ever dropped.
  */
+import { createDebouncer, type Debouncer } from '../debounce.js';
+import { asError, CompanionError } from '../errors.js';
+import { backoffDelay, jittered } from '../lib/backoff.js';
 import type { Logger } from '../log.js';
-import { CompanionError } from '../errors.js';
 import type { HostIdentity } from './host-identity.js';
 import {
+  applyChange,
+  baseName,
+  type Change,
   desiredRecords,
   diffRecords,
   groupByName,
-  MARKER_PREFIX,
   ownedRecords,
-  splitIntoBatches,
-  type Change,
   type RecordContext,
   type RecordMode,
   type RecordSet,
+  splitIntoBatches,
 } from './records.js';
 import type { ZoneApi } from './route53-zone.js';
-import { createDebouncer, type Debouncer } from '../debounce.js';
 
 export interface RegistrarOptions {
   zone: string;
@@ -83,14 +85,12 @@ export class DnsRegistrar implements DnsHalf {
   private zoneVerified = false;
   /** Names Route53 refused (e.g. a hand-made non-multivalue record on the name), until the next full reconcile. */
   private conflicts = new Map<string, string>();
-  private running: Promise<void> | undefined;
-  private again = false;
   private forceList = true;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
-  private stopped = false;
-  private readonly changes: Debouncer;
+  /** The one serialiser of syncs: changes of the domains wait for its debounce, reconciles and retries run now. */
+  private readonly syncs: Debouncer;
   lastSync: SyncReport | undefined;
 
   constructor(
@@ -99,7 +99,7 @@ export class DnsRegistrar implements DnsHalf {
     private readonly log: Logger,
   ) {
     this.ctx = { zone: options.zone, hostId: options.identity.id, hostIp: options.identity.ip, ttl: options.ttl, mode: options.mode };
-    this.changes = createDebouncer({ ...(options.debounce ?? { minMs: 5_000, maxMs: 60_000 }), run: async () => this.trigger() });
+    this.syncs = createDebouncer({ ...(options.debounce ?? { minMs: 5_000, maxMs: 60_000 }), run: () => this.syncAndRetry() });
   }
 
   get pendingChanges(): number {
@@ -125,31 +125,29 @@ export class DnsRegistrar implements DnsHalf {
       this.reconcileTimer = setTimeout(() => {
         this.forceList = true;
         this.conflicts.clear();
-        this.trigger();
+        this.syncs.now();
         tick();
-      }, this.options.reconcileIntervalMs * (0.75 + Math.random() / 2));
+      }, jittered(this.options.reconcileIntervalMs, 0.25));
     };
     tick();
-    this.trigger();
+    this.syncs.now();
   }
 
   setDomains(domains: string[]): void {
     const next = [...new Set(domains)].sort();
     if (next.join() === this.domains.join()) return;
     this.domains = next;
-    this.changes.trigger();
+    this.syncs.trigger();
   }
 
   stop(): void {
-    this.stopped = true;
-    this.changes.cancel();
+    this.syncs.cancel();
     clearTimeout(this.retryTimer);
     clearTimeout(this.reconcileTimer);
   }
 
-  async idle(): Promise<void> {
-    await this.changes.idle();
-    while (this.running) await this.running;
+  idle(): Promise<void> {
+    return this.syncs.idle();
   }
 
   async deregister(): Promise<void> {
@@ -162,41 +160,18 @@ export class DnsRegistrar implements DnsHalf {
     this.log.info({ hostId: this.ctx.hostId }, 'dns records of this host removed');
   }
 
-  private trigger(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
+  /** One sync; a failed one is retried with backoff until one succeeds, so no change is ever dropped. */
+  private async syncAndRetry(): Promise<void> {
     clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-    this.running = this.sync()
-      .then(
-        () => {
-          this.failures = 0;
-        },
-        (error: Error) => this.scheduleRetry(error),
-      )
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.trigger();
-        }
-      });
-  }
-
-  private scheduleRetry(error: Error): void {
-    this.failures++;
-    const min = this.options.retryMinMs ?? 1_000;
-    const max = this.options.retryMaxMs ?? 60_000;
-    const delay = Math.round(Math.min(max, min * 2 ** (this.failures - 1)) * (0.5 + Math.random() / 2));
-    this.log.warn({ err: error.message, errorName: error.name, retryInMs: delay, failures: this.failures }, 'dns sync failed; will retry');
-    if (this.stopped) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      this.trigger();
-    }, delay);
+    try {
+      await this.sync();
+      this.failures = 0;
+    } catch (thrown) {
+      const error = asError(thrown);
+      const delay = backoffDelay(this.failures++, { minMs: this.options.retryMinMs ?? 1_000, maxMs: this.options.retryMaxMs ?? 60_000 });
+      this.log.warn({ err: error, retryInMs: delay, failures: this.failures }, 'dns sync failed; will retry');
+      this.retryTimer = setTimeout(() => this.syncs.now(), delay);
+    }
   }
 
   private desired(): RecordSet[] {
@@ -247,7 +222,7 @@ export class DnsRegistrar implements DnsHalf {
       if ((error as Error).name !== 'InvalidChangeBatch') throw error;
       const groups = groupByName(batch);
       if (groups.length === 1) {
-        const name = baseName(batch[0]!.record.name);
+        const name = baseName(batch[0]?.record.name ?? '');
         this.conflicts.set(name, (error as Error).message);
         this.known = undefined;
         this.forceList = true;
@@ -262,47 +237,7 @@ export class DnsRegistrar implements DnsHalf {
     for (const change of batch) {
       if (change.action === 'UPSERT') report.upserts++;
       else report.deletes++;
-      if (this.known) this.known = applyToKnown(this.known, change);
+      if (this.known) this.known = applyChange(this.known, change);
     }
   }
-}
-
-function baseName(name: string): string {
-  return name.startsWith(MARKER_PREFIX) ? name.slice(MARKER_PREFIX.length) : name;
-}
-
-function applyToKnown(known: RecordSet[], change: Change): RecordSet[] {
-  const key = (r: RecordSet) => `${r.name}|${r.type}|${r.setIdentifier ?? ''}`;
-  const rest = known.filter((r) => key(r) !== key(change.record));
-  return change.action === 'UPSERT' ? [...rest, change.record] : rest;
-}
-
-/** DNS registration off (no HOSTED_ZONE_ID): say once, then log what would have changed. */
-export class DnsPreview implements DnsHalf {
-  private domains: string[] = [];
-
-  constructor(
-    private readonly zone: string,
-    private readonly log: Logger,
-  ) {}
-
-  status(): DnsStatus {
-    return { enabled: false, domains: this.domains };
-  }
-
-  start(): void {
-    this.log.info('HOSTED_ZONE_ID is not set: DNS registration is off; the records it would change are logged');
-  }
-
-  setDomains(domains: string[]): void {
-    const next = [...new Set(domains)].sort();
-    const add = next.filter((d) => !this.domains.includes(d)).map((d) => `${d}.${this.zone}`);
-    const remove = this.domains.filter((d) => !next.includes(d)).map((d) => `${d}.${this.zone}`);
-    this.domains = next;
-    if (add.length + remove.length > 0) this.log.info({ register: add, deregister: remove }, 'dns registration off; would change records');
-  }
-
-  async deregister(): Promise<void> {}
-  stop(): void {}
-  async idle(): Promise<void> {}
 }

@@ -9,6 +9,7 @@
  * marker proves it owns it: records of other hosts and hand-made ones are never touched.
  */
 import { createHash } from 'node:crypto';
+import { compare } from '../lib/compare.js';
 
 export type RecordMode = 'multivalue' | 'simple';
 
@@ -34,8 +35,19 @@ export interface RecordContext {
   mode: RecordMode;
 }
 
+/** The ownership marker of `<name>` is the TXT record `_hc-owner.<name>`. */
 export const MARKER_PREFIX = '_hc-owner.';
 export const HERITAGE = 'heritage=haproxy-companion';
+
+/** The name a record is about: its own, or for an ownership marker, the name it vouches for. */
+export function baseName(name: string): string {
+  return name.startsWith(MARKER_PREFIX) ? name.slice(MARKER_PREFIX.length) : name;
+}
+
+/** What identifies a record set in a zone: Route53 allows one per name, type and SetIdentifier. */
+export function recordKey(r: Pick<RecordSet, 'name' | 'type' | 'setIdentifier'>): string {
+  return `${r.name}|${r.type}|${r.setIdentifier ?? ''}`;
+}
 
 /** Route53 lists names with a trailing dot and escapes some characters; we compare without the dot. */
 export function normaliseName(name: string): string {
@@ -74,12 +86,11 @@ export function ownedRecords(zoneRecords: RecordSet[], ctx: Pick<RecordContext, 
   const markers = zoneRecords.filter(
     (r) => r.type === 'TXT' && r.name.startsWith(MARKER_PREFIX) && r.setIdentifier === expectedId(r.name) && r.values.includes(marker),
   );
-  const vouched = new Set(markers.map((m) => m.name.slice(MARKER_PREFIX.length)));
+  const vouched = new Set(markers.map((m) => baseName(m.name)));
   const records = zoneRecords.filter((r) => r.type === 'A' && vouched.has(r.name) && r.setIdentifier === expectedId(r.name));
   return [...records, ...markers];
 }
 
-const key = (r: RecordSet) => `${r.name}|${r.type}|${r.setIdentifier ?? ''}`;
 const same = (a: RecordSet, b: RecordSet) =>
   a.ttl === b.ttl && (a.multiValueAnswer ?? false) === (b.multiValueAnswer ?? false) && [...a.values].sort().join() === [...b.values].sort().join();
 
@@ -89,16 +100,23 @@ const same = (a: RecordSet, b: RecordSet) =>
  * harmless, while an A record without its marker could never be proven ours again.
  */
 export function diffRecords(desired: RecordSet[], owned: RecordSet[]): Change[] {
-  const have = new Map(owned.map((r) => [key(r), r]));
-  const want = new Set(desired.map(key));
-  const upserts = desired.filter((r) => !have.has(key(r)) || !same(have.get(key(r))!, r)).map((record) => ({ action: 'UPSERT' as const, record }));
-  const deletes = owned.filter((r) => !want.has(key(r))).map((record) => ({ action: 'DELETE' as const, record }));
+  const have = new Map(owned.map((r) => [recordKey(r), r]));
+  const want = new Set(desired.map(recordKey));
+  const changed = (r: RecordSet) => {
+    const current = have.get(recordKey(r));
+    return current === undefined || !same(current, r);
+  };
+  const upserts = desired.filter(changed).map((record) => ({ action: 'UPSERT' as const, record }));
+  const deletes = owned.filter((r) => !want.has(recordKey(r))).map((record) => ({ action: 'DELETE' as const, record }));
   const rank = (c: Change) => (c.action === 'UPSERT' ? (c.record.type === 'TXT' ? 0 : 1) : c.record.type === 'A' ? 2 : 3);
-  return [...upserts, ...deletes].sort((a, b) => compare(baseName(a), baseName(b)) || rank(a) - rank(b));
+  return [...upserts, ...deletes].sort((a, b) => compare(baseName(a.record.name), baseName(b.record.name)) || rank(a) - rank(b));
 }
 
-const baseName = (c: Change) => (c.record.name.startsWith(MARKER_PREFIX) ? c.record.name.slice(MARKER_PREFIX.length) : c.record.name);
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** `known` after `change` went through: what a host wrote, it need not list again to know. */
+export function applyChange(known: RecordSet[], change: Change): RecordSet[] {
+  const rest = known.filter((r) => recordKey(r) !== recordKey(change.record));
+  return change.action === 'UPSERT' ? [...rest, change.record] : rest;
+}
 
 /** Route53 counts each value once, UPSERT twice, and allows 1,000 per request (32,000 characters). */
 const MAX_ELEMENTS = 1000;
@@ -132,8 +150,10 @@ export function splitIntoBatches(changes: Change[]): Change[][] {
 export function groupByName(changes: Change[]): Change[][] {
   const groups = new Map<string, Change[]>();
   for (const change of changes) {
-    const name = baseName(change);
-    groups.set(name, [...(groups.get(name) ?? []), change]);
+    const name = baseName(change.record.name);
+    const group = groups.get(name);
+    if (group) group.push(change);
+    else groups.set(name, [change]);
   }
   return [...groups.values()];
 }

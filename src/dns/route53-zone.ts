@@ -11,7 +11,7 @@ import {
   type ResourceRecordSet,
 } from '@aws-sdk/client-route-53';
 import { CompanionError } from '../errors.js';
-import { normaliseName, type Change, type RecordSet } from './records.js';
+import { normaliseName, recordKey, type Change, type RecordSet } from './records.js';
 import { metrics } from '../metrics.js';
 
 export interface ZoneApi {
@@ -65,7 +65,7 @@ export function createZoneApi(client: Pick<Route53Client, 'send'>, zoneId: strin
         const page = await client.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, MaxItems: 300, ...start }));
         for (const set of page.ResourceRecordSets ?? []) {
           const record = fromSdk(set);
-          if (record) records.set(`${record.name}|${record.type}|${record.setIdentifier ?? ''}`, record);
+          if (record) records.set(recordKey(record), record);
         }
         if (!page.IsTruncated) return [...records.values()];
         const next = {

@@ -1,16 +1,28 @@
 /**
  * The HAProxy master process: started in master-worker mode with a master socket, its output
- * forwarded to our logs, its exit reported so the supervisor can restore service.
+ * forwarded to our logs, its exit reported so the controller can restore service.
  */
 import { execa, type ResultPromise } from 'execa';
+import { ReloadFailedError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { sendCliCommand } from './cli-socket.js';
+import { haproxyMessages } from './config-files.js';
+
+/** What the controller needs of the master: the port its unit tests fake. */
+export interface HaproxyMaster {
+  readonly running: boolean;
+  /** Starts the master; `onExit` is called once if it exits without {@link stop} being asked. */
+  start(onExit: (code: number | undefined) => void): void;
+  reload(): Promise<void>;
+  stop(graceMs: number): Promise<void>;
+}
 
 export interface HaproxyPaths {
   configPath: string;
   masterSocket: string;
 }
 
-export class HaproxyProcess {
+export class HaproxyProcess implements HaproxyMaster {
   private child: ResultPromise | undefined;
   private stopping = false;
 
@@ -45,6 +57,15 @@ export class HaproxyProcess {
       this.log.error({ exitCode: result.exitCode, signal: result.signal }, 'haproxy exited');
       onExit(result.exitCode);
     });
+  }
+
+  /** Asks the master to reload; HAProxy answers synchronously with `Success=1` or the parser's errors. */
+  async reload(): Promise<void> {
+    const answer = await sendCliCommand(this.paths.masterSocket, 'reload');
+    if (!/^Success=1/m.test(answer)) {
+      const messages = haproxyMessages(answer);
+      throw new ReloadFailedError(messages.length > 0 ? messages : [answer.trim().slice(0, 500) || 'empty answer']);
+    }
   }
 
   /**

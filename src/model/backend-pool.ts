@@ -12,6 +12,16 @@ import type { Server, Service } from './services.js';
 /** Backend name -> the domain it serves now; `undefined`: a spare, or the backend of a domain gone since the last reload. */
 export type BackendLayout = ReadonlyMap<string, string | undefined>;
 
+/** A service with the backend HAProxy serves it from. */
+export interface PlacedService extends Service {
+  backend: string;
+}
+
+/** The backend a service gets at a reload: named after its domain. */
+export function homeBackend(domain: string): string {
+  return `be_${domain}`;
+}
+
 /** One backend section of the configuration, in name order. */
 export interface Backend {
   name: string;
@@ -27,7 +37,7 @@ export function spareCount(services: number): number {
 
 /** The layout a reload starts from: each service in a backend named after it (`be_<domain>`), then fresh spares. */
 export function freshLayout(services: Service[]): BackendLayout {
-  const layout = new Map<string, string | undefined>(services.map((s) => [s.backend, s.domain]));
+  const layout = new Map<string, string | undefined>(services.map((s) => [homeBackend(s.domain), s.domain]));
   const width = String(spareCount(services.length)).length;
   for (let i = 1; i <= spareCount(services.length); i++) layout.set(`spare_${String(i).padStart(Math.max(3, width), '0')}`, undefined);
   return layout;
@@ -49,7 +59,8 @@ export function keepLayout(services: Service[], previous: BackendLayout): Backen
     else homeless.push(service);
   }
   for (const service of homeless) {
-    const own = next.has(service.backend) && next.get(service.backend) === undefined ? service.backend : undefined;
+    const home = homeBackend(service.domain);
+    const own = next.has(home) && next.get(home) === undefined ? home : undefined;
     const spare = own ?? [...next].find(([name, domain]) => domain === undefined && name.startsWith('spare_'))?.[0];
     if (spare === undefined) return undefined;
     next.set(spare, service.domain);
@@ -58,17 +69,17 @@ export function keepLayout(services: Service[], previous: BackendLayout): Backen
 }
 
 /** The services with the backend the layout gives them, and every backend section with its servers. */
-export function placeServices(services: Service[], layout: BackendLayout): { services: Service[]; backends: Backend[] } {
+export function placeServices(services: Service[], layout: BackendLayout): { services: PlacedService[]; backends: Backend[] } {
   const backendOf = new Map<string, string>();
   for (const [name, domain] of layout) if (domain !== undefined) backendOf.set(domain, name);
-  const placed = services.map((s) => ({ ...s, backend: backendOf.get(s.domain) ?? s.backend }));
+  const placed = services.map((s) => ({ ...s, backend: backendOf.get(s.domain) ?? homeBackend(s.domain) }));
   const serversOf = new Map(placed.map((s) => [s.backend, s.servers]));
   const backends = [...layout.keys()].sort().map((name) => ({ name, servers: serversOf.get(name) ?? [] }));
   return { services: placed, backends };
 }
 
 /** The host map: one `<host name> <backend>` line per host name, sorted. Host names are validated DNS names. */
-export function hostsMapText(services: Service[]): string {
+export function hostsMapText(services: PlacedService[]): string {
   const lines = services.flatMap((s) => s.hostnames.map((host) => `${host} ${s.backend}`));
   return lines.sort().map((line) => `${line}\n`).join('');
 }

@@ -3,10 +3,12 @@
  * characters allowed are those of RFC 1123 host names; everything else is rejected with a reason.
  */
 
+import { MARKER_PREFIX } from '../dns/records.js';
+
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const MAX_NAME_LENGTH = 253;
-/** 253 minus `_hc-owner.` (see dns/records.ts). */
-const MAX_SERVICE_NAME_LENGTH = MAX_NAME_LENGTH - '_hc-owner.'.length;
+/** Room for the ownership marker `_hc-owner.<name>` (dns/records.ts) within a DNS name. */
+const MAX_SERVICE_NAME_LENGTH = MAX_NAME_LENGTH - MARKER_PREFIX.length;
 
 export type DomainResult = { ok: true; name: string } | { ok: false; reason: string };
 

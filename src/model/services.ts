@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import type { ContainerInfo } from './container.js';
 import { parseServiceDomain } from './domain.js';
 import { DOMAIN_ENV, Labels } from './labels.js';
+import { compare } from '../lib/compare.js';
 
 export interface Server {
   /** HAProxy server name: the container name, restricted to characters HAProxy accepts. */
@@ -23,7 +24,6 @@ export interface Service {
   domain: string;
   /** Host header values routed to this service, e.g. `login.example.com` and `login`. */
   hostnames: string[];
-  backend: string;
   servers: Server[];
 }
 
@@ -59,6 +59,11 @@ export interface ModelOptions {
   zone: string;
 }
 
+/** The services a snapshot gives, with the companion placed where its own container says. */
+export function modelOf(containers: ContainerInfo[], options: ModelOptions & { selfId: string | undefined }): ServiceModel {
+  return buildServices(containers, placementOf(containers, options.selfId), { zone: options.zone });
+}
+
 type Decision = { ok: true; domains: string[]; server: Server } | { ok: false; reason: string; domain?: string } | null;
 
 /** Builds the sorted, deterministic list of services from a snapshot of containers. */
@@ -88,7 +93,6 @@ export function buildServices(containers: ContainerInfo[], placement: Placement,
     .map(([domain, servers]) => ({
       domain,
       hostnames: [`${domain}.${options.zone}`, domain],
-      backend: `be_${domain}`,
       servers: servers.sort((a, b) => compare(a.name, b.name)),
     }));
   skipped.sort((a, b) => compare(a.containerName, b.containerName));
@@ -206,8 +210,4 @@ function chooseAddress(container: ContainerInfo, placement: Placement): Choice<s
 function serverName(container: ContainerInfo): string {
   const safe = container.name.replace(/[^A-Za-z0-9_.-]/g, '_');
   return safe === '' ? container.id.slice(0, 12) : safe;
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

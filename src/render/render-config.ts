@@ -1,17 +1,19 @@
 /**
  * services -> haproxy.cfg, through a nunjucks template (the built-in one or the user's HAPROXY_TEMPLATE).
- * Pure apart from reading the template file, which is re-read on every render so edits apply at once.
+ * The template is read and compiled once ({@link loadTemplate}), and again only when it changes on disk,
+ * so rendering is pure: it does no I/O that could fail for a reason other than the template itself.
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import nunjucks from 'nunjucks';
 import type { Service } from '../model/services.js';
-import { hostsMapText, placeServices, type Backend, type BackendLayout } from '../model/backend-pool.js';
+import { hostsMapText, placeServices, type Backend, type BackendLayout, type PlacedService } from '../model/backend-pool.js';
 import { TemplateError } from '../errors.js';
 
 /** Everything a template can use. Documented in the README ("Custom templates"). */
 export interface TemplateContext {
   /** Sorted by domain; `backend` is the backend the pool gave each (see model/backend-pool.ts). */
-  services: Service[];
+  services: PlacedService[];
   /** Every backend section, spares included, sorted by name, each with its servers. */
   backends: Backend[];
   /** statsPort: HAProxy's own stats page and Prometheus exporter, null when off. */
@@ -22,7 +24,7 @@ export interface TemplateContext {
 
 /** The context for the services of one pass, placed in their backends. */
 export function templateContext(
-  placed: { services: Service[]; backends: Backend[] },
+  placed: { services: PlacedService[]; backends: Backend[] },
   settings: { zone: string; httpPort: number; haproxyStatsPort?: number },
   paths: { adminSocket: string; hostsMap: string },
 ): TemplateContext {
@@ -51,26 +53,40 @@ export function renderFiles(
   layout: BackendLayout,
   settings: { zone: string; httpPort: number; haproxyStatsPort?: number },
   paths: { adminSocket: string; hostsMap: string },
-): { files: RenderedFiles; services: Service[] } {
+): { files: RenderedFiles; services: PlacedService[] } {
   const placed = placeServices(services, layout);
   return { files: { config: renderer.render(templateContext(placed, settings, paths)), hostsMap: hostsMapText(placed.services) }, services: placed.services };
 }
 
-export function createRenderer(templatePath: string): Renderer {
-  const loader = new nunjucks.FileSystemLoader(path.dirname(templatePath), { noCache: true });
-  const env = new nunjucks.Environment(loader, {
+/**
+ * Reads and compiles the template at `templatePath`. A read failure may pass next time (retryable); a
+ * syntax error will not until the file changes. Templates it includes are read from its directory.
+ */
+export async function loadTemplate(templatePath: string): Promise<Renderer> {
+  let source: string;
+  try {
+    source = await readFile(templatePath, 'utf8');
+  } catch (error) {
+    throw new TemplateError(`template ${templatePath} cannot be read: ${(error as Error).message}`, { cause: error });
+  }
+  const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(path.dirname(templatePath)), {
     autoescape: false,
     throwOnUndefined: true,
     trimBlocks: true,
     lstripBlocks: true,
   });
-  const name = path.basename(templatePath);
+  let template: nunjucks.Template;
+  try {
+    template = new nunjucks.Template(source, env, templatePath, true);
+  } catch (error) {
+    throw new TemplateError(`template ${templatePath} failed to compile: ${(error as Error).message}`, { cause: error, retryable: false });
+  }
   return {
     render(context) {
       try {
-        return env.render(name, context);
+        return template.render(context);
       } catch (error) {
-        throw new TemplateError(`template ${templatePath} failed to render: ${(error as Error).message}`, { cause: error });
+        throw new TemplateError(`template ${templatePath} failed to render: ${(error as Error).message}`, { cause: error, retryable: false });
       }
     },
   };

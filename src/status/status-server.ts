@@ -11,7 +11,7 @@ import type { StatusSnapshot } from './status-snapshot.js';
 export function startStatusServer(options: { address: string; port: number; snapshot: () => Promise<StatusSnapshot>; log: Logger }): http.Server {
   const server = http.createServer((req, res) => {
     void handle(req, res).catch((error: Error) => {
-      options.log.warn({ err: error.message, path: req.url }, 'status request failed');
+      options.log.warn({ err: error, path: req.url }, 'status request failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('internal error\n');
     });
@@ -44,7 +44,7 @@ export function startStatusServer(options: { address: string; port: number; snap
   }
 
   server.listen(options.port, options.address, () => options.log.info({ address: options.address, port: options.port }, 'status endpoint listening'));
-  server.on('error', (error) => options.log.error({ err: error.message }, 'status endpoint failed'));
+  server.on('error', (error) => options.log.error({ err: error }, 'status endpoint failed'));
   return server;
 }
 

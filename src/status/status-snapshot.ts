@@ -2,8 +2,9 @@
  * Everything /status, the status page and /healthz show, gathered in one place. It holds no
  * credentials and no environment: only what the companion decided and why.
  */
-import type { ServiceModel, SkippedContainer } from '../model/services.js';
-import type { ApplyReport } from '../supervisor.js';
+import type { SkippedContainer } from '../model/services.js';
+import type { PlacedService } from '../model/backend-pool.js';
+import type { ApplyReport } from '../pass-recorder.js';
 import type { DnsStatus } from '../dns/dns-registrar.js';
 
 export interface ServerStatus {
@@ -38,7 +39,8 @@ export interface StatusSnapshot {
 export interface SnapshotInputs {
   zone: string;
   startedAt: string;
-  model: ServiceModel;
+  services: PlacedService[];
+  skipped: SkippedContainer[];
   haproxyRunning: boolean;
   dockerConnected: boolean;
   lastApply: ApplyReport | undefined;
@@ -54,7 +56,7 @@ export function buildSnapshot(inputs: SnapshotInputs): StatusSnapshot {
     checks: { haproxyRunning: inputs.haproxyRunning, dockerConnected: inputs.dockerConnected },
     zone: inputs.zone,
     startedAt: inputs.startedAt,
-    services: inputs.model.services.map((service) => ({
+    services: inputs.services.map((service) => ({
       domain: service.domain,
       hostnames: service.hostnames,
       backend: service.backend,
@@ -70,25 +72,9 @@ export function buildSnapshot(inputs: SnapshotInputs): StatusSnapshot {
         };
       }),
     })),
-    skipped: inputs.model.skipped.map((s) => ({ ...s, containerId: s.containerId.slice(0, 12) })),
+    skipped: inputs.skipped.map((s) => ({ ...s, containerId: s.containerId.slice(0, 12) })),
     ...(inputs.lastApply ? { lastApply: inputs.lastApply } : {}),
     drainingServers: inputs.drainingServers,
     dns: inputs.dns,
   };
-}
-
-/** Parses `show stat` CSV into `backend/server` -> status (UP, DOWN, MAINT, …). */
-export function parseServerStates(csv: string): Map<string, string> {
-  const lines = csv.split('\n').filter((line) => line.trim() !== '');
-  const header = (lines.shift() ?? '').replace(/^# /, '').split(',');
-  const [px, sv, status] = ['pxname', 'svname', 'status'].map((name) => header.indexOf(name));
-  const states = new Map<string, string>();
-  if (px === undefined || sv === undefined || status === undefined || px < 0 || sv < 0 || status < 0) return states;
-  for (const line of lines) {
-    const fields = line.split(',');
-    const server = fields[sv];
-    if (!server || server === 'FRONTEND' || server === 'BACKEND') continue;
-    states.set(`${fields[px]}/${server}`, fields[status] ?? '');
-  }
-  return states;
 }

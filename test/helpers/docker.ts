@@ -61,6 +61,8 @@ export class TestRun {
 export interface LogLine {
   level: string;
   msg: string;
+  /** An error, as pino's serializer writes it (its causes included in the message and stack). */
+  err?: { type: string; message: string; stack?: string };
   [key: string]: unknown;
 }
 

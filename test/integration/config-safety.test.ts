@@ -37,14 +37,14 @@ describe('custom template', () => {
   it('keeps serving when the template no longer renders', async () => {
     await template(original.replace('{% for backend in backends %}', '{% for backend in %}'));
     const line = await waitFor(async () => (await companion.logs()).find((l) => l.msg === 'template failed to render; running configuration kept'));
-    expect(line.err).toMatch(/haproxy\.cfg\.njk/);
+    expect(line.err?.message).toMatch(/haproxy\.cfg\.njk/);
     expect((await get(port, 'login.example.com')).body).toBe('login-1');
   });
 
   it('keeps serving when HAProxy rejects the rendered config, and logs HAProxy’s reason', async () => {
     await template(original.replace('    balance roundrobin', '    balance roundrobin\n    no-such-directive here'));
     const line = await waitFor(async () =>
-      (await companion.logs()).find((l) => l.msg === 'configuration rejected; running configuration kept' && /no-such-directive/.test(String(l.err))),
+      (await companion.logs()).find((l) => l.msg === 'configuration rejected; running configuration kept' && /no-such-directive/.test(String(l.err?.message))),
     );
     expect((line.haproxy as string[]).join('\n')).toMatch(/ALERT.*no-such-directive/);
     expect((await get(port, 'login.example.com')).body).toBe('login-1');

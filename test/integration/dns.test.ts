@@ -157,7 +157,7 @@ describe('host identity from instance metadata (IMDSv2)', () => {
       });
       await waitFor(async () => (await docker('inspect', '-f', '{{.State.Status}}', c.name)) === 'exited', { what: 'the companion to exit' });
       const fatal = (await c.logs()).find((l) => l.level === 'fatal');
-      expect(fatal?.err).toMatch(/IMDSv2 token.*hop limit/s);
+      expect(fatal?.err?.message).toMatch(/IMDSv2 token.*hop limit/s);
       expect(await docker('inspect', '-f', '{{.State.ExitCode}}', c.name)).not.toBe('0');
     } finally {
       await hanging.close();

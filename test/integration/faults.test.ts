@@ -78,7 +78,7 @@ describe('haproxy', () => {
     const dir = `/tmp/${companion.name}`;
     await companion.exec(`mkdir ${dir}/haproxy.cfg.new`); // the temp file's path is taken: every write fails
     await run.backend({ domain: 'blocked', text: 'blocked-1' });
-    const line = await waitFor(async () => (await companion.logs()).find((l) => l.msg === 'configuration rejected; running configuration kept' && /EISDIR/.test(String(l.err))));
+    const line = await waitFor(async () => (await companion.logs()).find((l) => l.msg === 'configuration rejected; running configuration kept' && /EISDIR/.test(String(l.err?.message))));
     expect(line.level).toBe('error');
     expect((await get(port, 'stable.example.com')).body).toBe('stable-1');
     await companion.exec(`rmdir ${dir}/haproxy.cfg.new`);
@@ -92,7 +92,7 @@ describe('docker', () => {
     await waitFor(async () => (await get(port + 10, 'anything.example.com')).status === 503, { what: 'HAProxy to answer' });
     await waitFor(async () => (await blind.count('docker event stream lost; reconnecting')) >= 2, { what: 'retries' });
     const line = (await blind.logs()).find((l) => l.msg === 'cannot list containers; keeping current routes');
-    expect(line?.err).toMatch(/nothing-here\.sock does not exist: mount it .*or set DOCKER_HOST/);
+    expect(line?.err?.message).toMatch(/nothing-here\.sock does not exist: mount it .*or set DOCKER_HOST/);
     const health = await fetch(`http://127.0.0.1:${port + 10 + 1000}/healthz`);
     expect(health.status).toBe(503);
     expect(await health.json()).toMatchObject({ haproxyRunning: true, dockerConnected: false });

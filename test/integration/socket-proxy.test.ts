@@ -59,6 +59,6 @@ describe('behind a read-only Docker socket proxy', () => {
     const create = await fetch(`http://127.0.0.1:${proxyPort}/containers/create`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
     expect(create.status).toBe(403);
     expect((await fetch(`http://127.0.0.1:${proxyPort}/images/json`)).status).toBe(403);
-    expect((await companion.logs()).filter((l) => /403/.test(String(l.err)))).toEqual([]);
+    expect((await companion.logs()).filter((l) => /403/.test(String(l.err?.message)))).toEqual([]);
   });
 });

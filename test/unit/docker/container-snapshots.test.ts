@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ContainerSnapshots, summaryFingerprint, type ContainerSummary, type DockerApi } from '../../../src/docker/docker-source.js';
+import { ContainerSnapshots, summaryFingerprint, type ContainerSummary, type DockerApi } from '../../../src/docker/container-snapshots.js';
 
 /** A Docker API stand-in that counts inspections. */
 function fakeDocker(ids: string[]) {

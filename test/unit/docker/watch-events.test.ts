@@ -1,7 +1,8 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { explainDockerError, watchEvents, type DockerApi, type DockerEvent } from '../../../src/docker/docker-source.js';
+import type { DockerApi } from '../../../src/docker/container-snapshots.js';
+import { explainDockerError, watchEvents, type DockerEvent } from '../../../src/docker/docker-events.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 const log = pino({ level: 'silent' });
@@ -80,10 +81,10 @@ describe('explainDockerError', () => {
     ['EACCES', /permission denied on \/var\/run\/docker\.sock/],
     ['ECONNREFUSED', /is the Docker daemon/],
   ])('explains %s', (code, message) => {
-    expect(explainDockerError(Object.assign(new Error('x'), { code, address: '/var/run/docker.sock' }))).toMatch(message);
+    expect(explainDockerError(Object.assign(new Error('x'), { code, address: '/var/run/docker.sock' })).message).toMatch(message);
   });
 
   it('explains a socket proxy refusing a call', () => {
-    expect(explainDockerError(Object.assign(new Error('(HTTP code 403) forbidden'), { statusCode: 403 }))).toMatch(/socket proxy must allow CONTAINERS and EVENTS/);
+    expect(explainDockerError(Object.assign(new Error('(HTTP code 403) forbidden'), { statusCode: 403 })).message).toMatch(/socket proxy must allow CONTAINERS and EVENTS/);
   });
 });

@@ -5,7 +5,6 @@ import type { Service } from '../../../src/model/services.js';
 const service = (domain: string, servers = 1): Service => ({
   domain,
   hostnames: [`${domain}.example.com`, domain],
-  backend: `be_${domain}`,
   servers: Array.from({ length: servers }, (_, i) => ({ name: `${domain}-${i + 1}`, containerId: `${domain}${i}`, containerName: `${domain}-${i + 1}`, address: `10.0.0.${i + 1}`, port: 80, endpoint: `10.0.0.${i + 1}:80` })),
 });
 const assigned = (layout: BackendLayout) => Object.fromEntries([...layout].filter(([, d]) => d !== undefined));

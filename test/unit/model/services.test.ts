@@ -15,7 +15,6 @@ describe('buildServices: routing', () => {
       {
         domain: 'login',
         hostnames: ['login.example.com', 'login'],
-        backend: 'be_login',
         servers: [{ name: 'login1', containerId: c.id, containerName: 'login1', address: '172.17.0.5', port: 8080, endpoint: '172.17.0.5:8080' }],
       },
     ]);

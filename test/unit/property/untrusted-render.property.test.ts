@@ -14,8 +14,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ContainerInfo } from '../../../src/model/container.js';
 import { buildServices, type Placement, type Server, type Service, type ServiceModel } from '../../../src/model/services.js';
-import { createRenderer, renderFiles, type RenderedFiles } from '../../../src/render/render-config.js';
-import { freshLayout } from '../../../src/model/backend-pool.js';
+import { loadTemplate, renderFiles, type RenderedFiles } from '../../../src/render/render-config.js';
+import { freshLayout, homeBackend } from '../../../src/model/backend-pool.js';
 import {
   PROPERTY_TIMEOUT_MS,
   ZONE,
@@ -35,7 +35,7 @@ import {
 } from './arbitraries.js';
 
 const templatePath = fileURLToPath(new URL('../../../templates/haproxy.cfg.njk', import.meta.url));
-const renderer = createRenderer(templatePath);
+const renderer = await loadTemplate(templatePath);
 const PATHS = { adminSocket: '/var/run/haproxy-companion/admin.sock', hostsMap: '/var/run/haproxy-companion/hosts.map' };
 /** As at startup: the config and the host map, each service in its own backend, then the spares. */
 const renderPlaced = (services: Service[]) => renderFiles(renderer, services, freshLayout(services), { zone: ZONE, httpPort: 80 }, PATHS);
@@ -47,7 +47,7 @@ const withoutFor = new Map(placements.map((p) => [p, { model: model(fixed, p), t
 const baseline = (where: Placement) => withoutFor.get(where)!;
 
 const serverLine = (s: Server) => `    server ${s.name} ${s.endpoint} check inter 2s fall 2 rise 2`;
-const mapLines = (s: Service) => s.hostnames.map((host) => `${host} ${s.backend}`);
+const mapLines = (s: Service) => s.hostnames.map((host) => `${host} ${homeBackend(s.domain)}`);
 
 /**
  * The whitelist grammar: every line the built-in template can produce. Lines that carry no service data
@@ -96,9 +96,9 @@ function withoutOwnLines(files: RenderedFiles, services: Service[], id: string):
   for (const service of services) {
     const mine = service.servers.filter((s) => s.containerId === id);
     if (mine.length === 0) continue;
-    const header = lines.indexOf(`backend ${service.backend}`);
-    expect(header, `no backend ${service.backend}`).toBeGreaterThan(0);
-    expect(lines.lastIndexOf(`backend ${service.backend}`), `backend ${service.backend} twice`).toBe(header);
+    const header = lines.indexOf(`backend ${homeBackend(service.domain)}`);
+    expect(header, `no backend ${homeBackend(service.domain)}`).toBeGreaterThan(0);
+    expect(lines.lastIndexOf(`backend ${homeBackend(service.domain)}`), `backend ${homeBackend(service.domain)} twice`).toBe(header);
     let end = header + 1;
     while (end < lines.length && lines[end] !== '') end++;
     if (mine.length === service.servers.length) {
@@ -112,7 +112,7 @@ function withoutOwnLines(files: RenderedFiles, services: Service[], id: string):
     } else {
       for (const server of mine) {
         const at = lines.indexOf(serverLine(server), header);
-        expect(at > header && at < end, `server line of ${server.name} not in ${service.backend}`).toBe(true);
+        expect(at > header && at < end, `server line of ${server.name} not in ${homeBackend(service.domain)}`).toBe(true);
         lines.splice(at, 1);
         end--;
       }
@@ -156,7 +156,7 @@ describe('untrusted containers: the rendered config', () => {
     fc.assert(
       fc.property(fc.array(anyContainer, { minLength: 1, maxLength: 3 }), placement, (specs, where) => {
         const { services } = model([...fixed, ...specs.map(toContainer)], where);
-        const hosts = services.flatMap((s) => s.hostnames.map((h) => ({ host: h, backend: s.backend })));
+        const hosts = services.flatMap((s) => s.hostnames.map((h) => ({ host: h, backend: homeBackend(s.domain) })));
         const offending = hosts.filter((h) => h.host === ZONE || hosts.some((o) => o.host === h.host && o.backend !== h.backend));
         expect(offending, 'host names claimed by two services, or the zone apex').toEqual([]);
       }),

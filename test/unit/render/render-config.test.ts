@@ -3,10 +3,11 @@
  * golden/<case>.cfg, and their host map to golden/<case>.map. Set UPDATE_GOLDEN=1 to rewrite them after an intended template change, then
  * review the diff. The integration suite checks these same files with HAProxy 3's own `haproxy -c`.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { createRenderer, renderFiles } from '../../../src/render/render-config.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadTemplate, renderFiles, type Renderer } from '../../../src/render/render-config.js';
 import { freshLayout, hostsMapText } from '../../../src/model/backend-pool.js';
 import { buildServices } from '../../../src/model/services.js';
 import { TemplateError } from '../../../src/errors.js';
@@ -17,7 +18,10 @@ const templatePath = fileURLToPath(new URL('../../../templates/haproxy.cfg.njk',
 const golden = (name: string, ext = 'cfg') => new URL(`./golden/${name}.${ext}`, import.meta.url);
 
 describe('built-in template', () => {
-  const renderer = createRenderer(templatePath);
+  let renderer: Renderer;
+  beforeAll(async () => {
+    renderer = await loadTemplate(templatePath);
+  });
 
   it.each(Object.entries(renderCases))('renders %s', async (name, context) => {
     const text = renderer.render(context);
@@ -41,18 +45,34 @@ describe('built-in template', () => {
   });
 });
 
-describe('createRenderer', () => {
-  it('reports a missing template as a TemplateError naming the file', () => {
-    const renderer = createRenderer('/nonexistent/dir/t.njk');
-    expect(() => renderer.render(renderCases.empty!)).toThrow(TemplateError);
-    expect(() => renderer.render(renderCases.empty!)).toThrow(/\/nonexistent\/dir\/t\.njk/);
+describe('loadTemplate', () => {
+  it('reports a missing template as a TemplateError naming the file, which may be there next time', async () => {
+    const error = await loadTemplate('/nonexistent/dir/t.njk').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TemplateError);
+    expect((error as TemplateError).message).toMatch(/\/nonexistent\/dir\/t\.njk/);
+    expect((error as TemplateError).retryable).toBe(true);
+  });
+
+  it('reports a syntax error when it loads, as one that only a change of the template fixes', async () => {
+    const dir = await mkdtemp(`${tmpdir()}/hc-render-`);
+    await writeFile(`${dir}/t.njk`, '{% for backend in %}\n');
+    const error = await loadTemplate(`${dir}/t.njk`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TemplateError);
+    expect((error as TemplateError).retryable).toBe(false);
+  });
+
+  it('renders from memory: a template deleted after loading still renders', async () => {
+    const dir = await mkdtemp(`${tmpdir()}/hc-render-`);
+    await writeFile(`${dir}/t.njk`, 'bind :{{ settings.httpPort }}\n');
+    const renderer = await loadTemplate(`${dir}/t.njk`);
+    await rm(dir, { recursive: true });
+    expect(renderer.render(renderCases.empty!)).toBe('bind :80\n');
   });
 
   it('fails on an undefined variable instead of rendering an empty string', async () => {
-    const { mkdtemp } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
     const dir = await mkdtemp(`${tmpdir()}/hc-render-`);
     await writeFile(`${dir}/t.njk`, 'bind :{{ settings.nope }}\n');
-    expect(() => createRenderer(`${dir}/t.njk`).render(renderCases.empty!)).toThrow(/undefined|null/);
+    const renderer = await loadTemplate(`${dir}/t.njk`);
+    expect(() => renderer.render(renderCases.empty!)).toThrow(/undefined|null/);
   });
 });

@@ -1,19 +1,17 @@
 /**
- * Applies a rendered configuration: write to a temp file, validate with `haproxy -c`, rename into
- * place, reload through the master socket. A config that fails any step never replaces the running one.
- * The host map goes in first (the config being checked reads it), and goes back when the check fails.
+ * The configuration files on disk: a rendered configuration is written to a temp file, validated with
+ * `haproxy -c` and renamed into place, so a config that fails never replaces the running one. The host
+ * map goes in first (the config being checked reads it), and goes back when the check fails.
  */
-import { rename, writeFile, readFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
-import { ConfigInvalidError, ReloadFailedError } from '../errors.js';
-import { sendCliCommand } from './cli-socket.js';
+import { ConfigInvalidError } from '../errors.js';
 import type { RenderedFiles } from '../render/render-config.js';
 
-export interface ApplierOptions {
+export interface ConfigFileOptions {
   bin: string;
   configPath: string;
   hostsMap: string;
-  masterSocket: string;
 }
 
 /** Lines worth showing from HAProxy's output: its alerts and warnings, without the noise. */
@@ -44,7 +42,7 @@ async function replaceFile(file: string, text: string): Promise<void> {
  * validated config only in server lines, which `add server` parses itself (a refusal falls back to a
  * reload, which HAProxy validates in full), and in host map entries, which are data.
  */
-export async function installConfig(options: ApplierOptions, next: RenderedFiles, { check = true }: { check?: boolean } = {}): Promise<RenderedFiles | undefined> {
+export async function installConfig(options: ConfigFileOptions, next: RenderedFiles, { check = true }: { check?: boolean } = {}): Promise<RenderedFiles | undefined> {
   const previousConfig = await readFile(options.configPath, 'utf8').catch(() => undefined);
   const previousMap = await readFile(options.hostsMap, 'utf8').catch(() => '');
   const candidate = `${options.configPath}.new`;
@@ -60,17 +58,8 @@ export async function installConfig(options: ApplierOptions, next: RenderedFiles
   return previousConfig === undefined ? undefined : { config: previousConfig, hostsMap: previousMap };
 }
 
-/** Asks the master to reload; HAProxy answers synchronously with `Success=1` or the parser's errors. */
-export async function reloadHaproxy(masterSocket: string): Promise<void> {
-  const answer = await sendCliCommand(masterSocket, 'reload');
-  if (!/^Success=1/m.test(answer)) {
-    const messages = haproxyMessages(answer);
-    throw new ReloadFailedError(messages.length > 0 ? messages : [answer.trim().slice(0, 500) || 'empty answer']);
-  }
-}
-
 /** Puts `previous` back after a failed reload, so the files on disk match what runs. */
-export async function restoreConfig(options: ApplierOptions, previous: RenderedFiles | undefined): Promise<void> {
+export async function restoreConfig(options: ConfigFileOptions, previous: RenderedFiles | undefined): Promise<void> {
   if (previous === undefined) return;
   await replaceFile(options.hostsMap, previous.hostsMap);
   await replaceFile(options.configPath, previous.config);

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { installConfig } from '../../../src/haproxy/config-applier.js';
+import { installConfig } from '../../../src/haproxy/config-files.js';
 import { ConfigInvalidError } from '../../../src/errors.js';
 
 /** `false` stands in for a `haproxy -c` that rejects everything, `true` for one that accepts everything. */

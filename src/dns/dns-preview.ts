@@ -1,0 +1,32 @@
+import type { Logger } from '../log.js';
+import type { DnsHalf, DnsStatus } from './dns-registrar.js';
+
+/** DNS registration off (no HOSTED_ZONE_ID): say once, then log what would have changed. */
+export class DnsPreview implements DnsHalf {
+  private domains: string[] = [];
+
+  constructor(
+    private readonly zone: string,
+    private readonly log: Logger,
+  ) {}
+
+  status(): DnsStatus {
+    return { enabled: false, domains: this.domains };
+  }
+
+  start(): void {
+    this.log.info('HOSTED_ZONE_ID is not set: DNS registration is off; the records it would change are logged');
+  }
+
+  setDomains(domains: string[]): void {
+    const next = [...new Set(domains)].sort();
+    const add = next.filter((d) => !this.domains.includes(d)).map((d) => `${d}.${this.zone}`);
+    const remove = this.domains.filter((d) => !next.includes(d)).map((d) => `${d}.${this.zone}`);
+    this.domains = next;
+    if (add.length + remove.length > 0) this.log.info({ register: add, deregister: remove }, 'dns registration off; would change records');
+  }
+
+  async deregister(): Promise<void> {}
+  stop(): void {}
+  async idle(): Promise<void> {}
+}

@@ -1,0 +1,195 @@
+/**
+ * HAProxy behind one port: the supervisor hands it a {@link Candidate} and learns how it was applied.
+ * It owns everything that touches HAProxy: the files on disk, the master process (first start, restart
+ * after a crash within a budget), the runtime API, reloads, and putting the previous files back when a
+ * reload is refused. Its operations run one at a time (one queue, shared with the runtime executor's
+ * drain sweep), so no two conversations with HAProxy ever interleave.
+ */
+import { CompanionError } from '../errors.js';
+import { SerialQueue } from '../lib/serial-queue.js';
+import type { Logger } from '../log.js';
+import { metrics } from '../metrics.js';
+import type { Candidate } from '../render/candidate.js';
+import type { RenderedFiles } from '../render/render-config.js';
+import { sendCliCommand } from './cli-socket.js';
+import { installConfig, restoreConfig } from './config-files.js';
+import { HaproxyProcess, type HaproxyMaster } from './haproxy-process.js';
+import type { RuntimePaths } from './paths.js';
+import { RestartBudget } from './restart-budget.js';
+import { RuntimeExecutor } from './runtime-executor.js';
+import type { RuntimePlan } from './runtime-plan.js';
+
+export type ApplyHow = 'started' | 'runtime' | 'reloaded';
+
+export interface ApplyOutcome {
+  how: ApplyHow;
+  /** Writing the files, with `haproxy -c` unless the runtime API applies the change. */
+  checkMs: number;
+  /** Starting, updating or reloading HAProxy. */
+  applyMs: number;
+}
+
+/** The supervisor's view of HAProxy. */
+export interface HaproxyController {
+  readonly running: boolean;
+  /** `backend/server` of servers taken out of rotation and still finishing their connections. */
+  readonly drainingServers: string[];
+  /**
+   * Makes HAProxy run `candidate`: through the runtime API when it has a runtime plan and HAProxy runs,
+   * else (or when the runtime API refuses) by a reload; the first time, by starting it. Throws when the
+   * candidate was refused, with the previous configuration still running and back on disk.
+   */
+  apply(candidate: Candidate): Promise<ApplyOutcome>;
+  /** `backend/server` -> HAProxy's status of it (UP, DOWN, MAINT…); empty when HAProxy does not answer. */
+  serverStates(): Promise<Map<string, string>>;
+  /** Soft stop: in-flight requests finish, for at most `graceMs`. */
+  stop(graceMs: number): Promise<void>;
+}
+
+/** The side effects the controller drives: its unit tests fake each. */
+export interface ControllerPorts {
+  master: HaproxyMaster;
+  files: {
+    install(files: RenderedFiles, options: { check: boolean }): Promise<RenderedFiles | undefined>;
+    restore(previous: RenderedFiles | undefined): Promise<void>;
+  };
+  runtime: { apply(plan: RuntimePlan): Promise<void>; reset(): void; readonly drainingServers: string[] };
+  /** One command on the admin socket, for `show stat`. */
+  ask(command: string): Promise<string>;
+  queue: SerialQueue;
+  budget: RestartBudget;
+  log: Logger;
+  /** HAProxy cannot be kept running: the process should exit so Docker's restart policy takes over. */
+  onFatal(error: Error): void;
+}
+
+export class Haproxy implements HaproxyController {
+  private stopped = false;
+
+  constructor(private readonly ports: ControllerPorts) {}
+
+  get running(): boolean {
+    return this.ports.master.running;
+  }
+
+  get drainingServers(): string[] {
+    return this.ports.runtime.drainingServers;
+  }
+
+  apply(candidate: Candidate): Promise<ApplyOutcome> {
+    return this.ports.queue.run(async () => {
+      // Spawning `haproxy -c` costs 20-130 ms depending on the machine: not worth it for a change the
+      // runtime API applies, which checks it itself (a refusal falls back to a reload, validated in full).
+      const viaRuntime = candidate.runtimePlan !== undefined && this.running;
+      let started = performance.now();
+      const previous = await this.ports.files.install(candidate.files, { check: !viaRuntime });
+      const checkMs = Math.round(performance.now() - started);
+      started = performance.now();
+      const how = await this.activate(candidate.runtimePlan, previous, viaRuntime);
+      return { how, checkMs, applyMs: Math.round(performance.now() - started) };
+    });
+  }
+
+  async serverStates(): Promise<Map<string, string>> {
+    if (!this.running) return new Map();
+    const csv = await this.ports.queue.run(() => this.ports.ask('show stat')).catch(() => '');
+    return parseServerStates(csv);
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    await this.ports.queue.run(async () => {
+      this.ports.runtime.reset();
+      await this.ports.master.stop(graceMs);
+    });
+  }
+
+  private async activate(plan: RuntimePlan | undefined, previous: RenderedFiles | undefined, viaRuntime: boolean): Promise<ApplyHow> {
+    const { master, runtime, files, log } = this.ports;
+    if (!master.running) {
+      this.start();
+      return 'started';
+    }
+    if (viaRuntime && plan) {
+      try {
+        await runtime.apply(plan);
+        metrics.runtimeUpdates.inc();
+        return 'runtime';
+      } catch (error) {
+        log.warn({ err: error }, 'runtime update failed; reloading instead');
+      }
+    }
+    try {
+      runtime.reset();
+      await master.reload();
+    } catch (error) {
+      await files.restore(previous);
+      // Part of a refused runtime change may have gone through: reload the previous files, so what runs is what they say.
+      if (viaRuntime) await master.reload().catch(() => undefined);
+      throw error;
+    }
+    metrics.reloads.inc();
+    return 'reloaded';
+  }
+
+  private start(): void {
+    this.ports.runtime.reset();
+    this.ports.master.start((code) => this.onExit(code));
+    metrics.haproxyStarts.inc();
+  }
+
+  /** Restarts HAProxy with the last good configuration (the one on disk), within the restart budget. */
+  private onExit(code: number | undefined): void {
+    if (this.stopped) return;
+    const { budget, log, queue } = this.ports;
+    const delay = budget.exited(Date.now());
+    if (delay === undefined) {
+      this.ports.onFatal(new CompanionError(`haproxy exited ${budget.recentExits} times within a minute (last exit code ${code})`));
+      return;
+    }
+    log.warn({ restartInMs: delay, attempt: budget.recentExits }, 'restarting haproxy with the last good configuration');
+    setTimeout(
+      () =>
+        void queue.run(async () => {
+          if (!this.stopped && !this.running) this.start();
+        }),
+      delay,
+    );
+  }
+}
+
+/** The controller for the real HAProxy: its master process, its files and sockets under `paths`. */
+export function createHaproxyController(options: { bin: string; paths: RuntimePaths; log: Logger; onFatal: (error: Error) => void }): Haproxy {
+  const { bin, paths, log } = options;
+  const queue = new SerialQueue();
+  const ask = (command: string) => sendCliCommand(paths.adminSocket, command, 5_000);
+  return new Haproxy({
+    master: new HaproxyProcess(bin, paths, log.child({ component: 'haproxy' })),
+    files: {
+      install: (files, { check }) => installConfig({ bin, ...paths }, files, { check }),
+      restore: (previous) => restoreConfig({ bin, ...paths }, previous),
+    },
+    runtime: new RuntimeExecutor(ask, paths.hostsMap, queue, (error) => log.warn({ err: error }, 'removing a drained server failed')),
+    ask: (command) => sendCliCommand(paths.adminSocket, command, 1_000),
+    queue,
+    budget: new RestartBudget(),
+    log,
+    onFatal: options.onFatal,
+  });
+}
+
+/** Parses `show stat` CSV into `backend/server` -> status (UP, DOWN, MAINT, …). */
+export function parseServerStates(csv: string): Map<string, string> {
+  const lines = csv.split('\n').filter((line) => line.trim() !== '');
+  const header = (lines.shift() ?? '').replace(/^# /, '').split(',');
+  const [px, sv, status] = ['pxname', 'svname', 'status'].map((name) => header.indexOf(name));
+  const states = new Map<string, string>();
+  if (px === undefined || sv === undefined || status === undefined || px < 0 || sv < 0 || status < 0) return states;
+  for (const line of lines) {
+    const fields = line.split(',');
+    const server = fields[sv];
+    if (!server || server === 'FRONTEND' || server === 'BACKEND') continue;
+    states.set(`${fields[px]}/${server}`, fields[status] ?? '');
+  }
+  return states;
+}

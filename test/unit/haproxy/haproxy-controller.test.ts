@@ -1,0 +1,185 @@
+/**
+ * The HAProxy controller with fakes for the master, the files and the runtime API: how a candidate is
+ * applied, what happens when HAProxy refuses, and the restart budget after crashes.
+ */
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ReloadFailedError, RuntimeApiError } from '../../../src/errors.js';
+import { Haproxy } from '../../../src/haproxy/haproxy-controller.js';
+import type { HaproxyMaster } from '../../../src/haproxy/haproxy-process.js';
+import { RestartBudget } from '../../../src/haproxy/restart-budget.js';
+import type { RuntimePlan } from '../../../src/haproxy/runtime-plan.js';
+import { SerialQueue } from '../../../src/lib/serial-queue.js';
+import type { Candidate } from '../../../src/render/candidate.js';
+import type { RenderedFiles } from '../../../src/render/render-config.js';
+
+const plan: RuntimePlan = { remove: [], add: [{ backend: 'be_web', name: 'web-2', args: '10.0.0.2:80' }], addHosts: [], changeHosts: [], deleteHosts: [] };
+const candidate = (config: string, runtimePlan?: RuntimePlan): Candidate => ({ files: { config, hostsMap: '' }, layout: new Map(), services: [], runtimePlan });
+
+function setup() {
+  const events: string[] = [];
+  let onExit: ((code: number | undefined) => void) | undefined;
+  const master: HaproxyMaster & { running: boolean; reloadFails: number; crash(code: number): void } = {
+    running: false,
+    reloadFails: 0,
+    start(exit) {
+      events.push('start');
+      this.running = true;
+      onExit = exit;
+    },
+    async reload() {
+      events.push('reload');
+      if (this.reloadFails-- > 0) throw new ReloadFailedError(['[ALERT] refused']);
+    },
+    async stop() {
+      events.push('stop');
+      this.running = false;
+    },
+    crash(code) {
+      this.running = false;
+      onExit?.(code);
+    },
+  };
+  let onDisk: RenderedFiles = { config: 'old', hostsMap: '' };
+  const files = {
+    async install(next: RenderedFiles, { check }: { check: boolean }) {
+      events.push(`install ${next.config}${check ? ' (checked)' : ''}`);
+      const previous = onDisk;
+      onDisk = next;
+      return previous;
+    },
+    async restore(previous: RenderedFiles | undefined) {
+      events.push(`restore ${previous?.config}`);
+      if (previous) onDisk = previous;
+    },
+  };
+  const runtime = {
+    drainingServers: [] as string[],
+    refuses: false,
+    async apply() {
+      events.push('runtime apply');
+      if (this.refuses) throw new RuntimeApiError('add server be_web/web-2 10.0.0.2:80', "'init-addr' option is not accepted");
+    },
+    reset() {
+      events.push('runtime reset');
+    },
+  };
+  const fatal: Error[] = [];
+  const haproxy = new Haproxy({
+    master,
+    files,
+    runtime,
+    ask: async () => '# pxname,svname,status\nbe_web,web-1,UP\nbe_web,BACKEND,UP\n',
+    queue: new SerialQueue(),
+    budget: new RestartBudget(5, 60_000),
+    log: pino({ level: 'silent' }),
+    onFatal: (error) => fatal.push(error),
+  });
+  return { haproxy, master, runtime, events, fatal, onDisk: () => onDisk };
+}
+
+describe('HAProxy controller', () => {
+  it('starts HAProxy the first time, with the files checked by haproxy -c', async () => {
+    const { haproxy, events } = setup();
+    expect(await haproxy.apply(candidate('v1', plan))).toMatchObject({ how: 'started' });
+    expect(events).toEqual(['install v1 (checked)', 'runtime reset', 'start']);
+  });
+
+  it('applies a runtime plan through the runtime API, without haproxy -c and without a reload', async () => {
+    const { haproxy, events } = setup();
+    await haproxy.apply(candidate('v1'));
+    events.length = 0;
+    expect(await haproxy.apply(candidate('v2', plan))).toMatchObject({ how: 'runtime' });
+    expect(events).toEqual(['install v2', 'runtime apply']);
+  });
+
+  it('reloads a candidate without a runtime plan, checked first', async () => {
+    const { haproxy, events } = setup();
+    await haproxy.apply(candidate('v1'));
+    events.length = 0;
+    expect(await haproxy.apply(candidate('v2'))).toMatchObject({ how: 'reloaded' });
+    expect(events).toEqual(['install v2 (checked)', 'runtime reset', 'reload']);
+  });
+
+  it('falls back to a reload when the runtime API refuses', async () => {
+    const { haproxy, runtime, events } = setup();
+    await haproxy.apply(candidate('v1'));
+    runtime.refuses = true;
+    events.length = 0;
+    expect(await haproxy.apply(candidate('v2', plan))).toMatchObject({ how: 'reloaded' });
+    expect(events).toEqual(['install v2', 'runtime apply', 'runtime reset', 'reload']);
+  });
+
+  it('puts the previous files back when the reload is refused, and throws HAProxy’s reason', async () => {
+    const { haproxy, master, events, onDisk } = setup();
+    await haproxy.apply(candidate('v1'));
+    master.reloadFails = 1;
+    events.length = 0;
+    await expect(haproxy.apply(candidate('v2'))).rejects.toThrow(/refused/);
+    expect(events).toEqual(['install v2 (checked)', 'runtime reset', 'reload', 'restore v1']);
+    expect(onDisk().config).toBe('v1');
+  });
+
+  it('after a refused runtime change whose reload fails too, reloads the previous files so what runs is what they say', async () => {
+    const { haproxy, master, runtime, events, onDisk } = setup();
+    await haproxy.apply(candidate('v1'));
+    runtime.refuses = true;
+    master.reloadFails = 1;
+    events.length = 0;
+    await expect(haproxy.apply(candidate('v2', plan))).rejects.toBeInstanceOf(ReloadFailedError);
+    expect(events).toEqual(['install v2', 'runtime apply', 'runtime reset', 'reload', 'restore v1', 'reload']);
+    expect(onDisk().config).toBe('v1');
+  });
+
+  it('reads server states from the admin socket', async () => {
+    const { haproxy } = setup();
+    expect(await haproxy.serverStates()).toEqual(new Map());
+    await haproxy.apply(candidate('v1'));
+    expect(await haproxy.serverStates()).toEqual(new Map([['be_web/web-1', 'UP']]));
+  });
+
+  describe('after HAProxy dies', () => {
+    beforeEach(() => {
+      vi.useFakeTimers();
+    });
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('restarts it with a growing delay, and gives up after 5 restarts within a minute', async () => {
+      const { haproxy, master, events, fatal } = setup();
+      await haproxy.apply(candidate('v1'));
+      const delays = [250, 500, 1_000, 2_000, 4_000];
+      for (const delay of delays) {
+        master.crash(139);
+        await vi.advanceTimersByTimeAsync(delay - 1);
+        expect(master.running).toBe(false);
+        await vi.advanceTimersByTimeAsync(1);
+        expect(master.running).toBe(true);
+      }
+      expect(events.filter((e) => e === 'start')).toHaveLength(6);
+      master.crash(139);
+      expect(fatal.map((e) => e.message)).toEqual(['haproxy exited 6 times within a minute (last exit code 139)']);
+    });
+
+    it('forgets crashes older than a minute', async () => {
+      const { haproxy, master, fatal } = setup();
+      await haproxy.apply(candidate('v1'));
+      for (let i = 0; i < 10; i++) {
+        master.crash(1);
+        await vi.advanceTimersByTimeAsync(61_000);
+      }
+      expect(fatal).toEqual([]);
+      expect(master.running).toBe(true);
+    });
+
+    it('does not restart it once stopped', async () => {
+      const { haproxy, master, events } = setup();
+      await haproxy.apply(candidate('v1'));
+      await haproxy.stop(1_000);
+      master.crash(0);
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(events.filter((e) => e === 'start')).toHaveLength(1);
+    });
+  });
+});

@@ -1,0 +1,240 @@
+/**
+ * The pass loop driven with fakes at each port (the snapshot, the template, the HAProxy controller), the
+ * way docker-gen's generator_test drives its loop: what is offered to HAProxy, when, and what is retried.
+ */
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ConfigInvalidError, TemplateError } from '../../src/errors.js';
+import type { ApplyOutcome, HaproxyController } from '../../src/haproxy/haproxy-controller.js';
+import type { ContainerInfo } from '../../src/model/container.js';
+import { modelOf } from '../../src/model/services.js';
+import type { Candidate } from '../../src/render/candidate.js';
+import { type Renderer, renderFiles } from '../../src/render/render-config.js';
+import { Supervisor } from '../../src/supervisor.js';
+import { container } from '../helpers/containers.js';
+
+const PATHS = { adminSocket: '/run/admin.sock', hostsMap: '/run/hosts.map' };
+const SETTINGS = { zone: 'example.com', httpPort: 80 };
+const RETRY_MS = 2_000;
+
+/** A template small enough to read in a failure message: one line per backend and per server. */
+const renderer: Renderer = {
+  render: ({ backends }) => backends.map((b) => [`backend ${b.name}`, ...b.servers.map((s) => `    server ${s.name} ${s.endpoint}`)].join('\n')).join('\n'),
+};
+
+/** A controller that records what it was asked to apply; `refuse` decides per candidate. */
+class FakeHaproxy implements HaproxyController {
+  running = false;
+  drainingServers: string[] = [];
+  offered: Candidate[] = [];
+  refuse: (candidate: Candidate) => Error | undefined = () => undefined;
+
+  async apply(candidate: Candidate): Promise<ApplyOutcome> {
+    this.offered.push(candidate);
+    const error = this.refuse(candidate);
+    if (error) throw error;
+    const how = !this.running ? 'started' : candidate.runtimePlan ? 'runtime' : 'reloaded';
+    this.running = true;
+    return { how, checkMs: 0, applyMs: 0 };
+  }
+
+  async serverStates() {
+    return new Map<string, string>();
+  }
+
+  async stop() {
+    this.running = false;
+  }
+
+  get hows() {
+    return this.offered.map((c) => (c.runtimePlan ? 'runtime' : 'full'));
+  }
+}
+
+function setup() {
+  const haproxy = new FakeHaproxy();
+  const docker = { containers: [] as ContainerInfo[], down: false as boolean | Error };
+  const template = { loads: 0, fail: undefined as TemplateError | undefined };
+  const served: string[][] = [];
+  const supervisor = new Supervisor({
+    log: pino({ level: 'silent' }),
+    haproxy,
+    debounce: { minMs: 0, maxMs: 0 },
+    retryDelayMs: RETRY_MS,
+    snapshot: async () => {
+      if (docker.down) throw docker.down === true ? Object.assign(new Error('connect ENOENT'), { code: 'ENOENT' }) : docker.down;
+      return docker.containers;
+    },
+    buildModel: (list) => modelOf(list, { selfId: undefined, zone: 'example.com' }),
+    loadTemplate: async () => {
+      template.loads++;
+      if (template.fail) throw template.fail;
+      return renderer;
+    },
+    render: (r, services, layout) => renderFiles(r, services, layout, SETTINGS, PATHS),
+    onServing: (services) => served.push(services.map((s) => s.domain)),
+  });
+  /** Runs what is due now to its end. */
+  const settle = async () => {
+    await vi.advanceTimersByTimeAsync(0);
+    await supervisor.idle();
+  };
+  /** One pass, as an event would start it. */
+  const pass = async (reason = 'test') => {
+    supervisor.trigger(reason);
+    await settle();
+  };
+  return { supervisor, haproxy, docker, template, served, pass, settle };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('Supervisor', () => {
+  it('starts HAProxy with the services Docker reports, and DNS follows what is served', async () => {
+    const { supervisor, haproxy, docker, served } = setup();
+    docker.containers = [container({ name: 'login-1', env: { DOMAIN: 'login' } })];
+    await supervisor.start();
+    expect(haproxy.offered).toHaveLength(1);
+    expect(haproxy.offered[0]?.files.hostsMap).toBe('login be_login\nlogin.example.com be_login\n');
+    expect(supervisor.services.map((s) => [s.domain, s.backend])).toEqual([['login', 'be_login']]);
+    expect(served).toEqual([['login']]);
+  });
+
+  it('starts serving no services when Docker is not there yet, and catches up once it is', async () => {
+    const { supervisor, haproxy, docker, pass } = setup();
+    docker.down = true;
+    await supervisor.start();
+    expect(haproxy.offered[0]?.services).toEqual([]);
+    docker.down = false;
+    docker.containers = [container({ env: { DOMAIN: 'login' } })];
+    await vi.advanceTimersByTimeAsync(RETRY_MS);
+    await pass('retry settled');
+    expect(haproxy.offered.at(-1)?.services.map((s) => s.domain)).toEqual(['login']);
+  });
+
+  it('fails to start with the reason when HAProxy refuses the first configuration', async () => {
+    const { supervisor, haproxy } = setup();
+    haproxy.refuse = () => new ConfigInvalidError(['[ALERT] parsing error']);
+    await expect(supervisor.start()).rejects.toThrow(/parsing error/);
+  });
+
+  it('applies a server joining a running service through the runtime API, and a new domain into a spare backend', async () => {
+    const { supervisor, haproxy, docker, pass } = setup();
+    docker.containers = [container({ name: 'web-1', env: { DOMAIN: 'web' } })];
+    await supervisor.start();
+    docker.containers = [...docker.containers, container({ name: 'web-2', env: { DOMAIN: 'web' } })];
+    await pass();
+    docker.containers = [...docker.containers, container({ name: 'api-1', env: { DOMAIN: 'api' } })];
+    await pass();
+    expect(haproxy.hows).toEqual(['full', 'runtime', 'runtime']);
+    expect(haproxy.offered[1]?.runtimePlan?.add.map((s) => `${s.backend}/${s.name}`)).toEqual(['be_web/web-2']);
+    expect(supervisor.services.map((s) => [s.domain, s.backend])).toEqual([
+      ['api', 'spare_001'],
+      ['web', 'be_web'],
+    ]);
+  });
+
+  it('offers nothing when the files did not change, but still tells DNS what is served', async () => {
+    const { supervisor, haproxy, docker, served, pass } = setup();
+    docker.containers = [container({ env: { DOMAIN: 'login' } })];
+    await supervisor.start();
+    await pass();
+    await pass();
+    expect(haproxy.offered).toHaveLength(1);
+    expect(served).toHaveLength(3);
+  });
+
+  it('does not offer a refused configuration again until it changes, and keeps the running one', async () => {
+    const { supervisor, haproxy, docker, pass } = setup();
+    docker.containers = [container({ name: 'web-1', env: { DOMAIN: 'web' } })];
+    await supervisor.start();
+    haproxy.refuse = (c) => (c.files.config.includes('bad') ? new ConfigInvalidError(['[ALERT] no']) : undefined);
+    docker.containers = [...docker.containers, container({ name: 'bad', env: { DOMAIN: 'web' } })];
+    await pass();
+    await pass();
+    await vi.advanceTimersByTimeAsync(RETRY_MS * 3);
+    await pass();
+    expect(haproxy.offered).toHaveLength(2);
+    expect(supervisor.recorder.lastApply).toMatchObject({ ok: false, haproxy: ['[ALERT] no'] });
+    // Something else changed: the new candidate is offered (and refused again, as it still holds the bad server).
+    docker.containers = [...docker.containers, container({ name: 'web-3', env: { DOMAIN: 'web' } })];
+    await pass();
+    expect(haproxy.offered).toHaveLength(3);
+    expect(supervisor.services.map((s) => s.servers.length)).toEqual([3]);
+  });
+
+  it('retries on its own an apply that failed for a reason that may pass (a busy disk), without another event', async () => {
+    const { supervisor, haproxy, docker, pass } = setup();
+    docker.containers = [container({ name: 'web-1', env: { DOMAIN: 'web' } })];
+    await supervisor.start();
+    let failures = 1;
+    haproxy.refuse = () => (failures-- > 0 ? Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' }) : undefined);
+    docker.containers = [...docker.containers, container({ name: 'web-2', env: { DOMAIN: 'web' } })];
+    await pass();
+    expect(supervisor.recorder.lastApply?.ok).toBe(false);
+    await vi.advanceTimersByTimeAsync(RETRY_MS);
+    await supervisor.idle();
+    expect(haproxy.offered).toHaveLength(3);
+    expect(supervisor.recorder.lastApply?.ok).toBe(true);
+  });
+
+  it('retries on its own a template that could not be read, but waits for a change of one that does not compile', async () => {
+    const { supervisor, haproxy, docker, template, settle } = setup();
+    docker.containers = [container({ env: { DOMAIN: 'web' } })];
+    await supervisor.start();
+    template.fail = new TemplateError('template t.njk cannot be read: EMFILE');
+    supervisor.templateChanged();
+    await settle();
+    template.fail = undefined;
+    await vi.advanceTimersByTimeAsync(RETRY_MS);
+    await supervisor.idle();
+    // Read again by the retry alone; it renders what runs, so there is nothing new to offer.
+    expect(template.loads).toBe(3);
+
+    template.fail = new TemplateError('template t.njk failed to compile', { retryable: false });
+    supervisor.templateChanged();
+    await settle();
+    await vi.advanceTimersByTimeAsync(RETRY_MS * 5);
+    expect(template.loads).toBe(4);
+    expect(supervisor.recorder.lastApply).toMatchObject({ ok: false, error: 'template t.njk failed to compile' });
+    expect(haproxy.offered).toHaveLength(1);
+  });
+
+  it('keeps the current routes while Docker cannot be listed, and retries on its own', async () => {
+    const { supervisor, haproxy, docker, pass } = setup();
+    docker.containers = [container({ env: { DOMAIN: 'web' } })];
+    await supervisor.start();
+    docker.down = true;
+    await pass();
+    expect(supervisor.services.map((s) => s.domain)).toEqual(['web']);
+    docker.down = false;
+    docker.containers = [];
+    await vi.advanceTimersByTimeAsync(RETRY_MS);
+    await supervisor.idle();
+    expect(haproxy.offered.at(-1)?.services).toEqual([]);
+  });
+
+  it('offers a fresh layout (a reload) when HAProxy is not running, whatever ran before', async () => {
+    const { supervisor, haproxy, docker, pass } = setup();
+    docker.containers = [container({ name: 'web-1', env: { DOMAIN: 'web' } })];
+    await supervisor.start();
+    haproxy.running = false;
+    docker.containers = [...docker.containers, container({ name: 'web-2', env: { DOMAIN: 'web' } })];
+    await pass();
+    expect(haproxy.hows).toEqual(['full', 'full']);
+  });
+
+  it('stops HAProxy and runs no pass after stop', async () => {
+    const { supervisor, haproxy, pass } = setup();
+    await supervisor.start();
+    await supervisor.stop(1_000);
+    await pass();
+    expect(haproxy.offered).toHaveLength(1);
+    expect(haproxy.running).toBe(false);
+  });
+});
