@@ -113,7 +113,7 @@ export class DnsRegistrar implements DnsHalf {
       mode: this.ctx.mode,
       ttl: this.ctx.ttl,
       identity: this.options.identity,
-      ...(this.lastSync ? { lastSync: this.lastSync } : {}),
+      lastSync: this.lastSync,
       pendingChanges: this.pendingChanges,
       refused: Object.fromEntries(this.conflicts),
     };

@@ -71,7 +71,7 @@ export function createZoneApi(client: Pick<Route53Client, 'send'>, zoneId: strin
         const next = {
           StartRecordName: page.NextRecordName,
           StartRecordType: page.NextRecordType,
-          ...(page.NextRecordIdentifier ? { StartRecordIdentifier: page.NextRecordIdentifier } : {}),
+          StartRecordIdentifier: page.NextRecordIdentifier,
         };
         // An endpoint that omits NextRecordIdentifier inside a multivalue set (moto does) would loop forever.
         if (JSON.stringify(next) === JSON.stringify(start)) throw new CompanionError(`listing zone ${zoneId}: pagination does not advance past ${next.StartRecordName}`);
@@ -99,8 +99,8 @@ function fromSdk(set: ResourceRecordSet): RecordSet | undefined {
     type: set.Type,
     ttl: set.TTL ?? 0,
     values: (set.ResourceRecords ?? []).map((r) => r.Value ?? ''),
-    ...(set.SetIdentifier !== undefined ? { setIdentifier: set.SetIdentifier } : {}),
-    ...(set.MultiValueAnswer !== undefined ? { multiValueAnswer: set.MultiValueAnswer } : {}),
+    setIdentifier: set.SetIdentifier,
+    multiValueAnswer: set.MultiValueAnswer,
   };
 }
 
@@ -115,8 +115,8 @@ function toSdk(record: RecordSet): ResourceRecordSet {
     Type: record.type,
     TTL: record.ttl,
     ResourceRecords: record.values.map((Value) => ({ Value })),
-    ...(record.setIdentifier !== undefined ? { SetIdentifier: record.setIdentifier } : {}),
-    ...(record.multiValueAnswer !== undefined ? { MultiValueAnswer: record.multiValueAnswer } : {}),
+    SetIdentifier: record.setIdentifier,
+    MultiValueAnswer: record.multiValueAnswer,
   };
 }
 

@@ -80,7 +80,7 @@ function readEvents(stream: NodeJS.ReadableStream, signal: AbortSignal, onEvent:
         }
         // Network events name the network as actor and the container as an attribute.
         const containerId = event.Type === 'network' ? event.Actor?.Attributes?.container : event.Actor?.ID;
-        onEvent({ reason: `${event.Type}:${event.Action}`, ...(containerId ? { containerId } : {}) });
+        onEvent({ reason: `${event.Type}:${event.Action}`, containerId });
       }
     });
     const done = (error?: Error) => {

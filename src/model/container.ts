@@ -2,6 +2,8 @@
  * What the companion needs to know about one container: a narrow, plain-data view of `docker inspect`,
  * so that the service model is a pure function testable with literal objects.
  */
+import { compare } from '../lib/compare.js';
+
 export interface ContainerNetwork {
   name: string;
   ip: string;
@@ -44,8 +46,9 @@ export function toContainerInfo(inspect: InspectResponse): ContainerInfo {
   const networks = Object.entries(inspect.NetworkSettings?.Networks ?? {})
     .map(([name, net]) => ({ name, ip: net?.IPAddress || net?.GlobalIPv6Address || '' }))
     .filter((net) => net.ip !== '')
-    .sort((a, b) => a.name.localeCompare(b.name));
-  const health = inspect.State?.Health?.Status;
+    .sort((a, b) => compare(a.name, b.name));
+  // An empty status (no health check configured) is no verdict.
+  const health = inspect.State?.Health?.Status || undefined;
   return {
     id: inspect.Id,
     name: (inspect.Name ?? '').replace(/^\//, '') || inspect.Id.slice(0, 12),
@@ -54,7 +57,7 @@ export function toContainerInfo(inspect: InspectResponse): ContainerInfo {
     exposedPorts: Object.keys(inspect.Config?.ExposedPorts ?? {}).sort(),
     running: inspect.State?.Running === true,
     paused: inspect.State?.Paused === true,
-    ...(health ? { health } : {}),
+    health,
     networkMode: inspect.HostConfig?.NetworkMode ?? 'default',
     networks,
   };

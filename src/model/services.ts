@@ -77,7 +77,7 @@ export function buildServices(containers: ContainerInfo[], placement: Placement,
       skipped.push({
         containerId: container.id,
         containerName: container.name,
-        ...(decision.domain !== undefined ? { domain: decision.domain } : {}),
+        domain: decision.domain,
         reason: decision.reason,
       });
       continue;

@@ -68,12 +68,12 @@ export function buildSnapshot(inputs: SnapshotInputs): StatusSnapshot {
           containerId: server.containerId.slice(0, 12),
           address: server.address,
           port: server.port,
-          ...(state !== undefined ? { haproxy: state } : {}),
+          haproxy: state,
         };
       }),
     })),
     skipped: inputs.skipped.map((s) => ({ ...s, containerId: s.containerId.slice(0, 12) })),
-    ...(inputs.lastApply ? { lastApply: inputs.lastApply } : {}),
+    lastApply: inputs.lastApply,
     drainingServers: inputs.drainingServers,
     dns: inputs.dns,
   };
