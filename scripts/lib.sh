@@ -19,7 +19,7 @@ fi
 # Major version of the node on PATH, or 0 when there is none.
 node_major() { command -v node >/dev/null 2>&1 && node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
-# Put the repo's Node 24 first on PATH when provision.sh installed one (hosts whose node is older than 22).
+# Put the repo's Node 24 first on PATH when provision.sh installed one (hosts whose node is older than 22.22).
 use_node24() {
   if [[ -x "$NODE_PREFIX/bin/node" ]]; then
     case ":$PATH:" in *":$NODE_PREFIX/bin:"*) ;; *) PATH="$NODE_PREFIX/bin:$PATH" ;; esac

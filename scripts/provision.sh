@@ -77,10 +77,11 @@ else
   log "docker engine: ready"
 fi
 
-# --- Node >= 22 for the host (tests, npm ci) ------------------------------------------------------------
+# --- Node >= 22.22 for the host (tests, npm ci; package.json engines: chokidar 6 needs 22.22) -------------
 major=$(node_major)
-if ((major >= 22)); then
-  log "node: system node v$major is recent enough"
+minor=$( ((major > 0)) && node -p 'process.versions.node.split(".")[1]' 2>/dev/null || echo 0)
+if ((major > 22 || (major == 22 && minor >= 22))); then
+  log "node: system node v$major.$minor is recent enough"
 else
   if ! type -P npm >/dev/null; then
     # Any npm will do: it is only used to fetch the Node 24 package.
@@ -89,5 +90,5 @@ else
     DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq nodejs npm >&2
   fi
   ensure_node_prefix
-  log "node: system node is v$major (< 22); scripts use $NODE_PREFIX/bin/node ($("$NODE_PREFIX/bin/node" --version))"
+  log "node: system node is v$major.$minor (< 22.22); scripts use $NODE_PREFIX/bin/node ($("$NODE_PREFIX/bin/node" --version))"
 fi
