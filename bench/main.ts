@@ -1,19 +1,20 @@
 /** See run.ts. The order of a run: clean up, describe the machine, Route53, then each scenario for both. */
-import { parseArgs } from 'node:util';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { type Context, makeNetwork } from './lib/context.ts';
 import { BENCH_LABEL, cleanup } from './lib/docker.ts';
-import { makeNetwork, type Context } from './lib/context.ts';
-import { countingProxy, createZone, motoAnswers, startMoto, type Moto } from './lib/route53.ts';
-import { IMAGE } from './lib/systems.ts';
 import { machine } from './lib/machine.ts';
-import { writeReport, type Results } from './report.ts';
-import { convergence } from './scenarios/convergence.ts';
-import { churn } from './scenarios/churn.ts';
+import { countingProxy, createZone, type Moto, motoAnswers, startMoto } from './lib/route53.ts';
+import { IMAGE } from './lib/systems.ts';
+import { type Results, writeReport } from './report.ts';
 import { bursts } from './scenarios/bursts.ts';
+import { churn } from './scenarios/churn.ts';
+import { convergence } from './scenarios/convergence.ts';
 import { overhead } from './scenarios/overhead.ts';
 import { scale } from './scenarios/scale.ts';
 
@@ -93,7 +94,7 @@ const only = new Set(opt.only!.split(',').map((s) => s.trim()));
 const systems = new Set(opt.systems!.split(',').map((s) => s.trim()) as ('ours' | 'baseline')[]);
 for (const s of systems) if (s !== 'ours' && s !== 'baseline') throw new Error(`--systems: unknown system ${s}`);
 if (systems.has('baseline') && spawnSync('sh', ['-c', 'command -v ansible-playbook']).status !== 0) {
-  console.error('the baseline needs Debian\'s ansible, python3-docker and python3-boto3: run bench/setup.sh first (or --systems ours)');
+  console.error("the baseline needs Debian's ansible, python3-docker and python3-boto3: run bench/setup.sh first (or --systems ours)");
   process.exit(2);
 }
 if (opt['skip-scale']) only.delete('scale');
@@ -187,7 +188,8 @@ try {
       results.errors.push(message);
       log(`!! ${message}`);
     }
-    (results.timings ??= {})[name] = (Date.now() - t) / 1000;
+    results.timings ??= {};
+    results.timings[name] = (Date.now() - t) / 1000;
     save();
   };
 
@@ -198,7 +200,11 @@ try {
       results.convergence.ours = await convergence(ctx, 'ours', { newTrials: trials, existingTrials: trials });
       save();
     }
-    if (systems.has('baseline')) results.convergence.baseline = await convergence(ctx, 'baseline', { newTrials: opt['baseline-trials'] ? int('baseline-trials') : trials, existingTrials: int('baseline-existing-trials') });
+    if (systems.has('baseline'))
+      results.convergence.baseline = await convergence(ctx, 'baseline', {
+        newTrials: opt['baseline-trials'] ? int('baseline-trials') : trials,
+        existingTrials: int('baseline-existing-trials'),
+      });
   });
   await step('churn', async () => {
     const intervalMs = int('churn-interval-ms');
@@ -206,7 +212,9 @@ try {
     for (const mode of opt['churn-modes']!.split(',') as ('new' | 'existing')[]) {
       for (const kind of [...systems]) {
         const r = await churn(ctx, kind, mode, { intervalMs, convergeLimitS: int('churn-converge-limit-s') });
-        log(`  churn ${mode} ${kind}: ${r.wrk.requests} requests, ${r.failed} failed (socket ${r.wrk.socketErrors.total}, non-2xx ${r.wrk.non2xx}), ${r.reloads} reloads`);
+        log(
+          `  churn ${mode} ${kind}: ${r.wrk.requests} requests, ${r.failed} failed (socket ${r.wrk.socketErrors.total}, non-2xx ${r.wrk.non2xx}), ${r.reloads} reloads`,
+        );
         results.churn.push(r);
         save();
       }
@@ -225,7 +233,13 @@ try {
     results.overhead = await overhead(ctx, { rounds: int('overhead-rounds'), durationS: int('overhead-seconds') });
   });
   await step('scale', async () => {
-    results.scale = await scale(ctx, { services: int('scale-services'), perService: int('scale-per-service'), idleSeconds: int('idle-seconds'), baseline: !opt['skip-scale-baseline'], tuneHost: !opt['no-host-tuning'] });
+    results.scale = await scale(ctx, {
+      services: int('scale-services'),
+      perService: int('scale-per-service'),
+      idleSeconds: int('idle-seconds'),
+      baseline: !opt['skip-scale-baseline'],
+      tuneHost: !opt['no-host-tuning'],
+    });
   });
 } catch (error) {
   results.errors.push(`setup: ${(error as Error).stack ?? error}`);

@@ -6,11 +6,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Machine } from './lib/machine.ts';
-import { percentile, median } from './lib/stats.ts';
+import { median, percentile } from './lib/stats.ts';
 import { cdfChart } from './lib/svg.ts';
-import type { ConvergenceResult, Trial } from './scenarios/convergence.ts';
-import type { ChurnResult } from './scenarios/churn.ts';
 import type { BurstResult } from './scenarios/bursts.ts';
+import type { ChurnResult } from './scenarios/churn.ts';
+import type { ConvergenceResult, Trial } from './scenarios/convergence.ts';
 import type { OverheadResult } from './scenarios/overhead.ts';
 import type { ScaleResult } from './scenarios/scale.ts';
 
@@ -32,8 +32,10 @@ export interface Results {
   errors: string[];
 }
 
-const ms = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
-const num = (v: number | undefined, d = 0) => (v === undefined || Number.isNaN(v) ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+const ms = (v: number | undefined) =>
+  v === undefined || Number.isNaN(v) ? '–' : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`;
+const num = (v: number | undefined, d = 0) =>
+  v === undefined || Number.isNaN(v) ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const ratio = (baseline: number | undefined, ours: number | undefined) => {
   if (baseline === undefined || ours === undefined) return '–';
   if (ours === 0) return baseline === 0 ? '=' : '∞ (ours 0)';
@@ -61,7 +63,8 @@ function verdict(value: number | undefined, t: Target | undefined): string {
   return `❌ ${op} ${t.limit}${t.unit}: missed by ${num(by, by < 10 ? 1 : 0)}${unit}${t.higher ? '' : rel}`;
 }
 
-const added = (trials: Trial[], kind: 'new' | 'existing') => trials.filter((t) => t.kind === kind && t.addedMs !== undefined).map((t) => t.addedMs!);
+const added = (trials: Trial[], kind: 'new' | 'existing') =>
+  trials.filter((t) => t.kind === kind && t.addedMs !== undefined).map((t) => t.addedMs!);
 const failedCount = (trials: Trial[], kind: 'new' | 'existing') => trials.filter((t) => t.kind === kind && t.addedMs === undefined).length;
 const trialsOf = (trials: Trial[], kind: 'new' | 'existing') => trials.filter((t) => t.kind === kind).length;
 
@@ -72,7 +75,10 @@ export function writeReport(results: Results, out: string, resultsDir: string): 
   const noBurst = (system: 'ours' | 'baseline'): BurstResult => ({ system, containers: 0, reloads: Number.NaN, notes: [] });
   const r = {
     ...results,
-    convergence: conv && { ours: conv.ours ?? { system: 'ours' as const, trials: [] }, baseline: conv.baseline ?? { system: 'baseline' as const, trials: [] } },
+    convergence: conv && {
+      ours: conv.ours ?? { system: 'ours' as const, trials: [] },
+      baseline: conv.baseline ?? { system: 'baseline' as const, trials: [] },
+    },
     bursts: burst && { ours: burst.ours ?? noBurst('ours'), baseline: burst.baseline ?? noBurst('baseline') },
   };
   const lines: string[] = [];
@@ -88,20 +94,51 @@ export function writeReport(results: Results, out: string, resultsDir: string): 
     '',
   );
   push('## Run', '');
-  push('```sh', 'bench/setup.sh   # once: scripts/provision.sh, then the baseline\'s ansible, python3-docker, python3-boto3', r.command, '```', '');
-  push(`Run \`${r.runId}\`, ${r.startedAt}${r.durationS ? `, took ${(r.durationS / 60).toFixed(1)} min` : ''}${r.timings ? ` (${Object.entries(r.timings).map(([k, v]) => `${k} ${(v / 60).toFixed(1)} min`).join(', ')})` : ''}. Raw results: \`bench/results/${r.runId}.json\`.`, '');
-  if (r.errors.length) push('**Errors in this run** (the figures they concern are missing):', '', ...r.errors.map((e) => `- \`${e.split('\n')[0]}\``), '');
+  push(
+    '```sh',
+    "bench/setup.sh   # once: scripts/provision.sh, then the baseline's ansible, python3-docker, python3-boto3",
+    r.command,
+    '```',
+    '',
+  );
+  push(
+    `Run \`${r.runId}\`, ${r.startedAt}${r.durationS ? `, took ${(r.durationS / 60).toFixed(1)} min` : ''}${
+      r.timings
+        ? ` (${Object.entries(r.timings)
+            .map(([k, v]) => `${k} ${(v / 60).toFixed(1)} min`)
+            .join(', ')})`
+        : ''
+    }. Raw results: \`bench/results/${r.runId}.json\`.`,
+    '',
+  );
+  if (r.errors.length)
+    push('**Errors in this run** (the figures they concern are missing):', '', ...r.errors.map((e) => `- \`${e.split('\n')[0]}\``), '');
 
   const m = r.machine;
   push('| machine | |', '|---|---|');
-  push(`| CPU | ${m.cpus} × ${m.cpuModel} |`, `| memory | ${m.memoryGb} GB |`, `| OS, kernel | ${m.os}, ${m.kernel} |`, `| Docker engine | ${m.docker} |`);
-  push(`| image | \`${m.image}\` (source: ${m.git}) |`, `| HAProxy (both systems) | ${m.haproxy} |`, `| Node (companion / harness) | ${m.imageNode} / ${m.benchNode} |`);
-  push(`| baseline | ${m.ansible}, Jinja2 ${m.jinja2}, docker-py ${m.dockerPy}, boto3 ${m.boto3} (Debian packages) |`, `| load generator | ${m.wrk} |`, `| Route53 | ${r.route53 ?? 'off (--no-dns)'} |`, '');
+  push(
+    `| CPU | ${m.cpus} × ${m.cpuModel} |`,
+    `| memory | ${m.memoryGb} GB |`,
+    `| OS, kernel | ${m.os}, ${m.kernel} |`,
+    `| Docker engine | ${m.docker} |`,
+  );
+  push(
+    `| image | \`${m.image}\` (source: ${m.git}) |`,
+    `| HAProxy (both systems) | ${m.haproxy} |`,
+    `| Node (companion / harness) | ${m.imageNode} / ${m.benchNode} |`,
+  );
+  push(
+    `| baseline | ${m.ansible}, Jinja2 ${m.jinja2}, docker-py ${m.dockerPy}, boto3 ${m.boto3} (Debian packages) |`,
+    `| load generator | ${m.wrk} |`,
+    `| Route53 | ${r.route53 ?? 'off (--no-dns)'} |`,
+    '',
+  );
 
   // ---------------------------------------------------------------- summary
   push('## Summary', '');
   push('| figure | ours | baseline | baseline ÷ ours | target (ours) |', '|---|---:|---:|---:|---|');
-  const row = (label: string, ours: string, base: string, rat: string, target: string) => push(`| ${label} | ${ours} | ${base} | ${rat} | ${target} |`);
+  const row = (label: string, ours: string, base: string, rat: string, target: string) =>
+    push(`| ${label} | ${ours} | ${base} | ${rat} | ${target} |`);
   const misses: string[] = [];
   /** The target column; a miss is also listed under "Targets missed" with `label`. */
   const check = (label: string, value: number | undefined, target: Target) => {
@@ -117,12 +154,22 @@ export function writeReport(results: Results, out: string, resultsDir: string): 
       const bf = failedCount(baseline.trials, kind);
       const bn = trialsOf(baseline.trials, kind);
       const what = kind === 'new' ? 'new domain' : 'new container, existing service';
-      const baseText = (v: number | undefined) => (b.length === 0 && bf > 0 ? `never (${bf}/${bn} trials)` : `${ms(v)}${bf ? ` (+${bf}/${bn} never)` : ''}`);
-      for (const [p, limit] of [[50, 100], [99, 300]] as const) {
+      const baseText = (v: number | undefined) =>
+        b.length === 0 && bf > 0 ? `never (${bf}/${bn} trials)` : `${ms(v)}${bf ? ` (+${bf}/${bn} never)` : ''}`;
+      for (const [p, limit] of [
+        [50, 100],
+        [99, 300],
+      ] as const) {
         const ov = percentile(o, p);
         const bv = b.length ? percentile(b, p) : undefined;
         const v = check(`Convergence, ${what}, added delay p${p} = ${ms(ov)}`, ov, { label: '', limit, unit: ' ms' });
-        row(`Convergence, ${what}: added delay p${p} (ours n=${o.length}${failedCount(ours.trials, kind) ? `, ${failedCount(ours.trials, kind)} never served` : ''})`, ms(ov), baseText(bv), b.length ? ratio(bv, ov) : '∞', v);
+        row(
+          `Convergence, ${what}: added delay p${p} (ours n=${o.length}${failedCount(ours.trials, kind) ? `, ${failedCount(ours.trials, kind)} never served` : ''})`,
+          ms(ov),
+          baseText(bv),
+          b.length ? ratio(bv, ov) : '∞',
+          v,
+        );
       }
     }
   }
@@ -131,10 +178,14 @@ export function writeReport(results: Results, out: string, resultsDir: string): 
       const o = r.churn.find((c) => c.churn === mode && c.system === 'ours');
       const b = r.churn.find((c) => c.churn === mode && c.system === 'baseline');
       if (!o && !b) continue;
-      const v = check(`Churn (${mode === 'new' ? 'new domains' : 'existing service'}): ${o?.failed} failed requests`, o?.failed, { label: '', limit: 0, unit: '' });
+      const v = check(`Churn (${mode === 'new' ? 'new domains' : 'existing service'}): ${o?.failed} failed requests`, o?.failed, {
+        label: '',
+        limit: 0,
+        unit: '',
+      });
       row(
         `Churn under load, ${o?.changes ?? b?.changes} changes (${mode === 'new' ? 'each a new domain' : 'servers of one existing service'}): failed requests to stable services`,
-        o ? `${num(o.failed)} of ${num(o.wrk.requests + (o.wrk.socketErrors.connect))}` : '–',
+        o ? `${num(o.failed)} of ${num(o.wrk.requests + o.wrk.socketErrors.connect)}` : '–',
         b ? `${num(b.failed)} of ${num(b.wrk.requests + b.wrk.socketErrors.connect)}` : '–',
         ratio(b?.failed, o?.failed),
         v,
@@ -144,10 +195,28 @@ export function writeReport(results: Results, out: string, resultsDir: string): 
   if (r.bursts) {
     const { ours: o, baseline: b } = r.bursts;
     const v1 = check(`Bursts: ${o.reloads} reloads`, o.reloads, { label: '', limit: 3, unit: '' });
-    row(`Burst of ${o.containers} new domains: HAProxy reloads (baseline: restarts)`, num(o.reloads), num(b.reloads), ratio(b.reloads, o.reloads), v1);
+    row(
+      `Burst of ${o.containers} new domains: HAProxy reloads (baseline: restarts)`,
+      num(o.reloads),
+      num(b.reloads),
+      ratio(b.reloads, o.reloads),
+      v1,
+    );
     const v2 = check(`Bursts: ${o.route53Changes} Route53 change requests`, o.route53Changes, { label: '', limit: 2, unit: '' });
-    row(`Burst: Route53 ChangeResourceRecordSets requests (all Route53 requests)`, `${num(o.route53Changes)} (${num(o.route53Requests)})`, `${num(b.route53Changes)} (${num(b.route53Requests)})`, ratio(b.route53Changes, o.route53Changes), v2);
-    row('Burst: until all answer through the proxy / all A records exist', `${ms(o.proxyConvergedMs)} / ${ms(o.dnsConvergedMs)}`, `${ms(b.proxyConvergedMs)} / ${ms(b.dnsConvergedMs)}`, ratio(b.proxyConvergedMs, o.proxyConvergedMs), '');
+    row(
+      `Burst: Route53 ChangeResourceRecordSets requests (all Route53 requests)`,
+      `${num(o.route53Changes)} (${num(o.route53Requests)})`,
+      `${num(b.route53Changes)} (${num(b.route53Requests)})`,
+      ratio(b.route53Changes, o.route53Changes),
+      v2,
+    );
+    row(
+      'Burst: until all answer through the proxy / all A records exist',
+      `${ms(o.proxyConvergedMs)} / ${ms(o.dnsConvergedMs)}`,
+      `${ms(b.proxyConvergedMs)} / ${ms(b.dnsConvergedMs)}`,
+      ratio(b.proxyConvergedMs, o.proxyConvergedMs),
+      '',
+    );
   }
   if (r.scale) {
     const s = r.scale;
@@ -155,20 +224,50 @@ export function writeReport(results: Results, out: string, resultsDir: string): 
     const b = s.baseline;
     const pass = o?.reloadPassMsMedian ?? o?.firstPassMs;
     const v = check(`Scale: full pass ${ms(pass)}`, pass, { label: '', limit: 2000, unit: ' ms' });
-    row(`Scale ${s.services} services / ${s.containers} containers: one full pass (ours: a reload pass, median of ${o?.changes.filter((c) => c.how === 'reloaded').length ?? 0}; first pass at start ${ms(o?.firstPassMs)})`, ms(pass), b ? `${ms(b.runS * 1000)}${b.route53 ? ' (with Route53 task)' : ''}` : '–', ratio(b ? b.runS * 1000 : undefined, pass), v);
+    row(
+      `Scale ${s.services} services / ${s.containers} containers: one full pass (ours: a reload pass, median of ${o?.changes.filter((c) => c.how === 'reloaded').length ?? 0}; first pass at start ${ms(o?.firstPassMs)})`,
+      ms(pass),
+      b ? `${ms(b.runS * 1000)}${b.route53 ? ' (with Route53 task)' : ''}` : '–',
+      ratio(b ? b.runS * 1000 : undefined, pass),
+      v,
+    );
     const v2 = check(`Scale: supervisor RSS ${num(o?.supervisorRssMb)} MB`, o?.supervisorRssMb, { label: '', limit: 100, unit: ' MB' });
-    row('Scale: supervisor RSS (baseline: peak RSS of a playbook run)', o ? `${num(o.supervisorRssMb)} MB` : '–', b?.maxRssMb ? `${num(b.maxRssMb)} MB` : '–', ratio(b?.maxRssMb, o?.supervisorRssMb), v2);
+    row(
+      'Scale: supervisor RSS (baseline: peak RSS of a playbook run)',
+      o ? `${num(o.supervisorRssMb)} MB` : '–',
+      b?.maxRssMb ? `${num(b.maxRssMb)} MB` : '–',
+      ratio(b?.maxRssMb, o?.supervisorRssMb),
+      v2,
+    );
     const v3 = check(`Scale: idle CPU ${num(o?.idleCpuSupervisorPct, 2)} %`, o?.idleCpuSupervisorPct, { label: '', limit: 1, unit: ' %' });
     const baseIdle = b?.cpuS !== undefined ? (b.cpuS / b.runS) * 100 : undefined;
-    row(`Scale: idle CPU over ${o?.idleSeconds ?? '–'} s, no change (% of one core; baseline: its loop never idles, CPU of one run ÷ its duration)`, o ? `${num(o.idleCpuSupervisorPct, 2)} % (HAProxy ${num(o.idleCpuHaproxyPct, 1)} %)` : '–', baseIdle !== undefined ? `${num(baseIdle, 0)} %` : '–', ratio(baseIdle, o?.idleCpuSupervisorPct), v3);
+    row(
+      `Scale: idle CPU over ${o?.idleSeconds ?? '–'} s, no change (% of one core; baseline: its loop never idles, CPU of one run ÷ its duration)`,
+      o ? `${num(o.idleCpuSupervisorPct, 2)} % (HAProxy ${num(o.idleCpuHaproxyPct, 1)} %)` : '–',
+      baseIdle !== undefined ? `${num(baseIdle, 0)} %` : '–',
+      ratio(baseIdle, o?.idleCpuSupervisorPct),
+      v3,
+    );
   }
   if (r.overhead) {
     const s = r.overhead.summary;
     const oursPct = (s.ours.rps / s.direct.rps) * 100;
     const basePct = (s.baseline.rps / s.direct.rps) * 100;
     const v = check(`Overhead: ${num(oursPct, 1)} % of direct throughput`, oursPct, { label: '', limit: 90, unit: ' %', higher: true });
-    row(`Overhead: throughput through the proxy, % of direct (direct: ${num(s.direct.rps)} req/s)`, `${num(oursPct, 1)} % (${num(s.ours.rps)} req/s)`, `${num(basePct, 1)} % (${num(s.baseline.rps)} req/s)`, `${(s.ours.rps / s.baseline.rps).toFixed(2)}× (ours ÷ baseline)`, v);
-    row(`Overhead: p99 latency (direct: ${s.direct.p99} ms)`, `${s.ours.p99} ms`, `${s.baseline.p99} ms`, ratio(s.baseline.p99, s.ours.p99), '');
+    row(
+      `Overhead: throughput through the proxy, % of direct (direct: ${num(s.direct.rps)} req/s)`,
+      `${num(oursPct, 1)} % (${num(s.ours.rps)} req/s)`,
+      `${num(basePct, 1)} % (${num(s.baseline.rps)} req/s)`,
+      `${(s.ours.rps / s.baseline.rps).toFixed(2)}× (ours ÷ baseline)`,
+      v,
+    );
+    row(
+      `Overhead: p99 latency (direct: ${s.direct.p99} ms)`,
+      `${s.ours.p99} ms`,
+      `${s.baseline.p99} ms`,
+      ratio(s.baseline.p99, s.ours.p99),
+      '',
+    );
   }
   push('');
 
@@ -201,12 +300,26 @@ export function writeReport(results: Results, out: string, resultsDir: string): 
     const o = added(ours.trials, 'new');
     const b = added(baseline.trials, 'new');
     if (o.length && b.length) {
-      push('```mermaid', 'xychart-beta', '    title "Added delay, new domain: ours (lower) vs baseline (upper), ms"', `    x-axis [${ps.map((p) => `"p${p}"`).join(', ')}]`, '    y-axis "ms"');
-      push(`    line [${ps.map((p) => Math.round(percentile(b, p)!)).join(', ')}]`, `    line [${ps.map((p) => Math.round(percentile(o, p)!)).join(', ')}]`, '```', '');
+      push(
+        '```mermaid',
+        'xychart-beta',
+        '    title "Added delay, new domain: ours (lower) vs baseline (upper), ms"',
+        `    x-axis [${ps.map((p) => `"p${p}"`).join(', ')}]`,
+        '    y-axis "ms"',
+      );
+      push(
+        `    line [${ps.map((p) => Math.round(percentile(b, p)!)).join(', ')}]`,
+        `    line [${ps.map((p) => Math.round(percentile(o, p)!)).join(', ')}]`,
+        '```',
+        '',
+      );
     }
-    push('| added delay | ' + ps.map((p) => `p${p}`).join(' | ') + ' | max |', '|---|' + ps.map(() => '---:').join('|') + '|---:|');
+    push(`| added delay | ${ps.map((p) => `p${p}`).join(' | ')} | max |`, `|---|${ps.map(() => '---:').join('|')}|---:|`);
     for (const kind of ['new', 'existing'] as const) {
-      for (const [label, res] of [['ours', ours], ['baseline', baseline]] as const) {
+      for (const [label, res] of [
+        ['ours', ours],
+        ['baseline', baseline],
+      ] as const) {
         const v = added(res.trials, kind);
         if (!v.length) {
           push(`| ${label}, ${kind} | ${ps.map(() => '–').join(' | ')} | never served (${failedCount(res.trials, kind)} trials) |`);
@@ -228,15 +341,18 @@ export function writeReport(results: Results, out: string, resultsDir: string): 
     push('## 1. Convergence', '');
     push(
       'Each trial creates a busybox httpd container (untimed), then starts it through the Docker API. Times count from the moment before that call. ' +
-        'The proxy (`Host: <domain>.example.com`) is polled from then on, the container\'s own address (`http://IP:8080/`, the physical limit) from the moment ' +
+        "The proxy (`Host: <domain>.example.com`) is polled from then on, the container's own address (`http://IP:8080/`, the physical limit) from the moment " +
         'the start call returns (probing an address before its container exists leaves an unresolved ARP entry that the kernel retries only once a second, ' +
-        'which would delay the direct answer and HAProxy\'s first connection alike), every 10 ms with fresh connections, until each returns the container\'s ' +
+        "which would delay the direct answer and HAProxy's first connection alike), every 10 ms with fresh connections, until each returns the container's " +
         'own name. Then the container is removed and the next trial waits until ' +
         'the proxy no longer sends anything to it and the system is quiet (ours: no log line for 1.2 s; baseline: one complete playbook run). ' +
         '"existing" trials start a second container for a domain that already has one. p99 of 30 samples lies between the two largest values.',
       '',
     );
-    push('| system, case | trials | from `docker start`: direct p50 | proxy p50 | added p50 | added p99 | never served |', '|---|---:|---:|---:|---:|---:|---:|');
+    push(
+      '| system, case | trials | from `docker start`: direct p50 | proxy p50 | added p50 | added p99 | never served |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+    );
     for (const res of [r.convergence.ours, r.convergence.baseline]) {
       for (const kind of ['new', 'existing'] as const) {
         const t = res.trials.filter((x) => x.kind === kind);
@@ -244,32 +360,52 @@ export function writeReport(results: Results, out: string, resultsDir: string): 
         const d = t.filter((x) => x.directMs !== undefined).map((x) => x.directMs!);
         const p = t.filter((x) => x.proxyMs !== undefined).map((x) => x.proxyMs!);
         const a = added(res.trials, kind);
-        push(`| ${res.system}, ${kind} | ${t.length} | ${ms(median(d))} | ${ms(median(p))} | ${ms(median(a))} | ${ms(percentile(a, 99))} | ${failedCount(res.trials, kind)} |`);
+        push(
+          `| ${res.system}, ${kind} | ${t.length} | ${ms(median(d))} | ${ms(median(p))} | ${ms(median(a))} | ${ms(percentile(a, 99))} | ${failedCount(res.trials, kind)} |`,
+        );
       }
     }
     push('');
     const ob = r.convergence.ours.trials.filter((t) => t.breakdown);
     if (ob.length) {
-      push('Where ours spends the added delay (medians over trials, from the companion\'s own log lines at `LOG_LEVEL=debug`: the Docker event ("pass requested"), the pass end ("haproxy reloaded" / "servers updated at runtime" with its `durationMs`)):', '');
-      push('| case | event after `docker start` | event after first direct answer | wait before the pass | pass (`durationMs`) | applied after first direct answer | first 200 after applied | how applied |', '|---|---:|---:|---:|---:|---:|---:|---|');
+      push(
+        'Where ours spends the added delay (medians over trials, from the companion\'s own log lines at `LOG_LEVEL=debug`: the Docker event ("pass requested"), the pass end ("haproxy reloaded" / "servers updated at runtime" with its `durationMs`)):',
+        '',
+      );
+      push(
+        '| case | event after `docker start` | event after first direct answer | wait before the pass | pass (`durationMs`) | applied after first direct answer | first 200 after applied | how applied |',
+        '|---|---:|---:|---:|---:|---:|---:|---|',
+      );
       for (const kind of ['new', 'existing'] as const) {
         const t = ob.filter((x) => x.kind === kind);
         if (!t.length) continue;
         const med = (k: string) => median(t.map((x) => x.breakdown![k]).filter((v): v is number => typeof v === 'number'));
-        const hows = [...new Set(t.map((x) => String(x.breakdown!.how)))].map((h) => `${h} ×${t.filter((x) => String(x.breakdown!.how) === h).length}`).join(', ');
-        push(`| ${kind} | ${ms(med('eventAfterStartMs'))} | ${ms(med('eventAfterDirectMs'))} | ${ms(med('waitBeforePassMs'))} | ${ms(med('passMs'))} | ${ms(med('appliedAfterDirectMs'))} | ${ms(med('proxyAfterAppliedMs'))} | ${hows} |`);
+        const hows = [...new Set(t.map((x) => String(x.breakdown!.how)))]
+          .map((h) => `${h} ×${t.filter((x) => String(x.breakdown!.how) === h).length}`)
+          .join(', ');
+        push(
+          `| ${kind} | ${ms(med('eventAfterStartMs'))} | ${ms(med('eventAfterDirectMs'))} | ${ms(med('waitBeforePassMs'))} | ${ms(med('passMs'))} | ${ms(med('appliedAfterDirectMs'))} | ${ms(med('proxyAfterAppliedMs'))} | ${hows} |`,
+        );
       }
       push('');
     }
     const bb = r.convergence.baseline.trials.filter((t) => t.breakdown);
     if (bb.length) {
-      push('Where the baseline spends it (medians): the playbook run that put the container in service — when it started relative to the container\'s first direct answer (negative: it started before and its dump came after), how long it ran (facts, dump, one Route53 module call per container, template, restart handler) — and the first 200 relative to the end of that run (the restart is its last step):', '');
-      push('| case | run started after first direct answer | run | first 200 after run end | that run restarted HAProxy |', '|---|---:|---:|---:|---:|');
+      push(
+        "Where the baseline spends it (medians): the playbook run that put the container in service — when it started relative to the container's first direct answer (negative: it started before and its dump came after), how long it ran (facts, dump, one Route53 module call per container, template, restart handler) — and the first 200 relative to the end of that run (the restart is its last step):",
+        '',
+      );
+      push(
+        '| case | run started after first direct answer | run | first 200 after run end | that run restarted HAProxy |',
+        '|---|---:|---:|---:|---:|',
+      );
       for (const kind of ['new', 'existing'] as const) {
         const t = bb.filter((x) => x.kind === kind);
         if (!t.length) continue;
         const med = (k: string) => median(t.map((x) => x.breakdown![k]).filter((v): v is number => typeof v === 'number'));
-        push(`| ${kind} | ${ms(med('runStartAfterDirectMs'))} | ${ms(med('runMs'))} | ${ms(med('proxyAfterRunEndMs'))} | ${t.filter((x) => x.breakdown!.restarted === 'yes').length}/${t.length} |`);
+        push(
+          `| ${kind} | ${ms(med('runStartAfterDirectMs'))} | ${ms(med('runMs'))} | ${ms(med('proxyAfterRunEndMs'))} | ${t.filter((x) => x.breakdown!.restarted === 'yes').length}/${t.length} |`,
+        );
       }
       push('');
     }
@@ -285,44 +421,83 @@ export function writeReport(results: Results, out: string, resultsDir: string): 
         '(each start/kill call is awaited: under this load the Docker daemon itself slows down, see "Docker API" below). ' +
         'wrk runs from 3 s before the first change until the proxy serves the final state (all churned containers gone, stable services up), plus 3 s. ' +
         'Failed = socket errors (connect, read, write, timeout) + non-2xx/3xx answers, as wrk counts them. ' +
-        'A connection refused while HAProxy is down counts once per attempt, and wrk retries at once: the baseline\'s count measures how long it was down as much as how many requests failed. ' +
+        "A connection refused while HAProxy is down counts once per attempt, and wrk retries at once: the baseline's count measures how long it was down as much as how many requests failed. " +
         'Load generator, proxy, backends, Docker and the system under test share the 2 cores: the machine is saturated throughout.',
       '',
     );
-    push('| churn | system | requests | req/s | connect | read | write | timeout | non-2xx | failed | reloads / restarts | latency p50 | p99 | max |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    push(
+      '| churn | system | requests | req/s | connect | read | write | timeout | non-2xx | failed | reloads / restarts | latency p50 | p99 | max |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    );
     for (const c of r.churn) {
       const w = c.wrk;
-      push(`| ${c.churn} | ${c.system} | ${num(w.requests)} | ${num(w.rps)} | ${num(w.socketErrors.connect)} | ${num(w.socketErrors.read)} | ${num(w.socketErrors.write)} | ${num(w.socketErrors.timeout)} | ${num(w.non2xx)} | **${num(c.failed)}** | ${c.reloads} | ${w.latencyMs.p50} ms | ${w.latencyMs.p99} ms | ${w.latencyMs.max} ms |`);
+      push(
+        `| ${c.churn} | ${c.system} | ${num(w.requests)} | ${num(w.rps)} | ${num(w.socketErrors.connect)} | ${num(w.socketErrors.read)} | ${num(w.socketErrors.write)} | ${num(w.socketErrors.timeout)} | ${num(w.non2xx)} | **${num(c.failed)}** | ${c.reloads} | ${w.latencyMs.p50} ms | ${w.latencyMs.p99} ms | ${w.latencyMs.max} ms |`,
+      );
     }
-    push('', '| churn | system | 100 changes took | Docker API start/kill p50 / p99 | final state served after the last change | how changes were applied |', '|---|---|---:|---:|---:|---|');
+    push(
+      '',
+      '| churn | system | 100 changes took | Docker API start/kill p50 / p99 | final state served after the last change | how changes were applied |',
+      '|---|---|---:|---:|---:|---|',
+    );
     for (const c of r.churn) {
       const applied = c.passes
-        ? `${Object.entries(c.passes).map(([k, v]) => `${v} ${k}`).join(', ') || 'no pass applied anything'}; pass durationMs p50 ${ms(median(c.passMs ?? []))}, max ${ms(c.passMs?.length ? Math.max(...c.passMs) : undefined)}`
+        ? `${
+            Object.entries(c.passes)
+              .map(([k, v]) => `${v} ${k}`)
+              .join(', ') || 'no pass applied anything'
+          }; pass durationMs p50 ${ms(median(c.passMs ?? []))}, max ${ms(c.passMs?.length ? Math.max(...c.passMs) : undefined)}`
         : c.runs
           ? `${c.runs.total} playbook runs (median ${num(c.runs.medianS, 1)} s), ${c.runs.restarted} restarted HAProxy, ${c.runs.failed} failed`
           : '–';
-      push(`| ${c.churn} | ${c.system} | ${num(c.changesTookMs / 1000, 1)} s | ${ms(c.dockerApiMs?.p50)} / ${ms(c.dockerApiMs?.p99)} | ${c.convergedAfterChangesMs === undefined ? 'not within the limit' : ms(c.convergedAfterChangesMs)} | ${applied} |`);
+      push(
+        `| ${c.churn} | ${c.system} | ${num(c.changesTookMs / 1000, 1)} s | ${ms(c.dockerApiMs?.p50)} / ${ms(c.dockerApiMs?.p99)} | ${c.convergedAfterChangesMs === undefined ? 'not within the limit' : ms(c.convergedAfterChangesMs)} | ${applied} |`,
+      );
     }
-    push('', '"existing": the churned containers join a service that already has one container. In the baseline each is a second backend with the same name, HAProxy refuses the file, and the restart handler leaves HAProxy stopped until the duplicates are gone.', '');
+    push(
+      '',
+      '"existing": the churned containers join a service that already has one container. In the baseline each is a second backend with the same name, HAProxy refuses the file, and the restart handler leaves HAProxy stopped until the duplicates are gone.',
+      '',
+    );
   }
 
   if (r.bursts) {
     push('## 3. Bursts', '');
-    push(`${r.bursts.ours.containers} containers created beforehand, then started at once (concurrent API calls). Counted from the first start until every container answers through the proxy with its own name and has its A record in Route53 (listed from moto), then until the system is quiet again. Route53 requests are counted by a proxy in front of moto, one per system.`, '');
-    push('| system | reloads / restarts | Route53 change requests | all Route53 requests | Docker answered every start after | all served through the proxy after | all A records after | playbook runs |', '|---|---:|---:|---:|---:|---:|---:|---:|');
-    for (const b of [r.bursts.ours, r.bursts.baseline]) push(`| ${b.system} | ${b.reloads} | ${num(b.route53Changes)} | ${num(b.route53Requests)} | ${ms(b.dockerStartedMs)} | ${ms(b.proxyConvergedMs)} | ${ms(b.dnsConvergedMs)} | ${b.runs ?? '–'} |`);
-    push('', '"Docker answered every start": the physical limit of the burst on this machine (the Docker daemon starts containers slowly when 50 come at once); nothing can serve a container before it runs.');
+    push(
+      `${r.bursts.ours.containers} containers created beforehand, then started at once (concurrent API calls). Counted from the first start until every container answers through the proxy with its own name and has its A record in Route53 (listed from moto), then until the system is quiet again. Route53 requests are counted by a proxy in front of moto, one per system.`,
+      '',
+    );
+    push(
+      '| system | reloads / restarts | Route53 change requests | all Route53 requests | Docker answered every start after | all served through the proxy after | all A records after | playbook runs |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
+    );
+    for (const b of [r.bursts.ours, r.bursts.baseline])
+      push(
+        `| ${b.system} | ${b.reloads} | ${num(b.route53Changes)} | ${num(b.route53Requests)} | ${ms(b.dockerStartedMs)} | ${ms(b.proxyConvergedMs)} | ${ms(b.dnsConvergedMs)} | ${b.runs ?? '–'} |`,
+      );
+    push(
+      '',
+      '"Docker answered every start": the physical limit of the burst on this machine (the Docker daemon starts containers slowly when 50 come at once); nothing can serve a container before it runs.',
+    );
     push('');
   }
 
   if (r.overhead) {
     const o = r.overhead;
     push('## 5. Overhead', '');
-    push(`One busybox httpd backend; \`wrk -t2 -c50 --timeout 10s -d${o.durationS}s\` straight to its address, through ours and through the baseline's HAProxy (both idle otherwise), ${o.rounds} rounds with the order rotated each round; medians over rounds. busybox httpd forks a process per connection and closes every connection, so every request through a proxy costs a new backend connection, and every request leaves a TIME_WAIT socket on the host; each run starts once fewer than 1,000 remain (tens of thousands left by the previous run make every connect() to the same backend slower, which would otherwise be measured as the next run's throughput).`, '');
+    push(
+      `One busybox httpd backend; \`wrk -t2 -c50 --timeout 10s -d${o.durationS}s\` straight to its address, through ours and through the baseline's HAProxy (both idle otherwise), ${o.rounds} rounds with the order rotated each round; medians over rounds. busybox httpd forks a process per connection and closes every connection, so every request through a proxy costs a new backend connection, and every request leaves a TIME_WAIT socket on the host; each run starts once fewer than 1,000 remain (tens of thousands left by the previous run make every connect() to the same backend slower, which would otherwise be measured as the next run's throughput).`,
+      '',
+    );
     push('| target | req/s (median) | % of direct | p50 | p99 | errors | rounds: req/s (p99) |', '|---|---:|---:|---:|---:|---:|---|');
     for (const t of ['direct', 'ours', 'baseline'] as const) {
       const s = o.summary[t];
-      push(`| ${t} | ${num(s.rps)} | ${num((s.rps / o.summary.direct.rps) * 100, 1)} % | ${s.p50} ms | ${s.p99} ms | ${s.errors} | ${o.runs.filter((x) => x.target === t).map((x) => `${num(x.result.rps)} (${x.result.latencyMs.p99} ms)`).join(', ')} |`);
+      push(
+        `| ${t} | ${num(s.rps)} | ${num((s.rps / o.summary.direct.rps) * 100, 1)} % | ${s.p50} ms | ${s.p99} ms | ${s.errors} | ${o.runs
+          .filter((x) => x.target === t)
+          .map((x) => `${num(x.result.rps)} (${x.result.latencyMs.p99} ms)`)
+          .join(', ')} |`,
+      );
     }
     push('');
   }
@@ -330,18 +505,35 @@ export function writeReport(results: Results, out: string, resultsDir: string): 
   if (r.scale) {
     const s = r.scale;
     push('## 4. Scale', '');
-    push(`${s.services} services × ${s.containers / s.services} containers = ${s.containers} busybox containers on ${Math.ceil(s.containers / 900)} bridge networks. Creating them took ${num(s.createS)} s and starting them ${num(s.startS)} s (8 at a time through the API); available memory went from ${num(s.memAvailableBeforeMb)} MB to ${num(s.memAvailableAfterMb)} MB.`, '');
+    push(
+      `${s.services} services × ${s.containers / s.services} containers = ${s.containers} busybox containers on ${Math.ceil(s.containers / 900)} bridge networks. Creating them took ${num(s.createS)} s and starting them ${num(s.startS)} s (8 at a time through the API); available memory went from ${num(s.memAvailableBeforeMb)} MB to ${num(s.memAvailableAfterMb)} MB.`,
+      '',
+    );
     if (s.ours) {
       const o = s.ours;
-      push(`Ours, started after the containers: first pass (list + inspect ${s.containers}, render, \`haproxy -c\`, start) ${ms(o.firstPassMs)}; all sampled services routed ${num(o.routedAllS, 1)} s after \`docker run\` of the companion. Then one change at a time with everything running:`, '');
+      push(
+        `Ours, started after the containers: first pass (list + inspect ${s.containers}, render, \`haproxy -c\`, start) ${ms(o.firstPassMs)}; all sampled services routed ${num(o.routedAllS, 1)} s after \`docker run\` of the companion. Then one change at a time with everything running:`,
+        '',
+      );
       push('| change | applied as | pass `durationMs` | added delay |', '|---|---|---:|---:|');
-      o.changes.forEach((c, i) => push(`| ${i + 1}: ${c.kind === 'new' ? 'container with a new domain' : 'container for an existing service'} | ${c.how ?? '–'} | ${ms(c.passMs)} | ${ms(c.addedMs)} |`));
+      for (const [i, c] of o.changes.entries()) {
+        push(
+          `| ${i + 1}: ${c.kind === 'new' ? 'container with a new domain' : 'container for an existing service'} | ${c.how ?? '–'} | ${ms(c.passMs)} | ${ms(c.addedMs)} |`,
+        );
+      }
       const smallRss = r.convergence?.ours.supervisorRssMb;
-      push('', `Supervisor (node) RSS ${num(o.supervisorRssMb, 1)} MB${smallRss !== undefined ? ` (${num(smallRss, 1)} MB with the 1–2 containers of the convergence scenario)` : ''}, HAProxy (master + worker) RSS ${num(o.haproxyRssMb, 1)} MB. CPU over ${o.idleSeconds} s with no change: supervisor ${num(o.idleCpuSupervisorPct, 2)} % of one core, HAProxy ${num(o.idleCpuHaproxyPct, 1)} % (health checks of ${s.containers} servers every 2 s).`, '');
+      push(
+        '',
+        `Supervisor (node) RSS ${num(o.supervisorRssMb, 1)} MB${smallRss !== undefined ? ` (${num(smallRss, 1)} MB with the 1–2 containers of the convergence scenario)` : ''}, HAProxy (master + worker) RSS ${num(o.haproxyRssMb, 1)} MB. CPU over ${o.idleSeconds} s with no change: supervisor ${num(o.idleCpuSupervisorPct, 2)} % of one core, HAProxy ${num(o.idleCpuHaproxyPct, 1)} % (health checks of ${s.containers} servers every 2 s).`,
+        '',
+      );
     }
     if (s.baseline) {
       const b = s.baseline;
-      push(`Baseline: one playbook run over the same containers took ${num(b.runS, 1)} s (exit ${b.rc}${b.route53 ? ', including the Route53 task, one module call per container' : ''}); peak RSS ${b.maxRssMb ? `${num(b.maxRssMb)} MB` : '–'}, CPU ${b.cpuS !== undefined ? `${num(b.cpuS, 1)} s` : '–'}. HAProxy afterwards: \`${b.haproxyAfter}\`${/exited/.test(b.haproxyAfter) ? ' — with two containers per service the template renders duplicate backends, HAProxy refuses the file and the restart leaves it stopped' : ''}.`, '');
+      push(
+        `Baseline: one playbook run over the same containers took ${num(b.runS, 1)} s (exit ${b.rc}${b.route53 ? ', including the Route53 task, one module call per container' : ''}); peak RSS ${b.maxRssMb ? `${num(b.maxRssMb)} MB` : '–'}, CPU ${b.cpuS !== undefined ? `${num(b.cpuS, 1)} s` : '–'}. HAProxy afterwards: \`${b.haproxyAfter}\`${/exited/.test(b.haproxyAfter) ? ' — with two containers per service the template renders duplicate backends, HAProxy refuses the file and the restart leaves it stopped' : ''}.`,
+        '',
+      );
     }
     if (s.notes.length) push(...s.notes.map((n) => `- ${n}`), '');
   }
@@ -350,9 +542,9 @@ export function writeReport(results: Results, out: string, resultsDir: string): 
   push(
     '`bench/baseline/` is the pipeline of the article the project replaces ("Docker: Service discovery for docker containers on AWS"), kept as close to it as runs today:',
     '',
-    '- `docker-dump.py`: the article\'s dump (`containers()` + `inspect_container()` of every running container, `Config.Env` as a dict, YAML on stdout), on Debian\'s python3-docker (`APIClient`, the renamed `Client`); env values split on the first `=` only; `--label` restricts it to one benchmark scope so nobody else\'s containers on the machine count.',
+    "- `docker-dump.py`: the article's dump (`containers()` + `inspect_container()` of every running container, `Config.Env` as a dict, YAML on stdout), on Debian's python3-docker (`APIClient`, the renamed `Client`); env values split on the first `=` only; `--label` restricts it to one benchmark scope so nobody else's containers on the machine count.",
     '- `haproxy_template.j2`: the published template with the fixes without which HAProxy 3 rejects the file or Ansible cannot render it, each listed in the file: `{% for`/`{% set` instead of `{%- for`/`{%- set` (trim_blocks joins lines), `keys() | list` (Python 3), no `option http-tunnel` (refused since HAProxy 2.1), and a configurable bind port. Prefix host matching (`-m beg`), no default backend and one backend per container are kept.',
-    '- `update-services.yml`: the article\'s playbook on `localhost`, `connection: local`, `gather_facts: yes`; `ec2_facts` is replaced by a `host_ip` variable (no instance metadata); the `route53` task (amazon.aws.route53, `overwrite: yes`, one module call per container) goes to moto through a counting proxy with static credentials; the `restart haproxy` handler runs `docker restart` on the HAProxy 3 container (SIGTERM, then start: the same stop-then-start as `service haproxy restart`).',
+    "- `update-services.yml`: the article's playbook on `localhost`, `connection: local`, `gather_facts: yes`; `ec2_facts` is replaced by a `host_ip` variable (no instance metadata); the `route53` task (amazon.aws.route53, `overwrite: yes`, one module call per container) goes to moto through a counting proxy with static credentials; the `restart haproxy` handler runs `docker restart` on the HAProxy 3 container (SIGTERM, then start: the same stop-then-start as `service haproxy restart`).",
     '- `driver.sh`: the trigger. The article runs the playbook by hand or from cron; here it runs **back to back, as fast as it can**, so the baseline is measured at its best possible reaction time (cron would add up to a minute). A container that starts during a run is seen by the next one.',
     '',
   );

@@ -50,7 +50,10 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     onServing: (services) => dns.setDomains(services.map((s) => s.domain)),
   });
 
-  log.info({ zone: config.zone, httpPort: config.httpPort, template: config.templatePath, selfId: selfId?.slice(0, 12) }, 'haproxy-companion starting');
+  log.info(
+    { zone: config.zone, httpPort: config.httpPort, template: config.templatePath, selfId: selfId?.slice(0, 12) },
+    'haproxy-companion starting',
+  );
   await supervisor.start();
   dns.start();
 
@@ -114,7 +117,10 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     await watcher.close();
     if (config.dns.deregisterOnExit) {
       // Remove our records first, so clients stop being sent here while HAProxy finishes what it has.
-      await Promise.race([dns.deregister().catch((error: unknown) => log.error({ err: error }, 'dns deregistration failed')), sleep(config.shutdownGraceMs)]);
+      await Promise.race([
+        dns.deregister().catch((error: unknown) => log.error({ err: error }, 'dns deregistration failed')),
+        sleep(config.shutdownGraceMs),
+      ]);
       // Resolvers may hand out the old answer for up to the TTL: keep serving those clients meanwhile.
       if (config.dns.deregisterWaitMs > 0) {
         log.info({ waitMs: config.dns.deregisterWaitMs }, 'serving while cached DNS answers expire');
@@ -134,7 +140,11 @@ function watchTemplate(templatePath: string, supervisor: Supervisor, log: Logger
   // Watch the directory: editors and config tools replace files (rename) rather than write them in place.
   // awaitWriteFinish: a change is reported once the file stopped growing, never half-written (a pass
   // starts at once on a lone event, and must not render a truncated template).
-  const watcher = chokidar.watch(path.dirname(templatePath), { ignoreInitial: true, depth: 0, awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 20 } });
+  const watcher = chokidar.watch(path.dirname(templatePath), {
+    ignoreInitial: true,
+    depth: 0,
+    awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 20 },
+  });
   watcher.on('all', (event, file) => {
     log.info({ event, file }, 'template changed');
     supervisor.templateChanged();

@@ -3,10 +3,10 @@
  * values are reported together, then the result is frozen.
  */
 import { z } from 'zod';
-import { parseDnsName } from './model/domain.js';
-import { ConfigError } from './errors.js';
 import { HOST_ID_PATTERN } from './dns/host-identity.js';
 import type { RecordMode } from './dns/records.js';
+import { ConfigError } from './errors.js';
+import { parseDnsName } from './model/domain.js';
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const boolean = z
@@ -17,16 +17,14 @@ const boolean = z
 
 /** Each entry documents one environment variable; the README's table is tested against this list. */
 export const settingsSchema = z.object({
-  DOMAIN_NAME: z
-    .string({ error: 'is required: the DNS zone the services live in, e.g. example.com' })
-    .transform((value, ctx) => {
-      const parsed = parseDnsName(value);
-      if (!parsed.ok) {
-        ctx.addIssue({ code: 'custom', message: `must be a DNS name (${parsed.reason})` });
-        return z.NEVER;
-      }
-      return parsed.name;
-    }),
+  DOMAIN_NAME: z.string({ error: 'is required: the DNS zone the services live in, e.g. example.com' }).transform((value, ctx) => {
+    const parsed = parseDnsName(value);
+    if (!parsed.ok) {
+      ctx.addIssue({ code: 'custom', message: `must be a DNS name (${parsed.reason})` });
+      return z.NEVER;
+    }
+    return parsed.name;
+  }),
   HTTP_PORT: integer(1, 65535).default(80),
   HAPROXY_TEMPLATE: z.string().min(1).optional(),
   HAPROXY_STATS_PORT: integer(1, 65535).optional(),
@@ -56,7 +54,9 @@ export const settingsSchema = z.object({
   AWS_REGION: z.string().min(1).optional(),
   AWS_EC2_METADATA_SERVICE_ENDPOINT: z.url().default('http://169.254.169.254'),
   AWS_EC2_METADATA_DISABLED: boolean.default(false),
-  STATUS_ADDRESS: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IP address to listen on, e.g. 0.0.0.0 or 127.0.0.1' }).default('0.0.0.0'),
+  STATUS_ADDRESS: z
+    .union([z.ipv4(), z.ipv6()], { error: 'must be an IP address to listen on, e.g. 0.0.0.0 or 127.0.0.1' })
+    .default('0.0.0.0'),
   STATUS_PORT: integer(0, 65535).default(8404),
   SHUTDOWN_GRACE_S: integer(0, 3_600).default(10),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),

@@ -37,16 +37,19 @@ export function createDebouncer(options: { minMs: number; maxMs: number; leading
     burstStart = undefined;
     if (cancelled) return;
     // The run reports its own errors; a rejection here must not become an unhandled one.
-    running = options.run().catch(() => undefined).finally(() => {
-      running = undefined;
-      if (rerun && !cancelled) {
-        rerun = false;
-        if (rerunNow) {
-          rerunNow = false;
-          fire();
-        } else schedule();
-      }
-    });
+    running = options
+      .run()
+      .catch(() => undefined)
+      .finally(() => {
+        running = undefined;
+        if (rerun && !cancelled) {
+          rerun = false;
+          if (rerunNow) {
+            rerunNow = false;
+            fire();
+          } else schedule();
+        }
+      });
   };
 
   return {

@@ -7,17 +7,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Config } from './config.js';
-import type { Logger } from './log.js';
+import { identityFor, zoneApiFor } from './dns/create-dns-half.js';
+import { type Change, desiredRecords, diffRecords, ownedRecords } from './dns/records.js';
+import { toSdkChanges } from './dns/route53-zone.js';
 import { createContainerSource } from './docker/container-snapshots.js';
+import { isHaproxyRefusal } from './errors.js';
+import { validateConfig } from './haproxy/config-files.js';
+import { runtimePaths } from './haproxy/paths.js';
+import type { Logger } from './log.js';
+import { freshLayout } from './model/backend-pool.js';
 import { modelOf } from './model/services.js';
 import { loadTemplate, renderFiles } from './render/render-config.js';
-import { freshLayout } from './model/backend-pool.js';
-import { runtimePaths } from './haproxy/paths.js';
-import { validateConfig } from './haproxy/config-files.js';
-import { isHaproxyRefusal } from './errors.js';
-import { desiredRecords, diffRecords, ownedRecords, type Change } from './dns/records.js';
-import { toSdkChanges } from './dns/route53-zone.js';
-import { identityFor, zoneApiFor } from './dns/create-dns-half.js';
 
 export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const { selfId, snapshots } = await createContainerSource(config);
@@ -51,7 +51,10 @@ export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableSt
     // Read-only: the zone is listed to diff against, never changed.
     const identity = await identityFor(config);
     const ctx = { zone: config.zone, hostId: identity.id, hostIp: identity.ip, ttl: dns.ttl, mode: dns.mode };
-    changes = diffRecords(desiredRecords(domains, ctx), ownedRecords(await zoneApiFor({ ...config, dns: { ...dns, hostedZoneId: dns.hostedZoneId } }).listRecords(), ctx));
+    changes = diffRecords(
+      desiredRecords(domains, ctx),
+      ownedRecords(await zoneApiFor({ ...config, dns: { ...dns, hostedZoneId: dns.hostedZoneId } }).listRecords(), ctx),
+    );
     zone = dns.hostedZoneId;
   } else {
     // Registration off: show what would be written into an empty zone, with placeholders for what is unknown.

@@ -1,5 +1,5 @@
 /** Structured JSON logs (pino), one object a line on stdout; `LOG_FORMAT=pretty` for people at a terminal. */
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { type Logger, type LoggerOptions, pino } from 'pino';
 
 export type { Logger };
 
@@ -12,7 +12,8 @@ export function createLogger(options: { level: string; format: 'json' | 'pretty'
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
   };
-  if (options.format === 'pretty') return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, destination: fd } } });
+  if (options.format === 'pretty')
+    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, destination: fd } } });
   // Synchronous: a fatal line written just before process.exit must not be lost.
   return pino(base, pino.destination({ dest: fd, sync: true }));
 }

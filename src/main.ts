@@ -5,11 +5,11 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, type Config } from './config.js';
-import { createLogger } from './log.js';
-import { asError, ConfigError } from './errors.js';
 import { runCompanion } from './companion.js';
+import { type Config, loadConfig } from './config.js';
 import { dryRun } from './dry-run.js';
+import { asError, ConfigError } from './errors.js';
+import { createLogger } from './log.js';
 
 const DEFAULT_TEMPLATE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../templates/haproxy.cfg.njk');
 const COMMANDS = ['run', 'dry-run'] as const;

@@ -1,5 +1,5 @@
 /** Prometheus metrics (prom-client), one registry for the process; served at /metrics. */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'haproxy_companion_process_' });
@@ -8,11 +8,32 @@ const registers = [registry];
 
 export const metrics = {
   reloads: new Counter({ name: 'haproxy_companion_reloads_total', help: 'HAProxy reloads through the master socket.', registers }),
-  runtimeUpdates: new Counter({ name: 'haproxy_companion_runtime_updates_total', help: 'Server changes applied through the runtime API, without a reload.', registers }),
-  haproxyStarts: new Counter({ name: 'haproxy_companion_haproxy_starts_total', help: 'HAProxy master starts (the first one and every restart after it died).', registers }),
-  rejectedConfigs: new Counter({ name: 'haproxy_companion_rejected_configs_total', help: 'Rendered configurations refused (template error, haproxy -c, or reload), while the running one kept serving.', registers }),
-  dockerReconnects: new Counter({ name: 'haproxy_companion_docker_reconnects_total', help: 'Times the Docker event stream was lost and reconnection started.', registers }),
-  route53Requests: new Counter({ name: 'haproxy_companion_route53_requests_total', help: 'Route53 API attempts (each SDK retry counts), by operation and outcome.', labelNames: ['operation', 'outcome'] as const, registers }),
+  runtimeUpdates: new Counter({
+    name: 'haproxy_companion_runtime_updates_total',
+    help: 'Server changes applied through the runtime API, without a reload.',
+    registers,
+  }),
+  haproxyStarts: new Counter({
+    name: 'haproxy_companion_haproxy_starts_total',
+    help: 'HAProxy master starts (the first one and every restart after it died).',
+    registers,
+  }),
+  rejectedConfigs: new Counter({
+    name: 'haproxy_companion_rejected_configs_total',
+    help: 'Rendered configurations refused (template error, haproxy -c, or reload), while the running one kept serving.',
+    registers,
+  }),
+  dockerReconnects: new Counter({
+    name: 'haproxy_companion_docker_reconnects_total',
+    help: 'Times the Docker event stream was lost and reconnection started.',
+    registers,
+  }),
+  route53Requests: new Counter({
+    name: 'haproxy_companion_route53_requests_total',
+    help: 'Route53 API attempts (each SDK retry counts), by operation and outcome.',
+    labelNames: ['operation', 'outcome'] as const,
+    registers,
+  }),
   passDuration: new Histogram({
     name: 'haproxy_companion_pass_duration_seconds',
     help: 'One pass: list, inspect, render, validate, apply.',
@@ -21,5 +42,9 @@ export const metrics = {
   }),
   services: new Gauge({ name: 'haproxy_companion_services', help: 'Services (domains) routed.', registers }),
   servers: new Gauge({ name: 'haproxy_companion_servers', help: 'Servers (containers) routed.', registers }),
-  skipped: new Gauge({ name: 'haproxy_companion_skipped_containers', help: 'Containers that asked for a route and were skipped.', registers }),
+  skipped: new Gauge({
+    name: 'haproxy_companion_skipped_containers',
+    help: 'Containers that asked for a route and were skipped.',
+    registers,
+  }),
 };

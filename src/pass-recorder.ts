@@ -40,9 +40,17 @@ export class PassRecorder {
 
   applied(outcome: ApplyOutcome, model: ServiceModel, started: number, phases: { snapshotMs: number; renderMs: number }): void {
     const durationMs = performance.now() - started;
-    const summary = { services: model.services.length, servers: serverCount(model), skipped: model.skipped.length, durationMs: Math.round(durationMs) };
+    const summary = {
+      services: model.services.length,
+      servers: serverCount(model),
+      skipped: model.skipped.length,
+      durationMs: Math.round(durationMs),
+    };
     const allPhases = { ...phases, checkMs: outcome.checkMs, applyMs: outcome.applyMs };
-    this.log.info({ ...summary, how: outcome.how, phases: allPhases }, outcome.how === 'runtime' ? 'servers updated at runtime' : `haproxy ${outcome.how}`);
+    this.log.info(
+      { ...summary, how: outcome.how, phases: allPhases },
+      outcome.how === 'runtime' ? 'servers updated at runtime' : `haproxy ${outcome.how}`,
+    );
     this.lastApply = { at: new Date().toISOString(), ok: true, how: outcome.how, durationMs: Math.round(durationMs) };
     metrics.passDuration.observe(durationMs / 1000);
   }
@@ -50,7 +58,13 @@ export class PassRecorder {
   /** Logs a failed pass with HAProxy's own lines when there are some, and keeps it for /status. */
   failed(error: Error, started: number, message: string): void {
     const haproxy = isHaproxyRefusal(error) ? error.haproxyLines : undefined;
-    this.lastApply = { at: new Date().toISOString(), ok: false, durationMs: Math.round(performance.now() - started), error: error.message, haproxy };
+    this.lastApply = {
+      at: new Date().toISOString(),
+      ok: false,
+      durationMs: Math.round(performance.now() - started),
+      error: error.message,
+      haproxy,
+    };
     metrics.rejectedConfigs.inc();
     this.log.error({ err: error, haproxy }, message);
   }

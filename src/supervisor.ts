@@ -115,7 +115,9 @@ export class Supervisor {
     try {
       this.renderer ??= await this.deps.loadTemplate();
       const renderer = this.renderer;
-      next = chooseCandidate(this.model.services, haproxy.running ? this.applied : undefined, (s, layout) => this.deps.render(renderer, s, layout));
+      next = chooseCandidate(this.model.services, haproxy.running ? this.applied : undefined, (s, layout) =>
+        this.deps.render(renderer, s, layout),
+      );
     } catch (error) {
       this.fail(error, started, 'template failed to render; running configuration kept');
       return;

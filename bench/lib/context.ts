@@ -1,5 +1,5 @@
 /** What every scenario gets: the run's id and work directory, addresses, Route53, and a logger. */
-import { createBackend, createNetwork, type BackendSpec } from './docker.ts';
+import { type BackendSpec, createBackend, createNetwork } from './docker.ts';
 import type { Dns, FaultProxyLike } from './types.ts';
 
 export interface Network {
@@ -25,7 +25,7 @@ export interface Context {
 export async function makeNetwork(runId: string, suffix: string, firstOctet: number): Promise<Network> {
   const name = `hc-bench-${runId}-${suffix}`;
   let secondOctet = firstOctet;
-  for (;; secondOctet++) {
+  for (; ; secondOctet++) {
     try {
       await createNetwork(name, `10.${secondOctet}.0.0/16`, runId);
       break;
@@ -44,7 +44,10 @@ export async function makeNetwork(runId: string, suffix: string, firstOctet: num
 }
 
 /** A backend for `scope` on the context's first network (or `network`), created, not started. */
-export async function backend(ctx: Context, spec: Omit<BackendSpec, 'runId' | 'network' | 'ip'> & { network?: Network }): Promise<{ id: string; name: string; ip: string }> {
+export async function backend(
+  ctx: Context,
+  spec: Omit<BackendSpec, 'runId' | 'network' | 'ip'> & { network?: Network },
+): Promise<{ id: string; name: string; ip: string }> {
   const network = spec.network ?? ctx.networks[0]!;
   const ip = network.nextIp();
   const id = await createBackend({ ...spec, runId: ctx.runId, network: network.name, ip });

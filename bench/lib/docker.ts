@@ -5,8 +5,9 @@
  *
  * Every container the benchmark makes carries the label `hc-bench=<run id>`; cleanup() removes them all.
  */
-import http from 'node:http';
+
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 
 const SOCKET = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
 const API = '/v1.41';

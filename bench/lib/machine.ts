@@ -15,7 +15,9 @@ export function machine(image: string, repo: string) {
   const osRelease = /PRETTY_NAME="([^"]+)"/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'unknown';
   let dirty = '';
   try {
-    dirty = execFileSync('git', ['-C', repo, 'status', '--porcelain', '--', 'src', 'templates', 'package.json', 'Dockerfile'], { encoding: 'utf8' });
+    dirty = execFileSync('git', ['-C', repo, 'status', '--porcelain', '--', 'src', 'templates', 'package.json', 'Dockerfile'], {
+      encoding: 'utf8',
+    });
   } catch {
     // not a git checkout
   }
@@ -35,7 +37,15 @@ export function machine(image: string, repo: string) {
     dockerPy: sh('/usr/bin/python3', ['-c', 'import docker; print(docker.__version__)']),
     boto3: sh('/usr/bin/python3', ['-c', 'import boto3; print(boto3.__version__)']),
     wrk: sh('sh', ['-c', 'wrk -v 2>&1 | head -1']),
-    git: `${sh('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'])}${dirty.trim() ? ` + uncommitted changes in: ${dirty.split('\n').filter(Boolean).map((l) => l.slice(3)).join(', ')}` : ''}`,
+    git: `${sh('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'])}${
+      dirty.trim()
+        ? ` + uncommitted changes in: ${dirty
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => l.slice(3))
+            .join(', ')}`
+        : ''
+    }`,
   };
 }
 

@@ -1,6 +1,7 @@
 /** RSS and CPU time of host processes, from /proc (the benchmark runs on the Docker host, as root). */
-import { readFileSync, writeFileSync } from 'node:fs';
+
 import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 

@@ -6,9 +6,9 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client, type ResourceRecordSet } from '@aws-sdk/client-route-53';
-import { startFaultProxy, type FaultProxy } from '../../test/helpers/route53-faults.ts';
-import { cli, BENCH_LABEL } from './docker.ts';
+import { CreateHostedZoneCommand, ListResourceRecordSetsCommand, type ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
+import { type FaultProxy, startFaultProxy } from '../../test/helpers/route53-faults.ts';
+import { BENCH_LABEL, cli } from './docker.ts';
 import { sleep } from './http.ts';
 
 export type { FaultProxy };
@@ -56,7 +56,20 @@ export async function startMoto(port: number, runId: string): Promise<Moto> {
   // No usable moto_server: the project's moto image (scripts/moto-image.sh), host network, loopback only.
   const name = `hc-bench-${runId}-moto`;
   const server = `from moto.server import main; main(['-H', '127.0.0.1', '-p', '${port}'])`;
-  const run = await cli(['run', '-d', '--name', name, '--label', `${BENCH_LABEL}=${runId}`, '--network', 'host', 'haproxy-companion-moto:latest', 'python3', '-c', server]);
+  const run = await cli([
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--label',
+    `${BENCH_LABEL}=${runId}`,
+    '--network',
+    'host',
+    'haproxy-companion-moto:latest',
+    'python3',
+    '-c',
+    server,
+  ]);
   if (run.code !== 0) throw new Error(`cannot start moto: ${run.stderr}`);
   if (!(await answering(endpoint, 60_000))) throw new Error('moto container does not answer');
   return { endpoint, runner: 'haproxy-companion-moto container', stop: async () => void (await cli(['rm', '-f', name])) };

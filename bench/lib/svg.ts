@@ -44,13 +44,19 @@ function panel(p: Panel, offsetX: number): string {
   parts.push(`<rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`);
   for (const t of ticks(lo, hi)) {
     parts.push(`<line x1="${x(t)}" x2="${x(t)}" y1="${M.top}" y2="${M.top + ph}" stroke="#eee"/>`);
-    parts.push(`<text x="${x(t)}" y="${M.top + ph + 14}" text-anchor="middle" font-size="10">${t >= 1000 ? `${t / 1000}s` : `${t}`}</text>`);
+    parts.push(
+      `<text x="${x(t)}" y="${M.top + ph + 14}" text-anchor="middle" font-size="10">${t >= 1000 ? `${t / 1000}s` : `${t}`}</text>`,
+    );
   }
   for (const q of [0, 0.25, 0.5, 0.75, 0.9, 1]) {
-    parts.push(`<line x1="${M.left}" x2="${M.left + pw}" y1="${y(q)}" y2="${y(q)}" stroke="${q === 0.5 || q === 0.9 ? '#ccc' : '#f2f2f2'}"/>`);
+    parts.push(
+      `<line x1="${M.left}" x2="${M.left + pw}" y1="${y(q)}" y2="${y(q)}" stroke="${q === 0.5 || q === 0.9 ? '#ccc' : '#f2f2f2'}"/>`,
+    );
     parts.push(`<text x="${M.left - 4}" y="${y(q) + 3}" text-anchor="end" font-size="10">${q * 100}%</text>`);
   }
-  parts.push(`<text x="14" y="${M.top + ph / 2}" text-anchor="middle" font-size="11" transform="rotate(-90 14 ${M.top + ph / 2})">share of trials</text>`);
+  parts.push(
+    `<text x="14" y="${M.top + ph / 2}" text-anchor="middle" font-size="11" transform="rotate(-90 14 ${M.top + ph / 2})">share of trials</text>`,
+  );
   for (const m of p.marks ?? []) {
     if (m.at < lo || m.at > hi) continue;
     parts.push(`<line x1="${x(m.at)}" x2="${x(m.at)}" y1="${M.top}" y2="${M.top + ph}" stroke="#555" stroke-dasharray="4 3"/>`);

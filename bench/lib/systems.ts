@@ -5,11 +5,11 @@
  * - Baseline: the old pipeline of bench/baseline/ (dump + Ansible + Jinja2 + restart), HAProxy 3 from the
  *   same image in its own container, the playbook run back to back by driver.sh.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_LABEL, SCOPE_LABEL, cli, cliOk, topPids } from './docker.ts';
+import { BENCH_LABEL, cli, cliOk, SCOPE_LABEL, topPids } from './docker.ts';
 import { get, sleep } from './http.ts';
 import type { Dns } from './types.ts';
 
@@ -18,8 +18,13 @@ export const BASELINE_DIR = path.resolve(HERE, '../baseline');
 export const IMAGE = process.env.COMPANION_IMAGE ?? 'haproxy-companion:latest';
 
 /** What every AWS-using process gets: static credentials, a region, and no instance metadata. */
-export const AWS_ENV = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true' };
-
+export const AWS_ENV = {
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  AWS_REGION: 'us-east-1',
+  AWS_DEFAULT_REGION: 'us-east-1',
+  AWS_EC2_METADATA_DISABLED: 'true',
+};
 
 export interface SystemOptions {
   runId: string;
@@ -92,10 +97,25 @@ export class Ours implements System {
       ...(dns ? { HOSTED_ZONE_ID: dns.zoneId, AWS_ENDPOINT_URL_ROUTE_53: dns.endpoint } : {}),
       ...this.options.env,
     };
-    const args = ['run', '-d', '--name', this.name, '--label', `${BENCH_LABEL}=${this.options.runId}`, '--network', 'host', '-v', '/var/run/docker.sock:/var/run/docker.sock:ro'];
+    const args = [
+      'run',
+      '-d',
+      '--name',
+      this.name,
+      '--label',
+      `${BENCH_LABEL}=${this.options.runId}`,
+      '--network',
+      'host',
+      '-v',
+      '/var/run/docker.sock:/var/run/docker.sock:ro',
+    ];
     for (const [k, v] of Object.entries(env)) args.push('-e', `${k}=${v}`);
     await cliOk([...args, IMAGE]);
-    await waitFor(async () => (await get(this.url, { host: 'nothing.invalid', timeoutMs: 500 }).catch(() => undefined)) !== undefined, 30_000, `${this.name} answering on ${this.port}`);
+    await waitFor(
+      async () => (await get(this.url, { host: 'nothing.invalid', timeoutMs: 500 }).catch(() => undefined)) !== undefined,
+      30_000,
+      `${this.name} answering on ${this.port}`,
+    );
   }
 
   /** Keeps the companion's log in the run's work directory, then removes the container. */
@@ -128,10 +148,14 @@ export class Ours implements System {
     // including containers of other people's runs on the same machine.)
     const since = Date.now();
     await sleep(300);
-    await waitFor(async () => {
-      const last = (await this.logs()).filter((l) => APPLY_MESSAGES.has(l.msg)).at(-1);
-      return Date.now() - Math.max(since, last?.time ?? 0) > 1_500;
-    }, 120_000, `${this.name} settled`).catch((e: Error) => console.warn(`[bench] ${e.message}; going on`));
+    await waitFor(
+      async () => {
+        const last = (await this.logs()).filter((l) => APPLY_MESSAGES.has(l.msg)).at(-1);
+        return Date.now() - Math.max(since, last?.time ?? 0) > 1_500;
+      },
+      120_000,
+      `${this.name} settled`,
+    ).catch((e: Error) => console.warn(`[bench] ${e.message}; going on`));
   }
 
   async reloadsSince(sinceMs: number): Promise<number> {
@@ -140,7 +164,10 @@ export class Ours implements System {
 
   async pids() {
     const procs = await topPids(this.name);
-    return { supervisor: procs.filter((p) => p.comm === 'node').map((p) => p.pid), haproxy: procs.filter((p) => p.comm === 'haproxy').map((p) => p.pid) };
+    return {
+      supervisor: procs.filter((p) => p.comm === 'node').map((p) => p.pid),
+      haproxy: procs.filter((p) => p.comm === 'haproxy').map((p) => p.pid),
+    };
   }
 }
 
@@ -209,7 +236,12 @@ export class Baseline implements System {
       child.on('error', reject);
       child.on('close', (code) => {
         const m = /GNUTIME (\d+) ([\d.]+) ([\d.]+)/.exec(output);
-        resolve({ code: code ?? -1, output, ms: performance.now() - started, ...(m ? { maxRssKb: Number(m[1]), cpuS: Number(m[2]) + Number(m[3]) } : {}) });
+        resolve({
+          code: code ?? -1,
+          output,
+          ms: performance.now() - started,
+          ...(m ? { maxRssKb: Number(m[1]), cpuS: Number(m[2]) + Number(m[3]) } : {}),
+        });
       });
     });
   }
@@ -222,8 +254,22 @@ export class Baseline implements System {
     // service whose start failed. `--init`: as PID 1, HAProxy would not get SIGTERM, and every restart would
     // wait out docker's 10 s stop timeout; under an init it stops at once, as under systemd.
     await cliOk([
-      'create', '--init', '--name', this.name, '--label', `${BENCH_LABEL}=${this.options.runId}`, '--network', 'host',
-      '-v', `${path.join(this.dir, 'cfg')}:/etc/haproxy-bench:ro`, '--entrypoint', 'haproxy', IMAGE, '-db', '-f', '/etc/haproxy-bench/haproxy.cfg',
+      'create',
+      '--init',
+      '--name',
+      this.name,
+      '--label',
+      `${BENCH_LABEL}=${this.options.runId}`,
+      '--network',
+      'host',
+      '-v',
+      `${path.join(this.dir, 'cfg')}:/etc/haproxy-bench:ro`,
+      '--entrypoint',
+      'haproxy',
+      IMAGE,
+      '-db',
+      '-f',
+      '/etc/haproxy-bench/haproxy.cfg',
     ]);
   }
 
@@ -237,12 +283,20 @@ export class Baseline implements System {
     const first = await this.runOnce();
     if (first.code !== 0) throw new Error(`baseline: first playbook run failed:\n${first.output.slice(-3000)}`);
     this.startDriver();
-    await waitFor(async () => (await get(this.url, { host: 'nothing.invalid', timeoutMs: 500 }).catch(() => undefined)) !== undefined, 30_000, `${this.name} answering on ${this.port}`);
+    await waitFor(
+      async () => (await get(this.url, { host: 'nothing.invalid', timeoutMs: 500 }).catch(() => undefined)) !== undefined,
+      30_000,
+      `${this.name} answering on ${this.port}`,
+    );
   }
 
   startDriver(): void {
     if (this.driver) return;
-    this.driver = spawn(path.join(BASELINE_DIR, 'driver.sh'), [this.runLog, ...this.playbookArgs()], { env: this.env(), stdio: 'ignore', detached: true });
+    this.driver = spawn(path.join(BASELINE_DIR, 'driver.sh'), [this.runLog, ...this.playbookArgs()], {
+      env: this.env(),
+      stdio: 'ignore',
+      detached: true,
+    });
   }
 
   async stopDriver(): Promise<void> {
@@ -291,7 +345,9 @@ export class Baseline implements System {
   }
 
   async pids() {
-    const haproxy = await topPids(this.name).then((p) => p.map((x) => x.pid)).catch(() => []);
+    const haproxy = await topPids(this.name)
+      .then((p) => p.map((x) => x.pid))
+      .catch(() => []);
     return { supervisor: this.driver?.pid ? [this.driver.pid] : [], haproxy };
   }
 }

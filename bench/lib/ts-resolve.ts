@@ -2,8 +2,9 @@
  * Lets Node's type stripping load the project's test helpers: their imports name `./x.js` (TypeScript's
  * NodeNext convention) while only `./x.ts` exists. Registered before the helpers are imported.
  */
-import { registerHooks } from 'node:module';
+
 import { existsSync } from 'node:fs';
+import { registerHooks } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 registerHooks({

@@ -19,11 +19,29 @@ export interface WrkResult {
  * `durationS`: wrk's own -d. With `until`, wrk runs until that promise settles and is then stopped with
  * SIGINT, on which it still prints its summary (and runs the script's done()).
  */
-export async function wrk(url: string, options: { hosts?: string[]; durationS: number; until?: Promise<unknown>; threads?: number; connections?: number; timeout?: string }): Promise<WrkResult> {
-  const args = ['-t', String(options.threads ?? 2), '-c', String(options.connections ?? 50), '-d', `${options.durationS}s`, '--timeout', options.timeout ?? '10s', '-s', SCRIPT, url];
+export async function wrk(
+  url: string,
+  options: { hosts?: string[]; durationS: number; until?: Promise<unknown>; threads?: number; connections?: number; timeout?: string },
+): Promise<WrkResult> {
+  const args = [
+    '-t',
+    String(options.threads ?? 2),
+    '-c',
+    String(options.connections ?? 50),
+    '-d',
+    `${options.durationS}s`,
+    '--timeout',
+    options.timeout ?? '10s',
+    '-s',
+    SCRIPT,
+    url,
+  ];
   const command = `WRK_HOSTS=${(options.hosts ?? []).join(',')} wrk ${args.join(' ')}`;
   const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn('wrk', args, { env: { ...process.env, WRK_HOSTS: (options.hosts ?? []).join(',') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('wrk', args, {
+      env: { ...process.env, WRK_HOSTS: (options.hosts ?? []).join(',') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     void options.until?.finally(() => child.kill('SIGINT'));
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
@@ -37,14 +55,30 @@ export async function wrk(url: string, options: { hosts?: string[]; durationS: n
   const us = raw.latency_us as Record<string, number>;
   const ms = (v: number | undefined) => Math.round((v ?? 0) / 10) / 100;
   const durationS = raw.duration_us / 1e6;
-  const socketErrors = { connect: raw.connect, read: raw.read, write: raw.write, timeout: raw.timeout, total: raw.connect + raw.read + raw.write + raw.timeout };
+  const socketErrors = {
+    connect: raw.connect,
+    read: raw.read,
+    write: raw.write,
+    timeout: raw.timeout,
+    total: raw.connect + raw.read + raw.write + raw.timeout,
+  };
   return {
     requests: raw.requests,
     durationS,
     rps: raw.requests / durationS,
     socketErrors,
     non2xx: raw.status,
-    latencyMs: { mean: ms(us.mean), stdev: ms(us.stdev), max: ms(us.max), p50: ms(us.p50), p75: ms(us.p75), p90: ms(us.p90), p95: ms(us.p95), p99: ms(us.p99), 'p99.9': ms(us['p99.9']) },
+    latencyMs: {
+      mean: ms(us.mean),
+      stdev: ms(us.stdev),
+      max: ms(us.max),
+      p50: ms(us.p50),
+      p75: ms(us.p75),
+      p90: ms(us.p90),
+      p95: ms(us.p95),
+      p99: ms(us.p99),
+      'p99.9': ms(us['p99.9']),
+    },
     command,
   };
 }

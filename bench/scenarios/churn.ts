@@ -7,12 +7,12 @@
  * - existing: the churned containers all join one service that already has a container (servers come and
  *   go in an existing backend: the runtime API for ours; for the old pipeline, duplicate backend names).
  */
-import { backend, pad, type Context } from '../lib/context.ts';
+import { backend, type Context, pad } from '../lib/context.ts';
 import { kill, remove, removeScope, start } from '../lib/docker.ts';
 import { get, sleep } from '../lib/http.ts';
-import { APPLY_MESSAGES, Baseline, Ours, waitFor, type System } from '../lib/systems.ts';
 import { median, percentile } from '../lib/stats.ts';
-import { wrk, type WrkResult } from '../lib/wrk.ts';
+import { APPLY_MESSAGES, Baseline, Ours, type System, waitFor } from '../lib/systems.ts';
+import { type WrkResult, wrk } from '../lib/wrk.ts';
 
 export interface ChurnResult {
   system: 'ours' | 'baseline';
@@ -39,11 +39,19 @@ export interface ChurnResult {
 
 export const STABLE = 4;
 
-export async function churn(ctx: Context, kind: 'ours' | 'baseline', mode: 'new' | 'existing', options: { intervalMs: number; convergeLimitS: number }): Promise<ChurnResult> {
+export async function churn(
+  ctx: Context,
+  kind: 'ours' | 'baseline',
+  mode: 'new' | 'existing',
+  options: { intervalMs: number; convergeLimitS: number },
+): Promise<ChurnResult> {
   const port = kind === 'ours' ? ctx.ports.ours : ctx.ports.baseline;
   const dns = kind === 'ours' ? ctx.dns?.ours : ctx.dns?.baseline;
   const scenario = `churn${mode === 'new' ? 'n' : 'e'}`;
-  const system: System = kind === 'ours' ? new Ours({ runId: ctx.runId, scenario, port, workDir: ctx.workDir, ...(dns ? { dns } : {}) }) : new Baseline({ runId: ctx.runId, scenario, port, workDir: ctx.workDir, ...(dns ? { dns } : {}) });
+  const system: System =
+    kind === 'ours'
+      ? new Ours({ runId: ctx.runId, scenario, port, workDir: ctx.workDir, ...(dns ? { dns } : {}) })
+      : new Baseline({ runId: ctx.runId, scenario, port, workDir: ctx.workDir, ...(dns ? { dns } : {}) });
   const p = `${kind === 'ours' ? 'o' : 'b'}${mode === 'new' ? 'n' : 'e'}`;
   const stableDomains = Array.from({ length: STABLE }, (_, i) => `st${p}${i + 1}`);
   try {
@@ -51,17 +59,32 @@ export async function churn(ctx: Context, kind: 'ours' | 'baseline', mode: 'new'
       const c = await backend(ctx, { name: `hc-bench-${ctx.runId}-${scenario}-${kind}-stable-${i + 1}`, scope: system.scope, domain });
       await start(c.id);
     }
-    const poolDomain = `ch${p}pool`;  // ("existing" mode) the service the churned containers join
+    const poolDomain = `ch${p}pool`; // ("existing" mode) the service the churned containers join
     if (mode === 'existing') {
-      const c = await backend(ctx, { name: `hc-bench-${ctx.runId}-${scenario}-${kind}-pool-base`, scope: system.scope, domain: poolDomain });
+      const c = await backend(ctx, {
+        name: `hc-bench-${ctx.runId}-${scenario}-${kind}-pool-base`,
+        scope: system.scope,
+        domain: poolDomain,
+      });
       await start(c.id);
     }
     const churned: { id: string; name: string; ip: string }[] = [];
     for (let i = 1; i <= 50; i++) {
-      churned.push(await backend(ctx, { name: `hc-bench-${ctx.runId}-${scenario}-${kind}-c${pad(i)}`, scope: system.scope, domain: mode === 'new' ? `ch${p}${pad(i)}` : poolDomain }));
+      churned.push(
+        await backend(ctx, {
+          name: `hc-bench-${ctx.runId}-${scenario}-${kind}-c${pad(i)}`,
+          scope: system.scope,
+          domain: mode === 'new' ? `ch${p}${pad(i)}` : poolDomain,
+        }),
+      );
     }
     await system.start();
-    for (const d of stableDomains) await waitFor(async () => (await get(system.url, { host: `${d}.example.com` }).catch(() => undefined))?.status === 200, 120_000, `${d} routed`);
+    for (const d of stableDomains)
+      await waitFor(
+        async () => (await get(system.url, { host: `${d}.example.com` }).catch(() => undefined))?.status === 200,
+        120_000,
+        `${d} routed`,
+      );
     await system.settle();
 
     // 50 starts and 50 kills, at most 4 churned containers up at a time: s1 s2 s3 s4 s5 k1 s6 k2 ... k50.
@@ -79,10 +102,15 @@ export async function churn(ctx: Context, kind: 'ours' | 'baseline', mode: 'new'
     const changesFinished = new Promise<void>((resolve) => (changesDone = resolve));
     let convergedAfterChangesMs: number | undefined;
     const finalState = async () => {
-      const hosts = mode === 'new' ? churned.map((_, i) => `ch${p}${pad(i + 1)}.example.com`) : Array.from({ length: 6 }, () => `${poolDomain}.example.com`);
+      const hosts =
+        mode === 'new'
+          ? churned.map((_, i) => `ch${p}${pad(i + 1)}.example.com`)
+          : Array.from({ length: 6 }, () => `${poolDomain}.example.com`);
       const answers = await Promise.all(hosts.map((host) => get(system.url, { host }).catch(() => ({ status: 0, body: '' }))));
       const churnedGone = answers.every((a) => a.status !== 0 && !churned.some((c) => c.name === a.body));
-      const stable = await Promise.all(stableDomains.map((d) => get(system.url, { host: `${d}.example.com` }).catch(() => ({ status: 0, body: '' }))));
+      const stable = await Promise.all(
+        stableDomains.map((d) => get(system.url, { host: `${d}.example.com` }).catch(() => ({ status: 0, body: '' }))),
+      );
       return churnedGone && stable.every((a) => a.status === 200);
     };
     const until = changesFinished
@@ -115,7 +143,10 @@ export async function churn(ctx: Context, kind: 'ours' | 'baseline', mode: 'new'
     const result = await load;
     const reloads = await system.reloadsSince(sinceMs);
     const runs = system instanceof Baseline ? system.runs().filter((r) => r.end >= sinceMs) : undefined;
-    const served = mode === 'new' ? await get(system.url, { host: `ch${p}001.example.com` }).catch(() => undefined) : await get(system.url, { host: `${poolDomain}.example.com` }).catch(() => undefined);
+    const served =
+      mode === 'new'
+        ? await get(system.url, { host: `ch${p}001.example.com` }).catch(() => undefined)
+        : await get(system.url, { host: `${poolDomain}.example.com` }).catch(() => undefined);
     for (const c of churned) await remove(c.id);
     return {
       system: kind,
@@ -159,5 +190,7 @@ async function passesSince(system: Ours, sinceMs: number): Promise<Record<string
 }
 
 async function passDurations(system: Ours, sinceMs: number): Promise<number[]> {
-  return (await system.logs()).filter((l) => l.time >= sinceMs && APPLY_MESSAGES.has(l.msg) && typeof l.durationMs === 'number').map((l) => l.durationMs as number);
+  return (await system.logs())
+    .filter((l) => l.time >= sinceMs && APPLY_MESSAGES.has(l.msg) && typeof l.durationMs === 'number')
+    .map((l) => l.durationMs as number);
 }

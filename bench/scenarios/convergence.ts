@@ -6,11 +6,11 @@
  * Each trial: create (untimed), start + poll direct and through the proxy every 10 ms with fresh
  * connections, then remove the container and wait until the system has settled before the next trial.
  */
-import { backend, pad, type Context } from '../lib/context.ts';
+import { backend, type Context, pad } from '../lib/context.ts';
 import { remove, removeScope, start } from '../lib/docker.ts';
 import { get, pollUntil, sleep } from '../lib/http.ts';
-import { APPLY_MESSAGES, Baseline, Ours, waitFor, type System } from '../lib/systems.ts';
 import { rssKb } from '../lib/proc.ts';
+import { APPLY_MESSAGES, Baseline, Ours, type System, waitFor } from '../lib/systems.ts';
 
 export interface Trial {
   kind: 'new' | 'existing';
@@ -39,7 +39,11 @@ export interface ConvergenceResult {
   supervisorRssMb?: number;
 }
 
-export async function convergence(ctx: Context, kind: 'ours' | 'baseline', options: { newTrials: number; existingTrials: number }): Promise<ConvergenceResult> {
+export async function convergence(
+  ctx: Context,
+  kind: 'ours' | 'baseline',
+  options: { newTrials: number; existingTrials: number },
+): Promise<ConvergenceResult> {
   const port = kind === 'ours' ? ctx.ports.ours : ctx.ports.baseline;
   const dns = kind === 'ours' ? ctx.dns?.ours : ctx.dns?.baseline;
   const sysOptions = { runId: ctx.runId, scenario: 'conv', port, workDir: ctx.workDir, ...(dns ? { dns } : {}) };
@@ -48,10 +52,18 @@ export async function convergence(ctx: Context, kind: 'ours' | 'baseline', optio
   const prefix = kind === 'ours' ? 'o' : 'b';
   try {
     // One long-lived service: the "existing" backend, and a check that the proxy is up between trials.
-    const base = await backend(ctx, { name: `hc-bench-${ctx.runId}-cv${prefix}-exist-base`, scope: system.scope, domain: `cv${prefix}exist` });
+    const base = await backend(ctx, {
+      name: `hc-bench-${ctx.runId}-cv${prefix}-exist-base`,
+      scope: system.scope,
+      domain: `cv${prefix}exist`,
+    });
     await start(base.id);
     await system.start();
-    await waitFor(async () => (await get(system.url, { host: `cv${prefix}exist.example.com` }).catch(() => undefined))?.status === 200, 120_000, 'existing service routed');
+    await waitFor(
+      async () => (await get(system.url, { host: `cv${prefix}exist.example.com` }).catch(() => undefined))?.status === 200,
+      120_000,
+      'existing service routed',
+    );
     await system.settle();
 
     const plan: { kind: 'new' | 'existing'; i: number }[] = [];
@@ -83,7 +95,14 @@ export async function convergence(ctx: Context, kind: 'ours' | 'baseline', optio
   }
 }
 
-async function runTrial(ctx: Context, system: System, step: { kind: 'new' | 'existing'; i: number }, domain: string, name: string, stableHost: string): Promise<Trial> {
+async function runTrial(
+  ctx: Context,
+  system: System,
+  step: { kind: 'new' | 'existing'; i: number },
+  domain: string,
+  name: string,
+  stableHost: string,
+): Promise<Trial> {
   const c = await backend(ctx, { name, scope: system.scope, domain });
   await sleep(100);
   const abort = new AbortController();
@@ -102,7 +121,11 @@ async function runTrial(ctx: Context, system: System, step: { kind: 'new' | 'exi
     // The old pipeline has no "never": give up once a whole playbook run that saw the container has ended
     // (plus 5 s for the restart) without the proxy serving it.
     const sawAt = Date.now();
-    void waitFor(() => abort.signal.aborted || system.runs().some((r) => r.start >= sawAt && Date.now() - r.end > 5_000), 600_000, 'a run after the start')
+    void waitFor(
+      () => abort.signal.aborted || system.runs().some((r) => r.start >= sawAt && Date.now() - r.end > 5_000),
+      600_000,
+      'a run after the start',
+    )
       .then(() => {
         if (abort.signal.aborted) return;
         failed = 'not served after a full playbook run';
@@ -132,7 +155,9 @@ async function runTrial(ctx: Context, system: System, step: { kind: 'new' | 'exi
   await remove(c.id);
   await waitFor(
     async () => {
-      const probes = await Promise.all(Array.from({ length: 4 }, () => get(system.url, { host: `${domain}.example.com` }).catch(() => ({ status: 0, body: '' }))));
+      const probes = await Promise.all(
+        Array.from({ length: 4 }, () => get(system.url, { host: `${domain}.example.com` }).catch(() => ({ status: 0, body: '' }))),
+      );
       const stable = await get(system.url, { host: stableHost }).catch(() => ({ status: 0, body: '' }));
       return probes.every((p) => p.body !== name && p.status !== 0) && stable.status === 200;
     },
@@ -149,7 +174,13 @@ function annotateOurs(trials: Trial[], logs: { time: number; msg: string; [k: st
     // reason: `container:start` (newer images) or `container:start:<id12>` (older ones).
     const event = logs.find((l) => {
       const [type, action, id] = String(l.reason ?? '').split(':');
-      return l.msg === 'pass requested' && l.time >= t.wall0 - 5 && type === 'container' && action === 'start' && (!id || id === t.id.slice(0, 12));
+      return (
+        l.msg === 'pass requested' &&
+        l.time >= t.wall0 - 5 &&
+        type === 'container' &&
+        action === 'start' &&
+        (!id || id === t.id.slice(0, 12))
+      );
     });
     if (!event) continue;
     const applied = logs.find((l) => APPLY_MESSAGES.has(l.msg) && l.time >= event.time);
@@ -208,7 +239,13 @@ function sample(trials: Trial[], logs: { time: number; msg: string; [k: string]:
     if (t.proxyMs === undefined) continue;
     const from = t.wall0 - 2;
     const to = t.wall0 + t.proxyMs + 50;
-    out.push({ trial: `${kind} #${t.i}`, wall0: t.wall0, directMs: t.directMs, proxyMs: t.proxyMs, lines: logs.filter((l) => l.time >= from && l.time <= to).map((l) => ({ dtMs: l.time - t.wall0, msg: l.msg, ...pick(l) })) });
+    out.push({
+      trial: `${kind} #${t.i}`,
+      wall0: t.wall0,
+      directMs: t.directMs,
+      proxyMs: t.proxyMs,
+      lines: logs.filter((l) => l.time >= from && l.time <= to).map((l) => ({ dtMs: l.time - t.wall0, msg: l.msg, ...pick(l) })),
+    });
   }
   return out;
 }

@@ -12,7 +12,7 @@ import { get } from '../lib/http.ts';
 import { drainTimeWait, timeWaitCount } from '../lib/proc.ts';
 import { median } from '../lib/stats.ts';
 import { Baseline, Ours, waitFor } from '../lib/systems.ts';
-import { wrk, type WrkResult } from '../lib/wrk.ts';
+import { type WrkResult, wrk } from '../lib/wrk.ts';
 
 export type Target = 'direct' | 'ours' | 'baseline';
 
@@ -33,7 +33,12 @@ export async function overhead(ctx: Context, options: { rounds: number; duration
     await ours.start();
     await baseline.start();
     await baseline.stopDriver();
-    for (const s of [ours, baseline]) await waitFor(async () => (await get(s.url, { host: 'ovh.example.com' }).catch(() => undefined))?.status === 200, 120_000, `ovh via ${s.kind}`);
+    for (const s of [ours, baseline])
+      await waitFor(
+        async () => (await get(s.url, { host: 'ovh.example.com' }).catch(() => undefined))?.status === 200,
+        120_000,
+        `ovh via ${s.kind}`,
+      );
     await ours.settle();
 
     const urls: Record<Target, { url: string; hosts: string[] }> = {
@@ -49,13 +54,23 @@ export async function overhead(ctx: Context, options: { rounds: number; duration
         const timeWaitBefore = await drainTimeWait(1_000, 90);
         const result = await wrk(urls[target].url, { hosts: urls[target].hosts, durationS: options.durationS });
         runs.push({ target, round, result, timeWaitBefore, timeWaitAfter: timeWaitCount() });
-        ctx.log(`  overhead round ${round} ${target}: ${result.rps.toFixed(0)} req/s, p99 ${result.latencyMs.p99} ms, errors ${result.socketErrors.total + result.non2xx}`);
+        ctx.log(
+          `  overhead round ${round} ${target}: ${result.rps.toFixed(0)} req/s, p99 ${result.latencyMs.p99} ms, errors ${result.socketErrors.total + result.non2xx}`,
+        );
       }
     }
     const summary = Object.fromEntries(
       order.map((t) => {
         const mine = runs.filter((r) => r.target === t).map((r) => r.result);
-        return [t, { rps: median(mine.map((r) => r.rps))!, p50: median(mine.map((r) => r.latencyMs.p50))!, p99: median(mine.map((r) => r.latencyMs.p99))!, errors: mine.reduce((n, r) => n + r.socketErrors.total + r.non2xx, 0) }];
+        return [
+          t,
+          {
+            rps: median(mine.map((r) => r.rps))!,
+            p50: median(mine.map((r) => r.latencyMs.p50))!,
+            p99: median(mine.map((r) => r.latencyMs.p99))!,
+            errors: mine.reduce((n, r) => n + r.socketErrors.total + r.non2xx, 0),
+          },
+        ];
       }),
     ) as OverheadResult['summary'];
     return { rounds: options.rounds, durationS: options.durationS, runs, summary };

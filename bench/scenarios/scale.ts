@@ -6,7 +6,7 @@
  * containers (its "full pass"), its peak RSS and CPU, and what HAProxy does with the result.
  * Containers are spread over several bridge networks (a Linux bridge takes at most 1,024 ports).
  */
-import { backend, makeNetwork, pad, type Context, type Network } from '../lib/context.ts';
+import { backend, type Context, makeNetwork, type Network, pad } from '../lib/context.ts';
 import { pool, remove, start } from '../lib/docker.ts';
 import { get, pollUntil, sleep } from '../lib/http.ts';
 import { cpuPercent, memInfoMb, rssKb, setSysctl, sysctl } from '../lib/proc.ts';
@@ -43,7 +43,10 @@ export interface ScaleResult {
   notes: string[];
 }
 
-export async function scale(ctx: Context, options: { services: number; perService: number; idleSeconds: number; baseline: boolean; tuneHost: boolean }): Promise<ScaleResult> {
+export async function scale(
+  ctx: Context,
+  options: { services: number; perService: number; idleSeconds: number; baseline: boolean; tuneHost: boolean },
+): Promise<ScaleResult> {
   const notes: string[] = [];
   const total = options.services * options.perService;
   const scope = `${ctx.runId}-scale`;
@@ -67,17 +70,30 @@ export async function scale(ctx: Context, options: { services: number; perServic
       process.once('exit', () => {
         for (const i of [0, 1, 2]) if (sysctl(arp[i]!) !== arpBefore[i]) setSysctl(arp[i]!, arpBefore[i]!);
       });
-      notes.push(`ARP neighbour table raised for this scenario (${arp.map((k, i) => `${k.split('.').at(-1)} ${arpBefore[i]} → ${want[i]}`).join(', ')}), restored afterwards: the defaults hold 1,024 neighbours, and beyond that the host cannot reach new containers at all.`);
+      notes.push(
+        `ARP neighbour table raised for this scenario (${arp.map((k, i) => `${k.split('.').at(-1)} ${arpBefore[i]} → ${want[i]}`).join(', ')}), restored afterwards: the defaults hold 1,024 neighbours, and beyond that the host cannot reach new containers at all.`,
+      );
     } else {
-      notes.push(`ARP neighbour table left at gc_thresh3 = ${arpBefore[2]} (--no-host-tuning) for ${total} containers: expect "neighbor table overflow" and unreachable containers.`);
+      notes.push(
+        `ARP neighbour table left at gc_thresh3 = ${arpBefore[2]} (--no-host-tuning) for ${total} containers: expect "neighbor table overflow" and unreachable containers.`,
+      );
     }
   }
   try {
     ctx.log(`  scale: creating ${total} containers`);
     let t = performance.now();
-    const specs = Array.from({ length: total }, (_, i) => ({ service: Math.floor(i / options.perService) + 1, replica: (i % options.perService) + 1, i }));
+    const specs = Array.from({ length: total }, (_, i) => ({
+      service: Math.floor(i / options.perService) + 1,
+      replica: (i % options.perService) + 1,
+      i,
+    }));
     const created = await pool(specs, 8, (s) =>
-      backend(ctx, { name: `hc-bench-${ctx.runId}-scale-s${pad(s.service, 4)}-${s.replica}`, scope, domain: `sc${pad(s.service, 4)}`, network: networks[s.i % networks.length]! }),
+      backend(ctx, {
+        name: `hc-bench-${ctx.runId}-scale-s${pad(s.service, 4)}-${s.replica}`,
+        scope,
+        domain: `sc${pad(s.service, 4)}`,
+        network: networks[s.i % networks.length]!,
+      }),
     );
     ids.push(...created.map((c) => c.id));
     const createS = (performance.now() - t) / 1000;
@@ -86,16 +102,34 @@ export async function scale(ctx: Context, options: { services: number; perServic
     await pool(created, 8, (c) => start(c.id));
     const startS = (performance.now() - t) / 1000;
     const memAfter = memInfoMb();
-    ctx.log(`  scale: ${total} containers started in ${startS.toFixed(0)} s; memory available ${memBefore.availableMb} -> ${memAfter.availableMb} MB`);
-    const result: ScaleResult = { services: options.services, containers: total, createS, startS, memAvailableBeforeMb: memBefore.availableMb, memAvailableAfterMb: memAfter.availableMb, notes };
+    ctx.log(
+      `  scale: ${total} containers started in ${startS.toFixed(0)} s; memory available ${memBefore.availableMb} -> ${memAfter.availableMb} MB`,
+    );
+    const result: ScaleResult = {
+      services: options.services,
+      containers: total,
+      createS,
+      startS,
+      memAvailableBeforeMb: memBefore.availableMb,
+      memAvailableAfterMb: memAfter.availableMb,
+      notes,
+    };
 
     // --- ours
-    const ours = new Ours({ runId: ctx.runId, scenario: 'scale', port: ctx.ports.ours, workDir: ctx.workDir, scope, ...(ctx.dns ? { dns: ctx.dns.ours } : {}) });
+    const ours = new Ours({
+      runId: ctx.runId,
+      scenario: 'scale',
+      port: ctx.ports.ours,
+      workDir: ctx.workDir,
+      scope,
+      ...(ctx.dns ? { dns: ctx.dns.ours } : {}),
+    });
     try {
       t = performance.now();
       await ours.start();
       const sample = [1, Math.ceil(options.services / 2), options.services].map((n) => `sc${pad(n, 4)}.example.com`);
-      for (const host of sample) await waitFor(async () => (await get(ours.url, { host }).catch(() => undefined))?.status === 200, 300_000, `${host} via ours`);
+      for (const host of sample)
+        await waitFor(async () => (await get(ours.url, { host }).catch(() => undefined))?.status === 200, 300_000, `${host} via ours`);
       const routedAllS = (performance.now() - t) / 1000;
       await ours.settle();
       const firstPass = (await ours.logs()).find((l) => l.msg === 'haproxy started');
@@ -119,7 +153,9 @@ export async function scale(ctx: Context, options: { services: number; perServic
           ...(applied ? { how: String(applied.how ?? applied.msg), passMs: Number(applied.durationMs) } : {}),
           ...(d !== undefined && p !== undefined ? { addedMs: p - d } : {}),
         });
-        ctx.log(`  scale ours change ${i} (${kind}): ${applied?.msg} in ${applied?.durationMs} ms, added delay ${d !== undefined && p !== undefined ? (p - d).toFixed(0) : '-'} ms (t0 ${((t0 / 1000) | 0)})`);
+        ctx.log(
+          `  scale ours change ${i} (${kind}): ${applied?.msg} in ${applied?.durationMs} ms, added delay ${d !== undefined && p !== undefined ? (p - d).toFixed(0) : '-'} ms (t0 ${(t0 / 1000) | 0})`,
+        );
         await remove(c.id);
         await ours.settle();
       }
@@ -141,17 +177,28 @@ export async function scale(ctx: Context, options: { services: number; perServic
         idleCpuHaproxyPct,
         idleSeconds: options.idleSeconds,
       };
-      ctx.log(`  scale ours: first pass ${result.ours.firstPassMs} ms, RSS ${result.ours.supervisorRssMb.toFixed(0)} MB, idle CPU ${idleCpuSupervisorPct.toFixed(2)} % (haproxy ${idleCpuHaproxyPct.toFixed(1)} %)`);
+      ctx.log(
+        `  scale ours: first pass ${result.ours.firstPassMs} ms, RSS ${result.ours.supervisorRssMb.toFixed(0)} MB, idle CPU ${idleCpuSupervisorPct.toFixed(2)} % (haproxy ${idleCpuHaproxyPct.toFixed(1)} %)`,
+      );
     } finally {
       await ours.stop();
     }
 
     // --- baseline: one run of the playbook over the same containers
     if (options.baseline) {
-      const baseline = new Baseline({ runId: ctx.runId, scenario: 'scale', port: ctx.ports.baseline, workDir: ctx.workDir, scope, ...(ctx.dns ? { dns: ctx.dns.baseline } : {}) });
+      const baseline = new Baseline({
+        runId: ctx.runId,
+        scenario: 'scale',
+        port: ctx.ports.baseline,
+        workDir: ctx.workDir,
+        scope,
+        ...(ctx.dns ? { dns: ctx.dns.baseline } : {}),
+      });
       try {
         await baseline.createHaproxy();
-        ctx.log(`  scale baseline: one playbook run over ${total} containers${ctx.dns ? ' (with the Route53 task: one module call per container)' : ''}`);
+        ctx.log(
+          `  scale baseline: one playbook run over ${total} containers${ctx.dns ? ' (with the Route53 task: one module call per container)' : ''}`,
+        );
         const run = await baseline.runOnce();
         await sleep(2_000);
         result.baseline = {
@@ -171,8 +218,22 @@ export async function scale(ctx: Context, options: { services: number; perServic
   } finally {
     ctx.log(`  scale: removing ${ids.length} containers`);
     // A slow daemon may time out on some removals: they are retried once and never lose the results.
-    const failed = (await pool(ids, 8, (id) => remove(id).then(() => undefined, () => id))).filter((id) => id !== undefined);
-    const left = (await pool(failed, 2, (id) => remove(id).then(() => undefined, () => id))).filter((id) => id !== undefined);
+    const failed = (
+      await pool(ids, 8, (id) =>
+        remove(id).then(
+          () => undefined,
+          () => id,
+        ),
+      )
+    ).filter((id) => id !== undefined);
+    const left = (
+      await pool(failed, 2, (id) =>
+        remove(id).then(
+          () => undefined,
+          () => id,
+        ),
+      )
+    ).filter((id) => id !== undefined);
     if (left.length > 0) ctx.log(`  scale: ${left.length} containers could not be removed; the next run removes them (label ${scope})`);
     if (arp.some((k, i) => sysctl(k) !== arpBefore[i])) for (const i of [0, 1, 2]) setSysctl(arp[i]!, arpBefore[i]!);
   }

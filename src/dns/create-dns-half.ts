@@ -1,9 +1,9 @@
 /** Builds the DNS half from the configuration: the Route53 registrar, or a preview that only logs. */
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { resolveHostIdentity, type HostIdentity } from './host-identity.js';
 import { DnsPreview } from './dns-preview.js';
-import { DnsRegistrar, type DnsHalf } from './dns-registrar.js';
+import { type DnsHalf, DnsRegistrar } from './dns-registrar.js';
+import { type HostIdentity, resolveHostIdentity } from './host-identity.js';
 import { createRoute53Client, createZoneApi } from './route53-zone.js';
 
 /** This host's identity: HOST_IP/HOST_ID, else EC2 instance metadata. */
@@ -23,5 +23,9 @@ export async function createDnsHalf(config: Config, log: Logger): Promise<DnsHal
   if (dns.hostedZoneId === undefined) return new DnsPreview(config.zone, dnsLog);
   // A wrong identity would publish wrong records for the whole fleet to see: no identity, no start.
   const identity = await identityFor(config);
-  return new DnsRegistrar(zoneApiFor({ ...config, dns: { ...dns, hostedZoneId: dns.hostedZoneId } }), { zone: config.zone, ttl: dns.ttl, mode: dns.mode, identity, reconcileIntervalMs: dns.reconcileIntervalMs, debounce: dns.debounce }, dnsLog);
+  return new DnsRegistrar(
+    zoneApiFor({ ...config, dns: { ...dns, hostedZoneId: dns.hostedZoneId } }),
+    { zone: config.zone, ttl: dns.ttl, mode: dns.mode, identity, reconcileIntervalMs: dns.reconcileIntervalMs, debounce: dns.debounce },
+    dnsLog,
+  );
 }

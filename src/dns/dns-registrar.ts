@@ -122,12 +122,15 @@ export class DnsRegistrar implements DnsHalf {
   start(): void {
     const tick = () => {
       // Jitter spreads a fleet's reconciles over the interval instead of lining them up.
-      this.reconcileTimer = setTimeout(() => {
-        this.forceList = true;
-        this.conflicts.clear();
-        this.syncs.now();
-        tick();
-      }, jittered(this.options.reconcileIntervalMs, 0.25));
+      this.reconcileTimer = setTimeout(
+        () => {
+          this.forceList = true;
+          this.conflicts.clear();
+          this.syncs.now();
+          tick();
+        },
+        jittered(this.options.reconcileIntervalMs, 0.25),
+      );
     };
     tick();
     this.syncs.now();
@@ -184,7 +187,9 @@ export class DnsRegistrar implements DnsHalf {
       if (!this.zoneVerified) {
         const name = await this.api.zoneName();
         if (name !== this.ctx.zone) {
-          throw new CompanionError(`hosted zone is ${name}, but DOMAIN_NAME is ${this.ctx.zone}: set DOMAIN_NAME=${name}, or HOSTED_ZONE_ID to the id of the ${this.ctx.zone} zone`);
+          throw new CompanionError(
+            `hosted zone is ${name}, but DOMAIN_NAME is ${this.ctx.zone}: set DOMAIN_NAME=${name}, or HOSTED_ZONE_ID to the id of the ${this.ctx.zone} zone`,
+          );
         }
         this.zoneVerified = true;
         this.log.info({ zone: name, hostId: this.ctx.hostId, hostIp: this.ctx.hostIp, mode: this.ctx.mode }, 'hosted zone verified');
@@ -198,7 +203,10 @@ export class DnsRegistrar implements DnsHalf {
       for (const batch of splitIntoBatches(changes)) await this.applyIsolating(batch, report);
       report.ok = true;
       if (report.upserts + report.deletes > 0) {
-        this.log.info({ upserts: report.upserts, deletes: report.deletes, requests: report.requests, domains: this.domains.length }, 'dns records updated');
+        this.log.info(
+          { upserts: report.upserts, deletes: report.deletes, requests: report.requests, domains: this.domains.length },
+          'dns records updated',
+        );
       }
     } catch (error) {
       // The outcome of a failed request is unknown (a 5xx may still have applied): list again next time.
@@ -226,7 +234,10 @@ export class DnsRegistrar implements DnsHalf {
         this.conflicts.set(name, (error as Error).message);
         this.known = undefined;
         this.forceList = true;
-        this.log.error({ name, reason: (error as Error).message }, 'route53 refused the records for this name; retrying at the next full reconcile');
+        this.log.error(
+          { name, reason: (error as Error).message },
+          'route53 refused the records for this name; retrying at the next full reconcile',
+        );
         return;
       }
       const half = Math.ceil(groups.length / 2);

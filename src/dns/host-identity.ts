@@ -27,15 +27,19 @@ export const HOST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 export async function resolveHostIdentity(options: IdentityOptions): Promise<HostIdentity> {
   const identity = await lookup(options);
-  if (isIP(identity.ip) !== 4) throw new CompanionError(`host IP ${JSON.stringify(identity.ip)} (from ${identity.source}) is not an IPv4 address`);
-  if (!HOST_ID_PATTERN.test(identity.id)) throw new CompanionError(`host id ${JSON.stringify(identity.id)} (from ${identity.source}) must match ${HOST_ID_PATTERN}`);
+  if (isIP(identity.ip) !== 4)
+    throw new CompanionError(`host IP ${JSON.stringify(identity.ip)} (from ${identity.source}) is not an IPv4 address`);
+  if (!HOST_ID_PATTERN.test(identity.id))
+    throw new CompanionError(`host id ${JSON.stringify(identity.id)} (from ${identity.source}) must match ${HOST_ID_PATTERN}`);
   return identity;
 }
 
 async function lookup(options: IdentityOptions): Promise<HostIdentity> {
   if (options.hostIp !== undefined && options.hostId !== undefined) return { ip: options.hostIp, id: options.hostId, source: 'env' };
   if (options.imdsDisabled) {
-    throw new CompanionError('no host identity: set HOST_IP and HOST_ID, or allow EC2 instance metadata (AWS_EC2_METADATA_DISABLED is true)');
+    throw new CompanionError(
+      'no host identity: set HOST_IP and HOST_ID, or allow EC2 instance metadata (AWS_EC2_METADATA_DISABLED is true)',
+    );
   }
   const base = options.imdsEndpoint.replace(/\/$/, '');
   const timeoutMs = options.timeoutMs ?? 2_000;

@@ -92,7 +92,9 @@ export function ownedRecords(zoneRecords: RecordSet[], ctx: Pick<RecordContext, 
 }
 
 const same = (a: RecordSet, b: RecordSet) =>
-  a.ttl === b.ttl && (a.multiValueAnswer ?? false) === (b.multiValueAnswer ?? false) && [...a.values].sort().join() === [...b.values].sort().join();
+  a.ttl === b.ttl &&
+  (a.multiValueAnswer ?? false) === (b.multiValueAnswer ?? false) &&
+  [...a.values].sort().join() === [...b.values].sort().join();
 
 /**
  * UPSERT what is missing or different, DELETE what this host owns and no longer wants. Per name, the

@@ -7,12 +7,12 @@ import {
   ChangeResourceRecordSetsCommand,
   GetHostedZoneCommand,
   ListResourceRecordSetsCommand,
-  Route53Client,
   type ResourceRecordSet,
+  Route53Client,
 } from '@aws-sdk/client-route-53';
 import { CompanionError } from '../errors.js';
-import { normaliseName, recordKey, type Change, type RecordSet } from './records.js';
 import { metrics } from '../metrics.js';
+import { type Change, normaliseName, type RecordSet, recordKey } from './records.js';
 
 export interface ZoneApi {
   /** The zone's name, without the trailing dot. */
@@ -74,7 +74,8 @@ export function createZoneApi(client: Pick<Route53Client, 'send'>, zoneId: strin
           StartRecordIdentifier: page.NextRecordIdentifier,
         };
         // An endpoint that omits NextRecordIdentifier inside a multivalue set (moto does) would loop forever.
-        if (JSON.stringify(next) === JSON.stringify(start)) throw new CompanionError(`listing zone ${zoneId}: pagination does not advance past ${next.StartRecordName}`);
+        if (JSON.stringify(next) === JSON.stringify(start))
+          throw new CompanionError(`listing zone ${zoneId}: pagination does not advance past ${next.StartRecordName}`);
         start = next;
       }
     },
@@ -123,7 +124,10 @@ function toSdk(record: RecordSet): ResourceRecordSet {
 /** Turns the SDK's errors on the zone check into what the operator has to fix. */
 function explainZoneError(error: Error & { $metadata?: { httpStatusCode?: number } }, zoneId: string): Error {
   if (error.name === 'NoSuchHostedZone') {
-    return new CompanionError(`HOSTED_ZONE_ID ${zoneId} does not exist: check the id, and that the credentials belong to the account that owns the zone`, { cause: error });
+    return new CompanionError(
+      `HOSTED_ZONE_ID ${zoneId} does not exist: check the id, and that the credentials belong to the account that owns the zone`,
+      { cause: error },
+    );
   }
   if (error.name.startsWith('AccessDenied') || error.$metadata?.httpStatusCode === 403) {
     return new CompanionError(

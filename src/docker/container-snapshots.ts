@@ -39,8 +39,17 @@ export interface SourceOptions {
  */
 export function summaryFingerprint(c: ContainerSummary): string {
   const health = /\((healthy|unhealthy|health: starting)\)/.exec(c.Status ?? '')?.[1] ?? '';
-  const networks = Object.entries(c.NetworkSettings?.Networks ?? {}).map(([name, n]) => `${name}=${n?.IPAddress ?? ''}/${n?.GlobalIPv6Address ?? ''}`);
-  return JSON.stringify([c.Names ?? [], c.State ?? '', health, c.HostConfig?.NetworkMode ?? '', Object.entries(c.Labels ?? {}).sort(), networks.sort()]);
+  const networks = Object.entries(c.NetworkSettings?.Networks ?? {}).map(
+    ([name, n]) => `${name}=${n?.IPAddress ?? ''}/${n?.GlobalIPv6Address ?? ''}`,
+  );
+  return JSON.stringify([
+    c.Names ?? [],
+    c.State ?? '',
+    health,
+    c.HostConfig?.NetworkMode ?? '',
+    Object.entries(c.Labels ?? {}).sort(),
+    networks.sort(),
+  ]);
 }
 
 /**
@@ -105,8 +114,7 @@ export class ContainerSnapshots {
     const results: ContainerInfo[] = [];
     let next = 0;
     const worker = async () => {
-      while (next < ids.length) {
-        const id = ids[next++]!;
+      for (let id = ids[next++]; id !== undefined; id = ids[next++]) {
         try {
           this.inspections++;
           results.push(toContainerInfo((await this.docker.getContainer(id).inspect()) as InspectResponse));

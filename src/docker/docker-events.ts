@@ -41,7 +41,9 @@ export async function watchEvents(docker: DockerApi, options: EventWatchOptions)
   while (!signal.aborted) {
     let failure: Error | undefined;
     try {
-      const stream = await docker.getEvents({ filters: { type: Object.keys(WATCHED_EVENTS), event: Object.values(WATCHED_EVENTS).flat() } });
+      const stream = await docker.getEvents({
+        filters: { type: Object.keys(WATCHED_EVENTS), event: Object.values(WATCHED_EVENTS).flat() },
+      });
       attempt = 0;
       options.onConnected();
       await readEvents(stream, signal, options.onEvent);
@@ -110,6 +112,7 @@ function explanation(error: Error & { code?: string; address?: string; statusCod
     case 'ECONNREFUSED':
       return `nothing listens on ${where}: is the Docker daemon (or the socket proxy) running?`;
   }
-  if (error.statusCode === 403) return `the Docker API refused a read call (${error.message.trim()}): a socket proxy must allow CONTAINERS and EVENTS`;
+  if (error.statusCode === 403)
+    return `the Docker API refused a read call (${error.message.trim()}): a socket proxy must allow CONTAINERS and EVENTS`;
   return undefined;
 }

@@ -42,7 +42,11 @@ async function replaceFile(file: string, text: string): Promise<void> {
  * validated config only in server lines, which `add server` parses itself (a refusal falls back to a
  * reload, which HAProxy validates in full), and in host map entries, which are data.
  */
-export async function installConfig(options: ConfigFileOptions, next: RenderedFiles, { check = true }: { check?: boolean } = {}): Promise<RenderedFiles | undefined> {
+export async function installConfig(
+  options: ConfigFileOptions,
+  next: RenderedFiles,
+  { check = true }: { check?: boolean } = {},
+): Promise<RenderedFiles | undefined> {
   const previousConfig = await readFile(options.configPath, 'utf8').catch(() => undefined);
   const previousMap = await readFile(options.hostsMap, 'utf8').catch(() => '');
   const candidate = `${options.configPath}.new`;

@@ -13,7 +13,7 @@ import type { Candidate } from '../render/candidate.js';
 import type { RenderedFiles } from '../render/render-config.js';
 import { sendCliCommand } from './cli-socket.js';
 import { installConfig, restoreConfig } from './config-files.js';
-import { HaproxyProcess, type HaproxyMaster } from './haproxy-process.js';
+import { type HaproxyMaster, HaproxyProcess } from './haproxy-process.js';
 import type { RuntimePaths } from './paths.js';
 import { RestartBudget } from './restart-budget.js';
 import { RuntimeExecutor } from './runtime-executor.js';
@@ -159,7 +159,12 @@ export class Haproxy implements HaproxyController {
 }
 
 /** The controller for the real HAProxy: its master process, its files and sockets under `paths`. */
-export function createHaproxyController(options: { bin: string; paths: RuntimePaths; log: Logger; onFatal: (error: Error) => void }): Haproxy {
+export function createHaproxyController(options: {
+  bin: string;
+  paths: RuntimePaths;
+  log: Logger;
+  onFatal: (error: Error) => void;
+}): Haproxy {
   const { bin, paths, log } = options;
   const queue = new SerialQueue();
   const ask = (command: string) => sendCliCommand(paths.adminSocket, command, 5_000);

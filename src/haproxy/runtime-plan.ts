@@ -35,9 +35,9 @@ export function splitServers(text: string): { skeleton: string; servers: Map<str
   for (const line of text.split('\n')) {
     const section = SECTION.exec(line);
     if (section) backend = section[1] === 'backend' || section[1] === 'listen' ? section[2] : undefined;
-    const server = backend !== undefined ? SERVER.exec(line) : null;
-    if (server && backend !== undefined) {
-      servers.set(`${backend}/${server[1]}`, { backend, name: server[1]!, args: server[2]! });
+    const [, name, args] = (backend !== undefined && SERVER.exec(line)) || [];
+    if (backend !== undefined && name !== undefined && args !== undefined) {
+      servers.set(`${backend}/${name}`, { backend, name, args });
     } else {
       kept.push(line);
     }

@@ -81,5 +81,8 @@ export function placeServices(services: Service[], layout: BackendLayout): { ser
 /** The host map: one `<host name> <backend>` line per host name, sorted. Host names are validated DNS names. */
 export function hostsMapText(services: PlacedService[]): string {
   const lines = services.flatMap((s) => s.hostnames.map((host) => `${host} ${s.backend}`));
-  return lines.sort().map((line) => `${line}\n`).join('');
+  return lines
+    .sort()
+    .map((line) => `${line}\n`)
+    .join('');
 }

@@ -49,7 +49,10 @@ export function parseServiceDomain(raw: string, zone: string): DomainResult {
   const full = `${relative}.${zone}`;
   // The ownership marker `_hc-owner.<name>` must fit in a DNS name too.
   if (full.length > MAX_SERVICE_NAME_LENGTH) {
-    return { ok: false, reason: `makes more than ${MAX_SERVICE_NAME_LENGTH} characters with the zone ${zone} (DNS allows ${MAX_NAME_LENGTH}, with room for the ownership marker)` };
+    return {
+      ok: false,
+      reason: `makes more than ${MAX_SERVICE_NAME_LENGTH} characters with the zone ${zone} (DNS allows ${MAX_NAME_LENGTH}, with room for the ownership marker)`,
+    };
   }
   return { ok: true, name: relative };
 }

@@ -3,10 +3,10 @@
  * a container is made from its {@link ContainerInfo} and the companion's own placement.
  */
 import { isIP } from 'node:net';
+import { compare } from '../lib/compare.js';
 import type { ContainerInfo } from './container.js';
 import { parseServiceDomain } from './domain.js';
 import { DOMAIN_ENV, Labels } from './labels.js';
-import { compare } from '../lib/compare.js';
 
 export interface Server {
   /** HAProxy server name: the container name, restricted to characters HAProxy accepts. */
@@ -167,7 +167,8 @@ function choosePort(container: ContainerInfo): Choice<number> {
   if (invalid.length > 0) {
     return { ok: false, reason: `exposed port ${invalid[0]} is not a port number (1-65535); set label ${Labels.port}` };
   }
-  if (tcp.length === 1) return { ok: true, value: tcp[0]! };
+  const [only, ...others] = tcp;
+  if (only !== undefined && others.length === 0) return { ok: true, value: only };
   if (tcp.length === 0) {
     return { ok: false, reason: `no exposed TCP port; set label ${Labels.port} to the port the service listens on` };
   }

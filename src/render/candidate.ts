@@ -3,9 +3,10 @@
  * rendered in the running backends when they have room and only servers and host map entries change,
  * so the runtime API can apply it; else in a fresh layout, for a reload (or the first start).
  */
-import { freshLayout, keepLayout, type BackendLayout, type PlacedService } from '../model/backend-pool.js';
-import type { Service } from '../model/services.js';
+
 import { planRuntimeUpdate, type RuntimePlan } from '../haproxy/runtime-plan.js';
+import { type BackendLayout, freshLayout, keepLayout, type PlacedService } from '../model/backend-pool.js';
+import type { Service } from '../model/services.js';
 import type { RenderedFiles } from './render-config.js';
 
 export interface Candidate {

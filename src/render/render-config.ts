@@ -6,9 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import nunjucks from 'nunjucks';
-import type { Service } from '../model/services.js';
-import { hostsMapText, placeServices, type Backend, type BackendLayout, type PlacedService } from '../model/backend-pool.js';
 import { TemplateError } from '../errors.js';
+import { type Backend, type BackendLayout, hostsMapText, type PlacedService, placeServices } from '../model/backend-pool.js';
+import type { Service } from '../model/services.js';
 
 /** Everything a template can use. Documented in the README ("Custom templates"). */
 export interface TemplateContext {
@@ -55,7 +55,10 @@ export function renderFiles(
   paths: { adminSocket: string; hostsMap: string },
 ): { files: RenderedFiles; services: PlacedService[] } {
   const placed = placeServices(services, layout);
-  return { files: { config: renderer.render(templateContext(placed, settings, paths)), hostsMap: hostsMapText(placed.services) }, services: placed.services };
+  return {
+    files: { config: renderer.render(templateContext(placed, settings, paths)), hostsMap: hostsMapText(placed.services) },
+    services: placed.services,
+  };
 }
 
 /**
@@ -86,7 +89,10 @@ export async function loadTemplate(templatePath: string): Promise<Renderer> {
       try {
         return template.render(context);
       } catch (error) {
-        throw new TemplateError(`template ${templatePath} failed to render: ${(error as Error).message}`, { cause: error, retryable: false });
+        throw new TemplateError(`template ${templatePath} failed to render: ${(error as Error).message}`, {
+          cause: error,
+          retryable: false,
+        });
       }
     },
   };

@@ -5,10 +5,11 @@
  */
 import type { StatusSnapshot } from './status-snapshot.js';
 
-const escapeHtml = (value: unknown): string =>
-  String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeHtml = (value: unknown): string => String(value).replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
 
-const badge = (text: string, ok: boolean | undefined) => `<span class="badge ${ok === undefined ? 'neutral' : ok ? 'ok' : 'bad'}">${escapeHtml(text)}</span>`;
+const badge = (text: string, ok: boolean | undefined) =>
+  `<span class="badge ${ok === undefined ? 'neutral' : ok ? 'ok' : 'bad'}">${escapeHtml(text)}</span>`;
 
 export function renderStatusPage(status: StatusSnapshot): string {
   const services = status.services
@@ -18,7 +19,10 @@ export function renderStatusPage(status: StatusSnapshot): string {
         <td rowspan="${Math.max(1, service.servers.length)}"><strong>${escapeHtml(service.hostnames[0])}</strong><br><small>${escapeHtml(service.hostnames.slice(1).join(', '))}</small></td>
         ${service.servers
           .map(
-            (server, i) => `${i > 0 ? '<tr>' : ''}<td>${escapeHtml(server.containerName)} <small>${escapeHtml(server.containerId)}</small></td>
+            (
+              server,
+              i,
+            ) => `${i > 0 ? '<tr>' : ''}<td>${escapeHtml(server.containerName)} <small>${escapeHtml(server.containerId)}</small></td>
         <td><code>${escapeHtml(server.address)}:${escapeHtml(server.port)}</code></td>
         <td>${badge(server.haproxy ?? 'unknown', server.haproxy === undefined ? undefined : server.haproxy.startsWith('UP'))}</td></tr>`,
           )
@@ -26,7 +30,10 @@ export function renderStatusPage(status: StatusSnapshot): string {
     )
     .join('');
   const skipped = status.skipped
-    .map((s) => `<tr><td>${escapeHtml(s.containerName)} <small>${escapeHtml(s.containerId)}</small></td><td>${escapeHtml(s.domain ?? '')}</td><td>${escapeHtml(s.reason)}</td></tr>`)
+    .map(
+      (s) =>
+        `<tr><td>${escapeHtml(s.containerName)} <small>${escapeHtml(s.containerId)}</small></td><td>${escapeHtml(s.domain ?? '')}</td><td>${escapeHtml(s.reason)}</td></tr>`,
+    )
     .join('');
   const apply = status.lastApply;
   const sync = status.dns.lastSync;
@@ -61,7 +68,7 @@ export function renderStatusPage(status: StatusSnapshot): string {
 <tbody>${skipped || '<tr><td colspan="3">None.</td></tr>'}</tbody></table>
 
 <h2>Last apply</h2>
-<p id="last-apply">${apply ? `${badge(apply.ok ? apply.how ?? 'ok' : 'rejected', apply.ok)} at ${escapeHtml(apply.at)} in ${escapeHtml(apply.durationMs)} ms${apply.error ? ` <br><code>${escapeHtml(apply.error)}</code>` : ''}` : 'Nothing applied yet.'}</p>
+<p id="last-apply">${apply ? `${badge(apply.ok ? (apply.how ?? 'ok') : 'rejected', apply.ok)} at ${escapeHtml(apply.at)} in ${escapeHtml(apply.durationMs)} ms${apply.error ? ` <br><code>${escapeHtml(apply.error)}</code>` : ''}` : 'Nothing applied yet.'}</p>
 
 <h2>DNS</h2>
 <p id="dns">${

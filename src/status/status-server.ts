@@ -8,7 +8,12 @@ import { registry } from '../metrics.js';
 import { renderStatusPage } from './status-page.js';
 import type { StatusSnapshot } from './status-snapshot.js';
 
-export function startStatusServer(options: { address: string; port: number; snapshot: () => Promise<StatusSnapshot>; log: Logger }): http.Server {
+export function startStatusServer(options: {
+  address: string;
+  port: number;
+  snapshot: () => Promise<StatusSnapshot>;
+  log: Logger;
+}): http.Server {
   const server = http.createServer((req, res) => {
     void handle(req, res).catch((error: Error) => {
       options.log.warn({ err: error, path: req.url }, 'status request failed');
@@ -26,11 +31,11 @@ export function startStatusServer(options: { address: string; port: number; snap
     switch (path) {
       case '/healthz': {
         const status = await options.snapshot();
-        send(res, status.healthy ? 200 : 503, 'application/json', JSON.stringify({ healthy: status.healthy, ...status.checks }) + '\n');
+        send(res, status.healthy ? 200 : 503, 'application/json', `${JSON.stringify({ healthy: status.healthy, ...status.checks })}\n`);
         return;
       }
       case '/status':
-        send(res, 200, 'application/json', JSON.stringify(await options.snapshot(), null, 2) + '\n');
+        send(res, 200, 'application/json', `${JSON.stringify(await options.snapshot(), null, 2)}\n`);
         return;
       case '/metrics':
         send(res, 200, registry.contentType, await registry.metrics());
@@ -43,7 +48,9 @@ export function startStatusServer(options: { address: string; port: number; snap
     }
   }
 
-  server.listen(options.port, options.address, () => options.log.info({ address: options.address, port: options.port }, 'status endpoint listening'));
+  server.listen(options.port, options.address, () =>
+    options.log.info({ address: options.address, port: options.port }, 'status endpoint listening'),
+  );
   server.on('error', (error) => options.log.error({ err: error }, 'status endpoint failed'));
   return server;
 }

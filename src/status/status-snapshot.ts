@@ -2,10 +2,11 @@
  * Everything /status, the status page and /healthz show, gathered in one place. It holds no
  * credentials and no environment: only what the companion decided and why.
  */
-import type { SkippedContainer } from '../model/services.js';
-import type { PlacedService } from '../model/backend-pool.js';
-import type { ApplyReport } from '../pass-recorder.js';
+
 import type { DnsStatus } from '../dns/dns-registrar.js';
+import type { PlacedService } from '../model/backend-pool.js';
+import type { SkippedContainer } from '../model/services.js';
+import type { ApplyReport } from '../pass-recorder.js';
 
 export interface ServerStatus {
   name: string;

@@ -15,7 +15,7 @@ export function container(overrides: Partial<ContainerInfo> = {}): ContainerInfo
     running: true,
     paused: false,
     networkMode: 'bridge',
-    networks: [{ name: 'bridge', ip: `172.17.0.${counter % 250 + 2}` }],
+    networks: [{ name: 'bridge', ip: `172.17.0.${(counter % 250) + 2}` }],
     ...overrides,
   };
 }

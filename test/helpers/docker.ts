@@ -23,7 +23,9 @@ export class TestRun {
   }
 
   /** Starts a busybox httpd answering `text` (default: its own name) on port 8080. */
-  async backend(options: { domain?: string; text?: string; name?: string; args?: string[]; labels?: Record<string, string>; setup?: string } = {}): Promise<string> {
+  async backend(
+    options: { domain?: string; text?: string; name?: string; args?: string[]; labels?: Record<string, string>; setup?: string } = {},
+  ): Promise<string> {
     const name = options.name ?? this.name('backend');
     const text = options.text ?? name;
     const args = ['run', '-d', '--name', name, '--label', this.label, '--expose', '8080'];
@@ -31,7 +33,12 @@ export class TestRun {
     for (const [key, value] of Object.entries(options.labels ?? {})) args.push('--label', `${key}=${value}`);
     args.push(...(options.args ?? []));
     // `setup`: shell run before httpd starts, e.g. to add CGI scripts under /www/cgi-bin.
-    args.push(BACKEND_IMAGE, 'sh', '-c', `mkdir -p /www/cgi-bin && echo '${text}' > /www/index.html && ${options.setup ?? 'true'} && exec httpd -f -p 8080 -h /www`);
+    args.push(
+      BACKEND_IMAGE,
+      'sh',
+      '-c',
+      `mkdir -p /www/cgi-bin && echo '${text}' > /www/index.html && ${options.setup ?? 'true'} && exec httpd -f -p 8080 -h /www`,
+    );
     await docker(...args);
     return name;
   }
@@ -41,7 +48,14 @@ export class TestRun {
   async companion(options: { port: number; env?: Record<string, string>; args?: string[]; socket?: boolean }): Promise<Companion> {
     const name = this.name('companion');
     // Status on port+1000, so companions of different tests never fight over the default 8404.
-    const env = { DOMAIN_NAME: 'example.com', HTTP_PORT: String(options.port), STATUS_PORT: String(options.port + 1000), CONTAINER_LABEL_FILTER: this.label, RUNTIME_DIR: `/tmp/${name}`, ...options.env };
+    const env = {
+      DOMAIN_NAME: 'example.com',
+      HTTP_PORT: String(options.port),
+      STATUS_PORT: String(options.port + 1000),
+      CONTAINER_LABEL_FILTER: this.label,
+      RUNTIME_DIR: `/tmp/${name}`,
+      ...options.env,
+    };
     const args = ['run', '-d', '--name', name, '--label', `${this.label}-companion`, '--network', 'host'];
     if (options.socket !== false) args.push('-v', '/var/run/docker.sock:/var/run/docker.sock:ro');
     for (const [key, value] of Object.entries(env)) args.push('-e', `${key}=${value}`);
@@ -108,7 +122,11 @@ export class Companion {
   /** The host map HAProxy runs with (`show map`), as `host backend` lines, sorted. */
   async runningHostsMap(): Promise<string[]> {
     const answer = await this.cli(`show map ${this.hostsMapPath}`);
-    return answer.split('\n').filter(Boolean).map((line) => line.split(' ').slice(1).join(' ')).sort();
+    return answer
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(' ').slice(1).join(' '))
+      .sort();
   }
 
   async count(msg: string): Promise<number> {

@@ -19,7 +19,15 @@ export function host(zoneId: string, id: string, ip: string, options: { reconcil
   const api = createZoneApi(createRoute53Client(), zoneId);
   const registrar = new DnsRegistrar(
     api,
-    { zone: 'example.com', ttl: 60, mode: 'multivalue', identity: { id, ip, source: 'env' }, reconcileIntervalMs: options.reconcileIntervalMs ?? 3_600_000, retryMinMs: 250, retryMaxMs: 5_000 },
+    {
+      zone: 'example.com',
+      ttl: 60,
+      mode: 'multivalue',
+      identity: { id, ip, source: 'env' },
+      reconcileIntervalMs: options.reconcileIntervalMs ?? 3_600_000,
+      retryMinMs: 250,
+      retryMaxMs: 5_000,
+    },
     pino({ level: process.env.FLEET_LOG_LEVEL ?? 'silent' }),
   );
   return { id, ip, registrar, domains: new Set() };
@@ -55,7 +63,12 @@ export function expectedARecords(hosts: Host[], extra: Record<string, string[]> 
 /** Compares with SetIdentifiers cut to their host prefix (the hash part is the records module's business). */
 export function sameRecords(actual: Map<string, string[]>, expected: Map<string, string[]>): boolean {
   const cut = (m: Map<string, string[]>) =>
-    JSON.stringify([...m.entries()].filter(([, v]) => v.length > 0).sort().map(([k, v]) => [k, v.map((e) => e.replace(/^(\S+ \S+-)[0-9a-f]{10}$/, '$1')).sort()]));
+    JSON.stringify(
+      [...m.entries()]
+        .filter(([, v]) => v.length > 0)
+        .sort()
+        .map(([k, v]) => [k, v.map((e) => e.replace(/^(\S+ \S+-)[0-9a-f]{10}$/, '$1')).sort()]),
+    );
   return cut(actual) === cut(expected);
 }
 

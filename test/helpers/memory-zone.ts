@@ -35,11 +35,15 @@ export class MemoryZone implements ZoneApi {
     for (const { action, record } of changes) {
       const existing = next.find((r) => key(r) === key(record));
       if (action === 'DELETE') {
-        if (!existing || JSON.stringify(existing) !== JSON.stringify(record)) throw invalid(`Tried to delete resource record set [name='${record.name}', type='${record.type}'] but it was not found`);
+        if (!existing || JSON.stringify(existing) !== JSON.stringify(record))
+          throw invalid(`Tried to delete resource record set [name='${record.name}', type='${record.type}'] but it was not found`);
         next = next.filter((r) => r !== existing);
       } else {
-        const clash = next.find((r) => r.name === record.name && r.type === record.type && !!r.multiValueAnswer !== !!record.multiValueAnswer);
-        if (clash) throw invalid(`RRSet with DNS name ${record.name}. and type ${record.type} cannot be created as a non-multivalue set exists`);
+        const clash = next.find(
+          (r) => r.name === record.name && r.type === record.type && !!r.multiValueAnswer !== !!record.multiValueAnswer,
+        );
+        if (clash)
+          throw invalid(`RRSet with DNS name ${record.name}. and type ${record.type} cannot be created as a non-multivalue set exists`);
         next = [...next.filter((r) => r !== existing), structuredClone(record)];
       }
     }

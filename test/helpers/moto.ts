@@ -6,15 +6,15 @@
  * Every SDK client made here has static credentials, us-east-1 and a loopback endpoint: nothing may reach
  * AWS or the instance metadata service from a test.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import net from 'node:net';
 import {
   CreateHostedZoneCommand,
   ListResourceRecordSetsCommand,
-  Route53Client,
   type ListResourceRecordSetsCommandInput,
   type ResourceRecordSet,
+  Route53Client,
   type Route53ClientConfig,
 } from '@aws-sdk/client-route-53';
 import { docker } from './docker.js';
@@ -89,7 +89,11 @@ export async function createHostedZone(endpoint: string, name: string): Promise<
 }
 
 /** Every record set of the zone, following IsTruncated across pages. */
-export async function listRecords(endpoint: string, zoneId: string, { pageSize = 300 }: { pageSize?: number } = {}): Promise<ResourceRecordSet[]> {
+export async function listRecords(
+  endpoint: string,
+  zoneId: string,
+  { pageSize = 300 }: { pageSize?: number } = {},
+): Promise<ResourceRecordSet[]> {
   const client = route53Client(endpoint);
   const records: ResourceRecordSet[] = [];
   let input: ListResourceRecordSetsCommandInput = { HostedZoneId: zoneId, MaxItems: pageSize };
@@ -98,10 +102,20 @@ export async function listRecords(endpoint: string, zoneId: string, { pageSize =
       const page = await client.send(new ListResourceRecordSetsCommand(input));
       records.push(...(page.ResourceRecordSets ?? []));
       if (!page.IsTruncated) return records;
-      const next = { StartRecordName: page.NextRecordName, StartRecordType: page.NextRecordType, StartRecordIdentifier: page.NextRecordIdentifier };
+      const next = {
+        StartRecordName: page.NextRecordName,
+        StartRecordType: page.NextRecordType,
+        StartRecordIdentifier: page.NextRecordIdentifier,
+      };
       // moto never sends NextRecordIdentifier: a page boundary inside one name+type would repeat the page forever.
-      if (next.StartRecordName === input.StartRecordName && next.StartRecordType === input.StartRecordType && next.StartRecordIdentifier === input.StartRecordIdentifier) {
-        throw new Error(`listRecords ${zoneId}: pagination does not advance past ${next.StartRecordName} ${next.StartRecordType}; use a larger pageSize`);
+      if (
+        next.StartRecordName === input.StartRecordName &&
+        next.StartRecordType === input.StartRecordType &&
+        next.StartRecordIdentifier === input.StartRecordIdentifier
+      ) {
+        throw new Error(
+          `listRecords ${zoneId}: pagination does not advance past ${next.StartRecordName} ${next.StartRecordType}; use a larger pageSize`,
+        );
       }
       input = { ...input, ...next };
     }
@@ -147,7 +161,10 @@ async function startHostMoto(timeoutMs: number): Promise<Moto> {
       // already gone
     }
   };
-  const disarm = child.pid === undefined ? () => undefined : watchdog(`kill -s TERM -- -${child.pid} 2>/dev/null && sleep 3; kill -s KILL -- -${child.pid} 2>/dev/null`);
+  const disarm =
+    child.pid === undefined
+      ? () => undefined
+      : watchdog(`kill -s TERM -- -${child.pid} 2>/dev/null && sleep 3; kill -s KILL -- -${child.pid} 2>/dev/null`);
   const stop = async (): Promise<void> => {
     disarm();
     if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
@@ -180,7 +197,20 @@ async function startDockerMoto(timeoutMs: number): Promise<Moto> {
   // Host network: moto listens on the host's loopback only, like the host runner, with no port mapping.
   const server = `from moto.server import main; main(['-H', '127.0.0.1', '-p', '${port}'])`;
   const disarm = watchdog(`docker rm -f ${name} >/dev/null 2>&1`);
-  await docker('run', '-d', '--name', name, '--label', 'haproxy-companion.test=moto', '--network', 'host', MOTO_IMAGE, 'python3', '-c', server);
+  await docker(
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--label',
+    'haproxy-companion.test=moto',
+    '--network',
+    'host',
+    MOTO_IMAGE,
+    'python3',
+    '-c',
+    server,
+  );
   const stop = async (): Promise<void> => {
     disarm();
     await docker('rm', '-f', name).catch(() => undefined);

@@ -153,12 +153,16 @@ export async function startFaultProxy(target: string, options: { ratePerSecond?:
   return {
     endpoint: listening.endpoint,
     stats: () => structuredClone(stats),
-    resetStats: () => void (stats = emptyStats()),
+    resetStats: () => {
+      stats = emptyStats();
+    },
     failNext: (count, fault, faultOptions = {}) => {
       if (!Number.isInteger(count) || count < 1) throw new Error(`failNext: count must be a positive integer, got ${count}`);
       queued.push({ remaining: count, fault, options: faultOptions });
     },
-    outage: (on) => void (down = on),
+    outage: (on) => {
+      down = on;
+    },
     setRateLimit,
     close: listening.close,
   };
@@ -201,7 +205,14 @@ function endToEnd(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
 /** Sends the request on to moto as it came (Host included: it is part of the SigV4 signature) and streams back. */
 function forward(req: http.IncomingMessage, res: http.ServerResponse, upstream: URL, url: string): void {
   const outgoing = http.request(
-    { protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method: req.method, path: url, headers: endToEnd(req.headers) },
+    {
+      protocol: upstream.protocol,
+      hostname: upstream.hostname,
+      port: upstream.port,
+      method: req.method,
+      path: url,
+      headers: endToEnd(req.headers),
+    },
     (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEnd(answer.headers));
       answer.pipe(res);
@@ -236,7 +247,12 @@ function faultResponse(fault: Fault, options: FaultOptions, requestId: string): 
     case 'PriorRequestNotComplete':
       return {
         status: 400,
-        body: errorResponse('Sender', 'PriorRequestNotComplete', 'The request was rejected because Route 53 was still processing a prior request.', requestId),
+        body: errorResponse(
+          'Sender',
+          'PriorRequestNotComplete',
+          'The request was rejected because Route 53 was still processing a prior request.',
+          requestId,
+        ),
       };
     case 'ServiceUnavailable':
       return { status: 503, body: errorResponse('Receiver', 'ServiceUnavailable', 'Service Unavailable', requestId) };
@@ -244,7 +260,10 @@ function faultResponse(fault: Fault, options: FaultOptions, requestId: string): 
       const messages = options.messages ?? ['Injected by route53-faults: InvalidChangeBatch'];
       if (options.legacyBody) {
         const items = messages.map((message) => `<Message>${escapeXml(message)}</Message>`).join('');
-        return { status: 400, body: `<?xml version="1.0"?>\n<InvalidChangeBatch xmlns="${NS}"><Messages>${items}</Messages><RequestId>${requestId}</RequestId></InvalidChangeBatch>` };
+        return {
+          status: 400,
+          body: `<?xml version="1.0"?>\n<InvalidChangeBatch xmlns="${NS}"><Messages>${items}</Messages><RequestId>${requestId}</RequestId></InvalidChangeBatch>`,
+        };
       }
       // What Route53 sends today: every problem of the batch in one Message, as "[first, second]".
       return { status: 400, body: errorResponse('Sender', 'InvalidChangeBatch', `[${messages.join(', ')}]`, requestId) };

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestRun, type Companion } from '../helpers/docker.js';
+import { type Companion, TestRun } from '../helpers/docker.js';
 import { bodiesOver, get } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -36,7 +36,9 @@ afterAll(() => run.cleanup());
 describe('custom template', () => {
   it('keeps serving when the template no longer renders', async () => {
     await template(original.replace('{% for backend in backends %}', '{% for backend in %}'));
-    const line = await waitFor(async () => (await companion.logs()).find((l) => l.msg === 'template failed to render; running configuration kept'));
+    const line = await waitFor(async () =>
+      (await companion.logs()).find((l) => l.msg === 'template failed to render; running configuration kept'),
+    );
     expect(line.err?.message).toMatch(/haproxy\.cfg\.njk/);
     expect((await get(port, 'login.example.com')).body).toBe('login-1');
   });
@@ -44,7 +46,9 @@ describe('custom template', () => {
   it('keeps serving when HAProxy rejects the rendered config, and logs HAProxy’s reason', async () => {
     await template(original.replace('    balance roundrobin', '    balance roundrobin\n    no-such-directive here'));
     const line = await waitFor(async () =>
-      (await companion.logs()).find((l) => l.msg === 'configuration rejected; running configuration kept' && /no-such-directive/.test(String(l.err?.message))),
+      (await companion.logs()).find(
+        (l) => l.msg === 'configuration rejected; running configuration kept' && /no-such-directive/.test(String(l.err?.message)),
+      ),
     );
     expect((line.haproxy as string[]).join('\n')).toMatch(/ALERT.*no-such-directive/);
     expect((await get(port, 'login.example.com')).body).toBe('login-1');
@@ -69,7 +73,9 @@ describe('custom template', () => {
         .replace('No service is registered for this host.', 'Nobody home.') // as the previous test left it
         .replace('check inter 2s fall 2 rise 2', 'check inter 2s fall 2 rise 2 init-addr last,libc,none'),
     );
-    await waitFor(async () => (await companion.logs()).some((l) => l.msg === 'runtime update failed; reloading instead'), { what: 'the refusal' });
+    await waitFor(async () => (await companion.logs()).some((l) => l.msg === 'runtime update failed; reloading instead'), {
+      what: 'the refusal',
+    });
     await waitFor(async () => (await companion.count('haproxy reloaded')) > reloads, { what: 'the reload' });
     expect((await get(port, 'login.example.com')).body).toBe('login-1');
     // And containers joining later still get traffic.

@@ -4,10 +4,11 @@
  * no one's help, and follow new changes on the new daemon. Integration files run one at a time, so
  * stopping the engine touches no other test's containers.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execa } from 'execa';
+
 import { readFile } from 'node:fs/promises';
-import { TestRun, type Companion } from '../helpers/docker.js';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Companion, TestRun } from '../helpers/docker.js';
 import { get } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -23,18 +24,24 @@ async function restartDockerDaemon(): Promise<void> {
   } else {
     const pid = Number((await readFile('/var/run/docker.pid', 'utf8')).trim());
     process.kill(pid, 'SIGTERM');
-    await waitFor(() => {
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, { timeoutMs: 120_000, what: 'dockerd to stop' });
+    await waitFor(
+      () => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      { timeoutMs: 120_000, what: 'dockerd to stop' },
+    );
     const child = execa('sh', ['-c', 'setsid dockerd >>/var/log/dockerd.log 2>&1 </dev/null &'], { detached: true, stdio: 'ignore' });
     await child;
   }
-  await waitFor(async () => (await execa('docker', ['info'], { reject: false })).exitCode === 0, { timeoutMs: 180_000, what: 'dockerd to answer' });
+  await waitFor(async () => (await execa('docker', ['info'], { reject: false })).exitCode === 0, {
+    timeoutMs: 180_000,
+    what: 'dockerd to answer',
+  });
 }
 
 beforeAll(async () => {
@@ -48,7 +55,10 @@ describe('Docker daemon restart', () => {
   // Generous: a daemon with many containers to clean up can take minutes to stop and start.
   it('comes back by itself: old routes, and new containers on the new daemon', { timeout: 420_000 }, async () => {
     await restartDockerDaemon();
-    await waitFor(async () => (await get(port, 'login.example.com')).body === 'login-1', { timeoutMs: 120_000, what: 'login routed again' });
+    await waitFor(async () => (await get(port, 'login.example.com')).body === 'login-1', {
+      timeoutMs: 120_000,
+      what: 'login routed again',
+    });
     await run.backend({ domain: 'after', text: 'after-1' });
     await waitFor(async () => (await get(port, 'after.example.com')).body === 'after-1', { what: 'a new container routed' });
     // The companion really went down with the daemon and started again (this is not the stream-cut case).

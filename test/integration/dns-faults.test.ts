@@ -4,11 +4,12 @@
  * InvalidChangeBatch. In each case the records converge once Route53 recovers, nothing is lost, and
  * the proxy half is never involved (the registrar runs on its own).
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+
 import { ChangeResourceRecordSetsCommand, DeleteHostedZoneCommand } from '@aws-sdk/client-route-53';
-import { AWS_TEST_ENV, createHostedZone, listRecords, route53Client, startMoto, type Moto } from '../helpers/moto.js';
-import { startFaultProxy, type FaultProxy } from '../helpers/route53-faults.js';
-import { expectedARecords, host, sameRecords, zoneARecords, type Host } from '../helpers/fleet.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { expectedARecords, type Host, host, sameRecords, zoneARecords } from '../helpers/fleet.js';
+import { AWS_TEST_ENV, createHostedZone, listRecords, type Moto, route53Client, startMoto } from '../helpers/moto.js';
+import { type FaultProxy, startFaultProxy } from '../helpers/route53-faults.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 let moto: Moto;
@@ -41,7 +42,11 @@ async function serve(domains: string[], options: { reconcileIntervalMs?: number 
 }
 
 const converged = (hosts: Host[], timeoutMs = 60_000) =>
-  waitFor(async () => sameRecords(await zoneARecords(moto.endpoint, zoneId), expectedARecords(hosts)), { timeoutMs, intervalMs: 200, what: 'convergence' });
+  waitFor(async () => sameRecords(await zoneARecords(moto.endpoint, zoneId), expectedARecords(hosts)), {
+    timeoutMs,
+    intervalMs: 200,
+    what: 'convergence',
+  });
 
 describe('Route53 faults', () => {
   it.each([
@@ -63,7 +68,11 @@ describe('Route53 faults', () => {
     const host = await serve(['login']);
     await converged([host], 120_000);
     expect(host.registrar.lastSync).toMatchObject({ ok: true });
-    expect(proxy.stats().rejected.ChangeResourceRecordSets + proxy.stats().rejected.GetHostedZone + proxy.stats().rejected.ListResourceRecordSets).toBe(12);
+    expect(
+      proxy.stats().rejected.ChangeResourceRecordSets +
+        proxy.stats().rejected.GetHostedZone +
+        proxy.stats().rejected.ListResourceRecordSets,
+    ).toBe(12);
   });
 
   it('keeps changes made during an outage and applies them all when it ends', async () => {
@@ -85,13 +94,20 @@ describe('Route53 faults', () => {
     const client = route53Client(moto.endpoint);
     // Route53 deletes only an empty zone: someone removed the records first, then the zone.
     const records = (await listRecords(moto.endpoint, zoneId)).filter((r) => r.Type !== 'SOA' && r.Type !== 'NS');
-    await client.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: records.map((r) => ({ Action: 'DELETE', ResourceRecordSet: r })) } }));
+    await client.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zoneId,
+        ChangeBatch: { Changes: records.map((r) => ({ Action: 'DELETE', ResourceRecordSet: r })) },
+      }),
+    );
     await client.send(new DeleteHostedZoneCommand({ Id: zoneId }));
     client.destroy();
     host.registrar.setDomains(['login', 'publish']);
     await waitFor(() => /NoSuchHostedZone|No hosted zone/i.test(host.registrar.lastSync?.error ?? ''), { what: 'the error to surface' });
     const requests = proxy.stats().requests.ListResourceRecordSets + proxy.stats().requests.ChangeResourceRecordSets;
-    await waitFor(() => proxy.stats().requests.ListResourceRecordSets + proxy.stats().requests.ChangeResourceRecordSets > requests, { what: 'a retry' });
+    await waitFor(() => proxy.stats().requests.ListResourceRecordSets + proxy.stats().requests.ChangeResourceRecordSets > requests, {
+      what: 'a retry',
+    });
     expect(host.registrar.status().pendingChanges).toBe(-1);
   });
 

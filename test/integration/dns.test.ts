@@ -5,13 +5,13 @@
  */
 import { ChangeResourceRecordSetsCommand, type ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestRun, docker, type Companion } from '../helpers/docker.js';
-import { AWS_TEST_ENV, createHostedZone, listRecords, route53Client, startMoto, type Moto } from '../helpers/moto.js';
-import { startImdsStub, type ImdsStub } from '../helpers/imds-stub.js';
-import { startFaultProxy, type FaultProxy } from '../helpers/route53-faults.js';
-import { get } from '../helpers/http.js';
-import { waitFor } from '../helpers/wait-for.js';
 import { desiredRecords } from '../../src/dns/records.js';
+import { type Companion, docker, TestRun } from '../helpers/docker.js';
+import { get } from '../helpers/http.js';
+import { type ImdsStub, startImdsStub } from '../helpers/imds-stub.js';
+import { AWS_TEST_ENV, createHostedZone, listRecords, type Moto, route53Client, startMoto } from '../helpers/moto.js';
+import { type FaultProxy, startFaultProxy } from '../helpers/route53-faults.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const run = new TestRun();
 const port = 18104;
@@ -41,11 +41,20 @@ async function aRecords(): Promise<string[]> {
 
 async function change(action: 'UPSERT' | 'DELETE', set: ResourceRecordSet): Promise<void> {
   const client = route53Client(moto.endpoint);
-  await client.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: [{ Action: action, ResourceRecordSet: set }] } }));
+  await client.send(
+    new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: [{ Action: action, ResourceRecordSet: set }] } }),
+  );
   client.destroy();
 }
 
-const manual: ResourceRecordSet = { Name: 'login.example.com', Type: 'A', TTL: 300, SetIdentifier: 'manual', MultiValueAnswer: true, ResourceRecords: [{ Value: '192.0.2.10' }] };
+const manual: ResourceRecordSet = {
+  Name: 'login.example.com',
+  Type: 'A',
+  TTL: 300,
+  SetIdentifier: 'manual',
+  MultiValueAnswer: true,
+  ResourceRecords: [{ Value: '192.0.2.10' }],
+};
 
 beforeAll(async () => {
   moto = await startMoto();
@@ -53,7 +62,14 @@ beforeAll(async () => {
   zoneId = await createHostedZone(moto.endpoint, 'example.com');
   // Another host of the fleet already serves login, and someone added a record by hand.
   for (const r of desiredRecords(['login'], { zone: 'example.com', hostId: 'host-b', hostIp: '10.0.0.2', ttl: 60, mode: 'multivalue' })) {
-    await change('UPSERT', { Name: r.name, Type: r.type, TTL: r.ttl, SetIdentifier: r.setIdentifier!, MultiValueAnswer: true, ResourceRecords: r.values.map((Value) => ({ Value })) });
+    await change('UPSERT', {
+      Name: r.name,
+      Type: r.type,
+      TTL: r.ttl,
+      SetIdentifier: r.setIdentifier!,
+      MultiValueAnswer: true,
+      ResourceRecords: r.values.map((Value) => ({ Value })),
+    });
   }
   await change('UPSERT', manual);
   await run.backend({ domain: 'login', text: 'login-1' });
@@ -94,18 +110,28 @@ describe('Route53 registration', () => {
       const started = Date.now();
       await waitFor(async () => (await get(port, 'during-outage.example.com')).body === 'outage-1', { what: 'routing during the outage' });
       expect(Date.now() - started).toBeLessThan(5_000);
-      await waitFor(async () => (await companion.logs()).some((l) => l.msg === 'dns sync failed; will retry'), { what: 'the failure to be felt' });
+      await waitFor(async () => (await companion.logs()).some((l) => l.msg === 'dns sync failed; will retry'), {
+        what: 'the failure to be felt',
+      });
     } finally {
       route53.outage(false);
     }
-    await waitFor(async () => ours('during-outage.example.com', await aRecords()).length === 1, { timeoutMs: 90_000, what: 'registration after the outage' });
+    await waitFor(async () => ours('during-outage.example.com', await aRecords()).length === 1, {
+      timeoutMs: 90_000,
+      what: 'registration after the outage',
+    });
   });
 
   it('puts back a record deleted by hand at the next reconcile', async () => {
-    const [mine] = (await listRecords(moto.endpoint, zoneId)).filter((r) => r.Type === 'A' && r.Name === 'login.example.com.' && r.SetIdentifier?.startsWith('host-a-'));
+    const [mine] = (await listRecords(moto.endpoint, zoneId)).filter(
+      (r) => r.Type === 'A' && r.Name === 'login.example.com.' && r.SetIdentifier?.startsWith('host-a-'),
+    );
     await change('DELETE', mine!);
     expect(ours('login.example.com', await aRecords())).toHaveLength(0);
-    await waitFor(async () => ours('login.example.com', await aRecords()).length === 1, { timeoutMs: 30_000, what: 'the reconcile to restore it' });
+    await waitFor(async () => ours('login.example.com', await aRecords()).length === 1, {
+      timeoutMs: 30_000,
+      what: 'the reconcile to restore it',
+    });
   });
 
   it('creates no duplicates when the companion restarts, and keeps others’ records through it', async () => {
@@ -113,7 +139,9 @@ describe('Route53 registration', () => {
     // Killed, not stopped: no deregistration, so the new process finds its own records in place.
     await docker('kill', companion.name);
     await docker('start', companion.name);
-    await waitFor(async () => (await companion.logs()).filter((l) => l.msg === 'hosted zone verified').length >= 2, { what: 'the restart' });
+    await waitFor(async () => (await companion.logs()).filter((l) => l.msg === 'hosted zone verified').length >= 2, {
+      what: 'the restart',
+    });
     await waitFor(async () => ours('login.example.com', await aRecords()).length === 1, { what: 'login registered again' });
     expect(await aRecords()).toEqual(before);
   });
@@ -144,7 +172,9 @@ describe('host identity from instance metadata (IMDSv2)', () => {
       port: port + 1,
       env: companionEnv({ AWS_EC2_METADATA_DISABLED: 'false', AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.endpoint }),
     });
-    await waitFor(async () => (await aRecords()).some((r) => r.startsWith('imds.example.com 10.0.0.7 i-0123456789abcdef0-')), { what: 'the IMDS identity' });
+    await waitFor(async () => (await aRecords()).some((r) => r.startsWith('imds.example.com 10.0.0.7 i-0123456789abcdef0-')), {
+      what: 'the IMDS identity',
+    });
     expect(imds.requests().map((r) => `${r.method} ${r.path}`)).toContain('PUT /latest/api/token');
   });
 
@@ -155,7 +185,9 @@ describe('host identity from instance metadata (IMDSv2)', () => {
         port: port + 2,
         env: companionEnv({ AWS_EC2_METADATA_DISABLED: 'false', AWS_EC2_METADATA_SERVICE_ENDPOINT: hanging.endpoint }),
       });
-      await waitFor(async () => (await docker('inspect', '-f', '{{.State.Status}}', c.name)) === 'exited', { what: 'the companion to exit' });
+      await waitFor(async () => (await docker('inspect', '-f', '{{.State.Status}}', c.name)) === 'exited', {
+        what: 'the companion to exit',
+      });
       const fatal = (await c.logs()).find((l) => l.level === 'fatal');
       expect(fatal?.err?.message).toMatch(/IMDSv2 token.*hop limit/s);
       expect(await docker('inspect', '-f', '{{.State.ExitCode}}', c.name)).not.toBe('0');

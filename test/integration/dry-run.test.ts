@@ -20,8 +20,18 @@ beforeAll(async () => {
 afterAll(() => run.cleanup());
 
 function dryRun(env: Record<string, string> = {}, args: string[] = []) {
-  const envArgs = Object.entries({ DOMAIN_NAME: 'example.com', CONTAINER_LABEL_FILTER: run.label, HOST_IP: '10.0.0.1', HOST_ID: 'host-a', ...env }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-  return execa('docker', ['run', '--rm', '--network', 'host', '-v', '/var/run/docker.sock:/var/run/docker.sock:ro', ...envArgs, ...args, IMAGE, 'dry-run'], { reject: false });
+  const envArgs = Object.entries({
+    DOMAIN_NAME: 'example.com',
+    CONTAINER_LABEL_FILTER: run.label,
+    HOST_IP: '10.0.0.1',
+    HOST_ID: 'host-a',
+    ...env,
+  }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+  return execa(
+    'docker',
+    ['run', '--rm', '--network', 'host', '-v', '/var/run/docker.sock:/var/run/docker.sock:ro', ...envArgs, ...args, IMAGE, 'dry-run'],
+    { reject: false },
+  );
 }
 
 describe('dry-run', () => {

@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestRun, docker, type Companion } from '../helpers/docker.js';
+import { type Companion, docker, TestRun } from '../helpers/docker.js';
 import { get } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -58,27 +58,38 @@ describe('containers', () => {
 
 describe('haproxy', () => {
   it('runs its workers without root', async () => {
-    const uids = (await companion.exec('for p in /proc/[0-9]*; do [ "$(cat $p/comm)" = haproxy ] && grep ^Uid: $p/status | cut -f2; done; true')).split('\n');
+    const uids = (
+      await companion.exec('for p in /proc/[0-9]*; do [ "$(cat $p/comm)" = haproxy ] && grep ^Uid: $p/status | cut -f2; done; true')
+    ).split('\n');
     // Only the master keeps root (it rebinds :80 on reload); every worker runs as the haproxy user.
     expect(uids.filter((uid) => uid === '0')).toHaveLength(1);
     expect(uids.filter((uid) => uid !== '0').length).toBeGreaterThan(0);
   });
 
   it('recovers when the worker alone is killed', async () => {
-    const workers = await companion.exec('for p in /proc/[0-9]*; do [ "$(cat $p/comm)" = haproxy ] && [ "$(cut -d" " -f4 $p/stat)" != "1" ] && echo ${p#/proc/}; done; true');
+    const workers = await companion.exec(
+      'for p in /proc/[0-9]*; do [ "$(cat $p/comm)" = haproxy ] && [ "$(cut -d" " -f4 $p/stat)" != "1" ] && echo ${p#/proc/}; done; true',
+    );
     // The worker is the haproxy whose parent is the master (another haproxy).
     const master = await companion.exec('for p in /proc/[0-9]*; do [ "$(cat $p/comm)" = haproxy ] && echo ${p#/proc/}; done | head -1');
     const worker = workers.split('\n').find((pid) => pid && pid !== master.trim());
     expect(worker).toBeDefined();
     await companion.exec(`kill -9 ${worker}`);
-    await waitFor(async () => (await get(port, 'stable.example.com')).body === 'stable-1', { timeoutMs: 20_000, what: 'service after the worker died' });
+    await waitFor(async () => (await get(port, 'stable.example.com')).body === 'stable-1', {
+      timeoutMs: 20_000,
+      what: 'service after the worker died',
+    });
   });
 
   it('keeps the running config when the new one cannot be written, and applies it once it can', async () => {
     const dir = `/tmp/${companion.name}`;
     await companion.exec(`mkdir ${dir}/haproxy.cfg.new`); // the temp file's path is taken: every write fails
     await run.backend({ domain: 'blocked', text: 'blocked-1' });
-    const line = await waitFor(async () => (await companion.logs()).find((l) => l.msg === 'configuration rejected; running configuration kept' && /EISDIR/.test(String(l.err?.message))));
+    const line = await waitFor(async () =>
+      (await companion.logs()).find(
+        (l) => l.msg === 'configuration rejected; running configuration kept' && /EISDIR/.test(String(l.err?.message)),
+      ),
+    );
     expect(line.level).toBe('error');
     expect((await get(port, 'stable.example.com')).body).toBe('stable-1');
     await companion.exec(`rmdir ${dir}/haproxy.cfg.new`);

@@ -4,11 +4,12 @@
  * limit) and answers Throttling beyond it. Services start and stop on every host, with a Route53
  * outage in the middle; all must converge to exactly the right records, nothing lost or duplicated.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
-import { AWS_TEST_ENV, createHostedZone, route53Client, startMoto, type Moto } from '../helpers/moto.js';
-import { startFaultProxy, type FaultProxy } from '../helpers/route53-faults.js';
-import { expectedARecords, host, random, sameRecords, zoneARecords, type Host } from '../helpers/fleet.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { expectedARecords, type Host, host, random, sameRecords, zoneARecords } from '../helpers/fleet.js';
+import { AWS_TEST_ENV, createHostedZone, type Moto, route53Client, startMoto } from '../helpers/moto.js';
+import { type FaultProxy, startFaultProxy } from '../helpers/route53-faults.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const HOSTS = 20;
@@ -27,7 +28,21 @@ beforeAll(async () => {
   await client.send(
     new ChangeResourceRecordSetsCommand({
       HostedZoneId: zoneId,
-      ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: 'svc0.example.com', Type: 'A', TTL: 300, SetIdentifier: 'manual', MultiValueAnswer: true, ResourceRecords: [{ Value: '192.0.2.1' }] } }] },
+      ChangeBatch: {
+        Changes: [
+          {
+            Action: 'UPSERT',
+            ResourceRecordSet: {
+              Name: 'svc0.example.com',
+              Type: 'A',
+              TTL: 300,
+              SetIdentifier: 'manual',
+              MultiValueAnswer: true,
+              ResourceRecords: [{ Value: '192.0.2.1' }],
+            },
+          },
+        ],
+      },
     }),
   );
   client.destroy();

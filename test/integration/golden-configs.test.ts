@@ -1,8 +1,8 @@
 /** The renderer's golden files are configurations HAProxy 3 itself accepts (`haproxy -c` in the image). */
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
 import { IMAGE } from '../helpers/docker.js';
 
 const dir = fileURLToPath(new URL('../unit/render/golden/', import.meta.url));
@@ -16,7 +16,8 @@ describe('golden configurations', async () => {
     execa('docker', ['run', '--rm', '-v', `${dir}:/golden:ro`, '--entrypoint', 'sh', IMAGE, '-c', script], { reject: false, all: true });
 
   // Each config reads its host map from the runtime directory, as in the companion's container.
-  const withMap = (file: string) => `mkdir -p /var/run/haproxy-companion && cp /golden/${file.replace(/\.cfg$/, '.map')} /var/run/haproxy-companion/hosts.map && `;
+  const withMap = (file: string) =>
+    `mkdir -p /var/run/haproxy-companion && cp /golden/${file.replace(/\.cfg$/, '.map')} /var/run/haproxy-companion/hosts.map && `;
 
   it.each(files)('%s passes haproxy -c', async (file) => {
     const result = await check(`${withMap(file)}haproxy -c -f /golden/${file}`);
@@ -25,7 +26,9 @@ describe('golden configurations', async () => {
   });
 
   it('and the check does fail on a broken one', async () => {
-    const result = await check(`${withMap('login-and-publish.cfg')}sed 's/balance roundrobin/balance nonsense/' /golden/login-and-publish.cfg > /tmp/x.cfg && haproxy -c -f /tmp/x.cfg`);
+    const result = await check(
+      `${withMap('login-and-publish.cfg')}sed 's/balance roundrobin/balance nonsense/' /golden/login-and-publish.cfg > /tmp/x.cfg && haproxy -c -f /tmp/x.cfg`,
+    );
     expect(result.all).toMatch(/ALERT/);
     expect(result.exitCode).not.toBe(0);
   });

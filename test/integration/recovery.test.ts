@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestRun, type Companion } from '../helpers/docker.js';
+import { type Companion, TestRun } from '../helpers/docker.js';
 import { get } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -57,7 +57,10 @@ describe('docker event stream', () => {
     expect((await get(port, 'during.example.com')).status).toBe(503);
 
     startRelay();
-    await waitFor(async () => (await companion.count('docker event stream connected')) > connectedBefore, { timeoutMs: 30_000, what: 'reconnect' });
+    await waitFor(async () => (await companion.count('docker event stream connected')) > connectedBefore, {
+      timeoutMs: 30_000,
+      what: 'reconnect',
+    });
     await waitFor(async () => (await get(port, 'during.example.com')).body === 'during-1', { what: 'the resync to route the new service' });
     expect((await get(port, 'login.example.com')).body).toBe('login-1');
   });

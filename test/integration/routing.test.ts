@@ -3,7 +3,7 @@
  * domain become routes, scale out and in, and bad containers are skipped without harming the rest.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestRun, docker, type Companion } from '../helpers/docker.js';
+import { type Companion, docker, TestRun } from '../helpers/docker.js';
 import { bodiesOver, get } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -80,7 +80,12 @@ describe('scaling one service', () => {
       .map((line) => line.split(' '))
       .filter((f) => f.length > 18 && /^\d+$/.test(f[0]!) && f[6] === '0') // srv_admin_state 0: not in maintenance
       .map((f) => `${f[3]} ${f[4]}:${f[18]}`);
-    const diskLogin = [...(await companion.config()).split('\nbackend be_login\n')[1]!.split('\nbackend ')[0]!.matchAll(/server (\S+) (\S+)/g)].map((m) => `${m[1]} ${m[2]}`);
+    const diskLogin = [
+      ...(await companion.config())
+        .split('\nbackend be_login\n')[1]!
+        .split('\nbackend ')[0]!
+        .matchAll(/server (\S+) (\S+)/g),
+    ].map((m) => `${m[1]} ${m[2]}`);
     expect(serving.sort()).toEqual(diskLogin.sort());
     expect(serving).toHaveLength(2);
   });
@@ -96,7 +101,9 @@ describe('new domains', () => {
     expect(await companion.count('haproxy reloaded')).toBe(reloads);
 
     const onDisk = await companion.hostsMap();
-    expect(onDisk).toEqual(expect.arrayContaining([expect.stringMatching(/^spare-a\.example\.com spare_\d+$/), expect.stringMatching(/^spare-b spare_\d+$/)]));
+    expect(onDisk).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^spare-a\.example\.com spare_\d+$/), expect.stringMatching(/^spare-b spare_\d+$/)]),
+    );
     expect(await companion.runningHostsMap()).toEqual(onDisk);
     // A reload (or a restart) starts from the files alone, and serves the same.
     expect(await companion.cli('reload', 'master.sock')).toMatch(/^Success=1/m);

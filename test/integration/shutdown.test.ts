@@ -3,7 +3,7 @@
  * signal exits at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestRun, docker } from '../helpers/docker.js';
+import { docker, TestRun } from '../helpers/docker.js';
 import { get } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait-for.js';
 

@@ -7,7 +7,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IMAGE, TestRun, docker, type Companion } from '../helpers/docker.js';
+import { type Companion, docker, IMAGE, TestRun } from '../helpers/docker.js';
 import { get } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -38,9 +38,24 @@ beforeAll(async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'hc-sockproxy-'));
   await writeFile(path.join(dir, 'haproxy.cfg'), proxyConfig);
   await docker(
-    'run', '-d', '--name', run.name('socket-proxy'), '--label', `${run.label}-companion`, '--network', 'host',
-    '-v', '/var/run/docker.sock:/var/run/docker.sock:ro', '-v', `${dir}:/etc/sockproxy:ro`,
-    '--entrypoint', 'haproxy', IMAGE, '-db', '-f', '/etc/sockproxy/haproxy.cfg',
+    'run',
+    '-d',
+    '--name',
+    run.name('socket-proxy'),
+    '--label',
+    `${run.label}-companion`,
+    '--network',
+    'host',
+    '-v',
+    '/var/run/docker.sock:/var/run/docker.sock:ro',
+    '-v',
+    `${dir}:/etc/sockproxy:ro`,
+    '--entrypoint',
+    'haproxy',
+    IMAGE,
+    '-db',
+    '-f',
+    '/etc/sockproxy/haproxy.cfg',
   );
   await run.backend({ domain: 'login', text: 'login-1' });
   // No docker.sock mount at all: the proxy is the only way in.
@@ -56,7 +71,11 @@ describe('behind a read-only Docker socket proxy', () => {
   });
 
   it('the proxy refuses everything else (the companion never needed it)', async () => {
-    const create = await fetch(`http://127.0.0.1:${proxyPort}/containers/create`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    const create = await fetch(`http://127.0.0.1:${proxyPort}/containers/create`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(create.status).toBe(403);
     expect((await fetch(`http://127.0.0.1:${proxyPort}/images/json`)).status).toBe(403);
     expect((await companion.logs()).filter((l) => /403/.test(String(l.err?.message)))).toEqual([]);

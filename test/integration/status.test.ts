@@ -2,23 +2,23 @@
  * The status endpoint of the running image: JSON status, health, Prometheus metrics, and the human
  * page in a real headless browser (Debian's chromium).
  */
+
+import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
-import { TestRun, type Companion } from '../helpers/docker.js';
+import { TestRun } from '../helpers/docker.js';
 import { get } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const run = new TestRun();
 const port = 18105;
 const statusUrl = `http://127.0.0.1:${port + 1000}`;
-let companion: Companion;
 const hostile = '<img src=x onerror=alert(1)>';
 
 beforeAll(async () => {
   await run.backend({ domain: 'login', text: 'login-1', name: `${run.name('login')}` });
   await run.backend({ domain: 'publish', text: 'publish-1' });
   await run.backend({ domain: hostile });
-  companion = await run.companion({ port, env: { AWS_SECRET_ACCESS_KEY: 'do-not-show-me', HAPROXY_STATS_PORT: String(port + 2000) } });
+  await run.companion({ port, env: { AWS_SECRET_ACCESS_KEY: 'do-not-show-me', HAPROXY_STATS_PORT: String(port + 2000) } });
   await waitFor(async () => (await get(port, 'login.example.com')).body === 'login-1', { what: 'login routed' });
 });
 afterAll(() => run.cleanup());
@@ -33,12 +33,19 @@ describe('status endpoint', () => {
   });
 
   it('/status lists services with their containers and HAProxy’s health, skipped containers with the reason', async () => {
-    const status = await waitFor(async () => {
-      const s = (await (await fetch(`${statusUrl}/status`)).json()) as any;
-      return s.services.every((svc: any) => svc.servers.every((srv: any) => srv.haproxy?.startsWith('UP'))) ? s : undefined;
-    }, { what: 'servers to be UP' });
+    const status = await waitFor(
+      async () => {
+        const s = (await (await fetch(`${statusUrl}/status`)).json()) as any;
+        return s.services.every((svc: any) => svc.servers.every((srv: any) => srv.haproxy?.startsWith('UP'))) ? s : undefined;
+      },
+      { what: 'servers to be UP' },
+    );
     expect(status.services.map((s: any) => s.domain)).toEqual(['login', 'publish']);
-    expect(status.services[0].servers[0]).toMatchObject({ containerName: expect.stringContaining('login'), port: 8080, haproxy: expect.stringMatching(/^UP/) });
+    expect(status.services[0].servers[0]).toMatchObject({
+      containerName: expect.stringContaining('login'),
+      port: 8080,
+      haproxy: expect.stringMatching(/^UP/),
+    });
     expect(status.skipped).toEqual([expect.objectContaining({ reason: expect.stringMatching(/^domain "<img/) })]);
     expect(status.lastApply).toMatchObject({ ok: true });
     expect(status.dns).toMatchObject({ enabled: false, domains: ['login', 'publish'] });
@@ -78,7 +85,15 @@ describe('status page in a headless browser', () => {
   beforeAll(async () => {
     browser = await chromium.launch({
       executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   afterAll(() => browser?.close());
@@ -93,13 +108,13 @@ describe('status page in a headless browser', () => {
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
     await page.goto(`${statusUrl}/`);
-    await expect.poll(() => page.locator('#services').innerText()).toMatch(/login\.example\.com[\s\S]*UP/);
-    const services = await page.locator('#services').innerText();
+    await expect.poll(() => page.locator('#services').textContent()).toMatch(/login\.example\.com[\s\S]*UP/);
+    const services = await page.locator('#services').textContent();
     expect(services).toContain('publish.example.com');
-    expect(await page.locator('#health').innerText()).toMatch(/healthy[\s\S]*running[\s\S]*connected/);
-    expect(await page.locator('#skipped').innerText()).toContain(hostile);
+    expect(await page.locator('#health').textContent()).toMatch(/healthy[\s\S]*running[\s\S]*connected/);
+    expect(await page.locator('#skipped').textContent()).toContain(hostile);
     expect(await page.locator('#skipped img').count()).toBe(0);
-    expect(await page.locator('#dns').innerText()).toMatch(/DNS registration is off/);
+    expect(await page.locator('#dns').textContent()).toMatch(/DNS registration is off/);
     expect(dialogs).toEqual([]);
     // Self-contained: the page loads nothing else.
     expect(requests).toEqual([`${statusUrl}/`]);

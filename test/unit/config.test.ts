@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, settingsSchema } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
-import { Labels, DOMAIN_ENV } from '../../src/model/labels.js';
+import { DOMAIN_ENV, Labels } from '../../src/model/labels.js';
 
 const template = '/app/templates/haproxy.cfg.njk';
 
@@ -55,10 +55,23 @@ describe('loadConfig', () => {
 
   it('reads the DNS settings', () => {
     const config = loadConfig(
-      { DOMAIN_NAME: 'example.com', HOSTED_ZONE_ID: '/hostedzone/Z123ABC', HOST_IP: '10.0.0.5', HOST_ID: 'i-0abc', DEREGISTER_ON_EXIT: 'TRUE', RECORD_MODE: 'simple' },
+      {
+        DOMAIN_NAME: 'example.com',
+        HOSTED_ZONE_ID: '/hostedzone/Z123ABC',
+        HOST_IP: '10.0.0.5',
+        HOST_ID: 'i-0abc',
+        DEREGISTER_ON_EXIT: 'TRUE',
+        RECORD_MODE: 'simple',
+      },
       template,
     );
-    expect(config.dns).toMatchObject({ hostedZoneId: 'Z123ABC', hostIp: '10.0.0.5', hostId: 'i-0abc', deregisterOnExit: true, mode: 'simple' });
+    expect(config.dns).toMatchObject({
+      hostedZoneId: 'Z123ABC',
+      hostIp: '10.0.0.5',
+      hostId: 'i-0abc',
+      deregisterOnExit: true,
+      mode: 'simple',
+    });
   });
 
   it.each([
@@ -83,8 +96,12 @@ describe('loadConfig', () => {
   });
 
   it('rejects a max debounce below the min', () => {
-    expect(() => loadConfig({ DOMAIN_NAME: 'example.com', DEBOUNCE_MIN_MS: '500', DEBOUNCE_MAX_MS: '100' }, template)).toThrow(/(^|[^_])DEBOUNCE_MAX_MS: must be at least DEBOUNCE_MIN_MS \(500\)/);
-    expect(() => loadConfig({ DOMAIN_NAME: 'example.com', DNS_DEBOUNCE_MIN_MS: '5000', DNS_DEBOUNCE_MAX_MS: '100' }, template)).toThrow(/DNS_DEBOUNCE_MAX_MS: must be at least DNS_DEBOUNCE_MIN_MS \(5000\)/);
+    expect(() => loadConfig({ DOMAIN_NAME: 'example.com', DEBOUNCE_MIN_MS: '500', DEBOUNCE_MAX_MS: '100' }, template)).toThrow(
+      /(^|[^_])DEBOUNCE_MAX_MS: must be at least DEBOUNCE_MIN_MS \(500\)/,
+    );
+    expect(() => loadConfig({ DOMAIN_NAME: 'example.com', DNS_DEBOUNCE_MIN_MS: '5000', DNS_DEBOUNCE_MAX_MS: '100' }, template)).toThrow(
+      /DNS_DEBOUNCE_MAX_MS: must be at least DNS_DEBOUNCE_MIN_MS \(5000\)/,
+    );
   });
 });
 

@@ -19,7 +19,8 @@ const RETRY_MS = 2_000;
 
 /** A template small enough to read in a failure message: one line per backend and per server. */
 const renderer: Renderer = {
-  render: ({ backends }) => backends.map((b) => [`backend ${b.name}`, ...b.servers.map((s) => `    server ${s.name} ${s.endpoint}`)].join('\n')).join('\n'),
+  render: ({ backends }) =>
+    backends.map((b) => [`backend ${b.name}`, ...b.servers.map((s) => `    server ${s.name} ${s.endpoint}`)].join('\n')).join('\n'),
 };
 
 /** A controller that records what it was asked to apply; `refuse` decides per candidate. */

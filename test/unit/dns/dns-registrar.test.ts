@@ -1,16 +1,31 @@
-import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DnsRegistrar } from '../../../src/dns/dns-registrar.js';
 import { desiredRecords, type RecordSet } from '../../../src/dns/records.js';
-import { MemoryZone, awsError } from '../../helpers/memory-zone.js';
+import { awsError, MemoryZone } from '../../helpers/memory-zone.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 const log = pino({ level: 'silent' });
 const registrars: DnsRegistrar[] = [];
-afterEach(() => registrars.splice(0).forEach((r) => r.stop()));
+afterEach(() => {
+  for (const r of registrars.splice(0)) r.stop();
+});
 
 function registrar(zone: MemoryZone, hostId = 'i-host1', hostIp = '10.0.0.1', reconcileIntervalMs = 3_600_000) {
-  const r = new DnsRegistrar(zone, { zone: 'example.com', ttl: 60, mode: 'multivalue', identity: { id: hostId, ip: hostIp, source: 'env' }, reconcileIntervalMs, retryMinMs: 5, retryMaxMs: 20, debounce: { minMs: 5, maxMs: 50 } }, log);
+  const r = new DnsRegistrar(
+    zone,
+    {
+      zone: 'example.com',
+      ttl: 60,
+      mode: 'multivalue',
+      identity: { id: hostId, ip: hostIp, source: 'env' },
+      reconcileIntervalMs,
+      retryMinMs: 5,
+      retryMaxMs: 20,
+      debounce: { minMs: 5, maxMs: 50 },
+    },
+    log,
+  );
   registrars.push(r);
   return r;
 }
@@ -36,13 +51,26 @@ describe('DnsRegistrar', () => {
     expect(aRecords(zone)).toEqual(['login.example.com 10.0.0.1']);
     expect(zone.records.filter((x) => x.type === 'TXT')).toHaveLength(1);
     // The zone is not listed again for a change: what we wrote is known.
-    expect({ list: zone.calls.listRecords - before.listRecords, change: zone.calls.applyChanges - before.applyChanges }).toEqual({ list: 0, change: 1 });
+    expect({ list: zone.calls.listRecords - before.listRecords, change: zone.calls.applyChanges - before.applyChanges }).toEqual({
+      list: 0,
+      change: 1,
+    });
   });
 
   it('never touches other hosts’ records or hand-made ones, even when it deregisters', async () => {
     const zone = new MemoryZone();
-    const handMade: RecordSet = { name: 'login.example.com', type: 'A', ttl: 300, values: ['192.0.2.1'], setIdentifier: 'manual', multiValueAnswer: true };
-    zone.records = [...desiredRecords(['login'], { zone: 'example.com', hostId: 'i-other', hostIp: '10.0.0.9', ttl: 60, mode: 'multivalue' }), handMade];
+    const handMade: RecordSet = {
+      name: 'login.example.com',
+      type: 'A',
+      ttl: 300,
+      values: ['192.0.2.1'],
+      setIdentifier: 'manual',
+      multiValueAnswer: true,
+    };
+    zone.records = [
+      ...desiredRecords(['login'], { zone: 'example.com', hostId: 'i-other', hostIp: '10.0.0.9', ttl: 60, mode: 'multivalue' }),
+      handMade,
+    ];
     const r = registrar(zone);
     r.setDomains(['login']);
     r.start();
@@ -70,7 +98,12 @@ describe('DnsRegistrar', () => {
     r.setDomains(['a', 'b', 'clash', 'd']);
     r.start();
     await waitFor(() => r.lastSync?.ok && aRecords(zone).length === 4);
-    expect(aRecords(zone)).toEqual(['a.example.com 10.0.0.1', 'b.example.com 10.0.0.1', 'clash.example.com 192.0.2.7', 'd.example.com 10.0.0.1']);
+    expect(aRecords(zone)).toEqual([
+      'a.example.com 10.0.0.1',
+      'b.example.com 10.0.0.1',
+      'clash.example.com 192.0.2.7',
+      'd.example.com 10.0.0.1',
+    ]);
   });
 
   it('repairs drift at the periodic reconcile', async () => {

@@ -4,10 +4,10 @@ import {
   diffRecords,
   markerValue,
   ownedRecords,
-  setIdentifierFor,
-  splitIntoBatches,
   type RecordContext,
   type RecordSet,
+  setIdentifierFor,
+  splitIntoBatches,
 } from '../../../src/dns/records.js';
 
 const ctx: RecordContext = { zone: 'example.com', hostId: 'i-host1', hostIp: '10.0.0.1', ttl: 60, mode: 'multivalue' };
@@ -16,7 +16,14 @@ const other: RecordContext = { ...ctx, hostId: 'i-host2', hostIp: '10.0.0.2' };
 describe('desiredRecords', () => {
   it('gives each domain a multivalue A record and an ownership marker, both with per-name SetIdentifiers', () => {
     expect(desiredRecords(['login'], ctx)).toEqual([
-      { name: 'login.example.com', type: 'A', ttl: 60, values: ['10.0.0.1'], setIdentifier: setIdentifierFor('i-host1', 'login.example.com'), multiValueAnswer: true },
+      {
+        name: 'login.example.com',
+        type: 'A',
+        ttl: 60,
+        values: ['10.0.0.1'],
+        setIdentifier: setIdentifierFor('i-host1', 'login.example.com'),
+        multiValueAnswer: true,
+      },
       {
         name: '_hc-owner.login.example.com',
         type: 'TXT',
@@ -36,7 +43,12 @@ describe('desiredRecords', () => {
   });
 
   it('writes plain records in simple mode', () => {
-    expect(desiredRecords(['login'], { ...ctx, mode: 'simple' })[0]).toEqual({ name: 'login.example.com', type: 'A', ttl: 60, values: ['10.0.0.1'] });
+    expect(desiredRecords(['login'], { ...ctx, mode: 'simple' })[0]).toEqual({
+      name: 'login.example.com',
+      type: 'A',
+      ttl: 60,
+      values: ['10.0.0.1'],
+    });
   });
 });
 
@@ -95,13 +107,25 @@ describe('diffRecords', () => {
 
 describe('splitIntoBatches', () => {
   it('keeps one request while within 1,000 elements (UPSERT counts twice)', () => {
-    const changes = diffRecords(desiredRecords(Array.from({ length: 250 }, (_, i) => `s${i}`), ctx), []);
+    const changes = diffRecords(
+      desiredRecords(
+        Array.from({ length: 250 }, (_, i) => `s${i}`),
+        ctx,
+      ),
+      [],
+    );
     expect(changes).toHaveLength(500);
     expect(splitIntoBatches(changes)).toHaveLength(1);
   });
 
   it('splits beyond it, never separating a name from its marker', () => {
-    const changes = diffRecords(desiredRecords(Array.from({ length: 600 }, (_, i) => `s${i}`), ctx), []);
+    const changes = diffRecords(
+      desiredRecords(
+        Array.from({ length: 600 }, (_, i) => `s${i}`),
+        ctx,
+      ),
+      [],
+    );
     const batches = splitIntoBatches(changes);
     expect(batches.length).toBe(3);
     for (const batch of batches) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ContainerSnapshots, summaryFingerprint, type ContainerSummary, type DockerApi } from '../../../src/docker/container-snapshots.js';
+import { ContainerSnapshots, type ContainerSummary, type DockerApi, summaryFingerprint } from '../../../src/docker/container-snapshots.js';
 
 /** A Docker API stand-in that counts inspections. */
 function fakeDocker(ids: string[]) {
@@ -69,8 +69,15 @@ describe('ContainerSnapshots', () => {
     expect(state.inspected.sort()).toEqual(['a', 'b']);
   });
 
-  it('fingerprints what can change in a container\'s life, not its uptime', () => {
-    const base: ContainerSummary = { Id: 'x', Names: ['/web'], State: 'running', Status: 'Up 5 seconds', Labels: { a: '1' }, HostConfig: { NetworkMode: 'bridge' } };
+  it("fingerprints what can change in a container's life, not its uptime", () => {
+    const base: ContainerSummary = {
+      Id: 'x',
+      Names: ['/web'],
+      State: 'running',
+      Status: 'Up 5 seconds',
+      Labels: { a: '1' },
+      HostConfig: { NetworkMode: 'bridge' },
+    };
     const same = summaryFingerprint(base);
     expect(summaryFingerprint({ ...base, Status: 'Up 3 hours' })).toBe(same);
     for (const changed of [

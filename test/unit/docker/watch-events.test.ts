@@ -1,8 +1,8 @@
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
 import type { DockerApi } from '../../../src/docker/container-snapshots.js';
-import { explainDockerError, watchEvents, type DockerEvent } from '../../../src/docker/docker-events.js';
+import { type DockerEvent, explainDockerError, watchEvents } from '../../../src/docker/docker-events.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 const log = pino({ level: 'silent' });
@@ -17,7 +17,10 @@ function fakeEvents() {
     getEvents: async () => {
       if (refuse > 0) {
         refuse--;
-        throw Object.assign(new Error('connect ECONNREFUSED /var/run/docker.sock'), { code: 'ECONNREFUSED', address: '/var/run/docker.sock' });
+        throw Object.assign(new Error('connect ECONNREFUSED /var/run/docker.sock'), {
+          code: 'ECONNREFUSED',
+          address: '/var/run/docker.sock',
+        });
       }
       const stream = new PassThrough();
       streams.push(stream);
@@ -35,7 +38,13 @@ describe('watchEvents', () => {
     const { api, streams } = fakeEvents();
     const events: DockerEvent[] = [];
     const abort = new AbortController();
-    void watchEvents(api, { signal: abort.signal, log, onEvent: (e) => events.push(e), onConnected: () => undefined, onDisconnected: () => undefined });
+    void watchEvents(api, {
+      signal: abort.signal,
+      log,
+      onEvent: (e) => events.push(e),
+      onConnected: () => undefined,
+      onDisconnected: () => undefined,
+    });
     await waitFor(() => streams.length === 1);
     const text = line('container', 'start', 'abc') + line('network', 'connect', 'net1', { container: 'def' });
     streams[0]!.write(text.slice(0, 30));
@@ -52,7 +61,13 @@ describe('watchEvents', () => {
     const { api, streams } = fakeEvents();
     let count = 0;
     const abort = new AbortController();
-    void watchEvents(api, { signal: abort.signal, log, onEvent: () => count++, onConnected: () => undefined, onDisconnected: () => undefined });
+    void watchEvents(api, {
+      signal: abort.signal,
+      log,
+      onEvent: () => count++,
+      onConnected: () => undefined,
+      onDisconnected: () => undefined,
+    });
     await waitFor(() => streams.length === 1);
     streams[0]!.write(Array.from({ length: 5000 }, (_, i) => line('container', 'health_status: healthy', `c${i}`)).join(''));
     await waitFor(() => count === 5000);
@@ -64,7 +79,15 @@ describe('watchEvents', () => {
     let connected = 0;
     let lost = 0;
     const abort = new AbortController();
-    void watchEvents(api, { signal: abort.signal, log, minDelayMs: 1, maxDelayMs: 5, onEvent: () => undefined, onConnected: () => connected++, onDisconnected: () => lost++ });
+    void watchEvents(api, {
+      signal: abort.signal,
+      log,
+      minDelayMs: 1,
+      maxDelayMs: 5,
+      onEvent: () => undefined,
+      onConnected: () => connected++,
+      onDisconnected: () => lost++,
+    });
     await waitFor(() => connected === 1);
     refuseNext(2);
     streams[0]!.write('{"Type":"container","Act'); // cut mid-line
@@ -85,6 +108,8 @@ describe('explainDockerError', () => {
   });
 
   it('explains a socket proxy refusing a call', () => {
-    expect(explainDockerError(Object.assign(new Error('(HTTP code 403) forbidden'), { statusCode: 403 })).message).toMatch(/socket proxy must allow CONTAINERS and EVENTS/);
+    expect(explainDockerError(Object.assign(new Error('(HTTP code 403) forbidden'), { statusCode: 403 })).message).toMatch(
+      /socket proxy must allow CONTAINERS and EVENTS/,
+    );
   });
 });

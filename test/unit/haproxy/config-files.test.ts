@@ -2,13 +2,18 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { installConfig } from '../../../src/haproxy/config-files.js';
 import { ConfigInvalidError } from '../../../src/errors.js';
+import { installConfig } from '../../../src/haproxy/config-files.js';
 
 /** `false` stands in for a `haproxy -c` that rejects everything, `true` for one that accepts everything. */
 async function setup(bin: 'true' | 'false') {
   const dir = await mkdtemp(path.join(tmpdir(), 'hc-applier-'));
-  const options = { bin, configPath: path.join(dir, 'haproxy.cfg'), hostsMap: path.join(dir, 'hosts.map'), masterSocket: path.join(dir, 'master.sock') };
+  const options = {
+    bin,
+    configPath: path.join(dir, 'haproxy.cfg'),
+    hostsMap: path.join(dir, 'hosts.map'),
+    masterSocket: path.join(dir, 'master.sock'),
+  };
   await writeFile(options.configPath, 'running config\n');
   await writeFile(options.hostsMap, 'login be_login\n');
   const onDisk = async () => ({ config: await readFile(options.configPath, 'utf8'), hostsMap: await readFile(options.hostsMap, 'utf8') });

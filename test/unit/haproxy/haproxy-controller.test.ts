@@ -13,8 +13,19 @@ import { SerialQueue } from '../../../src/lib/serial-queue.js';
 import type { Candidate } from '../../../src/render/candidate.js';
 import type { RenderedFiles } from '../../../src/render/render-config.js';
 
-const plan: RuntimePlan = { remove: [], add: [{ backend: 'be_web', name: 'web-2', args: '10.0.0.2:80' }], addHosts: [], changeHosts: [], deleteHosts: [] };
-const candidate = (config: string, runtimePlan?: RuntimePlan): Candidate => ({ files: { config, hostsMap: '' }, layout: new Map(), services: [], runtimePlan });
+const plan: RuntimePlan = {
+  remove: [],
+  add: [{ backend: 'be_web', name: 'web-2', args: '10.0.0.2:80' }],
+  addHosts: [],
+  changeHosts: [],
+  deleteHosts: [],
+};
+const candidate = (config: string, runtimePlan?: RuntimePlan): Candidate => ({
+  files: { config, hostsMap: '' },
+  layout: new Map(),
+  services: [],
+  runtimePlan,
+});
 
 function setup() {
   const events: string[] = [];

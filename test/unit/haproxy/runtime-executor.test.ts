@@ -39,7 +39,13 @@ describe('RuntimeExecutor', () => {
 
   it('routes a new host only once its servers are in, and stops routing a gone host before its servers go', async () => {
     const { sent, send } = socket();
-    await executor(send).apply({ remove: [remove], add: [add], addHosts: [['web', 'be_web']], changeHosts: [['api', 'spare_001']], deleteHosts: ['old'] });
+    await executor(send).apply({
+      remove: [remove],
+      add: [add],
+      addHosts: [['web', 'be_web']],
+      changeHosts: [['api', 'spare_001']],
+      deleteHosts: ['old'],
+    });
     expect(sent).toEqual([
       'del map /run/hosts.map old',
       'set server be_web/w1 state maint',
@@ -54,7 +60,9 @@ describe('RuntimeExecutor', () => {
 
   it('lets a server with connections drain in maintenance, and deletes it once they are gone', async () => {
     let connected = true;
-    const { sent, send } = socket((c) => (c.startsWith('del') && connected ? 'Server still has connections attached to it, cannot remove it.\n' : undefined));
+    const { sent, send } = socket((c) =>
+      c.startsWith('del') && connected ? 'Server still has connections attached to it, cannot remove it.\n' : undefined,
+    );
     const servers = executor(send);
     await servers.apply({ remove: [remove], add: [], ...noHosts });
     expect(servers.drainingServers).toEqual(['be_web/w1']);
@@ -66,7 +74,9 @@ describe('RuntimeExecutor', () => {
   });
 
   it('makes a draining server ready again when the same server comes back', async () => {
-    const { sent, send } = socket((c) => (c.startsWith('del') ? 'Server still has connections attached to it, cannot remove it.\n' : undefined));
+    const { sent, send } = socket((c) =>
+      c.startsWith('del') ? 'Server still has connections attached to it, cannot remove it.\n' : undefined,
+    );
     const servers = executor(send);
     await servers.apply({ remove: [remove], add: [], ...noHosts });
     await servers.apply({ remove: [], add: [remove], ...noHosts });
@@ -84,7 +94,9 @@ describe('RuntimeExecutor', () => {
 
   it('runs its drain sweep in the shared queue, never in the middle of another conversation', async () => {
     let sweepMayDelete = false;
-    const { sent, send } = socket((c) => (c.startsWith('del') && !sweepMayDelete ? 'Server still has connections attached to it, cannot remove it.\n' : undefined));
+    const { sent, send } = socket((c) =>
+      c.startsWith('del') && !sweepMayDelete ? 'Server still has connections attached to it, cannot remove it.\n' : undefined,
+    );
     const queue = new SerialQueue();
     const servers = executor(send, queue);
     await queue.run(() => servers.apply({ remove: [remove], add: [], ...noHosts }));

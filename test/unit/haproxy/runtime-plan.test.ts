@@ -17,10 +17,17 @@ describe('planRuntimeUpdate', () => {
     const three = await golden('three-servers-one-backend');
     const two = three.replace(/\n {4}server app-web-2 .*/, '');
     const moved = three.replace('172.17.0.13:8080', '172.17.0.99:8080');
-    expect(planRuntimeUpdate(files(three), files(two))).toEqual({ remove: [{ backend: 'be_web', name: 'app-web-2', args: '172.17.0.12:8080 check inter 2s fall 2 rise 2' }], add: [], ...noHosts });
+    expect(planRuntimeUpdate(files(three), files(two))).toEqual({
+      remove: [{ backend: 'be_web', name: 'app-web-2', args: '172.17.0.12:8080 check inter 2s fall 2 rise 2' }],
+      add: [],
+      ...noHosts,
+    });
     expect(planRuntimeUpdate(files(two), files(three))?.add.map((s) => s.name)).toEqual(['app-web-2']);
     // A changed address is a remove and an add of the same name.
-    expect(planRuntimeUpdate(files(three), files(moved))).toMatchObject({ remove: [{ name: 'app-web-3' }], add: [{ name: 'app-web-3', args: expect.stringMatching(/^172\.17\.0\.99:8080/) }] });
+    expect(planRuntimeUpdate(files(three), files(moved))).toMatchObject({
+      remove: [{ name: 'app-web-3' }],
+      add: [{ name: 'app-web-3', args: expect.stringMatching(/^172\.17\.0\.99:8080/) }],
+    });
   });
 
   it('refuses (reload needed) when a backend, a frontend rule or any other line changed', async () => {

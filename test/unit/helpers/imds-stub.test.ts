@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startImdsStub, type ImdsStub } from '../../helpers/imds-stub.js';
+import { type ImdsStub, startImdsStub } from '../../helpers/imds-stub.js';
 
 const IP = '10.20.30.40';
 const INSTANCE_ID = 'i-0123456789abcdef0';
@@ -15,7 +15,10 @@ describe('startImdsStub', () => {
   const token = async (stub: ImdsStub, ttl = '21600') =>
     fetch(`${stub.endpoint}/latest/api/token`, { method: 'PUT', headers: { 'X-aws-ec2-metadata-token-ttl-seconds': ttl } });
   const read = async (stub: ImdsStub, path: string, sessionToken?: string) =>
-    fetch(`${stub.endpoint}/latest/meta-data/${path}`, sessionToken === undefined ? {} : { headers: { 'X-aws-ec2-metadata-token': sessionToken } });
+    fetch(
+      `${stub.endpoint}/latest/meta-data/${path}`,
+      sessionToken === undefined ? {} : { headers: { 'X-aws-ec2-metadata-token': sessionToken } },
+    );
 
   it('answers local-ipv4 and instance-id to a request with a session token', async () => {
     imds = await startImdsStub({ ip: IP, instanceId: INSTANCE_ID });
@@ -59,7 +62,10 @@ describe('startImdsStub', () => {
     await expect(put).rejects.toMatchObject({ name: 'TimeoutError' });
     expect(imds.requests()).toEqual([{ method: 'PUT', path: '/latest/api/token' }]);
 
-    const hanging = fetch(`${imds.endpoint}/latest/api/token`, { method: 'PUT', headers: { 'X-aws-ec2-metadata-token-ttl-seconds': '60' } });
+    const hanging = fetch(`${imds.endpoint}/latest/api/token`, {
+      method: 'PUT',
+      headers: { 'X-aws-ec2-metadata-token-ttl-seconds': '60' },
+    });
     await vi.waitFor(() => expect(imds?.requests()).toHaveLength(2));
     await imds.close();
     await expect(hanging).rejects.toThrow();

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { ChangeResourceRecordSetsCommand, GetHostedZoneCommand } from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AWS_TEST_ENV, MOTO_IMAGE, createHostedZone, listRecords, route53Client, startMoto, type Moto } from '../../helpers/moto.js';
+import { AWS_TEST_ENV, createHostedZone, listRecords, MOTO_IMAGE, type Moto, route53Client, startMoto } from '../../helpers/moto.js';
 
 for (const [name, value] of Object.entries(AWS_TEST_ENV)) vi.stubEnv(name, value);
 

@@ -6,8 +6,8 @@ import {
   type Route53Client,
 } from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AWS_TEST_ENV, createHostedZone, listRecords, route53Client, startMoto, type Moto } from '../../helpers/moto.js';
-import { operationOf, startFaultProxy, type Fault, type FaultProxy } from '../../helpers/route53-faults.js';
+import { AWS_TEST_ENV, createHostedZone, listRecords, type Moto, route53Client, startMoto } from '../../helpers/moto.js';
+import { type Fault, type FaultProxy, operationOf, startFaultProxy } from '../../helpers/route53-faults.js';
 
 for (const [name, value] of Object.entries(AWS_TEST_ENV)) vi.stubEnv(name, value);
 
@@ -22,7 +22,9 @@ afterAll(() => moto?.stop());
 const upsert = (name: string, ip: string) =>
   new ChangeResourceRecordSetsCommand({
     HostedZoneId: zoneId,
-    ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: name, Type: 'A', TTL: 60, ResourceRecords: [{ Value: ip }] } }] },
+    ChangeBatch: {
+      Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: name, Type: 'A', TTL: 60, ResourceRecords: [{ Value: ip }] } }],
+    },
   });
 const list = () => new ListResourceRecordSetsCommand({ HostedZoneId: zoneId });
 
@@ -80,14 +82,30 @@ describe('startFaultProxy', () => {
     expect(inMoto?.ResourceRecords).toEqual([{ Value: '10.1.2.3' }]);
     expect(viaProxy.ResourceRecordSets?.map((record) => record.Name)).toContain('login.example.com.');
     const stats = proxy.stats();
-    expect(stats.requests).toMatchObject({ ChangeResourceRecordSets: 1, GetChange: 1, GetHostedZone: 1, ListResourceRecordSets: 1, Other: 0 });
+    expect(stats.requests).toMatchObject({
+      ChangeResourceRecordSets: 1,
+      GetChange: 1,
+      GetHostedZone: 1,
+      ListResourceRecordSets: 1,
+      Other: 0,
+    });
     expect(Object.values(stats.rejected).every((count) => count === 0)).toBe(true);
-    expect(stats.log.map((entry) => entry.operation)).toEqual(['ChangeResourceRecordSets', 'GetChange', 'GetHostedZone', 'ListResourceRecordSets']);
+    expect(stats.log.map((entry) => entry.operation)).toEqual([
+      'ChangeResourceRecordSets',
+      'GetChange',
+      'GetHostedZone',
+      'ListResourceRecordSets',
+    ]);
   });
 
   it.each<[Fault, string, number, string]>([
     ['Throttling', 'Throttling', 400, 'Rate exceeded'],
-    ['PriorRequestNotComplete', 'PriorRequestNotComplete', 400, 'The request was rejected because Route 53 was still processing a prior request.'],
+    [
+      'PriorRequestNotComplete',
+      'PriorRequestNotComplete',
+      400,
+      'The request was rejected because Route 53 was still processing a prior request.',
+    ],
     ['ServiceUnavailable', 'ServiceUnavailable', 503, 'Service Unavailable'],
   ])('failNext(1, %s) surfaces in the SDK as %s (HTTP %d)', async (fault, name, status, message) => {
     proxy.failNext(1, fault);
@@ -99,7 +117,9 @@ describe('startFaultProxy', () => {
   });
 
   it('InvalidChangeBatch comes out as the SDK InvalidChangeBatch error with the messages, and changes nothing', async () => {
-    proxy.failNext(1, 'InvalidChangeBatch', { messages: ["Tried to create resource record set [name='x.example.com.', type='A'] but it already exists", 'second'] });
+    proxy.failNext(1, 'InvalidChangeBatch', {
+      messages: ["Tried to create resource record set [name='x.example.com.', type='A'] but it already exists", 'second'],
+    });
     const error = await failure(client.send(upsert('x.example.com', '10.9.9.9')));
     expect(error?.constructor.name).toBe('InvalidChangeBatch');
     expect(error).toMatchObject({
@@ -112,7 +132,10 @@ describe('startFaultProxy', () => {
 
   it("the legacy <InvalidChangeBatch><Messages> body is one the SDK cannot read: name 'Unknown'", async () => {
     proxy.failNext(1, 'InvalidChangeBatch', { legacyBody: true, messages: ['lost'] });
-    expect(await failure(client.send(upsert('y.example.com', '10.9.9.9')))).toMatchObject({ name: 'Unknown', $metadata: { httpStatusCode: 400 } });
+    expect(await failure(client.send(upsert('y.example.com', '10.9.9.9')))).toMatchObject({
+      name: 'Unknown',
+      $metadata: { httpStatusCode: 400 },
+    });
   });
 
   it('failNext with an operation leaves other operations alone; queued faults run in order', async () => {
@@ -122,7 +145,12 @@ describe('startFaultProxy', () => {
     expect(await failure(client.send(list()))).toBeUndefined();
     expect(await failure(client.send(upsert('z.example.com', '10.0.0.1')))).toMatchObject({ name: 'PriorRequestNotComplete' });
     expect(await failure(client.send(upsert('z.example.com', '10.0.0.1')))).toBeUndefined();
-    expect(proxy.stats().log.map((entry) => entry.rejected?.fault ?? 'forwarded')).toEqual(['Throttling', 'forwarded', 'PriorRequestNotComplete', 'forwarded']);
+    expect(proxy.stats().log.map((entry) => entry.rejected?.fault ?? 'forwarded')).toEqual([
+      'Throttling',
+      'forwarded',
+      'PriorRequestNotComplete',
+      'forwarded',
+    ]);
   });
 
   it('outage answers 503 to everything until switched off', async () => {
@@ -146,7 +174,10 @@ describe('startFaultProxy', () => {
 
       proxy.resetStats();
       proxy.failNext(1, 'InvalidChangeBatch');
-      expect(await failure(retrying.send(upsert('r.example.com', '10.0.0.3')))).toMatchObject({ name: 'InvalidChangeBatch', $metadata: { attempts: 1 } });
+      expect(await failure(retrying.send(upsert('r.example.com', '10.0.0.3')))).toMatchObject({
+        name: 'InvalidChangeBatch',
+        $metadata: { attempts: 1 },
+      });
       expect(proxy.stats().requests.ChangeResourceRecordSets).toBe(1);
     } finally {
       retrying.destroy();
@@ -178,7 +209,8 @@ describe('startFaultProxy with ratePerSecond', () => {
     // 5 tokens, plus at most one refilled while the burst is on its way (1 every 200 ms).
     expect(first.passed).toBeGreaterThanOrEqual(5);
     expect(first.passed).toBeLessThanOrEqual(6);
-    for (const error of first.errors) expect(error).toMatchObject({ name: 'Throttling', message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } });
+    for (const error of first.errors)
+      expect(error).toMatchObject({ name: 'Throttling', message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } });
 
     // A quiet second and a half refills the bucket to 5, not more.
     await new Promise((resolve) => setTimeout(resolve, 1_500));

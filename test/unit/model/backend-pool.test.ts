@@ -1,11 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { freshLayout, hostsMapText, keepLayout, MIN_SPARE_BACKENDS, placeServices, spareCount, type BackendLayout } from '../../../src/model/backend-pool.js';
+import {
+  type BackendLayout,
+  freshLayout,
+  hostsMapText,
+  keepLayout,
+  MIN_SPARE_BACKENDS,
+  placeServices,
+  spareCount,
+} from '../../../src/model/backend-pool.js';
 import type { Service } from '../../../src/model/services.js';
 
 const service = (domain: string, servers = 1): Service => ({
   domain,
   hostnames: [`${domain}.example.com`, domain],
-  servers: Array.from({ length: servers }, (_, i) => ({ name: `${domain}-${i + 1}`, containerId: `${domain}${i}`, containerName: `${domain}-${i + 1}`, address: `10.0.0.${i + 1}`, port: 80, endpoint: `10.0.0.${i + 1}:80` })),
+  servers: Array.from({ length: servers }, (_, i) => ({
+    name: `${domain}-${i + 1}`,
+    containerId: `${domain}${i}`,
+    containerName: `${domain}-${i + 1}`,
+    address: `10.0.0.${i + 1}`,
+    port: 80,
+    endpoint: `10.0.0.${i + 1}:80`,
+  })),
 });
 const assigned = (layout: BackendLayout) => Object.fromEntries([...layout].filter(([, d]) => d !== undefined));
 
@@ -39,8 +54,11 @@ describe('keepLayout', () => {
     expect(assigned(back)).toEqual({ be_api: 'api', be_login: 'login', spare_001: 'other' });
   });
 
-  it('never hands a gone domain\'s own backend to another domain, and says when the spares run out', () => {
-    const few = new Map([['be_gone', undefined], ['spare_001', undefined]]);
+  it("never hands a gone domain's own backend to another domain, and says when the spares run out", () => {
+    const few = new Map([
+      ['be_gone', undefined],
+      ['spare_001', undefined],
+    ]);
     expect(assigned(keepLayout([service('a')], few)!)).toEqual({ spare_001: 'a' });
     expect(keepLayout([service('a'), service('b')], few)).toBeUndefined();
   });

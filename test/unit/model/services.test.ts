@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { type ContainerInfo, toContainerInfo } from '../../../src/model/container.js';
 import { buildServices, type Placement } from '../../../src/model/services.js';
-import { toContainerInfo, type ContainerInfo } from '../../../src/model/container.js';
 import { container } from '../../helpers/containers.js';
 
 const zone = 'example.com';
@@ -15,7 +15,9 @@ describe('buildServices: routing', () => {
       {
         domain: 'login',
         hostnames: ['login.example.com', 'login'],
-        servers: [{ name: 'login1', containerId: c.id, containerName: 'login1', address: '172.17.0.5', port: 8080, endpoint: '172.17.0.5:8080' }],
+        servers: [
+          { name: 'login1', containerId: c.id, containerName: 'login1', address: '172.17.0.5', port: 8080, endpoint: '172.17.0.5:8080' },
+        ],
       },
     ]);
   });
@@ -86,7 +88,11 @@ describe('buildServices: port selection', () => {
   });
 
   it.each([
-    ['several exposed ports', { exposedPorts: ['80/tcp', '443/tcp'] }, /several exposed TCP ports \(80, 443\); set label haproxy-companion.port/],
+    [
+      'several exposed ports',
+      { exposedPorts: ['80/tcp', '443/tcp'] },
+      /several exposed TCP ports \(80, 443\); set label haproxy-companion.port/,
+    ],
     ['no exposed port', { exposedPorts: [] }, /no exposed TCP port/],
     ['only UDP', { exposedPorts: ['53/udp'] }, /no exposed TCP port/],
     ['a non-numeric port label', { labels: { 'haproxy-companion.port': 'http' } }, /not a port number/],
@@ -160,11 +166,26 @@ describe('buildServices: addresses', () => {
   });
 
   it.each([
-    ['no network shared with the companion', { networks: twoNets }, { selfId: 'x', networks: ['other'] }, /no network shared with the companion \(container: backend, frontend; companion: other\)/],
+    [
+      'no network shared with the companion',
+      { networks: twoNets },
+      { selfId: 'x', networks: ['other'] },
+      /no network shared with the companion \(container: backend, frontend; companion: other\)/,
+    ],
     ['no address at all', { networks: [] }, hostMode, /no IP address/],
-    ['a network label naming no network', { networks: twoNets, labels: { 'haproxy-companion.network': 'nope' } }, hostMode, /names no network/],
+    [
+      'a network label naming no network',
+      { networks: twoNets, labels: { 'haproxy-companion.network': 'nope' } },
+      hostMode,
+      /names no network/,
+    ],
     ['an address that is not an IP', { networks: [{ name: 'bridge', ip: '1.2.3.4:80 backup' }] }, hostMode, /no IP address/],
-    ['host networking while the companion is bridged', { networkMode: 'host', networks: [] }, { selfId: 'x', networks: ['bridge'] }, /host networking/],
+    [
+      'host networking while the companion is bridged',
+      { networkMode: 'host', networks: [] },
+      { selfId: 'x', networks: ['bridge'] },
+      /host networking/,
+    ],
   ])('skips a container with %s', (_, overrides, placement, reason) => {
     const c = container({ env: { DOMAIN: 'svc' }, ...overrides });
     const { services, skipped } = buildServices([c], placement, { zone });

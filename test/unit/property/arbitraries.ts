@@ -9,7 +9,7 @@
  * flow, so the env splitting and network flattening are exercised too.
  */
 import fc from 'fast-check';
-import { toContainerInfo, type ContainerInfo, type InspectResponse } from '../../../src/model/container.js';
+import { type ContainerInfo, type InspectResponse, toContainerInfo } from '../../../src/model/container.js';
 import type { Placement } from '../../../src/model/services.js';
 import { container } from '../../helpers/containers.js';
 
@@ -28,13 +28,74 @@ export const showString = (s: string): string =>
 
 /** Pieces that break config files, templates or naive validators. */
 export const HOSTILE_PIECES = [
-  '\n', '\r', '\r\n', '\t', ' ', '\v', '\f', '#', '"', "'", '`', '\\', '{{', '}}', '{%', '%}', '{#', '#}', '${', ';', '$', '%', '&', '|',
-  '<', '>', '/', ':', '_', '=', '@', '*', '[', ']', '(', ')', '!', '?', '~', '+',
-  '\u0000', '\u00a0' /* NBSP */, '\u200b' /* zero width space */, '\u2028', '\u3000', '\ufeff', '\u202e' /* RTL override */,
-  'é', 'ß', 'ﬁ', '💥', 'Ω', '\u0130' /* İ: lower-cases to i + combining dot */, '\u212a' /* KELVIN SIGN: lower-cases to ASCII "k" */,
-  '\u017f' /* ſ: upper-cases to ASCII "S" */, '\uff4c' /* fullwidth l */, '\u0661' /* Arabic-Indic 1 */, '\uff18' /* fullwidth 8 */,
-  '\n    server evil 6.6.6.6:80', '\nbackend evil', ' }\n    use_backend be_evil if TRUE', '} }', ' if TRUE',
-  ',', '.', '..', '-', 'a'.repeat(64),
+  '\n',
+  '\r',
+  '\r\n',
+  '\t',
+  ' ',
+  '\v',
+  '\f',
+  '#',
+  '"',
+  "'",
+  '`',
+  '\\',
+  '{{',
+  '}}',
+  '{%',
+  '%}',
+  '{#',
+  '#}',
+  '${',
+  ';',
+  '$',
+  '%',
+  '&',
+  '|',
+  '<',
+  '>',
+  '/',
+  ':',
+  '_',
+  '=',
+  '@',
+  '*',
+  '[',
+  ']',
+  '(',
+  ')',
+  '!',
+  '?',
+  '~',
+  '+',
+  '\u0000',
+  '\u00a0' /* NBSP */,
+  '\u200b' /* zero width space */,
+  '\u2028',
+  '\u3000',
+  '\ufeff',
+  '\u202e' /* RTL override */,
+  'é',
+  'ß',
+  'ﬁ',
+  '💥',
+  'Ω',
+  '\u0130' /* İ: lower-cases to i + combining dot */,
+  '\u212a' /* KELVIN SIGN: lower-cases to ASCII "k" */,
+  '\u017f' /* ſ: upper-cases to ASCII "S" */,
+  '\uff4c' /* fullwidth l */,
+  '\u0661' /* Arabic-Indic 1 */,
+  '\uff18' /* fullwidth 8 */,
+  '\n    server evil 6.6.6.6:80',
+  '\nbackend evil',
+  ' }\n    use_backend be_evil if TRUE',
+  '} }',
+  ' if TRUE',
+  ',',
+  '.',
+  '..',
+  '-',
+  'a'.repeat(64),
 ];
 
 const alnum = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -44,19 +105,27 @@ const ldh = `${alnum}-`;
 export const hostileString: fc.Arbitrary<string> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 20 }),
-  fc.array(fc.oneof(fc.constantFrom(...HOSTILE_PIECES), fc.stringMatching(/^[A-Za-z0-9.-]{1,8}$/)), { maxLength: 8 }).map((parts) => parts.join('')),
+  fc
+    .array(fc.oneof(fc.constantFrom(...HOSTILE_PIECES), fc.stringMatching(/^[A-Za-z0-9.-]{1,8}$/)), { maxLength: 8 })
+    .map((parts) => parts.join('')),
   fc.string({ unit: fc.constantFrom('a', 'Z', '9', '-', '.', ' ', '\n'), minLength: 60, maxLength: 300 }),
 );
 
 /** One RFC 1123 label of the given length range. */
 export function dnsLabel(minLength = 1, maxLength = 63): fc.Arbitrary<string> {
-  return fc.integer({ min: minLength, max: maxLength }).chain((n) =>
-    n === 1
-      ? fc.constantFrom(...alnum)
-      : fc
-          .tuple(fc.constantFrom(...alnum), fc.string({ unit: fc.constantFrom(...ldh), minLength: n - 2, maxLength: n - 2 }), fc.constantFrom(...alnum))
-          .map(([a, mid, b]) => a + mid + b),
-  );
+  return fc
+    .integer({ min: minLength, max: maxLength })
+    .chain((n) =>
+      n === 1
+        ? fc.constantFrom(...alnum)
+        : fc
+            .tuple(
+              fc.constantFrom(...alnum),
+              fc.string({ unit: fc.constantFrom(...ldh), minLength: n - 2, maxLength: n - 2 }),
+              fc.constantFrom(...alnum),
+            )
+            .map(([a, mid, b]) => a + mid + b),
+    );
 }
 
 /**
@@ -64,7 +133,11 @@ export function dnsLabel(minLength = 1, maxLength = 63): fc.Arbitrary<string> {
  * either side of the 253-character limit of a DNS name.
  */
 const nearTheLengthLimit: fc.Arbitrary<string> = fc
-  .tuple(fc.integer({ min: 220, max: 250 }), fc.integer({ min: 30, max: 63 }), fc.string({ unit: fc.constantFrom(...alnum), minLength: 250, maxLength: 250 }))
+  .tuple(
+    fc.integer({ min: 220, max: 250 }),
+    fc.integer({ min: 30, max: 63 }),
+    fc.string({ unit: fc.constantFrom(...alnum), minLength: 250, maxLength: 250 }),
+  )
   .map(([length, labelLength, chars]) => {
     let name = '';
     let used = 0;
@@ -147,7 +220,26 @@ export const invalidDomain: fc.Arbitrary<string> = fc.oneof(
   },
   {
     weight: 2,
-    arbitrary: fc.constantFrom('', ' ', ',', 'login,', ',login', 'a..b', '.login', '-login', 'login-', 'lo--', 'a.-b', 'a-.b', `${ZONE}`, ` ${upper(ZONE)}. `, '*.login', 'lo_gin', 'xn--', '..'),
+    arbitrary: fc.constantFrom(
+      '',
+      ' ',
+      ',',
+      'login,',
+      ',login',
+      'a..b',
+      '.login',
+      '-login',
+      'login-',
+      'lo--',
+      'a.-b',
+      'a-.b',
+      `${ZONE}`,
+      ` ${upper(ZONE)}. `,
+      '*.login',
+      'lo_gin',
+      'xn--',
+      '..',
+    ),
   },
   { weight: 1, arbitrary: dnsLabel(64, 80) }, // one label over 63 characters
   { weight: 1, arbitrary: fc.array(dnsLabel(60, 63), { minLength: 4, maxLength: 5 }).map((labels) => labels.join('.')) }, // > 241 characters: too long with the zone
@@ -168,7 +260,10 @@ export const domainValue: fc.Arbitrary<string> = fc.oneof(
   { weight: 6, arbitrary: decoratedDomain },
   { weight: 2, arbitrary: hostileString },
   { weight: 2, arbitrary: invalidDomain },
-  { weight: 1, arbitrary: fc.array(fc.oneof(decoratedDomain, hostileString), { minLength: 2, maxLength: 3 }).map((parts) => parts.join(',')) },
+  {
+    weight: 1,
+    arbitrary: fc.array(fc.oneof(decoratedDomain, hostileString), { minLength: 2, maxLength: 3 }).map((parts) => parts.join(',')),
+  },
 );
 
 /** Values of haproxy-companion.port: valid ports, out-of-range integers, padded, non-ASCII digits, garbage. */
@@ -178,7 +273,25 @@ export const portLabel: fc.Arbitrary<string> = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 65535 }).map((p) => ` ${p}\n`) },
   {
     weight: 1,
-    arbitrary: fc.constantFrom('0', '00080', '65535', '65536', '99999', '1e3', '0x50', '80.0', '+80', '-80', '８０', '٨٠', '', ' ', '80 81', '80#', '9'.repeat(400)),
+    arbitrary: fc.constantFrom(
+      '0',
+      '00080',
+      '65535',
+      '65536',
+      '99999',
+      '1e3',
+      '0x50',
+      '80.0',
+      '+80',
+      '-80',
+      '８０',
+      '٨٠',
+      '',
+      ' ',
+      '80 81',
+      '80#',
+      '9'.repeat(400),
+    ),
   },
   { weight: 1, arbitrary: hostileString },
 );
@@ -188,7 +301,21 @@ export const exposedPort: fc.Arbitrary<string> = fc.oneof(
   { weight: 6, arbitrary: fc.integer({ min: 1, max: 65535 }).map((p) => `${p}/tcp`) },
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 65535 }).map((p) => `${p}/udp`) },
   { weight: 1, arbitrary: fc.integer({ min: -10, max: 200_000 }).map((p) => `${p}/tcp`) },
-  { weight: 1, arbitrary: fc.constantFrom('0/tcp', '65536/tcp', '99999/tcp', `${'9'.repeat(400)}/tcp`, '08080/tcp', '80/TCP', '80-90/tcp', '80/sctp', '８０/tcp', '80') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '0/tcp',
+      '65536/tcp',
+      '99999/tcp',
+      `${'9'.repeat(400)}/tcp`,
+      '08080/tcp',
+      '80/TCP',
+      '80-90/tcp',
+      '80/sctp',
+      '８０/tcp',
+      '80',
+    ),
+  },
   { weight: 1, arbitrary: hostileString },
 );
 
@@ -200,7 +327,20 @@ export const ipAddress: fc.Arbitrary<string> = fc.oneof(
   { weight: 5, arbitrary: fc.ipV4() },
   { weight: 3, arbitrary: fc.ipV6() },
   { weight: 1, arbitrary: fc.ipV6().map(upper) },
-  { weight: 1, arbitrary: fc.constantFrom('', '172.17.0.9\n', '1.2.3.4 #x', '::1]:80 backup', '999.1.1.1', '01.2.3.4', 'localhost', '1.2.3.4:80', '[::1]') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '',
+      '172.17.0.9\n',
+      '1.2.3.4 #x',
+      '::1]:80 backup',
+      '999.1.1.1',
+      '01.2.3.4',
+      'localhost',
+      '1.2.3.4:80',
+      '[::1]',
+    ),
+  },
   { weight: 1, arbitrary: hostileString },
 );
 
@@ -212,7 +352,11 @@ export const networkName: fc.Arbitrary<string> = fc.oneof(
 /** Names as Docker allows them (`[a-zA-Z0-9][a-zA-Z0-9_.-]+`), which the daemon keeps unique per host. */
 export const dockerName: fc.Arbitrary<string> = fc.stringMatching(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,40}$/);
 
-export const containerName: fc.Arbitrary<string> = fc.oneof({ weight: 2, arbitrary: dockerName }, { weight: 2, arbitrary: hostileString }, { weight: 1, arbitrary: fc.constant('') });
+export const containerName: fc.Arbitrary<string> = fc.oneof(
+  { weight: 2, arbitrary: dockerName },
+  { weight: 2, arbitrary: hostileString },
+  { weight: 1, arbitrary: fc.constant('') },
+);
 
 export const containerId: fc.Arbitrary<string> = fc.stringMatching(/^[0-9a-f]{64}$/);
 
@@ -254,13 +398,18 @@ export function toContainer(spec: ContainerSpec): ContainerInfo {
     State: { Running: spec.running, Paused: spec.paused, ...(spec.health !== undefined ? { Health: { Status: spec.health } } : {}) },
     HostConfig: { NetworkMode: spec.networkMode },
     NetworkSettings: {
-      Networks: Object.fromEntries(spec.networks.map((n) => [n.name, n.v6 ? { IPAddress: '', GlobalIPv6Address: n.ip } : { IPAddress: n.ip }])),
+      Networks: Object.fromEntries(
+        spec.networks.map((n) => [n.name, n.v6 ? { IPAddress: '', GlobalIPv6Address: n.ip } : { IPAddress: n.ip }]),
+      ),
     },
   };
   return toContainerInfo(inspect);
 }
 
-const networks = fc.uniqueArray(fc.record({ name: networkName, ip: ipAddress, v6: fc.boolean() }), { maxLength: 3, selector: (n) => n.name });
+const networks = fc.uniqueArray(fc.record({ name: networkName, ip: ipAddress, v6: fc.boolean() }), {
+  maxLength: 3,
+  selector: (n) => n.name,
+});
 
 /**
  * A container every field of which is arbitrary. Most are skipped or ignored (not opted in, broken
@@ -281,7 +430,10 @@ export const arbitraryContainer: fc.Arbitrary<ContainerSpec> = fc.record({
   running: fc.constantFrom(true, true, true, true, false),
   paused: fc.constantFrom(false, false, false, false, true),
   health: optional(fc.oneof(fc.constantFrom('healthy', 'starting', 'unhealthy'), hostileString), 2),
-  networkMode: fc.oneof({ weight: 6, arbitrary: fc.constantFrom('bridge', 'default', 'app_net', 'host', 'none', 'container:0123abcd') }, { weight: 1, arbitrary: hostileString }),
+  networkMode: fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom('bridge', 'default', 'app_net', 'host', 'none', 'container:0123abcd') },
+    { weight: 1, arbitrary: hostileString },
+  ),
   networks,
 });
 
@@ -297,7 +449,12 @@ export const plausibleContainer: fc.Arbitrary<ContainerSpec> = fc
     domainAs: fc.constantFrom('label', 'env', 'both'),
     port: fc.oneof(
       { weight: 3, arbitrary: fc.record({ exposed: fc.integer({ min: 1, max: 65535 }).map((p) => [`${p}/tcp`]) }) },
-      { weight: 2, arbitrary: fc.record({ label: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: 65535 }).map(String) }, { weight: 1, arbitrary: portLabel }) }) },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          label: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: 65535 }).map(String) }, { weight: 1, arbitrary: portLabel }),
+        }),
+      },
       { weight: 1, arbitrary: fc.record({ exposed: fc.uniqueArray(exposedPort, { maxLength: 2 }) }) },
     ),
     hostMode: fc.constantFrom(false, false, false, false, true),
@@ -309,24 +466,29 @@ export const plausibleContainer: fc.Arbitrary<ContainerSpec> = fc
     pinNetwork: fc.constantFrom(false, false, true),
     extraLabels: fc.dictionary(hostileString, hostileString, { maxKeys: 2 }),
   })
-  .map((c): ContainerSpec => ({
-    id: c.id,
-    name: c.name,
-    domainLabel: c.domainAs !== 'env' ? c.domain : undefined,
-    domainEnv: c.domainAs === 'env' ? c.domain : c.domainAs === 'both' ? 'from-env-loses' : undefined,
-    portLabel: 'label' in c.port ? c.port.label : undefined,
-    networkLabel: c.pinNetwork ? c.network.name : undefined,
-    enableLabel: undefined,
-    extraLabels: c.extraLabels,
-    extraEnv: [],
-    exposedPorts: 'exposed' in c.port ? c.port.exposed : ['8080/tcp'],
-    running: true,
-    paused: false,
-    networkMode: c.hostMode ? 'host' : 'bridge',
-    networks: c.hostMode ? [] : [c.network],
-  }));
+  .map(
+    (c): ContainerSpec => ({
+      id: c.id,
+      name: c.name,
+      domainLabel: c.domainAs !== 'env' ? c.domain : undefined,
+      domainEnv: c.domainAs === 'env' ? c.domain : c.domainAs === 'both' ? 'from-env-loses' : undefined,
+      portLabel: 'label' in c.port ? c.port.label : undefined,
+      networkLabel: c.pinNetwork ? c.network.name : undefined,
+      enableLabel: undefined,
+      extraLabels: c.extraLabels,
+      extraEnv: [],
+      exposedPorts: 'exposed' in c.port ? c.port.exposed : ['8080/tcp'],
+      running: true,
+      paused: false,
+      networkMode: c.hostMode ? 'host' : 'bridge',
+      networks: c.hostMode ? [] : [c.network],
+    }),
+  );
 
-export const anyContainer: fc.Arbitrary<ContainerSpec> = fc.oneof({ weight: 2, arbitrary: plausibleContainer }, { weight: 1, arbitrary: arbitraryContainer });
+export const anyContainer: fc.Arbitrary<ContainerSpec> = fc.oneof(
+  { weight: 2, arbitrary: plausibleContainer },
+  { weight: 1, arbitrary: arbitraryContainer },
+);
 
 /** The companion's own container, in the snapshot like in production; it must never be routed. */
 export const SELF_ID = 'e'.repeat(64);
@@ -343,10 +505,33 @@ export function wellBehavedContainers(): ContainerInfo[] {
   return [
     container({ id: SELF_ID, name: 'companion', env: { DOMAIN: 'companion' }, networkMode: 'host', networks: [] }),
     container({ id: '1'.repeat(64), name: 'login-1', env: { DOMAIN: 'login' }, networks: [{ name: 'bridge', ip: '172.17.0.2' }] }),
-    container({ id: '2'.repeat(64), name: 'login_2', env: { DOMAIN: 'login' }, labels: { 'haproxy-companion.port': '8081' }, networks: [{ name: 'bridge', ip: '172.17.0.3' }] }),
-    container({ id: '3'.repeat(64), name: 'publish_service', labels: { 'haproxy-companion.domain': 'publish' }, exposedPorts: ['3000/tcp'], networks: [{ name: 'bridge', ip: '172.17.0.4' }] }),
-    container({ id: '4'.repeat(64), name: 'api', labels: { 'haproxy-companion.domain': 'api.v2', 'haproxy-companion.port': '9000' }, networks: [{ name: 'v6', ip: 'fd00::5' }] }),
-    container({ id: '5'.repeat(64), name: 'shop.1', env: { DOMAIN: 'www, shop.example.com' }, exposedPorts: ['80/tcp'], networks: [{ name: 'bridge', ip: '172.17.0.6' }] }),
+    container({
+      id: '2'.repeat(64),
+      name: 'login_2',
+      env: { DOMAIN: 'login' },
+      labels: { 'haproxy-companion.port': '8081' },
+      networks: [{ name: 'bridge', ip: '172.17.0.3' }],
+    }),
+    container({
+      id: '3'.repeat(64),
+      name: 'publish_service',
+      labels: { 'haproxy-companion.domain': 'publish' },
+      exposedPorts: ['3000/tcp'],
+      networks: [{ name: 'bridge', ip: '172.17.0.4' }],
+    }),
+    container({
+      id: '4'.repeat(64),
+      name: 'api',
+      labels: { 'haproxy-companion.domain': 'api.v2', 'haproxy-companion.port': '9000' },
+      networks: [{ name: 'v6', ip: 'fd00::5' }],
+    }),
+    container({
+      id: '5'.repeat(64),
+      name: 'shop.1',
+      env: { DOMAIN: 'www, shop.example.com' },
+      exposedPorts: ['80/tcp'],
+      networks: [{ name: 'bridge', ip: '172.17.0.6' }],
+    }),
     container({ id: '6'.repeat(64), name: 'broken', env: { DOMAIN: 'bad domain' }, networks: [{ name: 'bridge', ip: '172.17.0.7' }] }),
     container({ id: '7'.repeat(64), name: 'plain-db', exposedPorts: ['5432/tcp'], networks: [{ name: 'bridge', ip: '172.17.0.8' }] }),
   ];

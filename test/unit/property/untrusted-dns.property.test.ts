@@ -7,10 +7,22 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HOST_ID_PATTERN } from '../../../src/dns/host-identity.js';
-import { MARKER_PREFIX, desiredRecords, markerValue, type RecordContext } from '../../../src/dns/records.js';
+import { desiredRecords, MARKER_PREFIX, markerValue, type RecordContext } from '../../../src/dns/records.js';
 import { parseServiceDomain } from '../../../src/model/domain.js';
 import { buildServices } from '../../../src/model/services.js';
-import { PROPERTY_TIMEOUT_MS, ZONE, anyContainer, decoratedDomain, domainValue, hostileString, invalidDomain, placement, showString, toContainer, wellBehavedContainers } from './arbitraries.js';
+import {
+  anyContainer,
+  decoratedDomain,
+  domainValue,
+  hostileString,
+  invalidDomain,
+  PROPERTY_TIMEOUT_MS,
+  placement,
+  showString,
+  toContainer,
+  wellBehavedContainers,
+  ZONE,
+} from './arbitraries.js';
 
 /** RFC 1123 host name: LDH labels of 1-63 characters, no leading/trailing hyphen, at most 253 characters in all. */
 const RFC1123_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -21,7 +33,9 @@ const ZONE_SUFFIX = `.${ZONE}`;
 const fixed = wellBehavedContainers();
 
 describe('untrusted containers: parseServiceDomain', () => {
-  it('accepts only names made of [a-z0-9.-], from input made of [A-Za-z0-9.-] once surrounding whitespace is trimmed', { timeout: PROPERTY_TIMEOUT_MS }, () => {
+  it('accepts only names made of [a-z0-9.-], from input made of [A-Za-z0-9.-] once surrounding whitespace is trimmed', {
+    timeout: PROPERTY_TIMEOUT_MS,
+  }, () => {
     // Property 3 (gate). Whatever the string, an accepted name contains nothing but [a-z0-9.-] and is an
     // RFC 1123 name inside the zone; and the input it came from had no other characters besides surrounding
     // whitespace, ASCII upper case and one trailing dot (the documented normalisations). In particular no
@@ -43,7 +57,9 @@ describe('untrusted containers: parseServiceDomain', () => {
 });
 
 describe('untrusted containers: desiredRecords', () => {
-  it('only ever writes RFC 1123 names under the zone, the host IP or the marker, and well-formed SetIdentifiers', { timeout: PROPERTY_TIMEOUT_MS }, () => {
+  it('only ever writes RFC 1123 names under the zone, the host IP or the marker, and well-formed SetIdentifiers', {
+    timeout: PROPERTY_TIMEOUT_MS,
+  }, () => {
     // Property 3 (records). For any snapshot of containers, the domains buildServices routes become exactly
     // two record sets each: `<d>.<zone>` A -> [host IP] and `_hc-owner.<d>.<zone>` TXT -> [marker]. Both
     // names are valid DNS names (labels ≤ 63, whole name ≤ 253 characters, the marker name included, or

@@ -12,26 +12,26 @@ import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { freshLayout, homeBackend } from '../../../src/model/backend-pool.js';
 import type { ContainerInfo } from '../../../src/model/container.js';
 import { buildServices, type Placement, type Server, type Service, type ServiceModel } from '../../../src/model/services.js';
-import { loadTemplate, renderFiles, type RenderedFiles } from '../../../src/render/render-config.js';
-import { freshLayout, homeBackend } from '../../../src/model/backend-pool.js';
+import { loadTemplate, type RenderedFiles, renderFiles } from '../../../src/render/render-config.js';
 import {
-  PROPERTY_TIMEOUT_MS,
-  ZONE,
   anyContainer,
+  type ContainerSpec,
   containerId,
   dockerName,
   exposedPort,
   hostileString,
   invalidDomain,
+  PROPERTY_TIMEOUT_MS,
   placement,
   placements,
   relativeDomain,
   showString,
   toContainer,
   wellBehavedContainers,
-  type ContainerSpec,
+  ZONE,
 } from './arbitraries.js';
 
 const templatePath = fileURLToPath(new URL('../../../templates/haproxy.cfg.njk', import.meta.url));
@@ -61,7 +61,7 @@ const mapLines = (s: Service) => s.hostnames.map((host) => `${host} ${homeBacken
 const STATIC_LINES = new Set(render([]).config.split('\n'));
 const SERVICE_LINES: RegExp[] = [
   /^backend be_[a-z0-9.-]+$/,
-  /^    server [A-Za-z0-9_.-]+ (?:\[[0-9A-Fa-f:.]+\]|\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5}) check inter 2s fall 2 rise 2$/,
+  /^ {4}server [A-Za-z0-9_.-]+ (?:\[[0-9A-Fa-f:.]+\]|\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5}) check inter 2s fall 2 rise 2$/,
 ];
 
 /** Host map lines: `<host> be_<domain>`, the host being `<domain>.<zone>` or `<domain>`. */
@@ -122,7 +122,9 @@ function withoutOwnLines(files: RenderedFiles, services: Service[], id: string):
 }
 
 describe('untrusted containers: the rendered config', () => {
-  it('changes only in the lines of the container that supplied the values, and always matches the template grammar', { timeout: PROPERTY_TIMEOUT_MS }, () => {
+  it('changes only in the lines of the container that supplied the values, and always matches the template grammar', {
+    timeout: PROPERTY_TIMEOUT_MS,
+  }, () => {
     // Property 1. For the fixed well-behaved neighbours plus one arbitrary container, rendering with it and
     // then deleting its own backend section, its own use_backend line and its own server lines in shared
     // backends gives back, byte for byte, the rendering without it. So no value it supplies reaches any
@@ -167,7 +169,13 @@ describe('untrusted containers: the rendered config', () => {
 
 /** A container that is routed under both placements: one valid domain, one port, an address on `bridge`. */
 const validSpec: fc.Arbitrary<ContainerSpec> = fc
-  .record({ id: containerId, name: dockerName, domain: fc.constantFrom('login', 'fresh', 'api.v2', 'www', 'LOGIN.example.com'), ip: fc.ipV4(), port: fc.integer({ min: 1, max: 65535 }) })
+  .record({
+    id: containerId,
+    name: dockerName,
+    domain: fc.constantFrom('login', 'fresh', 'api.v2', 'www', 'LOGIN.example.com'),
+    ip: fc.ipV4(),
+    port: fc.integer({ min: 1, max: 65535 }),
+  })
   .map(({ id, name, domain, ip, port }) => ({
     id,
     name,
@@ -205,67 +213,101 @@ const mutations: Record<string, fc.Arbitrary<Mutation>> = {
     .oneof(
       fc.constant([] as string[]),
       fc.uniqueArray(fc.integer({ min: 1, max: 65535 }), { minLength: 2, maxLength: 4 }).map((ps) => ps.map((p) => `${p}/tcp`)),
-      fc.array(fc.integer({ min: 1, max: 65535 }).map((p) => `${p}/udp`), { minLength: 1, maxLength: 2 }),
+      fc.array(
+        fc.integer({ min: 1, max: 65535 }).map((p) => `${p}/udp`),
+        { minLength: 1, maxLength: 2 },
+      ),
       // Out of range: Docker 28's API takes these as they are (POST /containers/create with ExposedPorts
       // {"0/tcp": {}} or {"99999/tcp": {}}), and HAProxy refuses a server on port 0 or 99999, so the whole file.
-      fc.oneof(fc.constant(0), fc.integer({ min: 65536, max: 1_000_000 }), fc.constant(Number('9'.repeat(30)))).map((p) => [`${BigInt(p)}/tcp`]),
-      fc.uniqueArray(exposedPort.filter((p) => !/^\d+\/tcp$/.test(p)), { maxLength: 3 }),
+      fc
+        .oneof(fc.constant(0), fc.integer({ min: 65536, max: 1_000_000 }), fc.constant(Number('9'.repeat(30))))
+        .map((p) => [`${BigInt(p)}/tcp`]),
+      fc.uniqueArray(
+        exposedPort.filter((p) => !/^\d+\/tcp$/.test(p)),
+        { maxLength: 3 },
+      ),
     )
     .map((exposed) => ({ what: `exposed ${JSON.stringify(exposed)}`, apply: (s) => ({ ...s, exposedPorts: exposed }) })),
-  'no reachable address': fc
-    .oneof(
-      fc.constant({ what: 'no networks', apply: (s: ContainerSpec) => ({ ...s, networks: [] }) }),
-      fc
-        .array(fc.oneof(fc.constantFrom('', '999.1.1.1', '01.2.3.4', 'localhost', '1.2.3.4:80', '[::1]', '172.17.0.9\n', '1.2.3.4 #x'), hostileString.filter((s) => isIP(s) === 0)), { minLength: 1, maxLength: 2 })
-        .map((ips) => ({ what: `addresses ${JSON.stringify(ips)}`, apply: (s: ContainerSpec) => ({ ...s, networks: ips.map((ip, i) => ({ name: `net${i}`, ip, v6: false })) }) })),
-      fc.oneof(fc.constantFrom('nope', 'v6', 'BRIDGE', 'bridge '), hostileString.filter((s) => s !== 'bridge')).map((name) => ({
+  'no reachable address': fc.oneof(
+    fc.constant({ what: 'no networks', apply: (s: ContainerSpec) => ({ ...s, networks: [] }) }),
+    fc
+      .array(
+        fc.oneof(
+          fc.constantFrom('', '999.1.1.1', '01.2.3.4', 'localhost', '1.2.3.4:80', '[::1]', '172.17.0.9\n', '1.2.3.4 #x'),
+          hostileString.filter((s) => isIP(s) === 0),
+        ),
+        { minLength: 1, maxLength: 2 },
+      )
+      .map((ips) => ({
+        what: `addresses ${JSON.stringify(ips)}`,
+        apply: (s: ContainerSpec) => ({ ...s, networks: ips.map((ip, i) => ({ name: `net${i}`, ip, v6: false })) }),
+      })),
+    fc
+      .oneof(
+        fc.constantFrom('nope', 'v6', 'BRIDGE', 'bridge '),
+        hostileString.filter((s) => s !== 'bridge'),
+      )
+      .map((name) => ({
         what: `network label ${JSON.stringify(name)}`,
         apply: (s: ContainerSpec) => ({ ...s, networkLabel: name }),
       })),
-      fc.constantFrom('other', 'app_net').map((name) => ({
-        what: `only on network ${name}, not shared with the companion`,
-        apply: (s: ContainerSpec) => ({ ...s, networks: s.networks.map((n) => ({ ...n, name })) }),
-        placement: bridgeOnly,
-      })),
-      fc.constant({ what: 'host networking while the companion is on bridges', apply: (s: ContainerSpec) => ({ ...s, networkMode: 'host', networks: [] }), placement: bridgeOnly }),
-    ),
-  'a state that is not routable (paused, unhealthy, starting)': fc
-    .oneof(
-      fc.constant({ what: 'paused', apply: (s: ContainerSpec) => ({ ...s, paused: true }) }),
-      // An empty status is what Docker reports without a health check, so it is not a defect.
-      fc.oneof(fc.constantFrom('starting', 'unhealthy', 'Healthy', 'healthy '), hostileString.filter((h) => h !== 'healthy' && h !== '')).map((health) => ({
+    fc.constantFrom('other', 'app_net').map((name) => ({
+      what: `only on network ${name}, not shared with the companion`,
+      apply: (s: ContainerSpec) => ({ ...s, networks: s.networks.map((n) => ({ ...n, name })) }),
+      placement: bridgeOnly,
+    })),
+    fc.constant({
+      what: 'host networking while the companion is on bridges',
+      apply: (s: ContainerSpec) => ({ ...s, networkMode: 'host', networks: [] }),
+      placement: bridgeOnly,
+    }),
+  ),
+  'a state that is not routable (paused, unhealthy, starting)': fc.oneof(
+    fc.constant({ what: 'paused', apply: (s: ContainerSpec) => ({ ...s, paused: true }) }),
+    // An empty status is what Docker reports without a health check, so it is not a defect.
+    fc
+      .oneof(
+        fc.constantFrom('starting', 'unhealthy', 'Healthy', 'healthy '),
+        hostileString.filter((h) => h !== 'healthy' && h !== ''),
+      )
+      .map((health) => ({
         what: `health ${JSON.stringify(health)}`,
         apply: (s: ContainerSpec) => ({ ...s, health }),
       })),
-    ),
+  ),
 };
 
 describe('untrusted containers: an invalid container', () => {
-  it.each(Object.entries(mutations))('with %s is skipped with a reason, and the rest renders unchanged', { timeout: PROPERTY_TIMEOUT_MS }, (_, mutation) => {
-    // Property 2. A container that opted in but has one defect is listed in `skipped` (once, under its own
-    // id and name, with a non-empty reason) and contributes nothing else: the services, the other skipped
-    // entries and the rendered text are exactly those of the snapshot without it.
-    fc.assert(
-      fc.property(validSpec, mutation, placement, (spec, defect, anyPlacement) => {
-        const where = defect.placement ?? anyPlacement;
-        const bad = toContainer(defect.apply(spec));
-        const withIt = model([...fixed, bad], where);
-        const without = baseline(where).model;
-        const own = withIt.skipped.filter((s) => s.containerId === bad.id);
-        expect(own, `${defect.what}: not skipped exactly once`).toHaveLength(1);
-        expect(own[0]!.containerName).toBe(bad.name);
-        expect(own[0]!.reason).toMatch(/\S/);
-        expect(withIt.skipped.filter((s) => s.containerId !== bad.id)).toEqual(without.skipped);
-        expect(withIt.services).toEqual(without.services);
-        expect(render(withIt.services)).toEqual(baseline(where).text);
-      }),
-      { numRuns: 200 },
-    );
-  });
+  it.each(Object.entries(mutations))(
+    'with %s is skipped with a reason, and the rest renders unchanged',
+    { timeout: PROPERTY_TIMEOUT_MS },
+    (_, mutation) => {
+      // Property 2. A container that opted in but has one defect is listed in `skipped` (once, under its own
+      // id and name, with a non-empty reason) and contributes nothing else: the services, the other skipped
+      // entries and the rendered text are exactly those of the snapshot without it.
+      fc.assert(
+        fc.property(validSpec, mutation, placement, (spec, defect, anyPlacement) => {
+          const where = defect.placement ?? anyPlacement;
+          const bad = toContainer(defect.apply(spec));
+          const withIt = model([...fixed, bad], where);
+          const without = baseline(where).model;
+          const own = withIt.skipped.filter((s) => s.containerId === bad.id);
+          expect(own, `${defect.what}: not skipped exactly once`).toHaveLength(1);
+          expect(own[0]!.containerName).toBe(bad.name);
+          expect(own[0]!.reason).toMatch(/\S/);
+          expect(withIt.skipped.filter((s) => s.containerId !== bad.id)).toEqual(without.skipped);
+          expect(withIt.services).toEqual(without.services);
+          expect(render(withIt.services)).toEqual(baseline(where).text);
+        }),
+        { numRuns: 200 },
+      );
+    },
+  );
 });
 
 describe('untrusted containers: one domain, two containers', () => {
-  const domainSpelling = (domain: string) => fc.constantFrom(domain, domain.toUpperCase(), `${domain}.${ZONE}`, ` ${domain}.${ZONE.toUpperCase()}. `);
+  const domainSpelling = (domain: string) =>
+    fc.constantFrom(domain, domain.toUpperCase(), `${domain}.${ZONE}`, ` ${domain}.${ZONE.toUpperCase()}. `);
 
   it('gives one backend with two servers, each with its own address and port', { timeout: PROPERTY_TIMEOUT_MS }, () => {
     // Property 4. Two containers naming one domain (spelled either way) with different ports, whether the
@@ -329,7 +371,12 @@ describe('untrusted containers: one domain, two containers', () => {
         const sectionEnd = lines.indexOf('', header);
         expect(lines.slice(header + 1, sectionEnd === -1 ? undefined : sectionEnd)).toEqual(servers.map(serverLine));
         for (const [i, c] of containers.entries()) {
-          expect(lines.filter((l) => l === serverLine(servers.find((s) => s.containerId === c.id)!) && l.endsWith(`:${ports[i]} check inter 2s fall 2 rise 2`))).toHaveLength(1);
+          expect(
+            lines.filter(
+              (l) =>
+                l === serverLine(servers.find((s) => s.containerId === c.id)!) && l.endsWith(`:${ports[i]} check inter 2s fall 2 rise 2`),
+            ),
+          ).toHaveLength(1);
         }
       }),
       { numRuns: 300 },

@@ -6,7 +6,8 @@ import { container } from '../../helpers/containers.js';
 
 /** One line per backend and per server; `extra` stands for any other line of a template. */
 const renderer = (extra = ''): Renderer => ({
-  render: ({ backends }) => [extra, ...backends.flatMap((b) => [`backend ${b.name}`, ...b.servers.map((s) => `    server ${s.name} ${s.endpoint}`)])].join('\n'),
+  render: ({ backends }) =>
+    [extra, ...backends.flatMap((b) => [`backend ${b.name}`, ...b.servers.map((s) => `    server ${s.name} ${s.endpoint}`)])].join('\n'),
 });
 const render =
   (extra = ''): RenderInLayout =>

@@ -1,7 +1,8 @@
 /** Inputs of the renderer's golden files, shared with the integration test that runs `haproxy -c` on them. */
-import type { TemplateContext } from '../../../src/render/render-config.js';
-import { buildServices, type Service } from '../../../src/model/services.js';
+
 import { freshLayout, placeServices } from '../../../src/model/backend-pool.js';
+import { buildServices, type Service } from '../../../src/model/services.js';
+import type { TemplateContext } from '../../../src/render/render-config.js';
 import { container } from '../../helpers/containers.js';
 
 const settings = { zone: 'example.com', httpPort: 80, statsPort: null };
@@ -18,16 +19,31 @@ export const renderCases: Record<string, TemplateContext> = {
   empty: { ...placed([]), settings, paths },
   'login-and-publish': fromContainers([
     container({ id: 'a'.repeat(64), name: 'login_service', env: { DOMAIN: 'login' }, networks: [{ name: 'bridge', ip: '172.17.0.2' }] }),
-    container({ id: 'b'.repeat(64), name: 'publish_service', env: { DOMAIN: 'publish' }, networks: [{ name: 'bridge', ip: '172.17.0.3' }] }),
+    container({
+      id: 'b'.repeat(64),
+      name: 'publish_service',
+      env: { DOMAIN: 'publish' },
+      networks: [{ name: 'bridge', ip: '172.17.0.3' }],
+    }),
   ]),
   'three-servers-one-backend': fromContainers(
     [1, 2, 3].map((n) =>
-      container({ id: String(n).repeat(64), name: `app-web-${n}`, env: { DOMAIN: 'web' }, networks: [{ name: 'bridge', ip: `172.17.0.1${n}` }] }),
+      container({
+        id: String(n).repeat(64),
+        name: `app-web-${n}`,
+        env: { DOMAIN: 'web' },
+        networks: [{ name: 'bridge', ip: `172.17.0.1${n}` }],
+      }),
     ),
   ),
   'multi-label-ipv6-and-custom-port': {
     ...fromContainers([
-      container({ id: 'c'.repeat(64), name: 'api', labels: { 'haproxy-companion.domain': 'api.v2', 'haproxy-companion.port': '9000' }, networks: [{ name: 'v6', ip: 'fd00::5' }] }),
+      container({
+        id: 'c'.repeat(64),
+        name: 'api',
+        labels: { 'haproxy-companion.domain': 'api.v2', 'haproxy-companion.port': '9000' },
+        networks: [{ name: 'v6', ip: 'fd00::5' }],
+      }),
     ]),
     settings: { zone: 'example.com', httpPort: 8080, statsPort: null },
   },

@@ -7,10 +7,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadTemplate, renderFiles, type Renderer } from '../../../src/render/render-config.js';
+import { TemplateError } from '../../../src/errors.js';
 import { freshLayout, hostsMapText } from '../../../src/model/backend-pool.js';
 import { buildServices } from '../../../src/model/services.js';
-import { TemplateError } from '../../../src/errors.js';
+import { loadTemplate, type Renderer, renderFiles } from '../../../src/render/render-config.js';
 import { container } from '../../helpers/containers.js';
 import { renderCases } from './cases.js';
 
@@ -39,7 +39,13 @@ describe('built-in template', () => {
     ];
     const render = (list: typeof cs) => {
       const { services } = buildServices(list, {}, { zone: 'example.com' });
-      return renderFiles(renderer, services, freshLayout(services), { zone: 'example.com', httpPort: 80 }, { adminSocket: '/run/admin.sock', hostsMap: '/run/hosts.map' }).files;
+      return renderFiles(
+        renderer,
+        services,
+        freshLayout(services),
+        { zone: 'example.com', httpPort: 80 },
+        { adminSocket: '/run/admin.sock', hostsMap: '/run/hosts.map' },
+      ).files;
     };
     expect(render(cs)).toEqual(render([...cs].reverse()));
   });
