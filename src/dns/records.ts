@@ -37,7 +37,7 @@ export interface RecordContext {
 
 /** The ownership marker of `<name>` is the TXT record `_hc-owner.<name>`. */
 export const MARKER_PREFIX = '_hc-owner.';
-export const HERITAGE = 'heritage=haproxy-companion';
+const HERITAGE = 'heritage=haproxy-companion';
 
 /** The name a record is about: its own, or for an ownership marker, the name it vouches for. */
 export function baseName(name: string): string {

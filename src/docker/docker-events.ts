@@ -10,7 +10,7 @@ import type { Logger } from '../log.js';
 import type { DockerApi } from './container-snapshots.js';
 
 /** Events that can change what is routable. */
-export const WATCHED_EVENTS = {
+const WATCHED_EVENTS = {
   container: ['start', 'die', 'stop', 'kill', 'destroy', 'rename', 'health_status', 'pause', 'unpause', 'update'],
   network: ['connect', 'disconnect'],
 } as const;

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 
 const CONTAINER_PATH = /\/containers\/([0-9a-f]{64})\//;
 
-export function containerIdFromMountinfo(mountinfo: string): string | undefined {
+function containerIdFromMountinfo(mountinfo: string): string | undefined {
   return CONTAINER_PATH.exec(mountinfo)?.[1];
 }
 

@@ -184,7 +184,7 @@ export function createHaproxyController(options: {
 }
 
 /** Parses `show stat` CSV into `backend/server` -> status (UP, DOWN, MAINT, …). */
-export function parseServerStates(csv: string): Map<string, string> {
+function parseServerStates(csv: string): Map<string, string> {
   const lines = csv.split('\n').filter((line) => line.trim() !== '');
   const header = (lines.shift() ?? '').replace(/^# /, '').split(',');
   const [px, sv, status] = ['pxname', 'svname', 'status'].map((name) => header.indexOf(name));

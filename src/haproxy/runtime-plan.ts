@@ -45,7 +45,7 @@ export function splitServers(text: string): { skeleton: string; servers: Map<str
   return { skeleton: kept.join('\n'), servers };
 }
 
-export function parseHostsMap(text: string): Map<string, string> {
+function parseHostsMap(text: string): Map<string, string> {
   const entries = new Map<string, string>();
   for (const line of text.split('\n')) {
     const [host, backend] = line.trim().split(/\s+/);

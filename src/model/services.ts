@@ -43,7 +43,7 @@ export interface Placement {
 }
 
 /** Where the companion runs, read from its own container among the snapshot (absent: not in a container). */
-export function placementOf(containers: ContainerInfo[], selfId: string | undefined): Placement {
+function placementOf(containers: ContainerInfo[], selfId: string | undefined): Placement {
   const self = selfId === undefined ? undefined : containers.find((c) => c.id === selfId);
   // Host network mode (or no container of ours in sight) reaches every bridge network directly.
   if (!self || self.networkMode === 'host') return selfId === undefined ? {} : { selfId };
