@@ -18,7 +18,7 @@ import { metrics } from './metrics.js';
 import { modelOf } from './model/services.js';
 import { loadTemplate, renderFiles } from './render/render-config.js';
 import { startStatusServer } from './status/status-server.js';
-import { buildSnapshot } from './status/status-snapshot.js';
+import { buildSnapshot, healthOf } from './status/status-snapshot.js';
 import { Supervisor } from './supervisor.js';
 
 export async function runCompanion(config: Config, log: Logger): Promise<void> {
@@ -88,6 +88,7 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     startStatusServer({
       ...config.status,
       log,
+      health: () => healthOf({ haproxyRunning: haproxy.running, dockerConnected }),
       snapshot: async () =>
         buildSnapshot({
           zone: config.zone,

@@ -29,6 +29,24 @@ export const settingsSchema = z.object({
   HAPROXY_TEMPLATE: z.string().min(1).optional(),
   HAPROXY_STATS_PORT: integer(1, 65535).optional(),
   HAPROXY_BIN: z.string().min(1).default('haproxy'),
+  HAPROXY_HARD_STOP_AFTER_S: integer(1, 86_400).default(600),
+  HAPROXY_MAX_OLD_WORKERS: integer(1, 100).default(3),
+  TRUSTED_PROXIES: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== ''),
+    )
+    .pipe(
+      z.array(
+        z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], {
+          error: 'must be IP addresses or CIDRs, comma-separated, e.g. 10.0.0.0/16,10.1.0.7',
+        }),
+      ),
+    )
+    .optional(),
   RUNTIME_DIR: z.string().min(1).default('/var/run/haproxy-companion'),
   CONTAINER_LABEL_FILTER: z
     .string()
@@ -55,8 +73,12 @@ export const settingsSchema = z.object({
   AWS_EC2_METADATA_SERVICE_ENDPOINT: z.url().default('http://169.254.169.254'),
   AWS_EC2_METADATA_DISABLED: boolean.default(false),
   STATUS_ADDRESS: z
-    .union([z.ipv4(), z.ipv6()], { error: 'must be an IP address to listen on, e.g. 0.0.0.0 or 127.0.0.1' })
-    .default('0.0.0.0'),
+    .union([z.ipv4(), z.ipv6()], { error: 'must be an IP address to listen on, e.g. 127.0.0.1 or 0.0.0.0' })
+    .default('127.0.0.1'),
+  STATUS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,256}$/, 'must be 16-256 printable characters without spaces, e.g. from `openssl rand -hex 32`')
+    .optional(),
   STATUS_PORT: integer(0, 65535).default(8404),
   SHUTDOWN_GRACE_S: integer(0, 3_600).default(10),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
@@ -70,6 +92,12 @@ export interface Config {
   httpPort: number;
   /** HAProxy's stats page and Prometheus exporter; off when absent. */
   haproxyStatsPort?: number;
+  /** Forwarding headers are kept only from these addresses/CIDRs (e.g. a load balancer's subnets). */
+  trustedProxies: string[];
+  /** After a reload, old workers are stopped this long after, whatever they still serve. */
+  hardStopAfterS: number;
+  /** Old workers alive at once, at most. */
+  maxOldWorkers: number;
   templatePath: string;
   haproxyBin: string;
   runtimeDir: string;
@@ -80,7 +108,7 @@ export interface Config {
   /** Bound on each shutdown step: deregistration, then HAProxy finishing in-flight requests. */
   shutdownGraceMs: number;
   /** Absent when STATUS_PORT=0. */
-  status?: { address: string; port: number };
+  status?: { address: string; port: number; token: string | undefined };
   dns: {
     /** Absent: registration is off, and the would-be changes are logged. */
     hostedZoneId?: string;
@@ -116,6 +144,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
     zone: s.DOMAIN_NAME,
     httpPort: s.HTTP_PORT,
     haproxyStatsPort: s.HAPROXY_STATS_PORT,
+    trustedProxies: s.TRUSTED_PROXIES ?? [],
+    hardStopAfterS: s.HAPROXY_HARD_STOP_AFTER_S,
+    maxOldWorkers: s.HAPROXY_MAX_OLD_WORKERS,
     templatePath: s.HAPROXY_TEMPLATE ?? defaultTemplatePath,
     haproxyBin: s.HAPROXY_BIN,
     runtimeDir: s.RUNTIME_DIR,
@@ -124,7 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
     resyncIntervalMs: s.RESYNC_INTERVAL_S * 1000,
     log: { level: s.LOG_LEVEL, format: s.LOG_FORMAT },
     shutdownGraceMs: s.SHUTDOWN_GRACE_S * 1000,
-    status: s.STATUS_PORT !== 0 ? { address: s.STATUS_ADDRESS, port: s.STATUS_PORT } : undefined,
+    status: s.STATUS_PORT !== 0 ? { address: s.STATUS_ADDRESS, port: s.STATUS_PORT, token: s.STATUS_TOKEN } : undefined,
     dns: {
       hostedZoneId: s.HOSTED_ZONE_ID,
       ttl: s.RECORD_TTL,

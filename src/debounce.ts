@@ -24,12 +24,13 @@ export function createDebouncer(options: { minMs: number; maxMs: number; leading
   let rerunNow = false;
   let cancelled = false;
 
+  // Due `minMs` after the last trigger, or `maxMs` after the first of the burst: a trigger that came
+  // during a run counts from when it came, not from the end of the run.
   const schedule = () => {
-    const now = Date.now();
-    burstStart ??= now;
-    const due = Math.min(now + options.minMs, burstStart + options.maxMs);
+    burstStart ??= lastTrigger;
+    const due = Math.min(lastTrigger + options.minMs, burstStart + options.maxMs);
     clearTimeout(timer);
-    timer = setTimeout(fire, Math.max(0, due - now));
+    timer = setTimeout(fire, Math.max(0, due - Date.now()));
   };
 
   const fire = () => {
@@ -58,8 +59,10 @@ export function createDebouncer(options: { minMs: number; maxMs: number; leading
       const now = Date.now();
       const quiet = now - lastTrigger >= options.minMs;
       lastTrigger = now;
-      if (running) rerun = true;
-      else if (options.leading && quiet && !timer) fire();
+      if (running) {
+        rerun = true;
+        burstStart ??= now;
+      } else if (options.leading && quiet && !timer) fire();
       else schedule();
     },
     now() {

@@ -40,6 +40,8 @@ export class Supervisor {
   private readonly debouncer: Debouncer;
   private model: ServiceModel = EMPTY_MODEL;
   private renderer: Renderer | undefined;
+  /** Bumped by every template change: a load that a change overtook is not kept. */
+  private templateVersion = 0;
   /** What HAProxy runs (and the files on disk say), with the backend layout it was rendered with. */
   private applied: Candidate | undefined;
   /** Files HAProxy refused: not offered again until the next pass renders something else. */
@@ -81,6 +83,7 @@ export class Supervisor {
   templateChanged(): void {
     this.deps.log.info({ reason: 'template-changed' }, 'full re-render requested');
     this.renderer = undefined;
+    this.templateVersion++;
     this.refused = undefined;
     this.trigger('template-changed');
   }
@@ -113,8 +116,7 @@ export class Supervisor {
 
     let next: Candidate;
     try {
-      this.renderer ??= await this.deps.loadTemplate();
-      const renderer = this.renderer;
+      const renderer = this.renderer ?? (await this.loadTemplate());
       next = chooseCandidate(this.model.services, haproxy.running ? this.applied : undefined, (s, layout) =>
         this.deps.render(renderer, s, layout),
       );
@@ -137,6 +139,14 @@ export class Supervisor {
       if (!isRetryable(error)) this.refused = next.files;
       this.fail(error, started, 'configuration rejected; running configuration kept');
     }
+  }
+
+  private async loadTemplate(): Promise<Renderer> {
+    const version = this.templateVersion;
+    const renderer = await this.deps.loadTemplate();
+    // Changed again while it was read: this pass uses what it read, the pass that change asked for reads again.
+    if (version === this.templateVersion) this.renderer = renderer;
+    return renderer;
   }
 
   private serving(): void {

@@ -89,6 +89,7 @@ export class DnsRegistrar implements DnsHalf {
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
   /** The one serialiser of syncs: changes of the domains wait for its debounce, reconciles and retries run now. */
   private readonly syncs: Debouncer;
   lastSync: SyncReport | undefined;
@@ -144,6 +145,7 @@ export class DnsRegistrar implements DnsHalf {
   }
 
   stop(): void {
+    this.stopped = true;
     this.syncs.cancel();
     clearTimeout(this.retryTimer);
     clearTimeout(this.reconcileTimer);
@@ -172,8 +174,8 @@ export class DnsRegistrar implements DnsHalf {
     } catch (thrown) {
       const error = asError(thrown);
       const delay = backoffDelay(this.failures++, { minMs: this.options.retryMinMs ?? 1_000, maxMs: this.options.retryMaxMs ?? 60_000 });
-      this.log.warn({ err: error, retryInMs: delay, failures: this.failures }, 'dns sync failed; will retry');
-      this.retryTimer = setTimeout(() => this.syncs.now(), delay);
+      this.log.warn({ err: error, errorName: error.name, retryInMs: delay, failures: this.failures }, 'dns sync failed; will retry');
+      if (!this.stopped) this.retryTimer = setTimeout(() => this.syncs.now(), delay);
     }
   }
 

@@ -3,6 +3,7 @@
  * only what may have changed. The event stream (docker-events.ts) only says what to look at again.
  */
 import Docker from 'dockerode';
+import { compare } from '../lib/compare.js';
 import { type ContainerInfo, type InspectResponse, toContainerInfo } from '../model/container.js';
 import { findSelfContainerId } from './self-id.js';
 
@@ -100,7 +101,7 @@ export class ContainerSnapshots {
       }
       for (const info of await this.inspectAll(stale)) next.set(info.id, { info, fingerprint: fingerprints.get(info.id) ?? '' });
       this.cache = next;
-      return [...next.values()].map((c) => c.info).sort((a, b) => (a.id < b.id ? -1 : 1));
+      return [...next.values()].map((c) => c.info).sort((a, b) => compare(a.id, b.id));
     } catch (error) {
       // Nothing was learned: inspect again what this pass would have.
       this.full ||= full;

@@ -3,15 +3,18 @@
  * `haproxy -c` and renamed into place, so a config that fails never replaces the running one. The host
  * map goes in first (the config being checked reads it), and goes back when the check fails.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { ConfigInvalidError } from '../errors.js';
+import { type DurableFs, nodeFs, renameDurably, replaceFileDurably } from '../lib/durable-file.js';
 import type { RenderedFiles } from '../render/render-config.js';
 
 export interface ConfigFileOptions {
   bin: string;
   configPath: string;
   hostsMap: string;
+  /** Tests see the order of writes, flushes and renames through this. */
+  fs?: DurableFs;
 }
 
 /** Lines worth showing from HAProxy's output: its alerts and warnings, without the noise. */
@@ -31,11 +34,6 @@ export async function validateConfig(bin: string, file: string): Promise<void> {
   }
 }
 
-async function replaceFile(file: string, text: string): Promise<void> {
-  await writeFile(`${file}.new`, text, { mode: 0o644 });
-  await rename(`${file}.new`, file);
-}
-
 /**
  * Writes and validates `next`, then puts it in place. Returns what it replaced, if anything.
  * `check: false` skips `haproxy -c`, for a change the runtime API applies: it differs from the running,
@@ -49,22 +47,23 @@ export async function installConfig(
 ): Promise<RenderedFiles | undefined> {
   const previousConfig = await readFile(options.configPath, 'utf8').catch(() => undefined);
   const previousMap = await readFile(options.hostsMap, 'utf8').catch(() => '');
+  const fs = options.fs ?? nodeFs;
   const candidate = `${options.configPath}.new`;
-  await writeFile(candidate, next.config, { mode: 0o644 });
-  await replaceFile(options.hostsMap, next.hostsMap);
+  await fs.writeSynced(candidate, next.config);
+  await replaceFileDurably(options.hostsMap, next.hostsMap, fs);
   try {
     if (check) await validateConfig(options.bin, candidate);
   } catch (error) {
-    await replaceFile(options.hostsMap, previousMap);
+    await replaceFileDurably(options.hostsMap, previousMap, fs);
     throw error;
   }
-  await rename(candidate, options.configPath);
+  await renameDurably(candidate, options.configPath, fs);
   return previousConfig === undefined ? undefined : { config: previousConfig, hostsMap: previousMap };
 }
 
 /** Puts `previous` back after a failed reload, so the files on disk match what runs. */
 export async function restoreConfig(options: ConfigFileOptions, previous: RenderedFiles | undefined): Promise<void> {
   if (previous === undefined) return;
-  await replaceFile(options.hostsMap, previous.hostsMap);
-  await replaceFile(options.configPath, previous.config);
+  await replaceFileDurably(options.hostsMap, previous.hostsMap, options.fs);
+  await replaceFileDurably(options.configPath, previous.config, options.fs);
 }

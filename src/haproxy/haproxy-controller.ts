@@ -65,6 +65,7 @@ export interface ControllerPorts {
 
 export class Haproxy implements HaproxyController {
   private stopped = false;
+  private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly ports: ControllerPorts) {}
 
@@ -90,14 +91,15 @@ export class Haproxy implements HaproxyController {
     });
   }
 
+  /** Read-only, so outside the queue: /status never waits for a reload. */
   async serverStates(): Promise<Map<string, string>> {
     if (!this.running) return new Map();
-    const csv = await this.ports.queue.run(() => this.ports.ask('show stat')).catch(() => '');
-    return parseServerStates(csv);
+    return parseServerStates(await this.ports.ask('show stat').catch(() => ''));
   }
 
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.restartTimer);
     await this.ports.queue.run(async () => {
       this.ports.runtime.reset();
       await this.ports.master.stop(graceMs);
@@ -148,7 +150,7 @@ export class Haproxy implements HaproxyController {
       return;
     }
     log.warn({ restartInMs: delay, attempt: budget.recentExits }, 'restarting haproxy with the last good configuration');
-    setTimeout(
+    this.restartTimer = setTimeout(
       () =>
         void queue.run(async () => {
           if (!this.stopped && !this.running) this.start();

@@ -24,6 +24,8 @@ const SWEEP_INTERVAL_MS = 1_000;
 export class RuntimeExecutor {
   private draining = new Map<string, { server: ServerLine; since: number }>();
   private sweeper: NodeJS.Timeout | undefined;
+  /** A sweep waits in the queue: a blocked queue (a slow reload) must not pile up one per interval. */
+  private sweepQueued = false;
 
   constructor(
     private readonly send: CliSender,
@@ -57,7 +59,7 @@ export class RuntimeExecutor {
     for (const [host, backend] of plan.changeHosts) await this.expect(`set map ${this.hostsMapPath} ${host} ${backend}`, /^$/);
     for (const [host, backend] of plan.addHosts) await this.expect(`add map ${this.hostsMapPath} ${host} ${backend}`, /^$/);
     if (this.draining.size > 0 && !this.sweeper) {
-      this.sweeper = setInterval(() => void this.queue.run(() => this.sweep()).catch(this.onSweepError), SWEEP_INTERVAL_MS);
+      this.sweeper = setInterval(() => this.queueSweep(), SWEEP_INTERVAL_MS);
       this.sweeper.unref();
     }
   }
@@ -78,6 +80,17 @@ export class RuntimeExecutor {
     await this.expect(`add server ${id} ${server.args}`, /^New server registered\.?$/);
     await this.expect(`enable server ${id}`, /^$/);
     if (/(^|\s)check(\s|$)/.test(server.args)) await this.expect(`enable health ${id}`, /^$/);
+  }
+
+  private queueSweep(): void {
+    if (this.sweepQueued) return;
+    this.sweepQueued = true;
+    void this.queue
+      .run(() => {
+        this.sweepQueued = false;
+        return this.sweep();
+      })
+      .catch(this.onSweepError);
   }
 
   /** Deletes what has drained; cuts what is still connected after {@link DRAIN_LIMIT_MS}. */

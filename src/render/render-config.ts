@@ -16,22 +16,51 @@ export interface TemplateContext {
   services: PlacedService[];
   /** Every backend section, spares included, sorted by name, each with its servers. */
   backends: Backend[];
-  /** statsPort: HAProxy's own stats page and Prometheus exporter, null when off. */
-  settings: { zone: string; httpPort: number; statsPort: number | null };
+  settings: TemplateSettings;
   /** hostsMap: the `<host name> <backend>` map the companion writes beside the config and edits at run time. */
   paths: { adminSocket: string; hostsMap: string };
+}
+
+export interface TemplateSettings {
+  zone: string;
+  httpPort: number;
+  /** HAProxy's own stats page and Prometheus exporter, null when off. */
+  statsPort: number | null;
+  /** Addresses and CIDRs whose forwarding headers (X-Forwarded-*, Forwarded) are kept; everyone else's are replaced. */
+  trustedProxies: string[];
+  /** Old workers are stopped this long after a reload, whatever they still serve; null: never. */
+  hardStopAfterS: number | null;
+  /** At most this many old workers: one that has outlived more reloads is stopped; null: no bound. */
+  maxOldWorkers: number | null;
+}
+
+/** The companion's settings a template sees (config.ts); tests may leave out what they are not about. */
+export interface RenderSettings {
+  zone: string;
+  httpPort: number;
+  haproxyStatsPort?: number | undefined;
+  trustedProxies?: string[];
+  hardStopAfterS?: number;
+  maxOldWorkers?: number;
 }
 
 /** The context for the services of one pass, placed in their backends. */
 export function templateContext(
   placed: { services: PlacedService[]; backends: Backend[] },
-  settings: { zone: string; httpPort: number; haproxyStatsPort?: number },
+  settings: RenderSettings,
   paths: { adminSocket: string; hostsMap: string },
 ): TemplateContext {
   return {
     services: placed.services,
     backends: placed.backends,
-    settings: { zone: settings.zone, httpPort: settings.httpPort, statsPort: settings.haproxyStatsPort ?? null },
+    settings: {
+      zone: settings.zone,
+      httpPort: settings.httpPort,
+      statsPort: settings.haproxyStatsPort ?? null,
+      trustedProxies: settings.trustedProxies ?? [],
+      hardStopAfterS: settings.hardStopAfterS ?? null,
+      maxOldWorkers: settings.maxOldWorkers ?? null,
+    },
     paths: { adminSocket: paths.adminSocket, hostsMap: paths.hostsMap },
   };
 }
@@ -51,7 +80,7 @@ export function renderFiles(
   renderer: Renderer,
   services: Service[],
   layout: BackendLayout,
-  settings: { zone: string; httpPort: number; haproxyStatsPort?: number },
+  settings: RenderSettings,
   paths: { adminSocket: string; hostsMap: string },
 ): { files: RenderedFiles; services: PlacedService[] } {
   const placed = placeServices(services, layout);

@@ -1,20 +1,49 @@
 /**
  * The status endpoint: /healthz for orchestrators, /status (JSON) and / (HTML) for people, /metrics
  * for Prometheus. Read-only; it exposes decisions and counts, never configuration or credentials.
+ *
+ * What it shows (container names, addresses, the host id) is useful to an attacker, and a client that
+ * holds connections open must not be able to starve the companion of file descriptors: it listens on
+ * loopback unless told otherwise, can require a bearer token for everything but /healthz, caps its
+ * connections and closes slow or idle ones.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
+import { isIP } from 'node:net';
 import type { Logger } from '../log.js';
 import { registry } from '../metrics.js';
 import { renderStatusPage } from './status-page.js';
-import type { StatusSnapshot } from './status-snapshot.js';
+import type { Health, StatusSnapshot } from './status-snapshot.js';
 
-export function startStatusServer(options: {
+/** Connections beyond this are closed at once: the endpoint serves a few people and a scraper. */
+export const STATUS_MAX_CONNECTIONS = 64;
+/** A request must arrive whole within this; an idle keep-alive connection is closed after it too. */
+export const STATUS_REQUEST_TIMEOUT_MS = 5_000;
+
+export interface StatusServerOptions {
   address: string;
   port: number;
+  /** When set, every path but /healthz needs `Authorization: Bearer <token>`. */
+  token?: string | undefined;
+  /** Tests shorten these. */
+  maxConnections?: number;
+  requestTimeoutMs?: number;
   snapshot: () => Promise<StatusSnapshot>;
+  health: () => Health;
   log: Logger;
-}): http.Server {
-  const server = http.createServer((req, res) => {
+}
+
+export function startStatusServer(options: StatusServerOptions): http.Server {
+  const authorized = bearerCheck(options.token);
+  const timeoutMs = options.requestTimeoutMs ?? STATUS_REQUEST_TIMEOUT_MS;
+  const limits: http.ServerOptions = {
+    headersTimeout: timeoutMs,
+    requestTimeout: timeoutMs,
+    keepAliveTimeout: timeoutMs,
+    // How often Node enforces the two timeouts above (default 30 s).
+    connectionsCheckingInterval: Math.min(1_000, timeoutMs),
+  };
+  const server = http.createServer(limits, (req, res) => {
     void handle(req, res).catch((error: Error) => {
       options.log.warn({ err: error, path: req.url }, 'status request failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
@@ -28,10 +57,14 @@ export function startStatusServer(options: {
       return;
     }
     const path = new URL(req.url ?? '/', 'http://status').pathname;
+    if (path !== '/healthz' && !authorized(req.headers.authorization)) {
+      res.writeHead(401, { 'www-authenticate': 'Bearer realm="haproxy-companion"', 'content-type': 'text/plain' }).end('unauthorized\n');
+      return;
+    }
     switch (path) {
       case '/healthz': {
-        const status = await options.snapshot();
-        send(res, status.healthy ? 200 : 503, 'application/json', `${JSON.stringify({ healthy: status.healthy, ...status.checks })}\n`);
+        const { healthy, checks } = options.health();
+        send(res, healthy ? 200 : 503, 'application/json', `${JSON.stringify({ healthy, ...checks })}\n`);
         return;
       }
       case '/status':
@@ -48,9 +81,18 @@ export function startStatusServer(options: {
     }
   }
 
-  server.listen(options.port, options.address, () =>
-    options.log.info({ address: options.address, port: options.port }, 'status endpoint listening'),
-  );
+  server.maxConnections = options.maxConnections ?? STATUS_MAX_CONNECTIONS;
+  // A connection that sends nothing at all is closed by this one.
+  server.timeout = timeoutMs;
+  server.listen(options.port, options.address, () => {
+    options.log.info({ address: options.address, port: options.port, token: options.token !== undefined }, 'status endpoint listening');
+    if (!isLoopback(options.address) && options.token === undefined) {
+      options.log.warn(
+        { address: options.address },
+        'status endpoint reachable from the network without STATUS_TOKEN: anyone who reaches it reads container names, addresses and the host id',
+      );
+    }
+  });
   server.on('error', (error) => options.log.error({ err: error }, 'status endpoint failed'));
   return server;
 }
@@ -58,4 +100,16 @@ export function startStatusServer(options: {
 function send(res: http.ServerResponse, status: number, type: string, body: string): void {
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
   res.end(body);
+}
+
+function isLoopback(address: string): boolean {
+  return isIP(address) === 4 ? address.startsWith('127.') : address === '::1';
+}
+
+/** Compares digests, so the time taken says nothing about the token. */
+function bearerCheck(token: string | undefined): (header: string | undefined) => boolean {
+  if (token === undefined) return () => true;
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  const expected = digest(`Bearer ${token}`);
+  return (header) => header !== undefined && timingSafeEqual(digest(header), expected);
 }

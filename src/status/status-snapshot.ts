@@ -51,10 +51,22 @@ export interface SnapshotInputs {
   serverStates: Map<string, string>;
 }
 
-export function buildSnapshot(inputs: SnapshotInputs): StatusSnapshot {
+export interface Health {
+  healthy: boolean;
+  checks: { haproxyRunning: boolean; dockerConnected: boolean };
+}
+
+/** What /healthz answers: cheap, so an orchestrator's probe never waits for HAProxy or Route53. */
+export function healthOf(inputs: { haproxyRunning: boolean; dockerConnected: boolean }): Health {
   return {
     healthy: inputs.haproxyRunning && inputs.dockerConnected,
     checks: { haproxyRunning: inputs.haproxyRunning, dockerConnected: inputs.dockerConnected },
+  };
+}
+
+export function buildSnapshot(inputs: SnapshotInputs): StatusSnapshot {
+  return {
+    ...healthOf(inputs),
     zone: inputs.zone,
     startedAt: inputs.startedAt,
     services: inputs.services.map((service) => ({

@@ -18,7 +18,10 @@ describe('loadConfig', () => {
       debounce: { minMs: 50, maxMs: 1000 },
       resyncIntervalMs: 60_000,
       log: { level: 'info', format: 'json' },
-      status: { address: '0.0.0.0', port: 8404 },
+      status: { address: '127.0.0.1', port: 8404 },
+      trustedProxies: [],
+      hardStopAfterS: 600,
+      maxOldWorkers: 3,
       shutdownGraceMs: 10_000,
       dns: {
         ttl: 60,
@@ -47,6 +50,20 @@ describe('loadConfig', () => {
     expect(problems).toMatch(/HTTP_PORT/);
     expect(problems).toMatch(/LOG_LEVEL/);
     expect(problems).toMatch(/DEBOUNCE_MIN_MS/);
+  });
+
+  it('reads trusted proxies as a list of addresses and CIDRs', () => {
+    expect(
+      loadConfig({ DOMAIN_NAME: 'example.com', TRUSTED_PROXIES: ' 10.0.0.0/16, 192.0.2.7,2001:db8::/32,' }, template).trustedProxies,
+    ).toEqual(['10.0.0.0/16', '192.0.2.7', '2001:db8::/32']);
+  });
+
+  it.each(['10.0.0.0/16 if TRUE', '10.0.0.0/16\nglobal', 'example.com', '10.0.0.0/33', '*'])('rejects TRUSTED_PROXIES=%j', (value) => {
+    expect(() => loadConfig({ DOMAIN_NAME: 'example.com', TRUSTED_PROXIES: value }, template)).toThrow(/TRUSTED_PROXIES/);
+  });
+
+  it.each(['short', 'has a space in it, sixteen+', 'x'.repeat(257), 'tab\tinside-the-token-here'])('rejects STATUS_TOKEN=%j', (value) => {
+    expect(() => loadConfig({ DOMAIN_NAME: 'example.com', STATUS_TOKEN: value }, template)).toThrow(/STATUS_TOKEN/);
   });
 
   it.each(['exa mple.com', 'example.com\nglobal', 'bad_zone.com'])('rejects DOMAIN_NAME=%j', (zone) => {

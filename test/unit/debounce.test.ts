@@ -118,4 +118,54 @@ describe('createDebouncer', () => {
     await vi.advanceTimersByTimeAsync(2000);
     expect(runs).toEqual([]);
   });
+
+  it('counts a trigger that came during a run from when it came, not from the end of the run', async () => {
+    const { runs, debouncer, start } = setup(5_000, 60_000, 4_000);
+    debouncer.trigger();
+    await vi.advanceTimersByTimeAsync(5_000); // the run starts, and takes 4 s
+    await vi.advanceTimersByTimeAsync(500);
+    debouncer.trigger(); // 0.5 s into the run
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(runs).toEqual([start + 5_000, start + 10_500]);
+  });
+
+  it('bounds a burst that started during a run by maxMs', async () => {
+    const { runs, debouncer, start } = setup(1_000, 3_000, 2_000);
+    debouncer.trigger();
+    await vi.advanceTimersByTimeAsync(1_000); // run 1 from 1 s to 3 s
+    for (let t = 0; t < 10; t++) {
+      debouncer.trigger(); // every 500 ms from 1 s on: never quiet for 1 s
+      await vi.advanceTimersByTimeAsync(500);
+    }
+    expect(runs.slice(0, 2)).toEqual([start + 1_000, start + 4_000]);
+  });
+
+  describe('now()', () => {
+    it('runs at once when idle, and cancels the pending debounce', async () => {
+      const { runs, debouncer, start } = setup(50, 1000);
+      debouncer.trigger();
+      debouncer.now();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(runs).toEqual([start]);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(runs).toEqual([start]);
+    });
+
+    it('runs right after the run in progress, without waiting for quiet', async () => {
+      const { runs, debouncer, start } = setup(500, 1000, 100);
+      debouncer.now();
+      await vi.advanceTimersByTimeAsync(10);
+      debouncer.now();
+      await vi.advanceTimersByTimeAsync(200);
+      expect(runs).toEqual([start, start + 100]);
+    });
+
+    it('does nothing once cancelled', async () => {
+      const { runs, debouncer } = setup();
+      debouncer.cancel();
+      debouncer.now();
+      await vi.advanceTimersByTimeAsync(100);
+      expect(runs).toEqual([]);
+    });
+  });
 });

@@ -238,4 +238,60 @@ describe('Supervisor', () => {
     expect(haproxy.offered).toHaveLength(1);
     expect(haproxy.running).toBe(false);
   });
+
+  it('offers a refused configuration again once the template changes', async () => {
+    const { supervisor, haproxy, docker, pass, settle } = setup();
+    docker.containers = [container({ name: 'web-1', env: { DOMAIN: 'web' } })];
+    await supervisor.start();
+    let refusing = true;
+    haproxy.refuse = () => (refusing ? new ConfigInvalidError(['[ALERT] no']) : undefined);
+    docker.containers = [...docker.containers, container({ name: 'web-2', env: { DOMAIN: 'web' } })];
+    await pass();
+    await pass();
+    expect(haproxy.offered).toHaveLength(2);
+    refusing = false; // e.g. the user fixed something HAProxy depends on, and touched the template
+    supervisor.templateChanged();
+    await settle();
+    expect(haproxy.offered).toHaveLength(3);
+    expect(supervisor.recorder.lastApply?.ok).toBe(true);
+  });
+
+  it('does not keep a template it read while the template changed again', async () => {
+    const { supervisor, haproxy, docker, template, settle } = setup();
+    docker.containers = [container({ env: { DOMAIN: 'web' } })];
+    await supervisor.start();
+    const marker = (text: string): Renderer => ({ render: (context) => `${text}\n${renderer.render(context)}` });
+    let release: (r: Renderer) => void = () => {};
+    const loads = [new Promise<Renderer>((resolve) => (release = resolve)), Promise.resolve(marker('# v2'))];
+    const deps = (supervisor as unknown as { deps: { loadTemplate: () => Promise<Renderer> } }).deps;
+    deps.loadTemplate = () => {
+      template.loads++;
+      return loads.shift() ?? Promise.resolve(marker('# v2'));
+    };
+    supervisor.templateChanged();
+    await vi.advanceTimersByTimeAsync(0); // the pass is reading v1 when v2 lands
+    supervisor.templateChanged();
+    release(marker('# v1'));
+    await settle();
+    expect(haproxy.offered.at(-1)?.files.config.startsWith('# v2')).toBe(true);
+    expect(template.loads).toBe(3); // at start, v1, v2
+  });
+
+  it('does not retry a template that fails to render until something changes', async () => {
+    const { supervisor, docker, template, pass } = setup();
+    docker.containers = [container({ env: { DOMAIN: 'web' } })];
+    await supervisor.start();
+    const deps = (supervisor as unknown as { deps: { render: (...args: unknown[]) => unknown } }).deps;
+    let renders = 0;
+    deps.render = () => {
+      renders++;
+      throw new TemplateError('template t.njk failed to render: undefined', { retryable: false });
+    };
+    docker.containers = [...docker.containers, container({ env: { DOMAIN: 'web' } })];
+    await pass();
+    await vi.advanceTimersByTimeAsync(RETRY_MS * 5);
+    expect(renders).toBe(1);
+    expect(template.loads).toBe(1);
+    expect(supervisor.recorder.lastApply).toMatchObject({ ok: false, error: expect.stringMatching(/failed to render/) });
+  });
 });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigInvalidError } from '../../../src/errors.js';
-import { installConfig } from '../../../src/haproxy/config-files.js';
+import { installConfig, restoreConfig } from '../../../src/haproxy/config-files.js';
+import { type DurableFs, nodeFs } from '../../../src/lib/durable-file.js';
 
 /** `false` stands in for a `haproxy -c` that rejects everything, `true` for one that accepts everything. */
 async function setup(bin: 'true' | 'false') {
@@ -39,5 +40,56 @@ describe('installConfig', () => {
     const { options, onDisk } = await setup('false');
     await installConfig(options, next, { check: false });
     expect(await onDisk()).toEqual(next);
+  });
+});
+
+describe('durability', () => {
+  /** The real file system, with every durable step recorded in order. */
+  function recording() {
+    const steps: string[] = [];
+    const fs: DurableFs = {
+      writeSynced: async (file, text) => {
+        await nodeFs.writeSynced(file, text);
+        steps.push(`write+fsync ${path.basename(file)}`);
+      },
+      rename: async (from, to) => {
+        await nodeFs.rename(from, to);
+        steps.push(`rename ${path.basename(from)} -> ${path.basename(to)}`);
+      },
+      syncDirectory: async (dir) => {
+        await nodeFs.syncDirectory(dir);
+        steps.push('fsync dir');
+      },
+    };
+    return { steps, fs };
+  }
+
+  it('flushes each new file before renaming it into place, and the directory after', async () => {
+    const { options } = await setup('true');
+    const { steps, fs } = recording();
+    await installConfig({ ...options, fs }, next);
+    expect(steps).toEqual([
+      'write+fsync haproxy.cfg.new',
+      'write+fsync hosts.map.new',
+      'rename hosts.map.new -> hosts.map',
+      'fsync dir',
+      'rename haproxy.cfg.new -> haproxy.cfg',
+      'fsync dir',
+    ]);
+  });
+
+  it('restores durably too', async () => {
+    const { options, onDisk } = await setup('true');
+    const { steps, fs } = recording();
+    await restoreConfig({ ...options, fs }, { config: 'old config\n', hostsMap: 'old be_old\n' });
+    expect(steps).toEqual([
+      'write+fsync hosts.map.new',
+      'rename hosts.map.new -> hosts.map',
+      'fsync dir',
+      'write+fsync haproxy.cfg.new',
+      'rename haproxy.cfg.new -> haproxy.cfg',
+      'fsync dir',
+    ]);
+    expect(await onDisk()).toEqual({ config: 'old config\n', hostsMap: 'old be_old\n' });
   });
 });

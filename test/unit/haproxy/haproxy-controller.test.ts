@@ -142,6 +142,14 @@ describe('HAProxy controller', () => {
     expect(onDisk().config).toBe('v1');
   });
 
+  it('reads server states without waiting for an apply in progress', async () => {
+    const { haproxy, master } = setup();
+    await haproxy.apply(candidate('v1'));
+    master.reload = () => new Promise(() => {}); // a reload that never answers
+    void haproxy.apply(candidate('v2'));
+    expect(await haproxy.serverStates()).toEqual(new Map([['be_web/web-1', 'UP']]));
+  });
+
   it('reads server states from the admin socket', async () => {
     const { haproxy } = setup();
     expect(await haproxy.serverStates()).toEqual(new Map());
@@ -191,6 +199,37 @@ describe('HAProxy controller', () => {
       master.crash(0);
       await vi.advanceTimersByTimeAsync(10_000);
       expect(events.filter((e) => e === 'start')).toHaveLength(1);
+    });
+
+    it('does not restart it when stopped while a restart was pending', async () => {
+      const { haproxy, master, events } = setup();
+      await haproxy.apply(candidate('v1'));
+      master.crash(139);
+      await vi.advanceTimersByTimeAsync(100);
+      await haproxy.stop(1_000);
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(events.filter((e) => e === 'start')).toHaveLength(1);
+      expect(master.running).toBe(false);
+    });
+
+    it('restarts it only once an apply in progress is done, never in the middle of it', async () => {
+      const { haproxy, master, events } = setup();
+      await haproxy.apply(candidate('v1'));
+      let finishReload = () => {};
+      master.reload = async () => {
+        events.push('reload');
+        await new Promise<void>((resolve) => (finishReload = resolve));
+        events.push('reload done');
+      };
+      const applying = haproxy.apply(candidate('v2'));
+      await vi.advanceTimersByTimeAsync(0);
+      master.crash(139);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(events.at(-1)).toBe('reload');
+      finishReload();
+      await applying;
+      await vi.advanceTimersByTimeAsync(0);
+      expect(events.slice(-3)).toEqual(['reload done', 'runtime reset', 'start']);
     });
   });
 });

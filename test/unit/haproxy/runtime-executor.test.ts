@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RuntimeExecutor } from '../../../src/haproxy/runtime-executor.js';
 import { SerialQueue } from '../../../src/lib/serial-queue.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -110,5 +110,48 @@ describe('RuntimeExecutor', () => {
     await held;
     await waitFor(() => servers.drainingServers.length === 0, { what: 'the sweep, once the queue is free' });
     servers.reset();
+  });
+
+  it('cuts the connections of a server still draining after 30 s, then deletes it', async () => {
+    vi.useFakeTimers();
+    try {
+      let cut = false;
+      const { sent, send } = socket((c) => {
+        if (c.startsWith('shutdown sessions')) cut = true;
+        return c.startsWith('del') && !cut ? 'Server still has connections attached to it, cannot remove it.\n' : undefined;
+      });
+      const servers = executor(send);
+      await servers.apply({ remove: [remove], add: [], ...noHosts });
+      await vi.advanceTimersByTimeAsync(29_000);
+      expect(sent).not.toContain('shutdown sessions server be_web/w1');
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(sent).toContain('shutdown sessions server be_web/w1');
+      expect(servers.drainingServers).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('queues one sweep at a time while the queue is busy, not one per interval', async () => {
+    vi.useFakeTimers();
+    try {
+      const { sent, send } = socket((c) =>
+        c.startsWith('del') ? 'Server still has connections attached to it, cannot remove it.\n' : undefined,
+      );
+      const queue = new SerialQueue();
+      const servers = executor(send, queue);
+      await queue.run(() => servers.apply({ remove: [remove], add: [], ...noHosts }));
+      let release = () => {};
+      const held = queue.run(() => new Promise<void>((resolve) => (release = resolve)));
+      await vi.advanceTimersByTimeAsync(10_000);
+      release();
+      await held;
+      await vi.advanceTimersByTimeAsync(0);
+      // One delete in apply, one by the single sweep that waited: not ten.
+      expect(sent.filter((c) => c === 'del server be_web/w1')).toHaveLength(2);
+      servers.reset();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -5,7 +5,8 @@ import { buildServices, type Service } from '../../../src/model/services.js';
 import type { TemplateContext } from '../../../src/render/render-config.js';
 import { container } from '../../helpers/containers.js';
 
-const settings = { zone: 'example.com', httpPort: 80, statsPort: null };
+/** As config.ts's defaults give them. */
+const settings = { zone: 'example.com', httpPort: 80, statsPort: null, trustedProxies: [], hardStopAfterS: 600, maxOldWorkers: 3 };
 const paths = { adminSocket: '/var/run/haproxy-companion/admin.sock', hostsMap: '/var/run/haproxy-companion/hosts.map' };
 
 /** As the companion renders at startup: each service in its own backend, then the spares. */
@@ -45,7 +46,8 @@ export const renderCases: Record<string, TemplateContext> = {
         networks: [{ name: 'v6', ip: 'fd00::5' }],
       }),
     ]),
-    settings: { zone: 'example.com', httpPort: 8080, statsPort: null },
+    settings: { ...settings, httpPort: 8080 },
   },
   'haproxy-stats-on': { ...placed([]), settings: { ...settings, statsPort: 8405 }, paths },
+  'trusted-proxies': { ...placed([]), settings: { ...settings, trustedProxies: ['10.0.0.0/16', '192.0.2.7', '2001:db8::/32'] }, paths },
 };
