@@ -44,7 +44,7 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     haproxy,
     debounce: config.debounce,
     snapshot: () => containers.snapshot(),
-    buildModel: (list) => modelOf(list, { selfId, zone: config.zone }),
+    buildModel: (list) => modelOf(list, { selfId, zone: config.zone, ...config.model }),
     loadTemplate: () => loadTemplate(config.templatePath),
     render: (renderer, services, layout) => renderFiles(renderer, services, layout, config, paths),
     onServing: (services) => dns.setDomains(services.map((s) => s.domain)),

@@ -7,6 +7,7 @@ import { HOST_ID_PATTERN } from './dns/host-identity.js';
 import type { RecordMode } from './dns/records.js';
 import { ConfigError } from './errors.js';
 import { parseDnsName } from './model/domain.js';
+import { DEFAULT_MAX_DOMAINS_PER_CONTAINER, type ModelOptions } from './model/services.js';
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const boolean = z
@@ -55,6 +56,8 @@ export const settingsSchema = z.object({
   DEBOUNCE_MIN_MS: integer(0, 60_000).default(50),
   DEBOUNCE_MAX_MS: integer(0, 600_000).default(1000),
   RESYNC_INTERVAL_S: integer(1, 86_400).default(60),
+  ALLOW_HOST_NETWORK: boolean.default(false),
+  MAX_DOMAINS_PER_CONTAINER: integer(1, 100_000).default(DEFAULT_MAX_DOMAINS_PER_CONTAINER),
   HOSTED_ZONE_ID: z
     .string()
     .transform((value) => value.replace(/^\/?hostedzone\//, ''))
@@ -109,6 +112,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** Absent when STATUS_PORT=0. */
   status?: { address: string; port: number; token: string | undefined };
+  /** What the model takes from the settings (the zone aside). */
+  model: Required<Omit<ModelOptions, 'zone'>>;
   dns: {
     /** Absent: registration is off, and the would-be changes are logged. */
     hostedZoneId?: string;
@@ -156,6 +161,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
     log: { level: s.LOG_LEVEL, format: s.LOG_FORMAT },
     shutdownGraceMs: s.SHUTDOWN_GRACE_S * 1000,
     status: s.STATUS_PORT !== 0 ? { address: s.STATUS_ADDRESS, port: s.STATUS_PORT, token: s.STATUS_TOKEN } : undefined,
+    model: {
+      allowHostNetwork: s.ALLOW_HOST_NETWORK,
+      maxDomainsPerContainer: s.MAX_DOMAINS_PER_CONTAINER,
+      // Every port the companion listens on, so that no host-network label can point HAProxy at them;
+      // a port added later (HTTPS) belongs here too.
+      reservedPorts: [s.HTTP_PORT, s.STATUS_PORT, s.HAPROXY_STATS_PORT].filter((port): port is number => port !== undefined && port !== 0),
+    },
     dns: {
       hostedZoneId: s.HOSTED_ZONE_ID,
       ttl: s.RECORD_TTL,

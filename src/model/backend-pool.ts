@@ -58,12 +58,15 @@ export function keepLayout(services: Service[], previous: BackendLayout): Backen
     if (backend !== undefined) next.set(backend, service.domain);
     else homeless.push(service);
   }
+  // Free spares in layout order, taken one after another: a burst of new domains costs linear time.
+  const spares = [...next].filter(([name, domain]) => domain === undefined && name.startsWith('spare_')).map(([name]) => name);
+  let nextSpare = 0;
   for (const service of homeless) {
     const home = homeBackend(service.domain);
     const own = next.has(home) && next.get(home) === undefined ? home : undefined;
-    const spare = own ?? [...next].find(([name, domain]) => domain === undefined && name.startsWith('spare_'))?.[0];
-    if (spare === undefined) return undefined;
-    next.set(spare, service.domain);
+    const backend = own ?? spares[nextSpare++];
+    if (backend === undefined) return undefined;
+    next.set(backend, service.domain);
   }
   return next;
 }

@@ -24,13 +24,21 @@ export interface ContainerInfo {
   /** `host`, `bridge`, `none`, `container:<id>` or a network name. */
   networkMode: string;
   networks: ContainerNetwork[];
+  /** The image reference the container was created from (`Config.Image`), e.g. `myapp:v2`: one way to tell its owner. */
+  image: string;
+  /**
+   * When Docker created it, as `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ` so that string order is time order; empty
+   * when unknown. The oldest container of a domain decides who owns it.
+   */
+  created: string;
 }
 
 /** The subset of the Docker Engine API's ContainerInspect response that we read. */
 export interface InspectResponse {
   Id: string;
   Name?: string;
-  Config?: { Labels?: Record<string, string> | null; Env?: string[] | null; ExposedPorts?: Record<string, unknown> | null };
+  Created?: string;
+  Config?: { Image?: string; Labels?: Record<string, string> | null; Env?: string[] | null; ExposedPorts?: Record<string, unknown> | null };
   State?: { Running?: boolean; Paused?: boolean; Health?: { Status?: string } | null };
   HostConfig?: { NetworkMode?: string };
   NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; GlobalIPv6Address?: string } | null> | null };
@@ -60,5 +68,21 @@ export function toContainerInfo(inspect: InspectResponse): ContainerInfo {
     health,
     networkMode: inspect.HostConfig?.NetworkMode ?? 'default',
     networks,
+    image: inspect.Config?.Image ?? '',
+    created: sortableTime(inspect.Created),
   };
+}
+
+const RFC3339 = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/;
+
+/**
+ * Docker writes `Created` with up to nine fraction digits and trims trailing zeros (`…:30.5Z` after
+ * `…:30.45Z`), so the raw strings do not sort by time: pad the fraction, and move any offset to UTC.
+ */
+function sortableTime(value: string | undefined): string {
+  const match = RFC3339.exec(value ?? '');
+  if (!match) return '';
+  const seconds = Date.parse(`${match[1]}${match[3]}`);
+  if (Number.isNaN(seconds)) return '';
+  return `${new Date(seconds).toISOString().slice(0, 19)}.${(match[2] ?? '').padEnd(9, '0')}Z`;
 }

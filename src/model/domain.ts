@@ -1,9 +1,19 @@
 /**
  * DNS name validation. Container-supplied names end up in haproxy.cfg and in Route53, so the only
  * characters allowed are those of RFC 1123 host names; everything else is rejected with a reason.
+ * A name is relative to the zone, so one that already names something elsewhere (a public name, an IP
+ * address, localhost) is refused too: read relative to the zone, it was almost surely not meant that way.
  */
 
+import { createRequire } from 'node:module';
+import { domainToASCII } from 'node:url';
 import { MARKER_PREFIX } from '../dns/records.js';
+import { quote } from './reasons.js';
+
+/** IANA's top-level domains (the `tlds` package, kept up to date from IANA's list), those in Unicode as their `xn--` form. */
+const TOP_LEVEL_DOMAINS = new Set((createRequire(import.meta.url)('tlds') as string[]).map((tld) => domainToASCII(tld)).filter(Boolean));
+/** A last label that makes a host an IPv4 address for URL parsers (WHATWG "ends in a number") and inet_aton: `1`, `0x7f`. */
+const NUMBER = /^(?:[0-9]+|0x[0-9a-f]*)$/;
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const MAX_NAME_LENGTH = 253;
@@ -43,7 +53,8 @@ export function parseServiceDomain(raw: string, zone: string): DomainResult {
   const parsed = parseDnsName(raw);
   if (!parsed.ok) return parsed;
   if (parsed.name === zone) return { ok: false, reason: `is the zone apex ${zone}, not a name inside it` };
-  const relative = parsed.name.endsWith(`.${zone}`) ? parsed.name.slice(0, -(zone.length + 1)) : parsed.name;
+  const writtenInZone = parsed.name.endsWith(`.${zone}`);
+  const relative = writtenInZone ? parsed.name.slice(0, -(zone.length + 1)) : parsed.name;
   // `x.example.com.example.com` would answer for `x.example.com`, and `example.com.example.com` for the apex.
   if (relative === zone || relative.endsWith(`.${zone}`)) return { ok: false, reason: `names the zone ${zone} twice` };
   const full = `${relative}.${zone}`;
@@ -54,5 +65,32 @@ export function parseServiceDomain(raw: string, zone: string): DomainResult {
       reason: `makes more than ${MAX_SERVICE_NAME_LENGTH} characters with the zone ${zone} (DNS allows ${MAX_NAME_LENGTH}, with room for the ownership marker)`,
     };
   }
-  return { ok: true, name: relative };
+  const elsewhere = namesSomethingElse(relative, writtenInZone, zone);
+  return elsewhere === undefined ? { ok: true, name: relative } : { ok: false, reason: elsewhere };
+}
+
+/** Host header values a service answers: `<name>.<zone>`, and the bare name when it is a single label. */
+export function hostnamesOf(name: string, zone: string): string[] {
+  // A dotted bare name would be one outside the zone (`www.google.com`, `10.0.0.1`).
+  return name.includes('.') ? [`${name}.${zone}`] : [`${name}.${zone}`, name];
+}
+
+/** Why a relative name would answer for something that is not a name in the zone, if it would. */
+function namesSomethingElse(relative: string, writtenInZone: boolean, zone: string): string | undefined {
+  const labels = relative.split('.');
+  const last = labels[labels.length - 1] ?? '';
+  if (labels.length === 1) {
+    // Answered as the bare Host too, however it was written: a different spelling would not help.
+    if (relative === 'localhost') return 'is localhost, the host itself: choose another name';
+    if (NUMBER.test(relative)) return 'is a number, which a Host header reads as an IP address: choose a name that is not all digits';
+    // A top-level domain alone (`shop`, `app`) is fine: no host name is a bare top-level domain.
+    return undefined;
+  }
+  // `www.google.com.example.com` answers only that name, inside the zone: it says what it means.
+  if (writtenInZone) return undefined;
+  const hint = `write it relative to the zone, or as ${quote(`${relative}.${zone}`)} to mean that name`;
+  if (NUMBER.test(last)) return `looks like an IP address, not a name in ${zone}: ${hint}`;
+  if (last === 'localhost') return `is under localhost, the host itself, not a name in ${zone}: ${hint}`;
+  if (TOP_LEVEL_DOMAINS.has(last)) return `ends in the top-level domain "${last}", outside ${zone}: ${hint}`;
+  return undefined;
 }

@@ -1,12 +1,18 @@
 /**
  * The pure core: running containers in, routable services out. No I/O here; every decision about
- * a container is made from its {@link ContainerInfo} and the companion's own placement.
+ * a container is made from its {@link ContainerInfo}, the companion's own placement and its settings.
+ * One container, one decision: it is routed for all the domains it declares, or skipped with one reason.
  */
 import { isIP } from 'node:net';
 import { compare } from '../lib/compare.js';
 import type { ContainerInfo } from './container.js';
-import { parseServiceDomain } from './domain.js';
+import { hostnamesOf, parseServiceDomain } from './domain.js';
 import { DOMAIN_ENV, Labels } from './labels.js';
+import { type Conflict, domainOwnership } from './ownership.js';
+import { clip, MAX_QUOTED, MAX_REASON, quote } from './reasons.js';
+import { chooseTarget, type Placement } from './target.js';
+
+export type { Placement } from './target.js';
 
 export interface Server {
   /** HAProxy server name: the container name, restricted to characters HAProxy accepts. */
@@ -22,7 +28,7 @@ export interface Server {
 export interface Service {
   /** Domain relative to the zone, e.g. `login`. */
   domain: string;
-  /** Host header values routed to this service, e.g. `login.example.com` and `login`. */
+  /** Host header values routed to this service: `login.example.com`, and `login` for a single label. */
   hostnames: string[];
   servers: Server[];
 }
@@ -30,16 +36,30 @@ export interface Service {
 export interface SkippedContainer {
   containerId: string;
   containerName: string;
+  /** The domains it declares, comma-separated (cut to 300 characters). */
   domain?: string;
+  /** Why, in at most 300 characters; values the container supplied are quoted and cut to 64. */
   reason: string;
+  /** For a domain another owner holds: that owner's oldest container. */
+  ownedBy?: Conflict['ownedBy'];
 }
 
-/** Where the companion itself runs, which decides the addresses it can reach. */
-export interface Placement {
-  /** The companion's own container id, when it runs in a container: it never routes to itself. */
-  selfId?: string;
-  /** Networks the companion shares with other containers; `undefined` means it reaches every bridge (host network mode, or not in a container). */
-  networks?: string[];
+export interface ServiceModel {
+  services: Service[];
+  skipped: SkippedContainer[];
+}
+
+/** MAX_DOMAINS_PER_CONTAINER's default: generous for real use, and a bound on the work one label can cause. */
+export const DEFAULT_MAX_DOMAINS_PER_CONTAINER = 100;
+
+export interface ModelOptions {
+  zone: string;
+  /** ALLOW_HOST_NETWORK; default false. */
+  allowHostNetwork?: boolean;
+  /** The companion's own ports, never a target on loopback; default none. */
+  reservedPorts?: readonly number[];
+  /** Default {@link DEFAULT_MAX_DOMAINS_PER_CONTAINER}. */
+  maxDomainsPerContainer?: number;
 }
 
 /** Where the companion runs, read from its own container among the snapshot (absent: not in a container). */
@@ -50,162 +70,119 @@ function placementOf(containers: ContainerInfo[], selfId: string | undefined): P
   return { selfId: self.id, networks: self.networks.map((n) => n.name) };
 }
 
-export interface ServiceModel {
-  services: Service[];
-  skipped: SkippedContainer[];
-}
-
-export interface ModelOptions {
-  zone: string;
-}
-
 /** The services a snapshot gives, with the companion placed where its own container says. */
 export function modelOf(containers: ContainerInfo[], options: ModelOptions & { selfId: string | undefined }): ServiceModel {
-  return buildServices(containers, placementOf(containers, options.selfId), { zone: options.zone });
+  const { selfId, ...modelOptions } = options;
+  return buildServices(containers, placementOf(containers, selfId), modelOptions);
 }
 
-type Decision = { ok: true; domains: string[]; server: Server } | { ok: false; reason: string; domain?: string } | null;
+type Verdict = { ok: true; server: Server } | { ok: false; reason: string };
+
+/** A container that declares valid domains: it claims them (see ownership.ts) whether or not it can be routed. */
+interface Claim {
+  container: ContainerInfo;
+  domains: string[];
+  verdict: Verdict;
+}
 
 /** Builds the sorted, deterministic list of services from a snapshot of containers. */
 export function buildServices(containers: ContainerInfo[], placement: Placement, options: ModelOptions): ServiceModel {
-  const byDomain = new Map<string, Server[]>();
   const skipped: SkippedContainer[] = [];
+  const skip = (container: ContainerInfo, reason: string, domains?: string[], conflict?: Conflict) =>
+    skipped.push({
+      containerId: container.id,
+      containerName: container.name,
+      domain: domains && clip(domains.join(','), MAX_REASON),
+      reason: clip(reason, MAX_REASON),
+      ...(conflict && { ownedBy: conflict.ownedBy }),
+    });
+  const claims: Claim[] = [];
   for (const container of containers) {
-    const decision = decide(container, placement, options);
-    if (decision === null) continue;
-    if (!decision.ok) {
-      skipped.push({
-        containerId: container.id,
-        containerName: container.name,
-        domain: decision.domain,
-        reason: decision.reason,
-      });
+    if (!optedIn(container, placement)) continue;
+    const domains = declaredDomains(container, options);
+    if (!domains.ok) skip(container, domains.reason);
+    else claims.push({ container, domains: domains.value, verdict: assess(container, placement, options) });
+  }
+
+  const ownership = domainOwnership(claims);
+  const byDomain = new Map<string, Server[]>();
+  for (const { container, domains, verdict } of claims) {
+    if (!verdict.ok) {
+      skip(container, verdict.reason, domains);
       continue;
     }
-    for (const domain of decision.domains) {
-      const servers = byDomain.get(domain) ?? [];
-      servers.push(decision.server);
-      byDomain.set(domain, servers);
+    const conflict = ownership.conflictOf(container, domains);
+    if (conflict) {
+      skip(container, conflict.reason, domains, conflict);
+      continue;
+    }
+    for (const domain of domains) {
+      const servers = byDomain.get(domain);
+      if (servers) servers.push(verdict.server);
+      else byDomain.set(domain, [verdict.server]);
     }
   }
   const services = [...byDomain.entries()]
     .sort(([a], [b]) => compare(a, b))
     .map(([domain, servers]) => ({
       domain,
-      hostnames: [`${domain}.${options.zone}`, domain],
+      hostnames: hostnamesOf(domain, options.zone),
       servers: servers.sort((a, b) => compare(a.name, b.name)),
     }));
-  skipped.sort((a, b) => compare(a.containerName, b.containerName));
+  skipped.sort((a, b) => compare(a.containerName, b.containerName) || compare(a.containerId, b.containerId));
   return { services, skipped };
 }
 
-/** `null`: the container did not opt in, is not running, or is the companion itself: nothing to report. */
-function decide(container: ContainerInfo, placement: Placement, options: ModelOptions): Decision {
-  if (placement.selfId !== undefined && container.id === placement.selfId) return null;
+/** Not opted in, not running, or the companion itself: nothing to route, and nothing to report. */
+function optedIn(container: ContainerInfo, placement: Placement): boolean {
+  if (placement.selfId !== undefined && container.id === placement.selfId) return false;
   // Listed while stopping or starting: not a problem to report, just not (or no longer) routable.
-  if (!container.running) return null;
-  const rawDomain = container.labels[Labels.domain] ?? container.env[DOMAIN_ENV];
-  if (rawDomain === undefined) return null;
+  if (!container.running) return false;
+  if (container.labels[Labels.domain] === undefined && container.env[DOMAIN_ENV] === undefined) return false;
   const enable = container.labels[Labels.enable]?.trim().toLowerCase();
-  if (enable === 'false' || enable === '0' || enable === 'no') return null;
+  return !(enable === 'false' || enable === '0' || enable === 'no');
+}
 
-  const domains: string[] = [];
+/** The distinct domains a container declares, relative to the zone; linear in the length of the value. */
+function declaredDomains(container: ContainerInfo, options: ModelOptions): { ok: true; value: string[] } | { ok: false; reason: string } {
   // A comma-separated list lets one container answer several names, as nginx-proxy's VIRTUAL_HOST does.
-  for (const part of rawDomain.split(',')) {
-    const parsed = parseServiceDomain(part, options.zone);
-    if (!parsed.ok) return { ok: false, reason: `domain ${JSON.stringify(part.trim())} ${parsed.reason}` };
-    if (!domains.includes(parsed.name)) domains.push(parsed.name);
+  const parts = (container.labels[Labels.domain] ?? container.env[DOMAIN_ENV] ?? '').split(',');
+  const max = options.maxDomainsPerContainer ?? DEFAULT_MAX_DOMAINS_PER_CONTAINER;
+  if (parts.length > max) {
+    return { ok: false, reason: `declares ${parts.length} domains; at most ${max} are allowed (MAX_DOMAINS_PER_CONTAINER)` };
   }
-  const domain = domains.join(',');
+  const domains = new Set<string>();
+  for (const part of parts) {
+    const parsed = parseServiceDomain(part, options.zone);
+    if (!parsed.ok) return { ok: false, reason: `domain ${quote(part.trim())} ${parsed.reason}` };
+    domains.add(parsed.name);
+  }
+  return { ok: true, value: [...domains] };
+}
 
-  const state = routableState(container);
-  if (state) return { ok: false, domain, reason: state };
-
-  const port = choosePort(container);
-  if (!port.ok) return { ok: false, domain, reason: port.reason };
-
-  const address = chooseAddress(container, placement);
-  if (!address.ok) return { ok: false, domain, reason: address.reason };
-
+function assess(container: ContainerInfo, placement: Placement, options: ModelOptions): Verdict {
+  if (container.paused) return { ok: false, reason: 'container is paused' };
+  if (container.health !== undefined && container.health !== 'healthy') {
+    // Docker's own words (starting, unhealthy), but cut like any other value that is not ours.
+    return { ok: false, reason: `health check is ${clip(container.health, MAX_QUOTED)}` };
+  }
+  const target = chooseTarget(container, placement, {
+    allowHostNetwork: options.allowHostNetwork ?? false,
+    reservedPorts: options.reservedPorts ?? [],
+  });
+  if (!target.ok) return target;
+  const { address, port } = target.value;
   return {
     ok: true,
-    domains,
     server: {
       name: serverName(container),
       containerId: container.id,
       containerName: container.name,
-      address: address.value,
-      port: port.value,
-      endpoint: `${isIP(address.value) === 6 ? `[${address.value}]` : address.value}:${port.value}`,
+      address,
+      port,
+      endpoint: `${isIP(address) === 6 ? `[${address}]` : address}:${port}`,
     },
   };
-}
-
-function routableState(container: ContainerInfo): string | undefined {
-  if (container.paused) return 'container is paused';
-  if (container.health !== undefined && container.health !== 'healthy') return `health check is ${container.health}`;
-  return undefined;
-}
-
-type Choice<T> = { ok: true; value: T } | { ok: false; reason: string };
-
-function choosePort(container: ContainerInfo): Choice<number> {
-  const label = container.labels[Labels.port];
-  if (label !== undefined) {
-    const port = /^\d{1,5}$/.test(label.trim()) ? Number(label.trim()) : NaN;
-    if (!(port >= 1 && port <= 65535)) {
-      return { ok: false, reason: `label ${Labels.port}=${JSON.stringify(label)} is not a port number (1-65535)` };
-    }
-    return { ok: true, value: port };
-  }
-  const tcp = container.exposedPorts
-    .filter((p) => /^\d+\/tcp$/.test(p))
-    .map((p) => Number(p.split('/')[0]))
-    .sort((a, b) => a - b);
-  // Docker stores whatever was asked for, 0 and 99999 included; HAProxy would reject the whole file.
-  const invalid = tcp.filter((p) => !(p >= 1 && p <= 65535));
-  if (invalid.length > 0) {
-    return { ok: false, reason: `exposed port ${invalid[0]} is not a port number (1-65535); set label ${Labels.port}` };
-  }
-  const [only, ...others] = tcp;
-  if (only !== undefined && others.length === 0) return { ok: true, value: only };
-  if (tcp.length === 0) {
-    return { ok: false, reason: `no exposed TCP port; set label ${Labels.port} to the port the service listens on` };
-  }
-  return {
-    ok: false,
-    reason: `several exposed TCP ports (${tcp.join(', ')}); set label ${Labels.port} to choose one`,
-  };
-}
-
-function chooseAddress(container: ContainerInfo, placement: Placement): Choice<string> {
-  if (container.networkMode === 'host') {
-    // A host-network container listens on the host itself: reachable on loopback only when we share the host's stack.
-    if (placement.networks === undefined) return { ok: true, value: '127.0.0.1' };
-    return { ok: false, reason: 'container uses host networking, which the companion can reach only in host network mode' };
-  }
-  const wanted = container.labels[Labels.network];
-  let candidates = container.networks.filter((n) => isIP(n.ip) !== 0);
-  if (wanted !== undefined) {
-    candidates = candidates.filter((n) => n.name === wanted);
-    if (candidates.length === 0) {
-      return { ok: false, reason: `label ${Labels.network}=${JSON.stringify(wanted)} names no network this container has an address on` };
-    }
-  }
-  if (placement.networks !== undefined) {
-    const reachable = new Set(placement.networks);
-    const shared = candidates.filter((n) => reachable.has(n.name));
-    if (shared.length === 0) {
-      return {
-        ok: false,
-        reason: `no network shared with the companion (container: ${candidates.map((n) => n.name).join(', ') || 'none'}; companion: ${placement.networks.join(', ') || 'none'})`,
-      };
-    }
-    candidates = shared;
-  }
-  const first = candidates[0];
-  if (first === undefined) return { ok: false, reason: 'container has no IP address on any network' };
-  return { ok: true, value: first.ip };
 }
 
 function serverName(container: ContainerInfo): string {

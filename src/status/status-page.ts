@@ -32,7 +32,7 @@ export function renderStatusPage(status: StatusSnapshot): string {
   const skipped = status.skipped
     .map(
       (s) =>
-        `<tr><td>${escapeHtml(s.containerName)} <small>${escapeHtml(s.containerId)}</small></td><td>${escapeHtml(s.domain ?? '')}</td><td>${escapeHtml(s.reason)}</td></tr>`,
+        `<tr><td>${escapeHtml(s.containerName)} <small>${escapeHtml(s.containerId)}</small>${s.ownedBy ? `<br><small>domain held by ${escapeHtml(s.ownedBy.containerName)} ${escapeHtml(s.ownedBy.containerId)}</small>` : ''}</td><td>${escapeHtml(s.domain ?? '')}</td><td>${escapeHtml(s.reason)}</td></tr>`,
     )
     .join('');
   const apply = status.lastApply;

@@ -85,7 +85,11 @@ export function buildSnapshot(inputs: SnapshotInputs): StatusSnapshot {
         };
       }),
     })),
-    skipped: inputs.skipped.map((s) => ({ ...s, containerId: s.containerId.slice(0, 12) })),
+    skipped: inputs.skipped.map((s) => ({
+      ...s,
+      containerId: s.containerId.slice(0, 12),
+      ...(s.ownedBy && { ownedBy: { ...s.ownedBy, containerId: s.ownedBy.containerId.slice(0, 12) } }),
+    })),
     lastApply: inputs.lastApply,
     drainingServers: inputs.drainingServers,
     dns: inputs.dns,

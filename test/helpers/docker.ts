@@ -22,22 +22,35 @@ export class TestRun {
     return `hc-${this.id}-${prefix}-${++this.counter}`;
   }
 
-  /** Starts a busybox httpd answering `text` (default: its own name) on port 8080. */
+  /**
+   * Starts a busybox httpd answering `text` (default: its own name) on port 8080 (`httpPort`: another, e.g.
+   * for a host-network container). `image`: another tag of the busybox image, for another owner.
+   */
   async backend(
-    options: { domain?: string; text?: string; name?: string; args?: string[]; labels?: Record<string, string>; setup?: string } = {},
+    options: {
+      domain?: string;
+      text?: string;
+      name?: string;
+      args?: string[];
+      labels?: Record<string, string>;
+      setup?: string;
+      image?: string;
+      httpPort?: number;
+    } = {},
   ): Promise<string> {
     const name = options.name ?? this.name('backend');
     const text = options.text ?? name;
-    const args = ['run', '-d', '--name', name, '--label', this.label, '--expose', '8080'];
+    const httpPort = options.httpPort ?? 8080;
+    const args = ['run', '-d', '--name', name, '--label', this.label, '--expose', String(httpPort)];
     if (options.domain !== undefined) args.push('-e', `DOMAIN=${options.domain}`);
     for (const [key, value] of Object.entries(options.labels ?? {})) args.push('--label', `${key}=${value}`);
     args.push(...(options.args ?? []));
     // `setup`: shell run before httpd starts, e.g. to add CGI scripts under /www/cgi-bin.
     args.push(
-      BACKEND_IMAGE,
+      options.image ?? BACKEND_IMAGE,
       'sh',
       '-c',
-      `mkdir -p /www/cgi-bin && echo '${text}' > /www/index.html && ${options.setup ?? 'true'} && exec httpd -f -p 8080 -h /www`,
+      `mkdir -p /www/cgi-bin && echo '${text}' > /www/index.html && ${options.setup ?? 'true'} && exec httpd -f -p ${httpPort} -h /www`,
     );
     await docker(...args);
     return name;

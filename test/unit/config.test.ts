@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       hardStopAfterS: 600,
       maxOldWorkers: 3,
       shutdownGraceMs: 10_000,
+      model: { allowHostNetwork: false, maxDomainsPerContainer: 100, reservedPorts: [80, 8404] },
       dns: {
         ttl: 60,
         mode: 'multivalue',
@@ -100,6 +101,25 @@ describe('loadConfig', () => {
     ['RECORD_MODE', 'weighted'],
     ['RECORD_TTL', '-1'],
     ['DEREGISTER_ON_EXIT', 'maybe'],
+  ])('rejects %s=%j', (key, value) => {
+    expect(() => loadConfig({ DOMAIN_NAME: 'example.com', [key]: value }, template)).toThrow(new RegExp(`${key}:`));
+  });
+
+  it('reserves every port of the companion itself, so the model never targets them on loopback', () => {
+    const config = loadConfig({ DOMAIN_NAME: 'example.com', HTTP_PORT: '8080', STATUS_PORT: '9000', HAPROXY_STATS_PORT: '8405' }, template);
+    expect(config.model.reservedPorts).toEqual([8080, 9000, 8405]);
+    expect(loadConfig({ DOMAIN_NAME: 'example.com', STATUS_PORT: '0' }, template).model.reservedPorts).toEqual([80]);
+  });
+
+  it('reads the trust settings', () => {
+    const config = loadConfig({ DOMAIN_NAME: 'example.com', ALLOW_HOST_NETWORK: 'true', MAX_DOMAINS_PER_CONTAINER: '5' }, template);
+    expect(config.model).toMatchObject({ allowHostNetwork: true, maxDomainsPerContainer: 5 });
+  });
+
+  it.each([
+    ['ALLOW_HOST_NETWORK', 'sometimes'],
+    ['MAX_DOMAINS_PER_CONTAINER', '0'],
+    ['MAX_DOMAINS_PER_CONTAINER', 'many'],
   ])('rejects %s=%j', (key, value) => {
     expect(() => loadConfig({ DOMAIN_NAME: 'example.com', [key]: value }, template)).toThrow(new RegExp(`${key}:`));
   });

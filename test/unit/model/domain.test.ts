@@ -53,6 +53,44 @@ describe('parseServiceDomain', () => {
     if (!result.ok) expect(result.reason).toMatch(reason);
   });
 
+  // Trust boundary, point 2: a name given without the zone is read relative to it, so one that already
+  // looks like a name elsewhere (a public name, an address, the host itself) is refused with a way to write it.
+  it.each([
+    ['www.google.com', /top-level domain "com".*outside example\.com.*www\.google\.com\.example\.com/],
+    ['evil.co.uk', /top-level domain "uk"/],
+    ['a.shop', /top-level domain "shop"/],
+    ['x.xn--p1ai', /top-level domain "xn--p1ai"/], // рф, which the list spells in Unicode
+    ['127.0.0.1', /IP address.*127\.0\.0\.1\.example\.com/],
+    ['169.254.169.254', /IP address/],
+    ['10.0.0.1', /IP address/],
+    ['a.1', /IP address/],
+    ['a.0x7f', /IP address/],
+    ['foo.localhost', /localhost.*foo\.localhost\.example\.com/],
+    ['localhost', /localhost, the host itself/],
+    ['LOCALHOST.', /localhost, the host itself/],
+    ['localhost.example.com', /localhost, the host itself/],
+    ['123', /all digits/],
+    ['2130706433.example.com', /all digits/],
+    ['0x7f000001', /IP address/],
+  ])('refuses %j, a name outside the zone or one that Host reads as another', (raw, reason) => {
+    const result = parseServiceDomain(raw, zone);
+    expect(result).toMatchObject({ ok: false, reason: expect.stringMatching(reason) });
+  });
+
+  it.each([
+    ['shop', 'shop'], // a top-level domain itself is a fine single-label name: no Host `shop` resolves anywhere
+    ['app', 'app'],
+    ['www.google.com.example.com', 'www.google.com'],
+    ['127.0.0.1.example.com', '127.0.0.1'],
+    ['foo.localhost.example.com', 'foo.localhost'],
+    ['api.v2', 'api.v2'],
+    ['login.example', 'login.example'],
+    ['a1', 'a1'],
+    ['0xyz', '0xyz'],
+  ])('accepts %j, written inside the zone', (raw, expected) => {
+    expect(parseServiceDomain(raw, zone)).toEqual({ ok: true, name: expected });
+  });
+
   it('rejects a name that is too long once the zone is appended', () => {
     const longZone = `${'z'.repeat(60)}.${'y'.repeat(60)}.${'x'.repeat(60)}.com`;
     const result = parseServiceDomain(`${'a'.repeat(63)}.bbb`, longZone);

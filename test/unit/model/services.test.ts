@@ -160,11 +160,6 @@ describe('buildServices: addresses', () => {
     expect(buildServices([c], hostMode, { zone }).services[0]!.servers[0]!.endpoint).toBe('[fd00::2]:8080');
   });
 
-  it('routes a host-network container on loopback when the companion shares the host network', () => {
-    const c = container({ env: { DOMAIN: 'svc' }, networkMode: 'host', networks: [], labels: { 'haproxy-companion.port': '9000' } });
-    expect(buildServices([c], hostMode, { zone }).services[0]!.servers[0]!.endpoint).toBe('127.0.0.1:9000');
-  });
-
   it.each([
     [
       'no network shared with the companion',
@@ -182,13 +177,13 @@ describe('buildServices: addresses', () => {
     ['an address that is not an IP', { networks: [{ name: 'bridge', ip: '1.2.3.4:80 backup' }] }, hostMode, /no IP address/],
     [
       'host networking while the companion is bridged',
-      { networkMode: 'host', networks: [] },
+      { networkMode: 'host', networks: [], labels: { 'haproxy-companion.host-network': 'true' } },
       { selfId: 'x', networks: ['bridge'] },
       /host networking/,
     ],
   ])('skips a container with %s', (_, overrides, placement, reason) => {
     const c = container({ env: { DOMAIN: 'svc' }, ...overrides });
-    const { services, skipped } = buildServices([c], placement, { zone });
+    const { services, skipped } = buildServices([c], placement, { zone, allowHostNetwork: true });
     expect(services).toEqual([]);
     expect(skipped[0]?.reason).toMatch(reason);
   });
@@ -224,7 +219,8 @@ describe('toContainerInfo', () => {
     const info = toContainerInfo({
       Id: 'abc'.padEnd(64, '0'),
       Name: '/login_1',
-      Config: { Labels: { a: 'b' }, Env: ['DOMAIN=login', 'X=a=b', 'BROKEN'], ExposedPorts: { '8080/tcp': {} } },
+      Created: '2024-05-01T10:20:30.5Z',
+      Config: { Image: 'login:v2', Labels: { a: 'b' }, Env: ['DOMAIN=login', 'X=a=b', 'BROKEN'], ExposedPorts: { '8080/tcp': {} } },
       State: { Running: true, Paused: false, Health: { Status: 'healthy' } },
       HostConfig: { NetworkMode: 'default' },
       NetworkSettings: { Networks: { zeta: { IPAddress: '10.0.0.2' }, bridge: { IPAddress: '172.17.0.2' }, none: { IPAddress: '' } } },
@@ -243,6 +239,159 @@ describe('toContainerInfo', () => {
         { name: 'bridge', ip: '172.17.0.2' },
         { name: 'zeta', ip: '10.0.0.2' },
       ],
+      image: 'login:v2',
+      created: '2024-05-01T10:20:30.500000000Z',
     });
+  });
+
+  it.each([
+    // Docker trims trailing zeros of the fraction, so the raw strings do not sort by time: .5 would follow .45.
+    ['2024-05-01T10:20:30.45Z', '2024-05-01T10:20:30.450000000Z'],
+    ['2024-05-01T10:20:30Z', '2024-05-01T10:20:30.000000000Z'],
+    ['2024-05-01T10:20:30.123456789Z', '2024-05-01T10:20:30.123456789Z'],
+    ['2024-05-01T12:20:30.1+02:00', '2024-05-01T10:20:30.100000000Z'],
+    [undefined, ''],
+    ['yesterday', ''],
+  ])('reads Created %j as %j, a string that sorts by time', (created, expected) => {
+    expect(toContainerInfo({ Id: 'x', Created: created }).created).toBe(expected);
+  });
+});
+
+describe('buildServices: host names (trust boundary, point 2)', () => {
+  it.each([
+    ['login', ['login.example.com', 'login']],
+    ['api.v2', ['api.v2.example.com']],
+    ['www.google.com.example.com', ['www.google.com.example.com']],
+    ['shop', ['shop.example.com', 'shop']],
+  ])('serves %j as %j: the bare name only for a single label', (domain, hostnames) => {
+    const { services } = buildServices([container({ env: { DOMAIN: domain } })], hostMode, { zone });
+    expect(services.map((s) => s.hostnames)).toEqual([hostnames]);
+  });
+
+  it('skips the issue example, a list of names outside the zone, and serves none of them', () => {
+    const bad = container({ name: 'bad', env: { DOMAIN: 'www.google.com,127.0.0.1,localhost,169.254.169.254' } });
+    const good = container({ name: 'good', env: { DOMAIN: 'good' } });
+    const { services, skipped } = buildServices([bad, good], hostMode, { zone });
+    expect(services.flatMap((s) => s.hostnames)).toEqual(['good.example.com', 'good']);
+    expect(skipped).toEqual([
+      {
+        containerId: bad.id,
+        containerName: 'bad',
+        reason: expect.stringMatching(/^domain "www\.google\.com" ends in the top-level domain "com".*www\.google\.com\.example\.com/),
+      },
+    ]);
+  });
+});
+
+describe('buildServices: host networking (trust boundary, point 3)', () => {
+  const onHost = (labels: Record<string, string> = {}, port = '9000') =>
+    container({
+      name: 'on-host',
+      env: { DOMAIN: 'svc' },
+      networkMode: 'host',
+      networks: [],
+      labels: { 'haproxy-companion.port': port, ...labels },
+    });
+  const optIn = { 'haproxy-companion.host-network': 'true' };
+  const reservedPorts = [80, 8404, 8405];
+
+  it('routes a host-network container on loopback only with the label and ALLOW_HOST_NETWORK', () => {
+    const { services, skipped } = buildServices([onHost(optIn)], hostMode, { zone, allowHostNetwork: true, reservedPorts });
+    expect(skipped).toEqual([]);
+    expect(services[0]!.servers[0]!.endpoint).toBe('127.0.0.1:9000');
+  });
+
+  it.each([
+    [
+      'neither opt-in',
+      {},
+      false,
+      /uses host networking: set the label haproxy-companion\.host-network=true on it and ALLOW_HOST_NETWORK=true/,
+    ],
+    ['only the label', optIn, false, /companion does not allow it: set ALLOW_HOST_NETWORK=true/],
+    ['only ALLOW_HOST_NETWORK', {}, true, /set the label haproxy-companion\.host-network=true/],
+    ['the label set to false', { 'haproxy-companion.host-network': 'false' }, true, /set the label haproxy-companion\.host-network=true/],
+  ])('skips a host-network container with %s', (_, labels, allowHostNetwork, reason) => {
+    const { services, skipped } = buildServices([onHost(labels)], hostMode, { zone, allowHostNetwork, reservedPorts });
+    expect(services).toEqual([]);
+    expect(skipped).toEqual([expect.objectContaining({ containerName: 'on-host', domain: 'svc', reason: expect.stringMatching(reason) })]);
+  });
+
+  it.each(['80', '8404', '8405'])('never targets the companion’s own port %s on loopback, whatever the opt-ins', (port) => {
+    const { services, skipped } = buildServices([onHost(optIn, port)], hostMode, { zone, allowHostNetwork: true, reservedPorts });
+    expect(services).toEqual([]);
+    expect(skipped[0]?.reason).toBe(`port ${port} on 127.0.0.1 is the companion's own (reserved: 80, 8404, 8405)`);
+  });
+
+  it('still routes a bridged container listening on one of those port numbers: its own address is not the companion', () => {
+    const c = container({ env: { DOMAIN: 'web' }, exposedPorts: ['80/tcp'] });
+    expect(buildServices([c], hostMode, { zone, reservedPorts }).services[0]!.servers[0]!.endpoint).toMatch(/^172\.17\.0\.\d+:80$/);
+  });
+
+  it('does not count a loopback or unspecified address on a network as reachable', () => {
+    const c = container({
+      env: { DOMAIN: 'svc' },
+      networks: [
+        { name: 'a', ip: '127.0.0.1' },
+        { name: 'b', ip: '::1' },
+        { name: 'c', ip: '0.0.0.0' },
+      ],
+    });
+    expect(buildServices([c], hostMode, { zone }).skipped[0]?.reason).toMatch(/no IP address/);
+  });
+});
+
+describe('buildServices: limits (trust boundary, point 8)', () => {
+  const many = (n: number, distinct = n) => Array.from({ length: n }, (_, i) => `d${i % distinct}`).join(',');
+
+  it('routes up to MAX_DOMAINS_PER_CONTAINER domains, and skips a container with more', () => {
+    expect(buildServices([container({ env: { DOMAIN: many(100) } })], hostMode, { zone }).services).toHaveLength(100);
+    const big = container({ name: 'big', env: { DOMAIN: many(101) } });
+    const { services, skipped } = buildServices([big], hostMode, { zone });
+    expect(services).toEqual([]);
+    expect(skipped).toEqual([
+      { containerId: big.id, containerName: 'big', reason: 'declares 101 domains; at most 100 are allowed (MAX_DOMAINS_PER_CONTAINER)' },
+    ]);
+    expect(buildServices([big], hostMode, { zone, maxDomainsPerContainer: 2 }).skipped[0]?.reason).toMatch(/101 domains; at most 2/);
+  });
+
+  it('skips a 40,000-domain label with a short reason, and keeps serving the others', () => {
+    const big = container({ name: 'big', labels: { 'haproxy-companion.domain': many(40_000) } });
+    const { services, skipped } = buildServices([big, container({ env: { DOMAIN: 'good' } })], hostMode, { zone });
+    expect(services.map((s) => s.domain)).toEqual(['good']);
+    expect(skipped).toEqual([expect.objectContaining({ containerId: big.id, reason: expect.stringMatching(/^declares 40000 domains/) })]);
+    expect(skipped[0]!.reason.length).toBeLessThanOrEqual(300);
+  });
+
+  it('de-duplicates 40,000 domains (20,000 distinct) when the limit allows them', () => {
+    const big = container({ name: 'big', labels: { 'haproxy-companion.domain': many(40_000, 20_000) } });
+    const { services, skipped } = buildServices([big], hostMode, { zone, maxDomainsPerContainer: 50_000 });
+    expect(skipped).toEqual([]);
+    expect(services).toHaveLength(20_000);
+    expect(new Set(services.map((s) => s.domain)).size).toBe(20_000);
+    expect(services.every((s) => s.servers.length === 1)).toBe(true);
+  });
+
+  it.each([
+    ['a 120 kB domain', { env: { DOMAIN: 'a'.repeat(120_000) } }],
+    ['a 120 kB list of bad names', { env: { DOMAIN: `${'x'.repeat(1300)} y,`.repeat(90) } }],
+    ['a 120 kB port label', { env: { DOMAIN: 'svc' }, labels: { 'haproxy-companion.port': 'p'.repeat(120_000) } }],
+    ['a 120 kB network label', { env: { DOMAIN: 'svc' }, labels: { 'haproxy-companion.network': 'n'.repeat(120_000) } }],
+  ] as Array<[string, Partial<ContainerInfo>]>)('quotes at most 64 characters of %s, and keeps the reason under 300', (_, overrides) => {
+    const { skipped } = buildServices([container(overrides)], hostMode, { zone });
+    const reason = skipped[0]!.reason;
+    expect(reason.length).toBeLessThanOrEqual(300);
+    for (const quoted of reason.match(/"(?:[^"\\]|\\.)*"/g) ?? []) expect(JSON.parse(quoted).length).toBeLessThanOrEqual(64);
+    expect(reason).toMatch(/…"/);
+  });
+
+  it('cuts a long reason to 300 characters, and a long domain list in the skipped entry too', () => {
+    const networks = Array.from({ length: 50 }, (_, i) => ({ name: `net-${i}-${'n'.repeat(60)}`, ip: `10.0.${i}.2` }));
+    const names = Array.from({ length: 100 }, (_, i) => `${'d'.repeat(60)}${i}`).join(',');
+    const c = container({ env: { DOMAIN: names }, networks });
+    const { skipped } = buildServices([c], { selfId: 'x', networks: ['other'] }, { zone });
+    expect(skipped[0]!.reason).toMatch(/^no network shared with the companion .*…$/);
+    expect(skipped[0]!.reason.length).toBeLessThanOrEqual(300);
+    expect(skipped[0]!.domain!.length).toBeLessThanOrEqual(300);
   });
 });

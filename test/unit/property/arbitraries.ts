@@ -8,6 +8,7 @@
  * Containers are generated as `docker inspect` responses and go through `toContainerInfo`, the real data
  * flow, so the env splitting and network flattening are exercised too.
  */
+import { BlockList, isIP } from 'node:net';
 import fc from 'fast-check';
 import { type ContainerInfo, type InspectResponse, toContainerInfo } from '../../../src/model/container.js';
 import type { Placement } from '../../../src/model/services.js';
@@ -156,13 +157,60 @@ const nearTheLengthLimit: fc.Arbitrary<string> = fc
  * `_hc-owner.` marker prefix.
  */
 export const relativeDomain: fc.Arbitrary<string> = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom('login', 'publish', 'api.v2', 'www', 'shop', 'new-service', 'a', '0', '123', 'x-1.y-2') },
-  { weight: 3, arbitrary: fc.array(dnsLabel(1, 12), { minLength: 1, maxLength: 3 }).map((labels) => labels.join('.')) },
-  { weight: 2, arbitrary: fc.domain() },
-  { weight: 1, arbitrary: dnsLabel(50, 63) },
-  { weight: 2, arbitrary: fc.array(dnsLabel(40, 63), { minLength: 3, maxLength: 5 }).map((labels) => labels.join('.')) },
-  { weight: 2, arbitrary: nearTheLengthLimit },
+  { weight: 3, arbitrary: fc.constantFrom('login', 'publish', 'api.v2', 'www', 'shop', 'new-service', 'a', 'x-1.y-2') },
+  { weight: 3, arbitrary: fc.array(dnsLabel(1, 12), { minLength: 1, maxLength: 3 }).map((labels) => insideTheZone(labels.join('.'))) },
+  { weight: 2, arbitrary: fc.domain().map(insideTheZone) },
+  { weight: 1, arbitrary: dnsLabel(50, 63).map(insideTheZone) },
+  {
+    weight: 2,
+    arbitrary: fc.array(dnsLabel(40, 63), { minLength: 3, maxLength: 5 }).map((labels) => insideTheZone(labels.join('.'))),
+  },
+  { weight: 2, arbitrary: nearTheLengthLimit.map(insideTheZone) },
 );
+
+/**
+ * The name with its last label made one that reads as inside the zone: a letter first and a digit last,
+ * so it is no top-level domain (those are letters only, or `xn--` and letters), no number and not
+ * `localhost`. Relative names that look like names elsewhere are {@link outsideZoneName}'s business.
+ */
+function insideTheZone(name: string): string {
+  return name.replace(/[^.]*$/, (last) => (last.length === 1 ? 'a' : `a${last.slice(1, -1)}1`));
+}
+
+/** Real top-level domains, including one the IANA list spells in Unicode (`xn--p1ai`, рф). */
+export const SOME_TLDS = ['com', 'net', 'org', 'uk', 'io', 'de', 'shop', 'app', 'dev', 'cloud', 'google', 'aws', 'xn--p1ai', 'xn--fiqs8s'];
+
+/**
+ * Names that, read relative to the zone, would look like a name elsewhere: under a public top-level
+ * domain, an IP address (dotted, a plain number, `0x` hex), or localhost. Short, so a reason quotes them whole.
+ */
+export const outsideZoneName: fc.Arbitrary<string> = fc.oneof(
+  fc
+    .tuple(fc.array(dnsLabel(1, 8), { minLength: 1, maxLength: 2 }), fc.constantFrom(...SOME_TLDS))
+    .map(([l, tld]) => [...l, tld].join('.')),
+  fc.ipV4(),
+  fc.constantFrom('169.254.169.254', '127.0.0.1', '10.0.0.1', 'localhost', '2130706433', '0x7f000001', '0x', '00'),
+  fc.nat().map(String),
+  fc.tuple(fc.array(dnsLabel(1, 8), { minLength: 1, maxLength: 2 }), fc.nat()).map(([l, n]) => [...l, String(n)].join('.')),
+  fc
+    .tuple(fc.array(dnsLabel(1, 8), { minLength: 1, maxLength: 2 }), fc.stringMatching(/^0x[0-9a-f]{0,8}$/))
+    .map(([l, h]) => [...l, h].join('.')),
+  fc.array(dnsLabel(1, 8), { minLength: 1, maxLength: 2 }).map((l) => [...l, 'localhost'].join('.')),
+);
+
+/** Values far longer than anything legitimate: a reason must quote only a bounded part of them. */
+export const hugeString: fc.Arbitrary<string> = fc
+  .tuple(fc.constantFrom('a', 'x.', '-', ' ', 'é', '\n', '"'), fc.integer({ min: 1_000, max: 30_000 }))
+  .map(([piece, n]) => piece.repeat(n));
+
+/**
+ * A list of more domains than MAX_DOMAINS_PER_CONTAINER allows by default (100). Not just under it: a
+ * hundred routed services take more spare backends than the neighbours' baseline, which property 1
+ * compares byte for byte (test/unit/model/services.test.ts routes exactly 100).
+ */
+export const manyDomains: fc.Arbitrary<string> = fc
+  .integer({ min: 101, max: 140 })
+  .map((n) => Array.from({ length: n }, (_, i) => `d${i}`).join(','));
 
 /** Upper-casing one character per code unit, ASCII only (what a human might type). */
 const upper = (s: string) => s.replace(/[a-z]/g, (c) => c.toUpperCase());
@@ -260,6 +308,8 @@ export const domainValue: fc.Arbitrary<string> = fc.oneof(
   { weight: 6, arbitrary: decoratedDomain },
   { weight: 2, arbitrary: hostileString },
   { weight: 2, arbitrary: invalidDomain },
+  { weight: 1, arbitrary: outsideZoneName },
+  { weight: 1, arbitrary: fc.oneof(hugeString, manyDomains) },
   {
     weight: 1,
     arbitrary: fc.array(fc.oneof(decoratedDomain, hostileString), { minLength: 2, maxLength: 3 }).map((parts) => parts.join(',')),
@@ -344,6 +394,15 @@ export const ipAddress: fc.Arbitrary<string> = fc.oneof(
   { weight: 1, arbitrary: hostileString },
 );
 
+const LOCAL = new BlockList();
+LOCAL.addSubnet('127.0.0.0', 8, 'ipv4');
+LOCAL.addAddress('0.0.0.0', 'ipv4');
+LOCAL.addAddress('::1', 'ipv6');
+LOCAL.addAddress('::', 'ipv6');
+
+/** Loopback or unspecified (IPv4-mapped forms included): the host itself, never a container's own address. */
+export const isLocalAddress = (ip: string): boolean => isIP(ip) !== 0 && LOCAL.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4');
+
 export const networkName: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom('bridge', 'v6', 'app_net', 'other') },
   { weight: 1, arbitrary: hostileString },
@@ -370,6 +429,12 @@ export interface ContainerSpec {
   portLabel?: string | undefined;
   networkLabel?: string | undefined;
   enableLabel?: string | undefined;
+  hostNetworkLabel?: string | undefined;
+  groupLabel?: string | undefined;
+  /** `Config.Image`; absent: `app:latest`, the image of the well-behaved neighbours. */
+  image?: string | undefined;
+  /** Docker's `Created`; absent: {@link NEWCOMER_CREATED}, after every well-behaved neighbour. */
+  created?: string | undefined;
   extraLabels: Record<string, string>;
   extraEnv: string[];
   exposedPorts: string[];
@@ -380,6 +445,21 @@ export interface ContainerSpec {
   networks: { name: string; ip: string; v6: boolean }[];
 }
 
+/** A generated container is created after the well-behaved neighbours (test/helpers/containers.ts: 2024). */
+export const NEWCOMER_CREATED = '2025-01-01T00:00:00Z';
+
+/** Images: the neighbours' own (so a newcomer may join them), others, and hostile references. */
+export const imageRef: fc.Arbitrary<string> = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom('app:latest', 'app:v2', 'app@sha256:0123', 'other:1', 'registry:5000/team/app:v1', '') },
+  { weight: 1, arbitrary: hostileString },
+);
+
+/** Values of haproxy-companion.host-network: opt-ins, opt-outs, garbage. */
+export const flagLabel: fc.Arbitrary<string> = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom('true', 'TRUE', ' yes ', '1', 'false', '0', 'no', '') },
+  { weight: 1, arbitrary: hostileString },
+);
+
 /** The `docker inspect` a container with this spec would give, through the real conversion. */
 export function toContainer(spec: ContainerSpec): ContainerInfo {
   const labels: Record<string, string> = { ...spec.extraLabels };
@@ -387,10 +467,14 @@ export function toContainer(spec: ContainerSpec): ContainerInfo {
   if (spec.portLabel !== undefined) labels['haproxy-companion.port'] = spec.portLabel;
   if (spec.networkLabel !== undefined) labels['haproxy-companion.network'] = spec.networkLabel;
   if (spec.enableLabel !== undefined) labels['haproxy-companion.enable'] = spec.enableLabel;
+  if (spec.hostNetworkLabel !== undefined) labels['haproxy-companion.host-network'] = spec.hostNetworkLabel;
+  if (spec.groupLabel !== undefined) labels['haproxy-companion.group'] = spec.groupLabel;
   const inspect: InspectResponse = {
     Id: spec.id,
     Name: `/${spec.name}`,
+    Created: spec.created ?? NEWCOMER_CREATED,
     Config: {
+      Image: spec.image ?? 'app:latest',
       Labels: labels,
       Env: [...spec.extraEnv, ...(spec.domainEnv !== undefined ? [`DOMAIN=${spec.domainEnv}`] : [])],
       ExposedPorts: Object.fromEntries(spec.exposedPorts.map((p) => [p, {}])),
@@ -424,6 +508,10 @@ export const arbitraryContainer: fc.Arbitrary<ContainerSpec> = fc.record({
   portLabel: optional(portLabel, 1),
   networkLabel: optional(fc.oneof(networkName, hostileString), 2),
   enableLabel: optional(fc.oneof(fc.constantFrom('true', 'false', 'FALSE', ' no ', '0', '1', 'yes'), hostileString), 3),
+  hostNetworkLabel: optional(flagLabel, 2),
+  groupLabel: optional(fc.oneof(fc.constantFrom('app', 'team-a'), hostileString, hugeString), 3),
+  image: optional(imageRef, 1),
+  created: optional(fc.constantFrom('2025-06-01T00:00:00.5Z', '2025-06-01T00:00:00.45Z', '', 'garbage'), 2),
   extraLabels: fc.dictionary(hostileString, hostileString, { maxKeys: 3 }),
   extraEnv: fc.array(hostileString, { maxLength: 3 }),
   exposedPorts: fc.uniqueArray(exposedPort, { maxLength: 3 }),
@@ -464,6 +552,9 @@ export const plausibleContainer: fc.Arbitrary<ContainerSpec> = fc
       v6: fc.boolean(),
     }),
     pinNetwork: fc.constantFrom(false, false, true),
+    // Host networking is opted in most of the time, so that some of these are routed on loopback.
+    hostNetworkLabel: fc.constantFrom('true', 'true', 'true', undefined),
+    image: fc.constantFrom('app:latest', 'app:latest', 'app:v3', 'other'),
     extraLabels: fc.dictionary(hostileString, hostileString, { maxKeys: 2 }),
   })
   .map(
@@ -475,6 +566,8 @@ export const plausibleContainer: fc.Arbitrary<ContainerSpec> = fc
       portLabel: 'label' in c.port ? c.port.label : undefined,
       networkLabel: c.pinNetwork ? c.network.name : undefined,
       enableLabel: undefined,
+      hostNetworkLabel: c.hostMode ? c.hostNetworkLabel : undefined,
+      image: c.image,
       extraLabels: c.extraLabels,
       extraEnv: [],
       exposedPorts: 'exposed' in c.port ? c.port.exposed : ['8080/tcp'],
@@ -492,6 +585,12 @@ export const anyContainer: fc.Arbitrary<ContainerSpec> = fc.oneof(
 
 /** The companion's own container, in the snapshot like in production; it must never be routed. */
 export const SELF_ID = 'e'.repeat(64);
+
+/** The companion's own ports: never a target on loopback. */
+export const RESERVED_PORTS = [80, 8404, 8405];
+
+/** The model's options in the properties: host networking allowed, so that both opt-ins are exercised. */
+export const MODEL_OPTIONS = { zone: ZONE, allowHostNetwork: true, reservedPorts: RESERVED_PORTS };
 
 /** Host network mode (reaches every bridge network), or on the `bridge` and `v6` networks only. */
 export const placements: Placement[] = [{ selfId: SELF_ID }, { selfId: SELF_ID, networks: ['bridge', 'v6'] }];

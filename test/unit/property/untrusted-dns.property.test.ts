@@ -16,6 +16,7 @@ import {
   domainValue,
   hostileString,
   invalidDomain,
+  MODEL_OPTIONS,
   PROPERTY_TIMEOUT_MS,
   placement,
   showString,
@@ -75,7 +76,7 @@ describe('untrusted containers: desiredRecords', () => {
     let routedDomains = 0;
     fc.assert(
       fc.property(fc.array(anyContainer, { minLength: 1, maxLength: 4 }), placement, context, (specs, where, host) => {
-        const domains = buildServices([...fixed, ...specs.map(toContainer)], where, { zone: ZONE }).services.map((s) => s.domain);
+        const domains = buildServices([...fixed, ...specs.map(toContainer)], where, MODEL_OPTIONS).services.map((s) => s.domain);
         routedDomains += domains.length;
         const ctx: RecordContext = { zone: ZONE, ...host };
         const records = desiredRecords(domains, ctx);

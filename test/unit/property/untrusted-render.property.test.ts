@@ -24,9 +24,14 @@ import {
   exposedPort,
   hostileString,
   invalidDomain,
+  isLocalAddress,
+  MODEL_OPTIONS,
+  manyDomains,
+  outsideZoneName,
   PROPERTY_TIMEOUT_MS,
   placement,
   placements,
+  RESERVED_PORTS,
   relativeDomain,
   showString,
   toContainer,
@@ -40,7 +45,7 @@ const PATHS = { adminSocket: '/var/run/haproxy-companion/admin.sock', hostsMap: 
 /** As at startup: the config and the host map, each service in its own backend, then the spares. */
 const renderPlaced = (services: Service[]) => renderFiles(renderer, services, freshLayout(services), { zone: ZONE, httpPort: 80 }, PATHS);
 const render = (services: Service[]): RenderedFiles => renderPlaced(services).files;
-const model = (containers: ContainerInfo[], where: Placement): ServiceModel => buildServices(containers, where, { zone: ZONE });
+const model = (containers: ContainerInfo[], where: Placement): ServiceModel => buildServices(containers, where, MODEL_OPTIONS);
 
 const fixed = wellBehavedContainers();
 const withoutFor = new Map(placements.map((p) => [p, { model: model(fixed, p), text: render(model(fixed, p).services) }]));
@@ -140,6 +145,12 @@ describe('untrusted containers: the rendered config', () => {
         expectGrammar(text);
         expect(withoutOwnLines(text, withIt.services, arb.id)).toEqual(baseline(where).text);
 
+        // Point 8: whatever it supplied, what is said about it stays short (log lines, /status).
+        for (const entry of withIt.skipped) {
+          expect(entry.reason.length, entry.reason.slice(0, 100)).toBeLessThanOrEqual(300);
+          expect((entry.domain ?? '').length).toBeLessThanOrEqual(300);
+        }
+
         const routed = withIt.services.some((s) => s.servers.some((v) => v.containerId === arb.id));
         const skipped = withIt.skipped.some((s) => s.containerId === arb.id);
         seen[routed ? 'routed' : skipped ? 'skipped' : 'ignored']++;
@@ -173,7 +184,7 @@ const validSpec: fc.Arbitrary<ContainerSpec> = fc
     id: containerId,
     name: dockerName,
     domain: fc.constantFrom('login', 'fresh', 'api.v2', 'www', 'LOGIN.example.com'),
-    ip: fc.ipV4(),
+    ip: fc.ipV4().filter((ip) => !isLocalAddress(ip)),
     port: fc.integer({ min: 1, max: 65535 }),
   })
   .map(({ id, name, domain, ip, port }) => ({
@@ -258,10 +269,39 @@ const mutations: Record<string, fc.Arbitrary<Mutation>> = {
     })),
     fc.constant({
       what: 'host networking while the companion is on bridges',
-      apply: (s: ContainerSpec) => ({ ...s, networkMode: 'host', networks: [] }),
+      apply: (s: ContainerSpec) => ({ ...s, networkMode: 'host', networks: [], hostNetworkLabel: 'true' }),
       placement: bridgeOnly,
     }),
   ),
+  // Trust boundary, point 3: host networking takes the container's label (and the companion's setting,
+  // on in these properties), and never reaches one of the companion's own ports.
+  'host networking without its label, or on a port of the companion': fc.oneof(
+    fc.constantFrom(undefined, 'false', 'no', '', 'ture').map((label) => ({
+      what: `host networking with host-network label ${JSON.stringify(label)}`,
+      apply: (s: ContainerSpec) => ({ ...s, networkMode: 'host', networks: [], hostNetworkLabel: label }),
+    })),
+    fc.constantFrom(...RESERVED_PORTS).map((port) => ({
+      what: `host networking on the companion's port ${port}`,
+      apply: (s: ContainerSpec) => ({ ...s, networkMode: 'host', networks: [], hostNetworkLabel: 'true', portLabel: String(port) }),
+    })),
+  ),
+  // Point 2: a name that, read relative to the zone, looks like one elsewhere.
+  'a name outside the zone (public suffix, IP address, localhost)': outsideZoneName.map((domain) => ({
+    what: `domain ${JSON.stringify(domain)}`,
+    apply: (s: ContainerSpec) => ({ ...s, domainLabel: domain }),
+  })),
+  // Point 4: the neighbours' `login` belongs to their image, older than any newcomer.
+  'a domain another owner holds': fc
+    .tuple(fc.constantFrom('other', 'app-two:latest', 'registry:5000/app'), fc.constantFrom('login', 'login, fresh', 'LOGIN.example.com'))
+    .map(([image, domain]) => ({
+      what: `image ${image} asking for ${domain}`,
+      apply: (s: ContainerSpec) => ({ ...s, image, domainLabel: domain }),
+    })),
+  // Point 8: more domains than MAX_DOMAINS_PER_CONTAINER.
+  'too many domains': manyDomains.map((domains) => ({
+    what: `${domains.split(',').length} domains`,
+    apply: (s: ContainerSpec) => ({ ...s, domainLabel: domains }),
+  })),
   'a state that is not routable (paused, unhealthy, starting)': fc.oneof(
     fc.constant({ what: 'paused', apply: (s: ContainerSpec) => ({ ...s, paused: true }) }),
     // An empty status is what Docker reports without a health check, so it is not a defect.
@@ -295,6 +335,7 @@ describe('untrusted containers: an invalid container', () => {
           expect(own, `${defect.what}: not skipped exactly once`).toHaveLength(1);
           expect(own[0]!.containerName).toBe(bad.name);
           expect(own[0]!.reason).toMatch(/\S/);
+          expect(own[0]!.reason.length).toBeLessThanOrEqual(300);
           expect(withIt.skipped.filter((s) => s.containerId !== bad.id)).toEqual(without.skipped);
           expect(withIt.services).toEqual(without.services);
           expect(render(withIt.services)).toEqual(baseline(where).text);
@@ -314,7 +355,10 @@ describe('untrusted containers: one domain, two containers', () => {
     // port comes from the label or the only exposed port, and possibly on the same address (host
     // networking: both on 127.0.0.1), form one backend and one use_backend rule with two server lines,
     // each carrying that container's own port. Server names are distinct, as HAProxy requires within a
-    // backend: Docker keeps names unique and restricted to [a-zA-Z0-9][a-zA-Z0-9_.-]+.
+    // backend: Docker keeps names unique and restricted to [a-zA-Z0-9][a-zA-Z0-9_.-]+. The two share an
+    // owner (point 4) in each of the three ways: one image repository under two tags, one compose service
+    // across two images, one haproxy-companion.group across two images. Host networking is opted in on
+    // both sides (point 3), and the ports are none of the companion's own.
     const member = (domain: string) =>
       fc.record({
         id: containerId,
@@ -322,26 +366,34 @@ describe('untrusted containers: one domain, two containers', () => {
         domain: domainSpelling(domain),
         portAs: fc.constantFrom('label', 'exposed'),
         hostMode: fc.constantFrom(false, false, true),
-        ip: fc.oneof(fc.ipV4(), fc.ipV6()),
+        ip: fc.oneof(fc.ipV4(), fc.ipV6()).filter((ip) => !isLocalAddress(ip)),
       });
+    const sharing = fc.constantFrom('image', 'compose', 'group');
     const scenario = relativeDomain
       .filter((d) => d.length <= 200)
       .chain((domain) =>
         fc.record({
           domain: fc.constant(domain),
           members: fc.tuple(member(domain), member(domain)).filter(([a, b]) => a.name !== b.name && a.id !== b.id),
-          ports: fc.uniqueArray(fc.integer({ min: 1, max: 65535 }), { minLength: 2, maxLength: 2 }),
+          ports: fc.uniqueArray(
+            fc.integer({ min: 1, max: 65535 }).filter((p) => !RESERVED_PORTS.includes(p)),
+            { minLength: 2, maxLength: 2 },
+          ),
+          sharing,
         }),
       );
     fc.assert(
-      fc.property(scenario, ({ domain, members, ports }) => {
+      fc.property(scenario, ({ domain, members, ports, sharing: how }) => {
         const containers = members.map((m, i) =>
           toContainer({
             id: m.id,
             name: m.name,
             domainEnv: m.domain,
             ...(m.portAs === 'label' ? { portLabel: String(ports[i]) } : {}),
-            extraLabels: {},
+            hostNetworkLabel: m.hostMode ? 'true' : undefined,
+            image: how === 'image' ? `app:v${i}` : `image-${i}`,
+            groupLabel: how === 'group' ? 'shared' : undefined,
+            extraLabels: how === 'compose' ? { 'com.docker.compose.project': 'shop', 'com.docker.compose.service': 'web' } : {},
             extraEnv: [],
             exposedPorts: m.portAs === 'label' ? ['1/tcp', '2/tcp'] : [`${ports[i]}/tcp`],
             running: true,

@@ -1,0 +1,126 @@
+/**
+ * Where a container is reached: its port and address. The address is the container's own on a network
+ * the companion shares, or, for a host-network container, the host's loopback, which reaches everything
+ * listening on the host: so loopback takes an opt-in on both sides and never reaches the companion's own ports.
+ */
+import { BlockList, isIP } from 'node:net';
+import type { ContainerInfo } from './container.js';
+import { isTrue, Labels } from './labels.js';
+import { clip, MAX_QUOTED, quote } from './reasons.js';
+
+/** Where the companion itself runs, which decides the addresses it can reach. */
+export interface Placement {
+  /** The companion's own container id, when it runs in a container: it never routes to itself. */
+  selfId?: string;
+  /** Networks the companion shares with other containers; `undefined` means it reaches every bridge (host network mode, or not in a container). */
+  networks?: string[];
+}
+
+export interface TargetOptions {
+  /** ALLOW_HOST_NETWORK: the companion's half of the opt-in for host-network containers. */
+  allowHostNetwork: boolean;
+  /** The companion's own ports (HTTP, status, stats…): never a target on loopback. */
+  reservedPorts: readonly number[];
+}
+
+export type Choice<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+const LOOPBACK = '127.0.0.1';
+
+/** Loopback and unspecified addresses (IPv4-mapped forms too) are the host itself, never a container's own. */
+const HOST_ITSELF = new BlockList();
+HOST_ITSELF.addSubnet('127.0.0.0', 8, 'ipv4');
+HOST_ITSELF.addAddress('0.0.0.0', 'ipv4');
+HOST_ITSELF.addAddress('::1', 'ipv6');
+HOST_ITSELF.addAddress('::', 'ipv6');
+
+export function chooseTarget(
+  container: ContainerInfo,
+  placement: Placement,
+  options: TargetOptions,
+): Choice<{ address: string; port: number }> {
+  const port = choosePort(container);
+  if (!port.ok) return port;
+  const address = chooseAddress(container, placement, options);
+  if (!address.ok) return address;
+  if (address.value === LOOPBACK && options.reservedPorts.includes(port.value)) {
+    return {
+      ok: false,
+      reason: `port ${port.value} on ${LOOPBACK} is the companion's own (reserved: ${options.reservedPorts.join(', ')})`,
+    };
+  }
+  return { ok: true, value: { address: address.value, port: port.value } };
+}
+
+function choosePort(container: ContainerInfo): Choice<number> {
+  const label = container.labels[Labels.port];
+  if (label !== undefined) {
+    const port = /^\d{1,5}$/.test(label.trim()) ? Number(label.trim()) : NaN;
+    if (!(port >= 1 && port <= 65535)) {
+      return { ok: false, reason: `label ${Labels.port}=${quote(label)} is not a port number (1-65535)` };
+    }
+    return { ok: true, value: port };
+  }
+  const tcp = container.exposedPorts
+    .filter((p) => /^\d+\/tcp$/.test(p))
+    .map((p) => Number(p.split('/')[0]))
+    .sort((a, b) => a - b);
+  // Docker stores whatever was asked for, 0 and 99999 included; HAProxy would reject the whole file.
+  const invalid = tcp.filter((p) => !(p >= 1 && p <= 65535));
+  if (invalid.length > 0) {
+    return { ok: false, reason: `exposed port ${invalid[0]} is not a port number (1-65535); set label ${Labels.port}` };
+  }
+  const [only, ...others] = tcp;
+  if (only !== undefined && others.length === 0) return { ok: true, value: only };
+  if (tcp.length === 0) {
+    return { ok: false, reason: `no exposed TCP port; set label ${Labels.port} to the port the service listens on` };
+  }
+  return { ok: false, reason: `several exposed TCP ports (${tcp.join(', ')}); set label ${Labels.port} to choose one` };
+}
+
+function chooseAddress(container: ContainerInfo, placement: Placement, options: TargetOptions): Choice<string> {
+  if (container.networkMode === 'host') return hostNetworkAddress(container, placement, options);
+  const wanted = container.labels[Labels.network];
+  let candidates = container.networks.filter((n) => isIP(n.ip) !== 0 && !HOST_ITSELF.check(n.ip, isIP(n.ip) === 6 ? 'ipv6' : 'ipv4'));
+  if (wanted !== undefined) {
+    candidates = candidates.filter((n) => n.name === wanted);
+    if (candidates.length === 0) {
+      return { ok: false, reason: `label ${Labels.network}=${quote(wanted)} names no network this container has an address on` };
+    }
+  }
+  if (placement.networks !== undefined) {
+    const reachable = new Set(placement.networks);
+    const shared = candidates.filter((n) => reachable.has(n.name));
+    if (shared.length === 0) {
+      const names = (list: string[]) => list.map((name) => clip(name, MAX_QUOTED)).join(', ') || 'none';
+      return {
+        ok: false,
+        reason: `no network shared with the companion (container: ${names(candidates.map((n) => n.name))}; companion: ${names(placement.networks)})`,
+      };
+    }
+    candidates = shared;
+  }
+  const first = candidates[0];
+  if (first === undefined) return { ok: false, reason: 'container has no IP address on any network (loopback does not count)' };
+  return { ok: true, value: first.ip };
+}
+
+/** A host-network container listens on the host itself: loopback, with both opt-ins, when we share the host's stack. */
+function hostNetworkAddress(container: ContainerInfo, placement: Placement, options: TargetOptions): Choice<string> {
+  if (!isTrue(container.labels[Labels.hostNetwork])) {
+    return {
+      ok: false,
+      reason: `container uses host networking: set the label ${Labels.hostNetwork}=true on it and ALLOW_HOST_NETWORK=true on the companion to route it on ${LOOPBACK}`,
+    };
+  }
+  if (!options.allowHostNetwork) {
+    return {
+      ok: false,
+      reason: `container uses host networking (label ${Labels.hostNetwork}=true), but the companion does not allow it: set ALLOW_HOST_NETWORK=true`,
+    };
+  }
+  if (placement.networks !== undefined) {
+    return { ok: false, reason: 'container uses host networking, which the companion can reach only in host network mode' };
+  }
+  return { ok: true, value: LOOPBACK };
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { renderStatusPage } from '../../../src/status/status-page.js';
+import { buildSnapshot, type SnapshotInputs } from '../../../src/status/status-snapshot.js';
+
+const inputs: SnapshotInputs = {
+  zone: 'example.com',
+  startedAt: '2024-01-01T00:00:00.000Z',
+  services: [],
+  skipped: [
+    {
+      containerId: 'b'.repeat(64),
+      containerName: 'intruder',
+      domain: 'login',
+      reason: 'domain "login" belongs to container "login-1" (image "login"), older than this one (image "other"); …',
+      ownedBy: { containerId: 'a'.repeat(64), containerName: 'login-1' },
+    },
+  ],
+  haproxyRunning: true,
+  dockerConnected: true,
+  lastApply: undefined,
+  drainingServers: [],
+  dns: { enabled: false } as SnapshotInputs['dns'],
+  serverStates: new Map(),
+};
+
+describe('buildSnapshot', () => {
+  it('names both containers of an ownership conflict, with short ids', () => {
+    expect(buildSnapshot(inputs).skipped).toEqual([
+      {
+        containerId: 'b'.repeat(12),
+        containerName: 'intruder',
+        domain: 'login',
+        reason: inputs.skipped[0]!.reason,
+        ownedBy: { containerId: 'a'.repeat(12), containerName: 'login-1' },
+      },
+    ]);
+  });
+
+  it('shows the owning container on the page too', () => {
+    const page = renderStatusPage(buildSnapshot(inputs));
+    expect(page).toContain(`<small>domain held by login-1 ${'a'.repeat(12)}</small>`);
+  });
+});
