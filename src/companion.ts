@@ -80,6 +80,7 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
   // A safety net for a missed event: the pass lists every container, and one whose list entry changed
   // is inspected again (ContainerSnapshots), so an idle host costs one list call per interval.
   const resync = setInterval(() => {
+    containers.markListDue();
     supervisor.trigger('periodic-resync');
   }, config.resyncIntervalMs);
   const watcher = watchTemplate(config.templatePath, supervisor, log);

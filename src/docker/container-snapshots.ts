@@ -54,16 +54,20 @@ export function summaryFingerprint(c: ContainerSummary): string {
 }
 
 /**
- * Snapshots of the running containers. A pass lists them (one call) and inspects only what may have
- * changed: containers not seen before, those named by an event since, and those whose list entry
- * changed (see summaryFingerprint), so a periodic resync catches a missed event without inspecting
- * every container. A full resync (at every (re)connection of the event stream) inspects everything again.
+ * Snapshots of the running containers, kept as one copy of each container's facts. An event names a
+ * container: the next snapshot inspects that one alone, so one change costs the same at 1,000
+ * containers as at 1. The list (one call, whose cost grows with the host) is the safety net: the
+ * periodic resync lists and inspects only containers whose list entry changed (summaryFingerprint), and
+ * a full resync (at every (re)connection of the event stream, when nothing is known of what was missed)
+ * inspects everything again. Both ways give the same containers (tested as a property).
  */
 export class ContainerSnapshots {
   private cache = new Map<string, { info: ContainerInfo; fingerprint: string }>();
   private dirty = new Set<string>();
   private full = true;
+  private listDue = false;
   inspections = 0;
+  lists = 0;
 
   constructor(
     private readonly docker: DockerApi,
@@ -80,34 +84,69 @@ export class ContainerSnapshots {
     this.full = true;
   }
 
+  /** List at the next snapshot, and inspect what changed since (a missed event). */
+  markListDue(): void {
+    this.listDue = true;
+  }
+
   async snapshot(): Promise<ContainerInfo[]> {
-    const { labelFilter, selfId } = this.options;
-    // Taken before listing: an event arriving during this pass marks its container for the next one.
+    // Taken before asking Docker: an event arriving during this pass marks its container for the next one.
     const full = this.full;
+    const listDue = this.listDue;
     const dirty = this.dirty;
     this.full = false;
+    this.listDue = false;
     this.dirty = new Set();
     try {
-      const listed = await this.docker.listContainers(labelFilter ? { filters: { label: [labelFilter] } } : {});
-      const fingerprints = new Map(listed.map((c) => [c.Id, summaryFingerprint(c)]));
-      // Its own container is always needed (its networks decide what is reachable), listed or not.
-      if (selfId && !fingerprints.has(selfId)) fingerprints.set(selfId, '');
-      const next = new Map<string, { info: ContainerInfo; fingerprint: string }>();
-      const stale: string[] = [];
-      for (const [id, fingerprint] of fingerprints) {
-        const cached = this.cache.get(id);
-        if (cached && !full && !dirty.has(id) && cached.fingerprint === fingerprint) next.set(id, cached);
-        else stale.push(id);
-      }
-      for (const info of await this.inspectAll(stale)) next.set(info.id, { info, fingerprint: fingerprints.get(info.id) ?? '' });
-      this.cache = next;
-      return [...next.values()].map((c) => c.info).sort((a, b) => compare(a.id, b.id));
+      if (full || listDue) await this.listAndInspect(full, dirty);
+      else await this.inspectOnly(dirty);
+      return [...this.cache.values()].map((c) => c.info).sort((a, b) => compare(a.id, b.id));
     } catch (error) {
-      // Nothing was learned: inspect again what this pass would have.
+      // Nothing was learned: ask again what this pass would have.
       this.full ||= full;
+      this.listDue ||= listDue;
       for (const id of dirty) this.dirty.add(id);
       throw error;
     }
+  }
+
+  /** The containers events named since the last snapshot, inspected again; the rest as they were. */
+  private async inspectOnly(ids: Set<string>): Promise<void> {
+    const { selfId } = this.options;
+    const found = new Map((await this.inspectAll([...ids])).map((info) => [info.id, info]));
+    for (const id of ids) {
+      const info = found.get(id);
+      // What the list would show: running containers that pass the label filter, and always the companion itself.
+      const listed = info !== undefined && (id === selfId || (info.running && this.passesFilter(info)));
+      // No fingerprint: the next list inspects it again, which costs one inspection, never a stale entry.
+      if (listed) this.cache.set(id, { info, fingerprint: '' });
+      else this.cache.delete(id);
+    }
+  }
+
+  private passesFilter(info: ContainerInfo): boolean {
+    const filter = this.options.labelFilter;
+    if (filter === undefined) return true;
+    const eq = filter.indexOf('=');
+    return eq < 0 ? filter in info.labels : info.labels[filter.slice(0, eq)] === filter.slice(eq + 1);
+  }
+
+  private async listAndInspect(full: boolean, dirty: Set<string>): Promise<void> {
+    const { labelFilter, selfId } = this.options;
+    this.lists++;
+    const listed = await this.docker.listContainers(labelFilter ? { filters: { label: [labelFilter] } } : {});
+    const fingerprints = new Map(listed.map((c) => [c.Id, summaryFingerprint(c)]));
+    // Its own container is always needed (its networks decide what is reachable), listed or not.
+    if (selfId && !fingerprints.has(selfId)) fingerprints.set(selfId, '');
+    const next = new Map<string, { info: ContainerInfo; fingerprint: string }>();
+    const stale: string[] = [];
+    for (const [id, fingerprint] of fingerprints) {
+      const cached = this.cache.get(id);
+      if (cached && !full && !dirty.has(id) && cached.fingerprint === fingerprint) next.set(id, cached);
+      else stale.push(id);
+    }
+    for (const info of await this.inspectAll(stale)) next.set(info.id, { info, fingerprint: fingerprints.get(info.id) ?? '' });
+    this.cache = next;
   }
 
   /** Inspects with bounded concurrency; a container that vanished meanwhile is left out. */

@@ -24,22 +24,50 @@ function fakeDocker(ids: string[]) {
 }
 
 describe('ContainerSnapshots', () => {
-  it('inspects everything first, then only new containers and those events named', async () => {
+  it('lists and inspects everything first, then inspects only the containers events named, without listing', async () => {
     const { api, state } = fakeDocker(['a', 'b', 'c']);
     const snapshots = new ContainerSnapshots(api);
     expect((await snapshots.snapshot()).map((c) => c.id)).toEqual(['a', 'b', 'c']);
     expect(state.inspected.sort()).toEqual(['a', 'b', 'c']);
+    expect(snapshots.lists).toBe(1);
 
     state.inspected = [];
-    state.ids = ['a', 'b', 'c', 'd'];
-    snapshots.markDirty('b');
-    expect((await snapshots.snapshot()).map((c) => c.id)).toEqual(['a', 'b', 'c', 'd']);
+    state.ids = ['a', 'c', 'd'];
+    snapshots.markDirty('b'); // destroyed
+    snapshots.markDirty('d'); // started
+    expect((await snapshots.snapshot()).map((c) => c.id)).toEqual(['a', 'c', 'd']);
     expect(state.inspected.sort()).toEqual(['b', 'd']);
+    expect(snapshots.lists).toBe(1);
+  });
 
+  it('finds what no event named at the periodic list, inspecting only what is new', async () => {
+    const { api, state } = fakeDocker(['a', 'b']);
+    const snapshots = new ContainerSnapshots(api);
+    await snapshots.snapshot();
     state.inspected = [];
-    state.ids = ['a', 'd'];
-    expect((await snapshots.snapshot()).map((c) => c.id)).toEqual(['a', 'd']);
-    expect(state.inspected).toEqual([]);
+    state.ids = ['a', 'e'];
+    snapshots.markListDue();
+    expect((await snapshots.snapshot()).map((c) => c.id)).toEqual(['a', 'e']);
+    expect(state.inspected).toEqual(['e']);
+    expect(snapshots.lists).toBe(2);
+  });
+
+  it('drops a container an event named that is no longer running, or that the label filter hides', async () => {
+    const { api } = fakeDocker(['a', 'b']);
+    const snapshots = new ContainerSnapshots(api, { labelFilter: 'env=prod' });
+    api.listContainers = async () => [{ Id: 'a' }, { Id: 'b' }];
+    api.getContainer = (id) => ({
+      inspect: async () => ({
+        Id: id,
+        Name: `/${id}`,
+        State: { Running: id !== 'a' },
+        Config: { Labels: id === 'b' ? { env: 'prod' } : {} },
+      }),
+    });
+    await snapshots.snapshot();
+    snapshots.markDirty('a');
+    snapshots.markDirty('c');
+    expect((await snapshots.snapshot()).map((c) => c.id)).toEqual(['b']);
   });
 
   it('inspects everything again after markAllDirty', async () => {
@@ -60,11 +88,13 @@ describe('ContainerSnapshots', () => {
     state.inspected = [];
     // Uptime moves on: no change.
     state.summary = { a: { State: 'running', Status: 'Up 2 minutes (health: starting)' }, b: { State: 'running', Status: 'Up 2 minutes' } };
+    snapshots.markListDue();
     await snapshots.snapshot();
     expect(state.inspected).toEqual([]);
     // a turned healthy, b got a new address on a network: both inspected again, nothing else.
     state.summary.a = { State: 'running', Status: 'Up 3 minutes (healthy)' };
     state.summary.b = { ...state.summary.b, NetworkSettings: { Networks: { bridge: { IPAddress: '172.17.0.9' } } } };
+    snapshots.markListDue();
     await snapshots.snapshot();
     expect(state.inspected.sort()).toEqual(['a', 'b']);
   });
@@ -96,6 +126,7 @@ describe('ContainerSnapshots', () => {
     const snapshots = new ContainerSnapshots(api);
     await snapshots.snapshot();
     snapshots.markDirty('a');
+    snapshots.markListDue();
     state.failList = true;
     await expect(snapshots.snapshot()).rejects.toThrow('daemon down');
     state.failList = false;
