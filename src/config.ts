@@ -72,6 +72,8 @@ export const settingsSchema = z.object({
   DNS_RECONCILE_INTERVAL_S: integer(10, 86_400).default(300),
   DNS_DEBOUNCE_MIN_MS: integer(0, 600_000).default(5_000),
   DNS_DEBOUNCE_MAX_MS: integer(0, 3_600_000).default(60_000),
+  // No real host serves 1,000 names; a zone's default quota is 10,000 record sets, and each name costs 2.
+  DNS_MAX_NAMES: integer(1, 50_000).default(1_000),
   AWS_REGION: z.string().min(1).optional(),
   AWS_EC2_METADATA_SERVICE_ENDPOINT: z.url().default('http://169.254.169.254'),
   AWS_EC2_METADATA_DISABLED: boolean.default(false),
@@ -127,6 +129,8 @@ export interface Config {
     reconcileIntervalMs: number;
     /** Route53 changes wait until no service changed for minMs, or maxMs after the first change: one request per burst. */
     debounce: { minMs: number; maxMs: number };
+    /** Served names beyond this many (in sorted order) are not registered. */
+    maxNames: number;
     region?: string;
     imdsEndpoint: string;
     imdsDisabled: boolean;
@@ -178,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
       deregisterWaitMs: s.DEREGISTER_WAIT_S * 1000,
       reconcileIntervalMs: s.DNS_RECONCILE_INTERVAL_S * 1000,
       debounce: { minMs: s.DNS_DEBOUNCE_MIN_MS, maxMs: s.DNS_DEBOUNCE_MAX_MS },
+      maxNames: s.DNS_MAX_NAMES,
       region: s.AWS_REGION,
       imdsEndpoint: s.AWS_EC2_METADATA_SERVICE_ENDPOINT,
       imdsDisabled: s.AWS_EC2_METADATA_DISABLED,

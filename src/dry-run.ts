@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Config } from './config.js';
 import { identityFor, zoneApiFor } from './dns/create-dns-half.js';
-import { type Change, desiredRecords, diffRecords, ownedRecords } from './dns/records.js';
+import { type Change, desiredRecords, diffRecords, foreignConflicts, ownedRecords, registrableDomains } from './dns/records.js';
 import { toSdkChanges } from './dns/route53-zone.js';
 import { createContainerSource } from './docker/container-snapshots.js';
 import { isHaproxyRefusal } from './errors.js';
@@ -47,19 +47,32 @@ export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableSt
   const { dns } = config;
   let changes: Change[];
   let zone: string;
+  if (domains.length > dns.maxNames) {
+    log.warn(
+      { limit: dns.maxNames, count: domains.length - dns.maxNames },
+      'more served names than DNS_MAX_NAMES; the rest are served but not registered',
+    );
+  }
   if (dns.hostedZoneId !== undefined) {
     // Read-only: the zone is listed to diff against, never changed.
     const identity = await identityFor(config);
     const ctx = { zone: config.zone, hostId: identity.id, hostIp: identity.ip, ttl: dns.ttl, mode: dns.mode };
-    changes = diffRecords(
-      desiredRecords(domains, ctx),
-      ownedRecords(await zoneApiFor({ ...config, dns: { ...dns, hostedZoneId: dns.hostedZoneId } }).listRecords(), ctx),
-    );
+    const records = await zoneApiFor({ ...config, dns: { ...dns, hostedZoneId: dns.hostedZoneId } }).listRecords();
+    const owned = ownedRecords(records, ctx);
+    // The registrar's own choice: names held by a record set this host did not write, or beyond DNS_MAX_NAMES, are left out.
+    const conflicts = foreignConflicts(records, owned, ctx);
+    const registrable = registrableDomains(domains, conflicts, config.zone, dns.maxNames);
+    for (const d of domains) {
+      const reason = conflicts.get(`${d}.${config.zone}`);
+      if (reason)
+        log.warn({ name: `${d}.${config.zone}`, reason }, 'dns name left out of route53: a record this host did not write holds it');
+    }
+    changes = diffRecords(desiredRecords(registrable, ctx), owned);
     zone = dns.hostedZoneId;
   } else {
     // Registration off: show what would be written into an empty zone, with placeholders for what is unknown.
     const ctx = { zone: config.zone, hostId: dns.hostId ?? '<host-id>', hostIp: dns.hostIp ?? '<host-ip>', ttl: dns.ttl, mode: dns.mode };
-    changes = diffRecords(desiredRecords(domains, ctx), []);
+    changes = diffRecords(desiredRecords(registrableDomains(domains, new Map(), config.zone, dns.maxNames), ctx), []);
     zone = '<HOSTED_ZONE_ID>';
   }
   out.write(`# ---- Route53 change batch (aws route53 change-resource-record-sets --cli-input-json) ----\n`);

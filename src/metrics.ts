@@ -47,4 +47,14 @@ export const metrics = {
     help: 'Containers that asked for a route and were skipped.',
     registers,
   }),
+  dnsConflicts: new Gauge({
+    name: 'haproxy_companion_dns_conflicts',
+    help: 'Served names left out of Route53 because a record set this host did not write holds them (still served by the proxy).',
+    registers,
+  }),
+  dnsNamesOverCap: new Gauge({
+    name: 'haproxy_companion_dns_names_over_cap',
+    help: 'Served names beyond DNS_MAX_NAMES, not registered in Route53 (still served by the proxy).',
+    registers,
+  }),
 };

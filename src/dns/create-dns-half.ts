@@ -1,8 +1,9 @@
 /** Builds the DNS half from the configuration: the Route53 registrar, or a preview that only logs. */
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import type { DnsHalf } from './dns-half.js';
 import { DnsPreview } from './dns-preview.js';
-import { type DnsHalf, DnsRegistrar } from './dns-registrar.js';
+import { DnsRegistrar } from './dns-registrar.js';
 import { type HostIdentity, resolveHostIdentity } from './host-identity.js';
 import { createRoute53Client, createZoneApi } from './route53-zone.js';
 
@@ -25,7 +26,15 @@ export async function createDnsHalf(config: Config, log: Logger): Promise<DnsHal
   const identity = await identityFor(config);
   return new DnsRegistrar(
     zoneApiFor({ ...config, dns: { ...dns, hostedZoneId: dns.hostedZoneId } }),
-    { zone: config.zone, ttl: dns.ttl, mode: dns.mode, identity, reconcileIntervalMs: dns.reconcileIntervalMs, debounce: dns.debounce },
+    {
+      zone: config.zone,
+      ttl: dns.ttl,
+      mode: dns.mode,
+      identity,
+      reconcileIntervalMs: dns.reconcileIntervalMs,
+      debounce: dns.debounce,
+      maxNames: dns.maxNames,
+    },
     dnsLog,
   );
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { DnsHalf, DnsStatus } from './dns-registrar.js';
+import type { DnsHalf, DnsStatus } from './dns-half.js';
 
 /** DNS registration off (no HOSTED_ZONE_ID): say once, then log what would have changed. */
 export class DnsPreview implements DnsHalf {
@@ -20,8 +20,11 @@ export class DnsPreview implements DnsHalf {
 
   setDomains(domains: string[]): void {
     const next = [...new Set(domains)].sort();
-    const add = next.filter((d) => !this.domains.includes(d)).map((d) => `${d}.${this.zone}`);
-    const remove = this.domains.filter((d) => !next.includes(d)).map((d) => `${d}.${this.zone}`);
+    // Sets, not includes(): linear however many names a host serves.
+    const before = new Set(this.domains);
+    const after = new Set(next);
+    const add = next.filter((d) => !before.has(d)).map((d) => `${d}.${this.zone}`);
+    const remove = this.domains.filter((d) => !after.has(d)).map((d) => `${d}.${this.zone}`);
     this.domains = next;
     if (add.length + remove.length > 0) this.log.info({ register: add, deregister: remove }, 'dns registration off; would change records');
   }

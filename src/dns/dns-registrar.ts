@@ -8,13 +8,16 @@ import { createDebouncer, type Debouncer } from '../debounce.js';
 import { asError, CompanionError } from '../errors.js';
 import { backoffDelay, jittered } from '../lib/backoff.js';
 import type { Logger } from '../log.js';
+import type { DnsHalf, DnsStatus, SyncReport } from './dns-half.js';
 import type { HostIdentity } from './host-identity.js';
+import { LeftOutNames } from './left-out-names.js';
 import {
-  applyChange,
+  applyChanges,
   baseName,
   type Change,
   desiredRecords,
   diffRecords,
+  foreignConflicts,
   groupByName,
   ownedRecords,
   type RecordContext,
@@ -40,41 +43,8 @@ export interface RegistrarOptions {
    * can take half a minute to start 50 containers, and Route53 itself takes about a minute to propagate.
    */
   debounce?: { minMs: number; maxMs: number };
-}
-
-export interface SyncReport {
-  at: string;
-  ok: boolean;
-  upserts: number;
-  deletes: number;
-  requests: number;
-  error?: string;
-}
-
-/** What /status shows of the DNS half. No credentials, nothing from the environment. */
-export interface DnsStatus {
-  enabled: boolean;
-  domains: string[];
-  mode?: RecordMode;
-  ttl?: number;
-  identity?: HostIdentity;
-  lastSync?: SyncReport;
-  /** Changes not yet in the zone (-1: unknown until the zone is listed again). */
-  pendingChanges?: number;
-  /** Names Route53 refused, with its reason. */
-  refused?: Record<string, string>;
-}
-
-/** The DNS half as the rest of the companion sees it. */
-export interface DnsHalf {
-  status(): DnsStatus;
-  setDomains(domains: string[]): void;
-  start(): void;
-  /** Removes every record this host owns (DEREGISTER_ON_EXIT). */
-  deregister(): Promise<void>;
-  stop(): void;
-  /** Resolves once no sync is running or scheduled (tests, shutdown). */
-  idle(): Promise<void>;
+  /** DNS_MAX_NAMES: names beyond it, in sorted order, are served but not registered. Default 1,000. */
+  maxNames?: number;
 }
 
 export class DnsRegistrar implements DnsHalf {
@@ -83,8 +53,8 @@ export class DnsRegistrar implements DnsHalf {
   /** Records this host owns, as last listed and since updated by our own changes; undefined: list first. */
   private known: RecordSet[] | undefined;
   private zoneVerified = false;
-  /** Names Route53 refused (e.g. a hand-made non-multivalue record on the name), until the next full reconcile. */
-  private conflicts = new Map<string, string>();
+  /** Served names kept out of Route53: a record set this host did not write holds them, or DNS_MAX_NAMES. */
+  private readonly leftOut: LeftOutNames;
   private forceList = true;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -100,6 +70,7 @@ export class DnsRegistrar implements DnsHalf {
     private readonly log: Logger,
   ) {
     this.ctx = { zone: options.zone, hostId: options.identity.id, hostIp: options.identity.ip, ttl: options.ttl, mode: options.mode };
+    this.leftOut = new LeftOutNames(options.zone, options.maxNames ?? 1_000, log);
     this.syncs = createDebouncer({ ...(options.debounce ?? { minMs: 5_000, maxMs: 60_000 }), run: () => this.syncAndRetry() });
   }
 
@@ -116,7 +87,7 @@ export class DnsRegistrar implements DnsHalf {
       identity: this.options.identity,
       lastSync: this.lastSync,
       pendingChanges: this.pendingChanges,
-      refused: Object.fromEntries(this.conflicts),
+      ...this.leftOut.status(),
     };
   }
 
@@ -126,7 +97,7 @@ export class DnsRegistrar implements DnsHalf {
       this.reconcileTimer = setTimeout(
         () => {
           this.forceList = true;
-          this.conflicts.clear();
+          this.leftOut.forgetRefusals();
           this.syncs.now();
           tick();
         },
@@ -160,7 +131,7 @@ export class DnsRegistrar implements DnsHalf {
     await this.idle();
     this.domains = [];
     this.forceList = true;
-    this.conflicts.clear();
+    this.leftOut.forgetRefusals();
     await this.sync();
     this.log.info({ hostId: this.ctx.hostId }, 'dns records of this host removed');
   }
@@ -180,7 +151,7 @@ export class DnsRegistrar implements DnsHalf {
   }
 
   private desired(): RecordSet[] {
-    return desiredRecords(this.domains, this.ctx).filter((r) => !this.conflicts.has(baseName(r.name)));
+    return desiredRecords(this.leftOut.registrable(this.domains), this.ctx);
   }
 
   private async sync(): Promise<void> {
@@ -198,9 +169,13 @@ export class DnsRegistrar implements DnsHalf {
       }
       if (this.forceList || this.known === undefined) {
         this.forceList = false;
-        this.known = ownedRecords(await this.api.listRecords(), this.ctx);
+        const zone = await this.api.listRecords();
+        this.known = ownedRecords(zone, this.ctx);
+        // Re-evaluated at every full listing: a hand-made record deleted since frees its name.
+        this.leftOut.setListed(foreignConflicts(zone, this.known, this.ctx));
         report.requests++;
       }
+      this.leftOut.report(this.domains);
       const changes = diffRecords(this.desired(), this.known);
       for (const batch of splitIntoBatches(changes)) await this.applyIsolating(batch, report);
       report.ok = true;
@@ -232,13 +207,14 @@ export class DnsRegistrar implements DnsHalf {
       if ((error as Error).name !== 'InvalidChangeBatch') throw error;
       const groups = groupByName(batch);
       if (groups.length === 1) {
+        // Most likely a record set made since the listing, in the way of our CREATE: a conflict like any other.
         const name = baseName(batch[0]?.record.name ?? '');
-        this.conflicts.set(name, (error as Error).message);
+        this.leftOut.refuse(name, `route53 refused it: ${(error as Error).message}`);
         this.known = undefined;
         this.forceList = true;
         this.log.error(
           { name, reason: (error as Error).message },
-          'route53 refused the records for this name; retrying at the next full reconcile',
+          'route53 refused the records for this name; left out until the next full reconcile',
         );
         return;
       }
@@ -248,9 +224,9 @@ export class DnsRegistrar implements DnsHalf {
       return;
     }
     for (const change of batch) {
-      if (change.action === 'UPSERT') report.upserts++;
-      else report.deletes++;
-      if (this.known) this.known = applyChange(this.known, change);
+      if (change.action === 'DELETE') report.deletes++;
+      else report.upserts++;
     }
+    if (this.known) this.known = applyChanges(this.known, batch);
   }
 }

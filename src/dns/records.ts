@@ -6,7 +6,9 @@
  * writes an A record and a TXT marker `_hc-owner.<d>.<zone>` whose value names the host. In `multivalue`
  * mode both are multivalue-answer records whose SetIdentifier is `<hostId>-<hash of the name>`, so any
  * number of hosts coexist on one name. A record set is only ever changed or deleted by the host whose
- * marker proves it owns it: records of other hosts and hand-made ones are never touched.
+ * marker proves it owns it: records of other hosts and hand-made ones are never touched. A record set a
+ * host does not own yet is written with CREATE, which Route53 refuses over an existing one, and a name
+ * where a record set it does not own is in the way is not written at all (see {@link foreignConflicts}).
  */
 import { createHash } from 'node:crypto';
 import { compare } from '../lib/compare.js';
@@ -15,15 +17,18 @@ export type RecordMode = 'multivalue' | 'simple';
 
 export interface RecordSet {
   name: string;
-  type: 'A' | 'TXT';
+  /** This host writes A and TXT; CNAME is only read, as a record set in the way. */
+  type: 'A' | 'TXT' | 'CNAME';
   ttl: number;
   values: string[];
   setIdentifier?: string;
   multiValueAnswer?: boolean;
+  /** An alias record's target (read only, never written): it has no values, and no host owns it. */
+  aliasTarget?: string;
 }
 
 export interface Change {
-  action: 'UPSERT' | 'DELETE';
+  action: 'CREATE' | 'UPSERT' | 'DELETE';
   record: RecordSet;
 }
 
@@ -87,8 +92,59 @@ export function ownedRecords(zoneRecords: RecordSet[], ctx: Pick<RecordContext, 
     (r) => r.type === 'TXT' && r.name.startsWith(MARKER_PREFIX) && r.setIdentifier === expectedId(r.name) && r.values.includes(marker),
   );
   const vouched = new Set(markers.map((m) => baseName(m.name)));
-  const records = zoneRecords.filter((r) => r.type === 'A' && vouched.has(r.name) && r.setIdentifier === expectedId(r.name));
+  const records = zoneRecords.filter(
+    (r) => r.type === 'A' && !r.aliasTarget && vouched.has(r.name) && r.setIdentifier === expectedId(r.name),
+  );
   return [...records, ...markers];
+}
+
+/**
+ * The names where a record set this host does not own is in the way, with the reason: such a name is
+ * left out of Route53 (the proxy still serves it). Only A and CNAME records at the name and TXT and CNAME
+ * records at its marker name count (a TXT record such as SPF beside the A record is no business of ours).
+ * - `simple`: anything there not vouched for by this host's marker; the first writer keeps the name.
+ * - `multivalue`: what cannot coexist with this host's multivalue record sets: a CNAME, a plain (or alias)
+ *   record set, or one at this host's own SetIdentifier that its marker does not vouch for. Other hosts'
+ *   multivalue records are no conflict: a fleet shares names.
+ * Linear in the zone: `owned` is keyed once.
+ */
+export function foreignConflicts(
+  zoneRecords: RecordSet[],
+  owned: RecordSet[],
+  ctx: Pick<RecordContext, 'hostId' | 'mode'>,
+): Map<string, string> {
+  const ours = new Set(owned.map(recordKey));
+  const conflicts = new Map<string, string>();
+  for (const r of zoneRecords) {
+    if (ours.has(recordKey(r)) || conflicts.has(baseName(r.name))) continue;
+    const reason = conflictReason(r, ctx);
+    if (reason) conflicts.set(baseName(r.name), `${reason}: ${describeRecord(r)}`);
+  }
+  return conflicts;
+}
+
+function conflictReason(r: RecordSet, ctx: Pick<RecordContext, 'hostId' | 'mode'>): string | undefined {
+  const isMarkerName = r.name.startsWith(MARKER_PREFIX);
+  if (r.type === 'CNAME') return 'a CNAME record this host did not write';
+  if (r.type !== (isMarkerName ? 'TXT' : 'A')) return undefined;
+  if (ctx.mode === 'simple') {
+    return isMarkerName ? 'an ownership marker this host did not write' : 'an A record this host did not write';
+  }
+  if (!r.multiValueAnswer) return `a plain ${r.type} record this host did not write (it cannot coexist with multivalue records)`;
+  if (r.setIdentifier === setIdentifierFor(ctx.hostId, r.name))
+    return "a record at this host's SetIdentifier that its marker does not vouch for";
+  return undefined;
+}
+
+const describeRecord = (r: RecordSet) =>
+  `${r.name} ${r.type} ${r.aliasTarget ? `alias ${r.aliasTarget}` : r.values.join(',')}${r.setIdentifier ? ` (SetIdentifier ${r.setIdentifier})` : ''}`;
+
+/** The first `maxNames` domains in sorted order that no conflict holds: the ones to register. */
+export function registrableDomains(domains: string[], conflicts: ReadonlyMap<string, string>, zone: string, maxNames: number): string[] {
+  return [...new Set(domains)]
+    .sort(compare)
+    .slice(0, maxNames)
+    .filter((d) => !conflicts.has(`${d}.${zone}`));
 }
 
 const same = (a: RecordSet, b: RecordSet) =>
@@ -97,30 +153,37 @@ const same = (a: RecordSet, b: RecordSet) =>
   [...a.values].sort().join() === [...b.values].sort().join();
 
 /**
- * UPSERT what is missing or different, DELETE what this host owns and no longer wants. Per name, the
+ * CREATE what this host does not own yet, UPSERT what it owns with another value, DELETE what it owns
+ * and no longer wants. CREATE, not UPSERT, for a first write: Route53 refuses a CREATE over an existing
+ * record set, so one made by someone else since the zone was listed is never overwritten. Per name, the
  * marker is written before its A record and deleted after it: a marker without its A record is
  * harmless, while an A record without its marker could never be proven ours again.
  */
 export function diffRecords(desired: RecordSet[], owned: RecordSet[]): Change[] {
   const have = new Map(owned.map((r) => [recordKey(r), r]));
   const want = new Set(desired.map(recordKey));
-  const changed = (r: RecordSet) => {
-    const current = have.get(recordKey(r));
-    return current === undefined || !same(current, r);
-  };
-  const upserts = desired.filter(changed).map((record) => ({ action: 'UPSERT' as const, record }));
+  const writes: Change[] = [];
+  for (const record of desired) {
+    const current = have.get(recordKey(record));
+    if (current === undefined) writes.push({ action: 'CREATE', record });
+    else if (!same(current, record)) writes.push({ action: 'UPSERT', record });
+  }
   const deletes = owned.filter((r) => !want.has(recordKey(r))).map((record) => ({ action: 'DELETE' as const, record }));
-  const rank = (c: Change) => (c.action === 'UPSERT' ? (c.record.type === 'TXT' ? 0 : 1) : c.record.type === 'A' ? 2 : 3);
-  return [...upserts, ...deletes].sort((a, b) => compare(baseName(a.record.name), baseName(b.record.name)) || rank(a) - rank(b));
+  const rank = (c: Change) => (c.action !== 'DELETE' ? (c.record.type === 'TXT' ? 0 : 1) : c.record.type === 'A' ? 2 : 3);
+  return [...writes, ...deletes].sort((a, b) => compare(baseName(a.record.name), baseName(b.record.name)) || rank(a) - rank(b));
 }
 
-/** `known` after `change` went through: what a host wrote, it need not list again to know. */
-export function applyChange(known: RecordSet[], change: Change): RecordSet[] {
-  const rest = known.filter((r) => recordKey(r) !== recordKey(change.record));
-  return change.action === 'UPSERT' ? [...rest, change.record] : rest;
+/** `known` after `changes` went through: what a host wrote, it need not list again to know. Linear. */
+export function applyChanges(known: RecordSet[], changes: Change[]): RecordSet[] {
+  const records = new Map(known.map((r) => [recordKey(r), r]));
+  for (const change of changes) {
+    if (change.action === 'DELETE') records.delete(recordKey(change.record));
+    else records.set(recordKey(change.record), change.record);
+  }
+  return [...records.values()];
 }
 
-/** Route53 counts each value once, UPSERT twice, and allows 1,000 per request (32,000 characters). */
+/** Route53 counts each value once (UPSERT twice) and allows 1,000 per request (32,000 characters). */
 const MAX_ELEMENTS = 1000;
 const MAX_CHARS = 32_000;
 
@@ -132,8 +195,8 @@ export function splitIntoBatches(changes: Change[]): Change[][] {
   let chars = 0;
   const groups = groupByName(changes);
   for (const group of groups) {
-    const groupElements = group.reduce((n, c) => n + c.record.values.length * (c.action === 'UPSERT' ? 2 : 1), 0);
-    const groupChars = group.reduce((n, c) => n + c.record.values.join('').length * (c.action === 'UPSERT' ? 2 : 1), 0);
+    const groupElements = group.reduce((n, c) => n + c.record.values.length * weight(c), 0);
+    const groupChars = group.reduce((n, c) => n + c.record.values.join('').length * weight(c), 0);
     if (current.length > 0 && (elements + groupElements > MAX_ELEMENTS || chars + groupChars > MAX_CHARS)) {
       batches.push(current);
       current = [];
@@ -147,6 +210,8 @@ export function splitIntoBatches(changes: Change[]): Change[][] {
   if (current.length > 0) batches.push(current);
   return batches;
 }
+
+const weight = (c: Change) => (c.action === 'UPSERT' ? 2 : 1);
 
 /** A name's A record and its marker, which must succeed or fail together. */
 export function groupByName(changes: Change[]): Change[][] {

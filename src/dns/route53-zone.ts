@@ -93,15 +93,20 @@ export function createZoneApi(client: Pick<Route53Client, 'send'>, zoneId: strin
   };
 }
 
+/** The types the registrar reads: its own A and TXT, and CNAME, which is in the way of anything at its name. */
+const READ_TYPES: ReadonlySet<string> = new Set<RecordSet['type']>(['A', 'TXT', 'CNAME']);
+
+/** Alias records are kept (a CREATE over one fails like any other): no host ever owns one. */
 function fromSdk(set: ResourceRecordSet): RecordSet | undefined {
-  if ((set.Type !== 'A' && set.Type !== 'TXT') || !set.Name || set.AliasTarget) return undefined;
+  if (!set.Type || !READ_TYPES.has(set.Type) || !set.Name) return undefined;
   return {
     name: normaliseName(set.Name),
-    type: set.Type,
+    type: set.Type as RecordSet['type'],
     ttl: set.TTL ?? 0,
     values: (set.ResourceRecords ?? []).map((r) => r.Value ?? ''),
     setIdentifier: set.SetIdentifier,
     multiValueAnswer: set.MultiValueAnswer,
+    aliasTarget: set.AliasTarget?.DNSName,
   };
 }
 

@@ -37,6 +37,10 @@ export function renderStatusPage(status: StatusSnapshot): string {
     .join('');
   const apply = status.lastApply;
   const sync = status.dns.lastSync;
+  const conflicts = Object.entries(status.dns.conflicts ?? {})
+    .map(([name, reason]) => `<tr><td>${escapeHtml(name)}</td><td>${escapeHtml(reason)}</td></tr>`)
+    .join('');
+  const overCap = status.dns.overCap;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -78,6 +82,17 @@ export function renderStatusPage(status: StatusSnapshot): string {
   Pending changes: ${escapeHtml(status.dns.pendingChanges === -1 ? 'unknown until the next listing' : status.dns.pendingChanges)}.`
       : 'DNS registration is off (no HOSTED_ZONE_ID).'
   }</p>
+${
+  conflicts
+    ? `<p>Left out of Route53 (still served here): a record this host did not write holds the name.</p>
+<table id="dns-conflicts"><thead><tr><th>Name</th><th>Why</th></tr></thead>
+<tbody>${conflicts}</tbody></table>`
+    : ''
+}${
+  overCap
+    ? `<p id="dns-over-cap">${escapeHtml(overCap.names.length)} names beyond DNS_MAX_NAMES (${escapeHtml(overCap.limit)}) are served here but not registered: ${escapeHtml(overCap.names.slice(0, 20).join(', '))}${overCap.names.length > 20 ? ', …' : ''}</p>`
+    : ''
+}
 </body>
 </html>
 `;

@@ -3,7 +3,7 @@
  * credentials and no environment: only what the companion decided and why.
  */
 
-import type { DnsStatus } from '../dns/dns-registrar.js';
+import type { DnsStatus } from '../dns/dns-half.js';
 import type { PlacedService } from '../model/backend-pool.js';
 import type { SkippedContainer } from '../model/services.js';
 import type { ApplyReport } from '../pass-recorder.js';

@@ -1,7 +1,8 @@
 /**
  * An HTTP proxy in front of moto that adds what moto lacks: Route53's account-wide rate limit, injected
- * errors (Throttling, PriorRequestNotComplete, 503, InvalidChangeBatch), an outage switch, and a count of
- * requests per operation. Point a Route53Client's `endpoint` at `proxy.endpoint`; everything not rejected
+ * errors (Throttling, PriorRequestNotComplete, 503, InvalidChangeBatch), an outage switch, a count of
+ * requests per operation, and, opt-in, Route53's refusal of a CREATE over an existing record set (moto
+ * silently adds a duplicate). Point a Route53Client's `endpoint` at `proxy.endpoint`; everything not rejected
  * reaches moto unchanged (method, path, query, headers, body) and moto's answer streams back.
  *
  * Error bodies are Route53's own XML; the AWS SDK v3 turns them into errors named after the code
@@ -10,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { listenOnLoopback } from './loopback.js';
+import { listRecords } from './moto.js';
 
 export type Operation =
   | 'ChangeResourceRecordSets'
@@ -50,7 +52,7 @@ export interface FaultOptions {
 }
 
 /** Why the proxy answered a request itself instead of forwarding it. */
-export type Rejection = 'rate-limit' | 'injected' | 'outage';
+export type Rejection = 'rate-limit' | 'injected' | 'outage' | 'create-conflict';
 
 export interface RequestRecord {
   operation: Operation;
@@ -82,6 +84,11 @@ export interface FaultProxy {
   outage(on: boolean): void;
   /** Changes or (undefined) lifts the rate limit; the bucket starts full. */
   setRateLimit(ratePerSecond: number | undefined): void;
+  /**
+   * While on, a ChangeResourceRecordSets whose CREATE names a record set (name, type, SetIdentifier) that
+   * exists by then is refused with InvalidChangeBatch, as Route53 does, and nothing of it reaches moto.
+   */
+  refuseCreateOverExisting(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -90,7 +97,10 @@ export interface FaultProxy {
  * `ratePerSecond`: Route53's limit is 5 requests a second per account, shared by every client; beyond it the
  * answer is 400 Throttling "Rate exceeded". A token bucket that holds at most `ratePerSecond` tokens.
  */
-export async function startFaultProxy(target: string, options: { ratePerSecond?: number } = {}): Promise<FaultProxy> {
+export async function startFaultProxy(
+  target: string,
+  options: { ratePerSecond?: number; refuseCreateOverExisting?: boolean } = {},
+): Promise<FaultProxy> {
   const upstream = new URL(target);
   const bucket = { rate: undefined as number | undefined, tokens: 0, updatedAt: 0 };
   const setRateLimit = (rate: number | undefined): void => {
@@ -111,6 +121,7 @@ export async function startFaultProxy(target: string, options: { ratePerSecond?:
 
   let stats = emptyStats();
   let down = false;
+  let refuseCreates = options.refuseCreateOverExisting ?? false;
   const queued: { remaining: number; fault: Fault; options: FaultOptions }[] = [];
 
   /** The answer the proxy gives itself, or undefined to forward. Order: outage, injected faults, rate limit. */
@@ -146,6 +157,21 @@ export async function startFaultProxy(target: string, options: { ratePerSecond?:
       req.once('end', () => answerFault(res, rejection.fault, rejection.options));
       return;
     }
+    if (refuseCreates && operation === 'ChangeResourceRecordSets') {
+      void checkCreates(req, upstream, path).then(
+        ({ body, conflicts }) => {
+          if (conflicts.length === 0) return forward(req, res, upstream, url, body);
+          record.rejected = { by: 'create-conflict', fault: 'InvalidChangeBatch' };
+          stats.rejected[operation]++;
+          answerFault(res, 'InvalidChangeBatch', { messages: conflicts });
+        },
+        (error: Error) => {
+          res.writeHead(502, { 'content-type': 'text/plain' });
+          res.end(`route53-faults: checking the CREATEs failed: ${error.message}\n`);
+        },
+      );
+      return;
+    }
     forward(req, res, upstream, url);
   });
   const listening = await listenOnLoopback(server);
@@ -164,6 +190,9 @@ export async function startFaultProxy(target: string, options: { ratePerSecond?:
       down = on;
     },
     setRateLimit,
+    refuseCreateOverExisting: (on) => {
+      refuseCreates = on;
+    },
     close: listening.close,
   };
 }
@@ -202,8 +231,46 @@ function endToEnd(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name)));
 }
 
-/** Sends the request on to moto as it came (Host included: it is part of the SigV4 signature) and streams back. */
-function forward(req: http.IncomingMessage, res: http.ServerResponse, upstream: URL, url: string): void {
+/**
+ * Reads a ChangeResourceRecordSets body and returns it with Route53's message for each CREATE of a record set
+ * that exists by then (moto's listing, the batch's own earlier changes applied in order).
+ */
+async function checkCreates(req: http.IncomingMessage, upstream: URL, path: string): Promise<{ body: Buffer; conflicts: string[] }> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const body = Buffer.concat(chunks);
+  const zoneId = /\/hostedzone\/([^/]+)\/rrset/.exec(path)?.[1] ?? '';
+  const key = (name: string, type: string, setIdentifier: string | undefined) =>
+    `${name.toLowerCase().replace(/\.$/, '')}|${type}|${setIdentifier ?? ''}`;
+  const existing = new Set((await listRecords(upstream.origin, zoneId)).map((r) => key(r.Name ?? '', r.Type ?? '', r.SetIdentifier)));
+  const conflicts: string[] = [];
+  for (const change of body.toString('utf8').match(/<Change>[\s\S]*?<\/Change>/g) ?? []) {
+    const field = (tag: string) => {
+      const value = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(change)?.[1];
+      return value === undefined ? undefined : unescapeXml(value);
+    };
+    const [action, name, type, setIdentifier] = [field('Action'), field('Name') ?? '', field('Type') ?? '', field('SetIdentifier')];
+    const k = key(name, type, setIdentifier);
+    if (action === 'DELETE') existing.delete(k);
+    else if (action === 'CREATE' && existing.has(k)) {
+      const id = setIdentifier === undefined ? '' : `, set-identifier='${setIdentifier}'`;
+      conflicts.push(
+        `Tried to create resource record set [name='${name.replace(/\.?$/, '.')}', type='${type}'${id}] but it already exists`,
+      );
+    } else existing.add(k);
+  }
+  return { body, conflicts };
+}
+
+function unescapeXml(text: string): string {
+  return text.replace(/&(lt|gt|amp|apos|quot);/g, (_, e: string) => ({ lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' })[e] ?? '');
+}
+
+/**
+ * Sends the request on to moto as it came (Host included: it is part of the SigV4 signature) and streams back;
+ * `body`: the request's body, when it has been read already.
+ */
+function forward(req: http.IncomingMessage, res: http.ServerResponse, upstream: URL, url: string, body?: Buffer): void {
   const outgoing = http.request(
     {
       protocol: upstream.protocol,
@@ -228,7 +295,8 @@ function forward(req: http.IncomingMessage, res: http.ServerResponse, upstream: 
   res.once('close', () => {
     if (!res.writableFinished) outgoing.destroy();
   });
-  req.pipe(outgoing);
+  if (body) outgoing.end(body);
+  else req.pipe(outgoing);
 }
 
 const NS = 'https://route53.amazonaws.com/doc/2013-04-01/';

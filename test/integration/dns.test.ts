@@ -1,10 +1,11 @@
 /**
  * The DNS half against a real Route53 emulator (moto) and the real image: records follow the
  * containers, survive restarts without duplicates, come back after a manual delete, and never touch
- * what another host or a person wrote.
+ * what another host or a person wrote, not even a hand-made record on a name a container asks for.
  */
 import { ChangeResourceRecordSetsCommand, type ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DnsStatus } from '../../src/dns/dns-half.js';
 import { desiredRecords } from '../../src/dns/records.js';
 import { type Companion, docker, TestRun } from '../helpers/docker.js';
 import { get } from '../helpers/http.js';
@@ -39,10 +40,10 @@ async function aRecords(): Promise<string[]> {
     .sort();
 }
 
-async function change(action: 'UPSERT' | 'DELETE', set: ResourceRecordSet): Promise<void> {
+async function change(action: 'CREATE' | 'UPSERT' | 'DELETE', set: ResourceRecordSet, zone = zoneId): Promise<void> {
   const client = route53Client(moto.endpoint);
   await client.send(
-    new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: [{ Action: action, ResourceRecordSet: set }] } }),
+    new ChangeResourceRecordSetsCommand({ HostedZoneId: zone, ChangeBatch: { Changes: [{ Action: action, ResourceRecordSet: set }] } }),
   );
   client.destroy();
 }
@@ -195,4 +196,55 @@ describe('host identity from instance metadata (IMDSv2)', () => {
       await hanging.close();
     }
   });
+});
+
+describe('a name held by a record this host did not write (issue "Trust boundary", point 1)', () => {
+  const handMade: ResourceRecordSet = { Name: 'www.example.com.', Type: 'A', TTL: 300, ResourceRecords: [{ Value: '203.0.113.10' }] };
+
+  it.each([
+    ['simple', port + 3],
+    ['multivalue', port + 4],
+  ] as const)(
+    '%s mode: a hand-made plain A record is never changed or deleted; /status, the page and /metrics show the conflict; the proxy serves the name',
+    async (mode, companionPort) => {
+      const own = new TestRun();
+      try {
+        const zone = await createHostedZone(moto.endpoint, 'example.com');
+        await change('CREATE', handMade, zone);
+        const wwwName = await own.backend({ domain: 'www', text: `www-${mode}` });
+        await own.backend({ domain: 'ok', text: `ok-${mode}` });
+        const c = await own.companion({
+          port: companionPort,
+          env: companionEnv({ HOSTED_ZONE_ID: zone, RECORD_MODE: mode, HOST_IP: '10.0.0.1', HOST_ID: `host-${mode}` }),
+        });
+        const statusUrl = `http://127.0.0.1:${companionPort + 1000}`;
+        const dnsStatus = async () => ((await (await fetch(`${statusUrl}/status`)).json()) as { dns: DnsStatus }).dns;
+        const www = async () => (await listRecords(moto.endpoint, zone)).filter((r) => r.Name === 'www.example.com.' && r.Type === 'A');
+
+        // "ok" registered: the sync ran, and left www alone.
+        await waitFor(async () => (await listRecords(moto.endpoint, zone)).some((r) => r.Name === 'ok.example.com.' && r.Type === 'A'), {
+          what: 'ok to be registered',
+        });
+        await waitFor(async () => (await dnsStatus()).conflicts?.['www.example.com'], { what: 'the conflict in /status' });
+        expect(await www()).toEqual([handMade]);
+        expect((await dnsStatus()).conflicts?.['www.example.com']).toMatch(/203\.0\.113\.10/);
+        expect(await (await fetch(`${statusUrl}/`)).text()).toMatch(/<table id="dns-conflicts">[\s\S]*www\.example\.com/);
+        expect(await (await fetch(`${statusUrl}/metrics`)).text()).toMatch(/^haproxy_companion_dns_conflicts 1$/m);
+        expect((await get(companionPort, 'www.example.com')).body).toBe(`www-${mode}`);
+
+        // The container stops: still nothing of www is touched.
+        await docker('stop', '-t', '1', wwwName);
+        await waitFor(async () => !(await dnsStatus()).domains.includes('www'), { what: 'www no longer served' });
+        await waitFor(async () => (await dnsStatus()).pendingChanges === 0 && (await dnsStatus()).lastSync?.ok, { what: 'a sync' });
+        expect(await www()).toEqual([handMade]);
+        expect((await dnsStatus()).conflicts).toEqual({});
+        expect(await (await fetch(`${statusUrl}/metrics`)).text()).toMatch(/^haproxy_companion_dns_conflicts 0$/m);
+        expect(await c.count('dns name left out of route53: a record this host did not write holds it')).toBe(1);
+        // Not even a marker was written for it.
+        expect((await listRecords(moto.endpoint, zone)).map((r) => r.Name)).not.toContain('_hc-owner.www.example.com.');
+      } finally {
+        await own.cleanup();
+      }
+    },
+  );
 });

@@ -31,6 +31,7 @@ describe('loadConfig', () => {
         deregisterWaitMs: 0,
         reconcileIntervalMs: 300_000,
         debounce: { minMs: 5_000, maxMs: 60_000 },
+        maxNames: 1_000,
         imdsEndpoint: 'http://169.254.169.254',
         imdsDisabled: false,
       },
@@ -80,6 +81,7 @@ describe('loadConfig', () => {
         HOST_ID: 'i-0abc',
         DEREGISTER_ON_EXIT: 'TRUE',
         RECORD_MODE: 'simple',
+        DNS_MAX_NAMES: '50',
       },
       template,
     );
@@ -89,6 +91,7 @@ describe('loadConfig', () => {
       hostId: 'i-0abc',
       deregisterOnExit: true,
       mode: 'simple',
+      maxNames: 50,
     });
   });
 
@@ -101,6 +104,8 @@ describe('loadConfig', () => {
     ['RECORD_MODE', 'weighted'],
     ['RECORD_TTL', '-1'],
     ['DEREGISTER_ON_EXIT', 'maybe'],
+    ['DNS_MAX_NAMES', '0'],
+    ['DNS_MAX_NAMES', 'all'],
   ])('rejects %s=%j', (key, value) => {
     expect(() => loadConfig({ DOMAIN_NAME: 'example.com', [key]: value }, template)).toThrow(new RegExp(`${key}:`));
   });

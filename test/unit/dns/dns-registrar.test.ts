@@ -93,7 +93,11 @@ describe('DnsRegistrar', () => {
 
   it('sets aside a name Route53 refuses, and registers every other one', async () => {
     const zone = new MemoryZone();
-    zone.records = [{ name: 'clash.example.com', type: 'A', ttl: 300, values: ['192.0.2.7'] }];
+    // Made after the listing, so only Route53 can tell: a plain record refuses our multivalue one beside it.
+    zone.afterList = () => {
+      zone.records = [{ name: 'clash.example.com', type: 'A', ttl: 300, values: ['192.0.2.7'] }];
+      zone.afterList = undefined;
+    };
     const r = registrar(zone);
     r.setDomains(['a', 'b', 'clash', 'd']);
     r.start();
@@ -104,6 +108,9 @@ describe('DnsRegistrar', () => {
       'clash.example.com 192.0.2.7',
       'd.example.com 10.0.0.1',
     ]);
+    // One batch, its halves, then the quarter that holds clash alone.
+    expect(zone.batches.length).toBe(5);
+    expect(r.status().conflicts).toEqual({ 'clash.example.com': expect.stringMatching(/non-multivalue set exists/) });
   });
 
   it('repairs drift at the periodic reconcile', async () => {

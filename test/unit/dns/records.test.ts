@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
+  applyChanges,
   desiredRecords,
   diffRecords,
+  foreignConflicts,
   markerValue,
   ownedRecords,
   type RecordContext,
   type RecordSet,
+  registrableDomains,
   setIdentifierFor,
   splitIntoBatches,
 } from '../../../src/dns/records.js';
@@ -83,12 +86,57 @@ describe('ownedRecords', () => {
   });
 });
 
+describe('foreignConflicts', () => {
+  const simple = { ...ctx, mode: 'simple' as const };
+  const www = 'www.example.com';
+  const plainA: RecordSet = { name: www, type: 'A', ttl: 300, values: ['203.0.113.10'] };
+  const cname: RecordSet = { name: www, type: 'CNAME', ttl: 300, values: ['shop.example.org'] };
+  const alias: RecordSet = { name: www, type: 'A', ttl: 0, values: [], aliasTarget: 'd111111abcdef8.cloudfront.net.' };
+  const spf: RecordSet = { name: www, type: 'TXT', ttl: 300, values: ['"v=spf1 -all"'] };
+  const manual: RecordSet = { ...plainA, setIdentifier: 'manual', multiValueAnswer: true };
+  const unvouched: RecordSet = { ...manual, setIdentifier: setIdentifierFor('i-host1', www) };
+  const theirs = (mode: 'simple' | 'multivalue') => desiredRecords(['www'], { ...other, mode });
+
+  it.each<[string, RecordContext, RecordSet[], RegExp | undefined]>([
+    ['simple: a hand-made plain A record', simple, [plainA], /^an A record this host did not write: www\.example\.com A 203\.0\.113\.10$/],
+    ['simple: a CNAME', simple, [cname], /^a CNAME record/],
+    ['simple: an alias record', simple, [alias], /alias d111111abcdef8\.cloudfront\.net\.$/],
+    ['simple: another host’s simple records (first writer keeps the name)', simple, theirs('simple'), /./],
+    ['simple: another host’s multivalue records', simple, theirs('multivalue'), /./],
+    ['simple: a TXT record beside the name (SPF) is none of ours', simple, [spf], undefined],
+    ['simple: its own records', simple, desiredRecords(['www'], simple), undefined],
+    ['multivalue: a hand-made plain A record', ctx, [plainA], /^a plain A record .*cannot coexist/],
+    ['multivalue: a CNAME', ctx, [cname], /CNAME/],
+    ['multivalue: an alias record', ctx, [alias], /^a plain A record/],
+    ['multivalue: a simple-mode host’s plain marker', ctx, [theirs('simple')[1]!], /^a plain TXT record/],
+    [
+      'multivalue: a record at its own SetIdentifier, not vouched for',
+      ctx,
+      [unvouched],
+      /SetIdentifier that its marker does not vouch for/,
+    ],
+    ['multivalue: other hosts’ multivalue records (a fleet shares names)', ctx, theirs('multivalue'), undefined],
+    ['multivalue: a hand-made multivalue A record', ctx, [manual], undefined],
+    ['multivalue: its own records', ctx, desiredRecords(['www'], ctx), undefined],
+  ])('%s', (_desc, context, zone, reason) => {
+    const conflicts = foreignConflicts(zone, ownedRecords(zone, context), context);
+    expect(Object.fromEntries(conflicts)).toEqual(reason ? { [www]: expect.stringMatching(reason) } : {});
+  });
+});
+
+describe('registrableDomains', () => {
+  it('keeps the first names in sorted order, then drops the ones in conflict', () => {
+    const conflicts = new Map([['b.example.com', 'hand-made']]);
+    expect(registrableDomains(['d', 'c', 'b', 'a', 'a'], conflicts, 'example.com', 3)).toEqual(['a', 'c']);
+  });
+});
+
 describe('diffRecords', () => {
   it('creates markers before A records, and deletes A records before markers', () => {
     const changes = diffRecords(desiredRecords(['new'], ctx), desiredRecords(['old'], ctx));
     expect(changes.map((c) => `${c.action} ${c.record.type} ${c.record.name}`)).toEqual([
-      'UPSERT TXT _hc-owner.new.example.com',
-      'UPSERT A new.example.com',
+      'CREATE TXT _hc-owner.new.example.com',
+      'CREATE A new.example.com',
       'DELETE A old.example.com',
       'DELETE TXT _hc-owner.old.example.com',
     ]);
@@ -105,27 +153,32 @@ describe('diffRecords', () => {
   });
 });
 
+describe('applyChanges', () => {
+  it('gives what the zone holds after the changes went through', () => {
+    const known = desiredRecords(['a', 'b'], ctx);
+    const changes = diffRecords(desiredRecords(['b', 'c'], { ...ctx, ttl: 30 }), known);
+    expect(applyChanges(known, changes)).toEqual(expect.arrayContaining(desiredRecords(['b', 'c'], { ...ctx, ttl: 30 })));
+    expect(applyChanges(known, changes)).toHaveLength(4);
+  });
+});
+
 describe('splitIntoBatches', () => {
+  const names = (n: number) => Array.from({ length: n }, (_, i) => `s${i}`);
+
   it('keeps one request while within 1,000 elements (UPSERT counts twice)', () => {
-    const changes = diffRecords(
-      desiredRecords(
-        Array.from({ length: 250 }, (_, i) => `s${i}`),
-        ctx,
-      ),
-      [],
-    );
-    expect(changes).toHaveLength(500);
+    const changes = diffRecords(desiredRecords(names(250), ctx), desiredRecords(names(250), { ...ctx, ttl: 30 }));
+    expect(changes.map((c) => c.action)).toEqual(Array(500).fill('UPSERT'));
+    expect(splitIntoBatches(changes)).toHaveLength(1);
+  });
+
+  it('counts a CREATE once', () => {
+    const changes = diffRecords(desiredRecords(names(500), ctx), []);
+    expect(changes).toHaveLength(1000);
     expect(splitIntoBatches(changes)).toHaveLength(1);
   });
 
   it('splits beyond it, never separating a name from its marker', () => {
-    const changes = diffRecords(
-      desiredRecords(
-        Array.from({ length: 600 }, (_, i) => `s${i}`),
-        ctx,
-      ),
-      [],
-    );
+    const changes = diffRecords(desiredRecords(names(600), ctx), desiredRecords(names(600), { ...ctx, ttl: 30 }));
     const batches = splitIntoBatches(changes);
     expect(batches.length).toBe(3);
     for (const batch of batches) {

@@ -1,8 +1,10 @@
 import {
+  type ChangeAction,
   ChangeResourceRecordSetsCommand,
   GetChangeCommand,
   GetHostedZoneCommand,
   ListResourceRecordSetsCommand,
+  type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -183,6 +185,69 @@ describe('startFaultProxy', () => {
       retrying.destroy();
     }
   }, 20_000);
+});
+
+describe('startFaultProxy with refuseCreateOverExisting (Route53’s rule, which moto does not enforce)', () => {
+  let proxy: FaultProxy;
+  let client: Route53Client;
+  beforeAll(async () => {
+    proxy = await startFaultProxy(moto.endpoint, { refuseCreateOverExisting: true });
+    client = route53Client(proxy.endpoint, { maxAttempts: 1 });
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await proxy?.close();
+  });
+
+  const set = (name: string, ip: string, setIdentifier?: string): ResourceRecordSet => ({
+    Name: name,
+    Type: 'A',
+    TTL: 60,
+    ResourceRecords: [{ Value: ip }],
+    ...(setIdentifier ? { SetIdentifier: setIdentifier, MultiValueAnswer: true } : {}),
+  });
+  const batch = (...changes: [ChangeAction, ResourceRecordSet][]) =>
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: zoneId,
+      ChangeBatch: { Changes: changes.map(([Action, ResourceRecordSet]) => ({ Action, ResourceRecordSet })) },
+    });
+  const aRecords = async (name: string) =>
+    (await listRecords(moto.endpoint, zoneId))
+      .filter((r) => r.Name === `${name}.` && r.Type === 'A')
+      .map((r) => r.ResourceRecords?.[0]?.Value);
+
+  it('refuses a CREATE over an existing record set with Route53’s message, and nothing of the batch reaches moto', async () => {
+    await client.send(batch(['CREATE', set('cr1.example.com', '10.0.0.1')]));
+    const error = await failure(
+      client.send(batch(['CREATE', set('cr2.example.com', '10.0.0.2')], ['CREATE', set('cr1.example.com', '10.0.0.3')])),
+    );
+    expect(error).toMatchObject({
+      name: 'InvalidChangeBatch',
+      message: "[Tried to create resource record set [name='cr1.example.com.', type='A'] but it already exists]",
+    });
+    expect(await aRecords('cr1.example.com')).toEqual(['10.0.0.1']);
+    expect(await aRecords('cr2.example.com')).toEqual([]);
+    expect(proxy.stats().log.at(-1)?.rejected).toEqual({ by: 'create-conflict', fault: 'InvalidChangeBatch' });
+  });
+
+  it('lets through a CREATE under another SetIdentifier, one after a DELETE in the same batch, and UPSERTs', async () => {
+    await client.send(batch(['CREATE', set('cr3.example.com', '10.0.0.1', 'one')]));
+    await client.send(batch(['CREATE', set('cr3.example.com', '10.0.0.2', 'two')]));
+    await client.send(batch(['DELETE', set('cr3.example.com', '10.0.0.1', 'one')], ['CREATE', set('cr3.example.com', '10.0.0.3', 'one')]));
+    await client.send(batch(['UPSERT', set('cr3.example.com', '10.0.0.4', 'two')]));
+    expect((await aRecords('cr3.example.com')).sort()).toEqual(['10.0.0.3', '10.0.0.4']);
+  });
+
+  it('is off by default: moto itself adds a duplicate', async () => {
+    const plain = route53Client(moto.endpoint, { maxAttempts: 1 });
+    try {
+      await plain.send(batch(['CREATE', set('cr4.example.com', '10.0.0.1')]));
+      await plain.send(batch(['CREATE', set('cr4.example.com', '10.0.0.2')]));
+    } finally {
+      plain.destroy();
+    }
+    expect(await aRecords('cr4.example.com')).toHaveLength(2);
+  });
 });
 
 describe('startFaultProxy with ratePerSecond', () => {

@@ -5,9 +5,23 @@
  * on its own over arbitrary strings.
  */
 import fc from 'fast-check';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { DnsRegistrar } from '../../../src/dns/dns-registrar.js';
 import { HOST_ID_PATTERN } from '../../../src/dns/host-identity.js';
-import { desiredRecords, MARKER_PREFIX, markerValue, type RecordContext } from '../../../src/dns/records.js';
+import {
+  type Change,
+  desiredRecords,
+  MARKER_PREFIX,
+  markerValue,
+  ownedRecords,
+  type RecordContext,
+  type RecordMode,
+  type RecordSet,
+  recordKey,
+  setIdentifierFor,
+} from '../../../src/dns/records.js';
+import type { ZoneApi } from '../../../src/dns/route53-zone.js';
 import { parseServiceDomain } from '../../../src/model/domain.js';
 import { buildServices } from '../../../src/model/services.js';
 import {
@@ -105,3 +119,153 @@ describe('untrusted containers: desiredRecords', () => {
     expect(routedDomains).toBeGreaterThan(500 * 5);
   });
 });
+
+/**
+ * Issue "Trust boundary", point 1: whatever the zone holds (hand-made records of any type at any of the
+ * served names or their marker names, other hosts' records in either mode, forged markers, records at
+ * this host's own SetIdentifiers), the registrar sends only changes to record sets it owns: an UPSERT or
+ * DELETE names a record set its marker vouched for or that it created itself, and a CREATE never lands
+ * where a record set it does not own is in the way (Route53 would refuse it; moto would add a duplicate).
+ */
+describe('untrusted zones: the registrar never touches what it does not own', () => {
+  const POOL = ['www', 'api', 'login', 'a.b'];
+  const HOSTS = ['host-a', 'host-b', 'host-a-2', 'host'];
+  const us: RecordContext = { zone: ZONE, hostId: 'host-a', hostIp: '10.0.0.1', ttl: 60, mode: 'multivalue' };
+  const fqdn = fc.constantFrom(...POOL).map((d) => `${d}${ZONE_SUFFIX}`);
+  const foreignRecord: fc.Arbitrary<RecordSet> = fc
+    .record({
+      name: fc.oneof(
+        fqdn,
+        fqdn.map((n) => `${MARKER_PREFIX}${n}`),
+      ),
+      type: fc.constantFrom('A' as const, 'TXT' as const, 'CNAME' as const),
+      ttl: fc.constantFrom(60, 300),
+      value: fc.oneof(fc.ipV4(), fc.constantFrom(...HOSTS).map(markerValue), fc.constant('elsewhere.example.org')),
+      setIdentifier: fc.option(
+        fc.oneof(
+          fc.constant('manual'),
+          fc.constantFrom(...HOSTS).map((h) => `${h}-0123456789`),
+        ),
+        { nil: undefined },
+      ),
+      ownId: fc.boolean(),
+      multiValueAnswer: fc.option(fc.boolean(), { nil: undefined }),
+    })
+    .map(({ name, type, ttl, value, setIdentifier, ownId, multiValueAnswer }) => ({
+      name,
+      type,
+      ttl,
+      values: [value],
+      // Sometimes exactly the SetIdentifier this host would use for the name: only its marker makes it ours.
+      setIdentifier: ownId ? setIdentifierFor(us.hostId, name) : setIdentifier,
+      multiValueAnswer: multiValueAnswer ?? (ownId || setIdentifier !== undefined),
+    }));
+  const scenario = fc.record({
+    mode: fc.constantFrom<RecordMode>('multivalue', 'simple'),
+    othersMode: fc.constantFrom<RecordMode>('multivalue', 'simple'),
+    ours: fc.subarray(POOL),
+    drift: fc.boolean(),
+    others: fc.array(fc.constantFrom(...HOSTS.slice(1))),
+    foreign: fc.array(foreignRecord, { maxLength: 6 }),
+    first: fc.subarray(POOL),
+    next: fc.subarray(POOL),
+  });
+
+  it('sends UPSERT and DELETE only for its own record sets, and CREATE only where nothing it does not own is in the way', {
+    timeout: PROPERTY_TIMEOUT_MS,
+  }, async () => {
+    let created = 0;
+    let leftAlone = 0;
+    await fc.assert(
+      fc.asyncProperty(scenario, fc.context(), async (s, ctx) => {
+        const mine = desiredRecords(s.ours, { ...us, mode: s.mode, hostIp: s.drift ? '10.0.0.99' : us.hostIp });
+        const others = s.others.flatMap((h) => desiredRecords(s.first, { ...us, hostId: h, hostIp: '10.0.0.9', mode: s.othersMode }));
+        // A zone holds one record set per name, type and SetIdentifier: the first one generated wins.
+        const byKey = new Map<string, RecordSet>();
+        for (const r of [...mine, ...others, ...s.foreign]) if (!byKey.has(recordKey(r))) byKey.set(recordKey(r), r);
+        const zone = new RecordingZone([...byKey.values()]);
+        const owned = new Map(ownedRecords(zone.records, { hostId: us.hostId, mode: s.mode }).map((r) => [recordKey(r), r]));
+        const foreign = zone.records.filter((r) => !owned.has(recordKey(r)));
+        ctx.log(`zone: ${JSON.stringify(zone.records)}`);
+
+        const registrar = new DnsRegistrar(
+          zone,
+          {
+            zone: ZONE,
+            ttl: 60,
+            mode: s.mode,
+            identity: { id: us.hostId, ip: us.hostIp, source: 'env' },
+            reconcileIntervalMs: 3_600_000,
+            debounce: { minMs: 0, maxMs: 0 },
+          },
+          pino({ level: 'silent' }),
+        );
+        try {
+          registrar.setDomains(s.first);
+          registrar.start();
+          await registrar.idle();
+          registrar.setDomains(s.next);
+          await registrar.idle();
+          await registrar.deregister();
+        } finally {
+          registrar.stop();
+        }
+
+        for (const change of zone.sent) {
+          const key = recordKey(change.record);
+          const shown = `${change.action} ${key}`;
+          if (change.action === 'CREATE') {
+            expect(owned.has(key), `${shown}: already its own`).toBe(false);
+            const inTheWay = foreign.find((f) => blocks(f, change.record, s.mode));
+            expect(inTheWay, `${shown} over ${JSON.stringify(inTheWay)}`).toBeUndefined();
+            owned.set(key, change.record);
+            created++;
+          } else {
+            expect(owned.has(key), `${shown}: not its own`).toBe(true);
+            if (change.action === 'DELETE') owned.delete(key);
+            else owned.set(key, change.record);
+          }
+        }
+        // Every record set it did not own is still there, unchanged.
+        for (const f of foreign) expect(zone.records).toContainEqual(f);
+        leftAlone += foreign.length;
+      }),
+      { numRuns: 300 },
+    );
+    // Not vacuous: it did write, and there was something in its way to leave alone.
+    expect(created).toBeGreaterThan(100);
+    expect(leftAlone).toBeGreaterThan(300);
+  });
+});
+
+/**
+ * Whether `f`, a record set this host does not own, keeps a CREATE of `c` from succeeding on Route53: a
+ * CNAME shares its name with nothing; the same name and type with the same SetIdentifier is the same
+ * record set; a plain record set and a multivalue one cannot share a name and type. In simple mode this
+ * host writes plain record sets, so anything of the type at the name is in the way.
+ */
+function blocks(f: RecordSet, c: RecordSet, mode: RecordMode): boolean {
+  if (f.name !== c.name) return false;
+  if (f.type === 'CNAME' || c.type === 'CNAME') return true;
+  if (f.type !== c.type) return false;
+  return mode === 'simple' || !f.multiValueAnswer || f.setIdentifier === c.setIdentifier;
+}
+
+/** A zone that accepts every change (the property judges them) and lists what it holds. */
+class RecordingZone implements ZoneApi {
+  sent: Change[] = [];
+  constructor(public records: RecordSet[]) {}
+  async zoneName() {
+    return ZONE;
+  }
+  async listRecords() {
+    return structuredClone(this.records);
+  }
+  async applyChanges(changes: Change[]) {
+    for (const change of changes) {
+      this.sent.push(structuredClone(change));
+      const rest = this.records.filter((r) => recordKey(r) !== recordKey(change.record));
+      this.records = change.action === 'DELETE' ? rest : [...rest, structuredClone(change.record)];
+    }
+  }
+}

@@ -1,0 +1,38 @@
+/** The DNS half's interface (the registrar, or the preview when registration is off) and what /status shows of it. */
+import type { HostIdentity } from './host-identity.js';
+import type { LeftOutStatus } from './left-out-names.js';
+import type { RecordMode } from './records.js';
+
+export interface SyncReport {
+  at: string;
+  ok: boolean;
+  /** CREATEs and UPSERTs. */
+  upserts: number;
+  deletes: number;
+  requests: number;
+  error?: string;
+}
+
+/** What /status shows of the DNS half. No credentials, nothing from the environment. */
+export interface DnsStatus extends Partial<LeftOutStatus> {
+  enabled: boolean;
+  domains: string[];
+  mode?: RecordMode;
+  ttl?: number;
+  identity?: HostIdentity;
+  lastSync?: SyncReport;
+  /** Changes not yet in the zone (-1: unknown until the zone is listed again). */
+  pendingChanges?: number;
+}
+
+/** The DNS half as the rest of the companion sees it. */
+export interface DnsHalf {
+  status(): DnsStatus;
+  setDomains(domains: string[]): void;
+  start(): void;
+  /** Removes every record this host owns (DEREGISTER_ON_EXIT). */
+  deregister(): Promise<void>;
+  stop(): void;
+  /** Resolves once no sync is running or scheduled (tests, shutdown). */
+  idle(): Promise<void>;
+}
