@@ -112,6 +112,8 @@ export class DnsRegistrar implements DnsHalf {
     const next = [...new Set(domains)].sort();
     if (next.join() === this.domains.join()) return;
     this.domains = next;
+    // /status and the gauges follow the served names at once; Route53 follows after the debounce.
+    this.leftOut.report(this.domains);
     this.syncs.trigger();
   }
 

@@ -153,9 +153,12 @@ const same = (a: RecordSet, b: RecordSet) =>
   [...a.values].sort().join() === [...b.values].sort().join();
 
 /**
- * CREATE what this host does not own yet, UPSERT what it owns with another value, DELETE what it owns
- * and no longer wants. CREATE, not UPSERT, for a first write: Route53 refuses a CREATE over an existing
- * record set, so one made by someone else since the zone was listed is never overwritten. Per name, the
+ * Write what this host does not own yet or owns with another value, DELETE what it owns and no longer
+ * wants. A first write of a plain record set (simple mode) is a CREATE: Route53 refuses a CREATE over an
+ * existing record set, so one made by someone else since the zone was listed is never overwritten. A
+ * multivalue record set is this host's alone by its SetIdentifier (`<hostId>-<hash>`, a namespace no one
+ * else writes), so it is UPSERTed: other record sets at the name are other sets, and a plain one made
+ * there since the listing makes Route53 refuse ours (the two cannot be mixed). Per name, the
  * marker is written before its A record and deleted after it: a marker without its A record is
  * harmless, while an A record without its marker could never be proven ours again.
  */
@@ -165,7 +168,7 @@ export function diffRecords(desired: RecordSet[], owned: RecordSet[]): Change[] 
   const writes: Change[] = [];
   for (const record of desired) {
     const current = have.get(recordKey(record));
-    if (current === undefined) writes.push({ action: 'CREATE', record });
+    if (current === undefined) writes.push({ action: record.setIdentifier === undefined ? 'CREATE' : 'UPSERT', record });
     else if (!same(current, record)) writes.push({ action: 'UPSERT', record });
   }
   const deletes = owned.filter((r) => !want.has(recordKey(r))).map((record) => ({ action: 'DELETE' as const, record }));

@@ -132,14 +132,25 @@ describe('registrableDomains', () => {
 });
 
 describe('diffRecords', () => {
-  it('creates markers before A records, and deletes A records before markers', () => {
+  it('writes markers before A records, and deletes A records before markers', () => {
     const changes = diffRecords(desiredRecords(['new'], ctx), desiredRecords(['old'], ctx));
     expect(changes.map((c) => `${c.action} ${c.record.type} ${c.record.name}`)).toEqual([
-      'CREATE TXT _hc-owner.new.example.com',
-      'CREATE A new.example.com',
+      'UPSERT TXT _hc-owner.new.example.com',
+      'UPSERT A new.example.com',
       'DELETE A old.example.com',
       'DELETE TXT _hc-owner.old.example.com',
     ]);
+  });
+
+  it('writes a first plain record set (simple mode) with CREATE, which Route53 refuses over an existing one', () => {
+    const simple = { ...ctx, mode: 'simple' as const };
+    const changes = diffRecords(desiredRecords(['new'], simple), []);
+    expect(changes.map((c) => `${c.action} ${c.record.type} ${c.record.name}`)).toEqual([
+      'CREATE TXT _hc-owner.new.example.com',
+      'CREATE A new.example.com',
+    ]);
+    const drifted = diffRecords(desiredRecords(['new'], simple), desiredRecords(['new'], { ...simple, ttl: 30 }));
+    expect(drifted.map((c) => c.action)).toEqual(['UPSERT', 'UPSERT']);
   });
 
   it('changes nothing when the zone already matches', () => {
@@ -172,7 +183,7 @@ describe('splitIntoBatches', () => {
   });
 
   it('counts a CREATE once', () => {
-    const changes = diffRecords(desiredRecords(names(500), ctx), []);
+    const changes = diffRecords(desiredRecords(names(500), { ...ctx, mode: 'simple' }), []);
     expect(changes).toHaveLength(1000);
     expect(splitIntoBatches(changes)).toHaveLength(1);
   });
