@@ -37,6 +37,8 @@ export function startStatusServer(options: StatusServerOptions): http.Server {
   const authorized = bearerCheck(options.token);
   const timeoutMs = options.requestTimeoutMs ?? STATUS_REQUEST_TIMEOUT_MS;
   const limits: http.ServerOptions = {
+    // A whole request within this of connecting (a client that sends nothing or dribbles its headers
+    // gets a 408 and is closed), and an idle keep-alive connection closed after it.
     headersTimeout: timeoutMs,
     requestTimeout: timeoutMs,
     keepAliveTimeout: timeoutMs,
@@ -82,8 +84,6 @@ export function startStatusServer(options: StatusServerOptions): http.Server {
   }
 
   server.maxConnections = options.maxConnections ?? STATUS_MAX_CONNECTIONS;
-  // A connection that sends nothing at all is closed by this one.
-  server.timeout = timeoutMs;
   server.listen(options.port, options.address, () => {
     options.log.info({ address: options.address, port: options.port, token: options.token !== undefined }, 'status endpoint listening');
     if (!isLoopback(options.address) && options.token === undefined) {

@@ -49,6 +49,8 @@ async function connect(port: number) {
   const state = { closed: false };
   socket.on('close', () => (state.closed = true));
   socket.on('error', () => undefined);
+  // Read what the server sends (a 408, say): a paused socket would never see the end that follows it.
+  socket.resume();
   await new Promise((resolve) => socket.once('connect', resolve));
   return { socket, state };
 }
@@ -88,5 +90,12 @@ describe('status endpoint', () => {
     const slow = await connect(port);
     slow.socket.write('GET /status HTTP/1.1\r\nHost: x\r\n');
     await waitFor(() => silent.state.closed && slow.state.closed, { what: 'both closed', timeoutMs: 15_000 });
+  });
+
+  it('closes a keep-alive connection that sits idle after an answer', { timeout: 20_000 }, async () => {
+    const port = await start({ requestTimeoutMs: 300 });
+    const client = await connect(port);
+    client.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitFor(() => client.state.closed, { what: 'the idle connection closed', timeoutMs: 15_000 });
   });
 });
