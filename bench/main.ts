@@ -2,12 +2,12 @@
 
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Context, makeNetwork } from './lib/context.ts';
-import { BENCH_LABEL, cleanup } from './lib/docker.ts';
+import { BENCH_LABEL, cleanup, FAST_BACKEND_IMAGE, imageExists } from './lib/docker.ts';
 import { machine } from './lib/machine.ts';
 import { countingProxy, createZone, type Moto, motoAnswers, startMoto } from './lib/route53.ts';
 import { IMAGE } from './lib/systems.ts';
@@ -38,6 +38,11 @@ const { values: opt } = parseArgs({
     'burst-size': { type: 'string', default: '50' },
     'overhead-rounds': { type: 'string', default: '3' },
     'overhead-seconds': { type: 'string', default: '10' },
+    'overhead-connections': { type: 'string', default: '20' },
+    'overhead-threads': { type: 'string', default: '2' },
+    'overhead-variants': { type: 'string', default: '' },
+    'rest-backends': { type: 'string', default: '30' },
+    'scale-docker': { type: 'string', default: 'stand-in,real' },
     'scale-services': { type: 'string', default: '500' },
     'scale-per-service': { type: 'string', default: '2' },
     'idle-seconds': { type: 'string', default: '60' },
@@ -66,6 +71,12 @@ if (opt.help) {
                                  served by then (default 300)
   --burst-size N                 containers started at once (default 50)
   --overhead-rounds N --overhead-seconds S   wrk rounds of direct/ours/baseline (default 3 x 10 s)
+  --overhead-connections N --overhead-threads N   wrk -c / -t for the overhead (default 20 / 2)
+  --overhead-variants LIST       NAME=TEMPLATE,...: more instances of ours in the overhead rounds, each
+                                 with that HAProxy template (HAPROXY_TEMPLATE), to try template settings
+  --rest-backends N              backends routed during the overhead, for the memory at rest (default 30)
+  --scale-docker LIST            stand-in,real (default both): the 1,000-container first pass and memory
+                                 against bench/stand-in-docker.mjs, and/or the whole scenario on real Docker
   --scale-services N --scale-per-service M   scale size (default 500 x 2)
   --idle-seconds S               idle CPU window at scale (default 60)
   --skip-scale-baseline          at scale, measure ours only
@@ -99,6 +110,22 @@ if (systems.has('baseline') && spawnSync('sh', ['-c', 'command -v ansible-playbo
 }
 if (opt['skip-scale']) only.delete('scale');
 for (const s of only) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`--only: unknown scenario ${s}`);
+const variants = opt['overhead-variants']!.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean)
+  .map((s) => {
+    const [name, template] = s.split('=');
+    if (!name || !template || !/^[a-z0-9-]+$/i.test(name) || !existsSync(template))
+      throw new Error(`--overhead-variants: expected NAME=TEMPLATE with an existing file, got ${s}`);
+    return { name, template: path.resolve(template) };
+  });
+if (variants.length && !systems.has('ours')) throw new Error('--overhead-variants: variants are instances of ours; add ours to --systems');
+const scaleDocker = new Set(opt['scale-docker']!.split(',').map((s) => s.trim()));
+for (const s of scaleDocker) if (s !== 'real' && s !== 'stand-in') throw new Error(`--scale-docker: unknown ${s}`);
+if (only.has('overhead') && !(await imageExists(FAST_BACKEND_IMAGE))) {
+  console.error(`the overhead scenario's backend image ${FAST_BACKEND_IMAGE} is missing: run scripts/base-images.sh first`);
+  process.exit(2);
+}
 
 const runId = `${new Date().toISOString().slice(5, 16).replace(/[-T:]/g, '')}${randomBytes(2).toString('hex')}`;
 const workDir = path.join('/tmp', `hc-bench-${runId}`);
@@ -230,15 +257,26 @@ try {
     }
   });
   await step('overhead', async () => {
-    results.overhead = await overhead(ctx, { rounds: int('overhead-rounds'), durationS: int('overhead-seconds') });
+    results.overhead = await overhead(ctx, {
+      rounds: int('overhead-rounds'),
+      durationS: int('overhead-seconds'),
+      connections: int('overhead-connections'),
+      threads: int('overhead-threads'),
+      systems,
+      variants,
+      restBackends: Math.max(1, int('rest-backends')),
+    });
   });
   await step('scale', async () => {
     results.scale = await scale(ctx, {
       services: int('scale-services'),
       perService: int('scale-per-service'),
       idleSeconds: int('idle-seconds'),
-      baseline: !opt['skip-scale-baseline'],
+      ours: systems.has('ours'),
+      baseline: systems.has('baseline') && !opt['skip-scale-baseline'],
       tuneHost: !opt['no-host-tuning'],
+      standIn: scaleDocker.has('stand-in') && systems.has('ours'),
+      real: scaleDocker.has('real'),
     });
   });
 } catch (error) {

@@ -10,9 +10,11 @@ import fs from 'node:fs';
 import http from 'node:http';
 
 const [sock, n] = [process.argv[2], Number(process.argv[3] ?? 1000)];
+// Addresses on loopback (127.100.0.0/16): HAProxy health-checks every server, and those checks must stay on
+// this host (a 10.x address with no container behind it would go to the default gateway).
 const cs = Array.from({ length: n }, (_, i) => {
   const id = i.toString(16).padStart(8, '0').repeat(8);
-  const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255 || 1}`;
+  const ip = `127.${100 + ((i + 1) >> 16)}.${((i + 1) >> 8) & 255}.${(i + 1) & 255}`;
   return { id, name: `svc${Math.floor(i / 2)}-${i % 2}`, domain: `sc${Math.floor(i / 2)}`, ip };
 });
 const summary = (c) => ({

@@ -10,6 +10,36 @@ export function rssKb(pid: number): number {
   return m ? Number(m[1]) : 0;
 }
 
+/**
+ * Proportional set size: RSS with each shared page divided among the processes sharing it. HAProxy's master
+ * and workers share most of their pages (fork), so the sum of their RSS counts those pages more than once;
+ * the sum of PSS does not. 0 when the kernel has no smaps_rollup.
+ */
+export function pssKb(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** utime and stime of `pids` summed, in seconds; undefined if one of them is gone (the sums would be wrong). */
+export function cpuOf(pids: number[]): { userS: number; systemS: number } | undefined {
+  try {
+    return pids.map(cpuSplit).reduce((a, b) => ({ userS: a.userS + b.userS, systemS: a.systemS + b.systemS }), { userS: 0, systemS: 0 });
+  } catch {
+    return undefined;
+  }
+}
+
+/** utime and stime in seconds, apart. */
+export function cpuSplit(pid: number): { userS: number; systemS: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { userS: Number(fields[14 - 3]) / CLK_TCK, systemS: Number(fields[15 - 3]) / CLK_TCK };
+}
+
 /** utime + stime (+ waited-for children's, with `children`) in seconds. */
 export function cpuSeconds(pid: number, children = false): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

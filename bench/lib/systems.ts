@@ -35,6 +35,10 @@ export interface SystemOptions {
   workDir: string;
   /** Extra env for the companion (ours only). */
   env?: Record<string, string>;
+  /** Extra `docker run -v` arguments (ours only), e.g. a template directory. */
+  volumes?: string[];
+  /** Docker socket to mount as the companion's /var/run/docker.sock (ours only; default the real one). */
+  dockerSocket?: string;
   /** Scope label value to watch instead of `<runId>-<scenario>-<kind>` (to share backends between the two). */
   scope?: string;
 }
@@ -107,8 +111,9 @@ export class Ours implements System {
       '--network',
       'host',
       '-v',
-      '/var/run/docker.sock:/var/run/docker.sock:ro',
+      `${this.options.dockerSocket ?? '/var/run/docker.sock'}:/var/run/docker.sock:ro`,
     ];
+    for (const v of this.options.volumes ?? []) args.push('-v', v);
     for (const [k, v] of Object.entries(env)) args.push('-e', `${k}=${v}`);
     await cliOk([...args, IMAGE]);
     await waitFor(
@@ -345,8 +350,9 @@ export class Baseline implements System {
   }
 
   async pids() {
+    // Only HAProxy itself, not the container's init (`--init`).
     const haproxy = await topPids(this.name)
-      .then((p) => p.map((x) => x.pid))
+      .then((p) => p.filter((x) => x.comm === 'haproxy').map((x) => x.pid))
       .catch(() => []);
     return { supervisor: this.driver?.pid ? [this.driver.pid] : [], haproxy };
   }

@@ -6,6 +6,9 @@
  * containers (its "full pass"), its peak RSS and CPU, and what HAProxy does with the result.
  * Containers are spread over several bridge networks (a Linux bridge takes at most 1,024 ports).
  */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { backend, type Context, makeNetwork, type Network, pad } from '../lib/context.ts';
 import { pool, remove, start } from '../lib/docker.ts';
 import { get, pollUntil, sleep } from '../lib/http.ts';
@@ -13,13 +16,29 @@ import { cpuPercent, memInfoMb, rssKb, setSysctl, sysctl } from '../lib/proc.ts'
 import { median } from '../lib/stats.ts';
 import { APPLY_MESSAGES, Baseline, Ours, waitFor } from '../lib/systems.ts';
 
+const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface StandInScale {
+  containers: number;
+  /** The first pass at start ("haproxy started" durationMs) and its phases. */
+  firstPassMs?: number;
+  phases?: Record<string, number>;
+  supervisorRssMb: number;
+  haproxyRssMb: number;
+  route53: boolean;
+  command: string;
+}
+
 export interface ScaleResult {
   services: number;
   containers: number;
-  createS: number;
-  startS: number;
-  memAvailableBeforeMb: number;
-  memAvailableAfterMb: number;
+  /** Ours against bench/stand-in-docker.mjs: `containers` listed and inspected, none running. */
+  standIn?: StandInScale;
+  /** Absent: the real-Docker part did not run (--scale-docker stand-in). */
+  createS?: number;
+  startS?: number;
+  memAvailableBeforeMb?: number;
+  memAvailableAfterMb?: number;
   ours?: {
     firstPassMs?: number;
     routedAllS?: number;
@@ -45,7 +64,76 @@ export interface ScaleResult {
 
 export async function scale(
   ctx: Context,
-  options: { services: number; perService: number; idleSeconds: number; baseline: boolean; tuneHost: boolean },
+  options: {
+    services: number;
+    perService: number;
+    idleSeconds: number;
+    ours: boolean;
+    baseline: boolean;
+    tuneHost: boolean;
+    standIn: boolean;
+    real: boolean;
+  },
+): Promise<ScaleResult> {
+  const total = options.services * options.perService;
+  const standIn = options.standIn ? await standInScale(ctx, total) : undefined;
+  if (!options.real) return { services: options.services, containers: total, ...(standIn ? { standIn } : {}), notes: [] };
+  const real = await realScale(ctx, options);
+  return standIn ? { ...real, standIn } : real;
+}
+
+/**
+ * Ours against the stand-in Docker API with `total` containers (two per domain; their addresses are on
+ * loopback, 127.100.0.0/16, so HAProxy's health checks stay on this host): the first pass at start and the
+ * memory once settled, without waiting for Docker to start that many real containers.
+ */
+async function standInScale(ctx: Context, total: number): Promise<StandInScale> {
+  const socket = path.join(ctx.workDir, 'stand-in-docker.sock');
+  const script = path.join(BENCH_DIR, 'stand-in-docker.mjs');
+  const child = spawn(process.execPath, [script, socket, String(total)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const ours = new Ours({
+    runId: ctx.runId,
+    scenario: 'scale-standin',
+    port: ctx.ports.ours,
+    workDir: ctx.workDir,
+    dockerSocket: socket,
+    ...(ctx.dns ? { dns: ctx.dns.ours } : {}),
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`stand-in-docker.mjs exited ${code}`)));
+      child.stdout.setEncoding('utf8').on('data', (c: string) => c.includes('listening') && resolve());
+    });
+    ctx.log(`  scale: ours against the stand-in Docker API (${total} containers)`);
+    await ours.start();
+    await waitFor(async () => (await ours.logs()).some((l) => l.msg === 'haproxy started'), 120_000, 'haproxy started (stand-in)');
+    await ours.settle();
+    await sleep(3_000);
+    const started = (await ours.logs()).find((l) => l.msg === 'haproxy started');
+    const pids = await ours.pids();
+    const r: StandInScale = {
+      containers: total,
+      ...(typeof started?.durationMs === 'number' ? { firstPassMs: started.durationMs } : {}),
+      ...(started?.phases && typeof started.phases === 'object' ? { phases: started.phases as Record<string, number> } : {}),
+      supervisorRssMb: pids.supervisor.reduce((n, p) => n + rssKb(p), 0) / 1024,
+      haproxyRssMb: pids.haproxy.reduce((n, p) => n + rssKb(p), 0) / 1024,
+      route53: ctx.dns !== undefined,
+      command: `node bench/stand-in-docker.mjs SOCKET ${total}; the companion with SOCKET as its /var/run/docker.sock`,
+    };
+    ctx.log(
+      `  scale stand-in: first pass ${r.firstPassMs} ms ${JSON.stringify(r.phases ?? {})}, supervisor RSS ${r.supervisorRssMb.toFixed(1)} MB, HAProxy ${r.haproxyRssMb.toFixed(1)} MB`,
+    );
+    return r;
+  } finally {
+    await ours.stop().catch(() => undefined);
+    child.kill();
+  }
+}
+
+async function realScale(
+  ctx: Context,
+  options: { services: number; perService: number; idleSeconds: number; ours: boolean; baseline: boolean; tuneHost: boolean },
 ): Promise<ScaleResult> {
   const notes: string[] = [];
   const total = options.services * options.perService;
@@ -116,72 +204,74 @@ export async function scale(
     };
 
     // --- ours
-    const ours = new Ours({
-      runId: ctx.runId,
-      scenario: 'scale',
-      port: ctx.ports.ours,
-      workDir: ctx.workDir,
-      scope,
-      ...(ctx.dns ? { dns: ctx.dns.ours } : {}),
-    });
-    try {
-      t = performance.now();
-      await ours.start();
-      const sample = [1, Math.ceil(options.services / 2), options.services].map((n) => `sc${pad(n, 4)}.example.com`);
-      for (const host of sample)
-        await waitFor(async () => (await get(ours.url, { host }).catch(() => undefined))?.status === 200, 300_000, `${host} via ours`);
-      const routedAllS = (performance.now() - t) / 1000;
-      await ours.settle();
-      const firstPass = (await ours.logs()).find((l) => l.msg === 'haproxy started');
-      const changes: NonNullable<ScaleResult['ours']>['changes'] = [];
-      for (let i = 1; i <= 10; i++) {
-        const kind = i % 2 ? 'new' : 'existing';
-        const domain = kind === 'new' ? `scnew${pad(i)}` : `sc${pad(i, 4)}`;
-        const c = await backend(ctx, { name: `hc-bench-${ctx.runId}-scale-change-${pad(i)}`, scope, domain, network: networks[0]! });
-        await sleep(100);
-        const wall0 = Date.now();
-        const t0 = performance.now();
-        const isMe = (p: { status: number; body: string }) => p.status === 200 && p.body === c.name;
-        const proxy = pollUntil(ours.url, { host: `${domain}.example.com`, accept: isMe, timeoutMs: 120_000 });
-        await start(c.id);
-        const direct = pollUntil(`http://${c.ip}:8080/`, { accept: isMe, maxInFlight: 200 });
-        const [d, p] = await Promise.all([direct, proxy]);
-        await sleep(500);
-        const applied = (await ours.logs()).find((l) => APPLY_MESSAGES.has(l.msg) && l.time >= wall0);
-        changes.push({
-          kind,
-          ...(applied ? { how: String(applied.how ?? applied.msg), passMs: Number(applied.durationMs) } : {}),
-          ...(d !== undefined && p !== undefined ? { addedMs: p - d } : {}),
-        });
-        ctx.log(
-          `  scale ours change ${i} (${kind}): ${applied?.msg} in ${applied?.durationMs} ms, added delay ${d !== undefined && p !== undefined ? (p - d).toFixed(0) : '-'} ms (t0 ${(t0 / 1000) | 0})`,
-        );
-        await remove(c.id);
+    if (options.ours) {
+      const ours = new Ours({
+        runId: ctx.runId,
+        scenario: 'scale',
+        port: ctx.ports.ours,
+        workDir: ctx.workDir,
+        scope,
+        ...(ctx.dns ? { dns: ctx.dns.ours } : {}),
+      });
+      try {
+        t = performance.now();
+        await ours.start();
+        const sample = [1, Math.ceil(options.services / 2), options.services].map((n) => `sc${pad(n, 4)}.example.com`);
+        for (const host of sample)
+          await waitFor(async () => (await get(ours.url, { host }).catch(() => undefined))?.status === 200, 300_000, `${host} via ours`);
+        const routedAllS = (performance.now() - t) / 1000;
         await ours.settle();
+        const firstPass = (await ours.logs()).find((l) => l.msg === 'haproxy started');
+        const changes: NonNullable<ScaleResult['ours']>['changes'] = [];
+        for (let i = 1; i <= 10; i++) {
+          const kind = i % 2 ? 'new' : 'existing';
+          const domain = kind === 'new' ? `scnew${pad(i)}` : `sc${pad(i, 4)}`;
+          const c = await backend(ctx, { name: `hc-bench-${ctx.runId}-scale-change-${pad(i)}`, scope, domain, network: networks[0]! });
+          await sleep(100);
+          const wall0 = Date.now();
+          const t0 = performance.now();
+          const isMe = (p: { status: number; body: string }) => p.status === 200 && p.body === c.name;
+          const proxy = pollUntil(ours.url, { host: `${domain}.example.com`, accept: isMe, timeoutMs: 120_000 });
+          await start(c.id);
+          const direct = pollUntil(`http://${c.ip}:8080/`, { accept: isMe, maxInFlight: 200 });
+          const [d, p] = await Promise.all([direct, proxy]);
+          await sleep(500);
+          const applied = (await ours.logs()).find((l) => APPLY_MESSAGES.has(l.msg) && l.time >= wall0);
+          changes.push({
+            kind,
+            ...(applied ? { how: String(applied.how ?? applied.msg), passMs: Number(applied.durationMs) } : {}),
+            ...(d !== undefined && p !== undefined ? { addedMs: p - d } : {}),
+          });
+          ctx.log(
+            `  scale ours change ${i} (${kind}): ${applied?.msg} in ${applied?.durationMs} ms, added delay ${d !== undefined && p !== undefined ? (p - d).toFixed(0) : '-'} ms (t0 ${(t0 / 1000) | 0})`,
+          );
+          await remove(c.id);
+          await ours.settle();
+        }
+        const pids = await ours.pids();
+        const idleSupervisor = cpuPercent(pids.supervisor, options.idleSeconds);
+        const idleHaproxy = cpuPercent(pids.haproxy, options.idleSeconds);
+        const [idleCpuSupervisorPct, idleCpuHaproxyPct] = await Promise.all([idleSupervisor, idleHaproxy]);
+        const reloads = changes.filter((c) => c.how === 'reloaded').map((c) => c.passMs!);
+        const runtime = changes.filter((c) => c.how === 'runtime').map((c) => c.passMs!);
+        result.ours = {
+          ...(typeof firstPass?.durationMs === 'number' ? { firstPassMs: firstPass.durationMs } : {}),
+          routedAllS,
+          changes,
+          ...(reloads.length ? { reloadPassMsMedian: median(reloads)! } : {}),
+          ...(runtime.length ? { runtimePassMsMedian: median(runtime)! } : {}),
+          supervisorRssMb: pids.supervisor.reduce((n, p) => n + rssKb(p), 0) / 1024,
+          haproxyRssMb: pids.haproxy.reduce((n, p) => n + rssKb(p), 0) / 1024,
+          idleCpuSupervisorPct,
+          idleCpuHaproxyPct,
+          idleSeconds: options.idleSeconds,
+        };
+        ctx.log(
+          `  scale ours: first pass ${result.ours.firstPassMs} ms, RSS ${result.ours.supervisorRssMb.toFixed(0)} MB, idle CPU ${idleCpuSupervisorPct.toFixed(2)} % (haproxy ${idleCpuHaproxyPct.toFixed(1)} %)`,
+        );
+      } finally {
+        await ours.stop();
       }
-      const pids = await ours.pids();
-      const idleSupervisor = cpuPercent(pids.supervisor, options.idleSeconds);
-      const idleHaproxy = cpuPercent(pids.haproxy, options.idleSeconds);
-      const [idleCpuSupervisorPct, idleCpuHaproxyPct] = await Promise.all([idleSupervisor, idleHaproxy]);
-      const reloads = changes.filter((c) => c.how === 'reloaded').map((c) => c.passMs!);
-      const runtime = changes.filter((c) => c.how === 'runtime').map((c) => c.passMs!);
-      result.ours = {
-        ...(typeof firstPass?.durationMs === 'number' ? { firstPassMs: firstPass.durationMs } : {}),
-        routedAllS,
-        changes,
-        ...(reloads.length ? { reloadPassMsMedian: median(reloads)! } : {}),
-        ...(runtime.length ? { runtimePassMsMedian: median(runtime)! } : {}),
-        supervisorRssMb: pids.supervisor.reduce((n, p) => n + rssKb(p), 0) / 1024,
-        haproxyRssMb: pids.haproxy.reduce((n, p) => n + rssKb(p), 0) / 1024,
-        idleCpuSupervisorPct,
-        idleCpuHaproxyPct,
-        idleSeconds: options.idleSeconds,
-      };
-      ctx.log(
-        `  scale ours: first pass ${result.ours.firstPassMs} ms, RSS ${result.ours.supervisorRssMb.toFixed(0)} MB, idle CPU ${idleCpuSupervisorPct.toFixed(2)} % (haproxy ${idleCpuHaproxyPct.toFixed(1)} %)`,
-      );
-    } finally {
-      await ours.stop();
     }
 
     // --- baseline: one run of the playbook over the same containers
