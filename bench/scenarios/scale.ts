@@ -83,8 +83,8 @@ export async function scale(
 }
 
 /**
- * Ours against the stand-in Docker API with `total` containers (two per domain; their addresses are on
- * loopback, 127.100.0.0/16, so HAProxy's health checks stay on this host): the first pass at start and the
+ * Ours against the stand-in Docker API with `total` containers (two per domain; on the host network, each
+ * at its own port of 127.0.0.1, so HAProxy's health checks stay on this host): the first pass at start and the
  * memory once settled, without waiting for Docker to start that many real containers.
  */
 async function standInScale(ctx: Context, total: number): Promise<StandInScale> {
@@ -97,6 +97,7 @@ async function standInScale(ctx: Context, total: number): Promise<StandInScale> 
     port: ctx.ports.ours,
     workDir: ctx.workDir,
     dockerSocket: socket,
+    env: { ALLOW_HOST_NETWORK: 'true' },
     ...(ctx.dns ? { dns: ctx.dns.ours } : {}),
   });
   try {
