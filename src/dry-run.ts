@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Config } from './config.js';
 import { identityFor, zoneApiFor } from './dns/create-dns-half.js';
 import { type Change, desiredRecords, diffRecords, foreignConflicts, ownedRecords, registrableDomains } from './dns/records.js';
-import { toSdkChanges } from './dns/route53-zone.js';
+import { toSdkChanges } from './dns/route53-changes.js';
 import { createContainerSource } from './docker/container-snapshots.js';
 import { isHaproxyRefusal } from './errors.js';
 import { validateConfig } from './haproxy/config-files.js';
@@ -57,7 +57,8 @@ export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableSt
     // Read-only: the zone is listed to diff against, never changed.
     const identity = await identityFor(config);
     const ctx = { zone: config.zone, hostId: identity.id, hostIp: identity.ip, ttl: dns.ttl, mode: dns.mode };
-    const records = await zoneApiFor({ ...config, dns: { ...dns, hostedZoneId: dns.hostedZoneId } }).listRecords();
+    const zoneApi = await zoneApiFor({ ...config, dns: { ...dns, hostedZoneId: dns.hostedZoneId } });
+    const records = await zoneApi.listRecords();
     const owned = ownedRecords(records, ctx);
     // The registrar's own choice: names held by a record set this host did not write, or beyond DNS_MAX_NAMES, are left out.
     const conflicts = foreignConflicts(records, owned, ctx);

@@ -3,17 +3,38 @@ import { type Logger, type LoggerOptions, pino } from 'pino';
 
 export type { Logger };
 
-/** `stderr`: for commands whose stdout is their result (dry-run). */
-export function createLogger(options: { level: string; format: 'json' | 'pretty'; stderr?: boolean }): Logger {
-  const fd = options.stderr ? 2 : 1;
-  const base: LoggerOptions = {
-    level: options.level,
+interface LogOptions {
+  level: string;
+  /** For commands whose stdout is their result (dry-run). */
+  stderr?: boolean;
+}
+
+function baseOptions(level: string): LoggerOptions {
+  return {
+    level,
     base: { app: 'haproxy-companion' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
   };
-  if (options.format === 'pretty')
-    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, destination: fd } } });
-  // Synchronous: a fatal line written just before process.exit must not be lost.
-  return pino(base, pino.destination({ dest: fd, sync: true }));
+}
+
+// Synchronous: a fatal line written just before process.exit must not be lost.
+const destination = (options: LogOptions) => pino.destination({ dest: options.stderr ? 2 : 1, sync: true });
+
+/** JSON lines: the default format, and the one for the fatal lines written before the configuration is known. */
+export function createJsonLogger(options: LogOptions): Logger {
+  return pino(baseOptions(options.level), destination(options));
+}
+
+/**
+ * The configured logger. pino-pretty is loaded only for `pretty`, and formats in this thread, line by
+ * line, into the same synchronous destination: no transport worker (a second V8 instance), and a fatal
+ * line is not lost on exit in this format either.
+ */
+export async function createLogger(options: LogOptions & { format: 'json' | 'pretty' }): Promise<Logger> {
+  if (options.format === 'json') return createJsonLogger(options);
+  const { prettyFactory } = await import('pino-pretty');
+  const prettify = prettyFactory({ colorize: true });
+  const out = destination(options);
+  return pino(baseOptions(options.level), { write: (line: string) => out.write(prettify(line)) });
 }

@@ -9,7 +9,7 @@ import { runCompanion } from './companion.js';
 import { type Config, loadConfig } from './config.js';
 import { dryRun } from './dry-run.js';
 import { asError, ConfigError } from './errors.js';
-import { createLogger } from './log.js';
+import { createJsonLogger, createLogger } from './log.js';
 
 const DEFAULT_TEMPLATE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../templates/haproxy.cfg.njk');
 const COMMANDS = ['run', 'dry-run'] as const;
@@ -25,21 +25,21 @@ async function main(): Promise<void> {
     config = loadConfig(process.env, DEFAULT_TEMPLATE);
   } catch (error) {
     if (error instanceof ConfigError) {
-      createLogger({ level: 'info', format: 'json' }).fatal({ problems: error.problems }, error.message);
+      createJsonLogger({ level: 'info' }).fatal({ problems: error.problems }, error.message);
       process.exit(2);
     }
     throw error;
   }
   if (command === 'dry-run') {
     // stdout carries the result; logs go to stderr.
-    process.exitCode = await dryRun(config, createLogger({ ...config.log, stderr: true }));
+    process.exitCode = await dryRun(config, await createLogger({ ...config.log, stderr: true }));
     return;
   }
-  await runCompanion(config, createLogger(config.log));
+  await runCompanion(config, await createLogger(config.log));
 }
 
 main().catch((error: unknown) => {
-  const log = createLogger({ level: 'info', format: 'json' });
+  const log = createJsonLogger({ level: 'info' });
   log.fatal({ err: asError(error) }, 'haproxy-companion failed to start');
   process.exit(1);
 });

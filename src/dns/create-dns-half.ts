@@ -5,7 +5,7 @@ import type { DnsHalf } from './dns-half.js';
 import { DnsPreview } from './dns-preview.js';
 import { DnsRegistrar } from './dns-registrar.js';
 import { type HostIdentity, resolveHostIdentity } from './host-identity.js';
-import { createRoute53Client, createZoneApi } from './route53-zone.js';
+import type { ZoneApi } from './route53-zone.js';
 
 /** This host's identity: HOST_IP/HOST_ID, else EC2 instance metadata. */
 export function identityFor(config: Config): Promise<HostIdentity> {
@@ -13,7 +13,12 @@ export function identityFor(config: Config): Promise<HostIdentity> {
   return resolveHostIdentity({ imdsEndpoint: dns.imdsEndpoint, imdsDisabled: dns.imdsDisabled, hostIp: dns.hostIp, hostId: dns.hostId });
 }
 
-export function zoneApiFor(config: Config & { dns: { hostedZoneId: string } }) {
+/**
+ * The zone's API. The AWS SDK is loaded here, on first use: a host without HOSTED_ZONE_ID never loads
+ * it, and it is a large share of the supervisor's memory (docs/benchmarks.md, memory notes).
+ */
+export async function zoneApiFor(config: Config & { dns: { hostedZoneId: string } }): Promise<ZoneApi> {
+  const { createRoute53Client, createZoneApi } = await import('./route53-zone.js');
   return createZoneApi(createRoute53Client({ region: config.dns.region }), config.dns.hostedZoneId);
 }
 
@@ -25,7 +30,7 @@ export async function createDnsHalf(config: Config, log: Logger): Promise<DnsHal
   // A wrong identity would publish wrong records for the whole fleet to see: no identity, no start.
   const identity = await identityFor(config);
   return new DnsRegistrar(
-    zoneApiFor({ ...config, dns: { ...dns, hostedZoneId: dns.hostedZoneId } }),
+    await zoneApiFor({ ...config, dns: { ...dns, hostedZoneId: dns.hostedZoneId } }),
     {
       zone: config.zone,
       ttl: dns.ttl,

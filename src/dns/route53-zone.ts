@@ -13,6 +13,7 @@ import {
 import { CompanionError } from '../errors.js';
 import { metrics } from '../metrics.js';
 import { type Change, normaliseName, type RecordSet, recordKey } from './records.js';
+import { toSdkChanges } from './route53-changes.js';
 
 export interface ZoneApi {
   /** The zone's name, without the trailing dot. */
@@ -107,22 +108,6 @@ function fromSdk(set: ResourceRecordSet): RecordSet | undefined {
     setIdentifier: set.SetIdentifier,
     multiValueAnswer: set.MultiValueAnswer,
     aliasTarget: set.AliasTarget?.DNSName,
-  };
-}
-
-/** Changes as the Route53 API (and `aws route53 change-resource-record-sets`) takes them. */
-export function toSdkChanges(changes: Change[]) {
-  return changes.map((c) => ({ Action: c.action, ResourceRecordSet: toSdk(c.record) }));
-}
-
-function toSdk(record: RecordSet): ResourceRecordSet {
-  return {
-    Name: record.name,
-    Type: record.type,
-    TTL: record.ttl,
-    ResourceRecords: record.values.map((Value) => ({ Value })),
-    SetIdentifier: record.setIdentifier,
-    MultiValueAnswer: record.multiValueAnswer,
   };
 }
 
