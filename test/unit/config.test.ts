@@ -106,6 +106,11 @@ describe('loadConfig', () => {
     ['DEREGISTER_ON_EXIT', 'maybe'],
     ['DNS_MAX_NAMES', '0'],
     ['DNS_MAX_NAMES', 'all'],
+    ['HAPROXY_MAX_OLD_WORKERS', '0'],
+    ['HAPROXY_MAX_OLD_WORKERS', '3\nglobal'],
+    ['HAPROXY_HARD_STOP_AFTER_S', '10s'],
+    ['HAPROXY_HARD_STOP_AFTER_S', '0'],
+    ['STATUS_ADDRESS', 'localhost'],
   ])('rejects %s=%j', (key, value) => {
     expect(() => loadConfig({ DOMAIN_NAME: 'example.com', [key]: value }, template)).toThrow(new RegExp(`${key}:`));
   });
