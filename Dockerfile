@@ -9,9 +9,10 @@ RUN --mount=type=secret,id=ca_bundle,target=/run/secrets/ca_bundle \
     if [ -f /run/secrets/ca_bundle ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca_bundle; fi; \
     npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/bundle.ts ./scripts/
 COPY src ./src
-# --offline: pruning needs nothing new, and without it npm re-fetches optional native deps.
-RUN npm run build && npm prune --omit=dev --offline
+# Typechecks (tsc), then bundles (scripts/bundle.ts): the image runs bundle/, with no node_modules.
+RUN npm run build
 
 FROM node:24-trixie-slim
 RUN apt-get update \
@@ -19,15 +20,20 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && haproxy -v | head -1
 WORKDIR /app
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
+COPY --from=build /app/bundle ./bundle
 COPY package.json ./
 COPY templates ./templates
 ENV NODE_ENV=production
 # The supervisor is small and mostly idle: a 1 MB young generation and one V8 helper thread cut its
 # resident memory by about 17 MB (measured 109 -> 92 MB idle) at no measurable cost. Setting
-# NODE_OPTIONS yourself replaces these.
+# NODE_OPTIONS yourself replaces these; add --enable-source-maps to see src/*.ts in stack traces
+# (it costs ~10 MB: the maps are parsed at startup).
 ENV NODE_OPTIONS="--max-semi-space-size=1 --v8-pool-size=1"
 LABEL org.opencontainers.image.title="haproxy-companion"
 EXPOSE 80
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/main.js"]
+# --lite-mode: V8 without its optimizing compilers. The supervisor spends its time waiting on Docker and
+# HAProxy, not computing: a first pass over 1,000 containers takes ~20 % longer (render 17 -> 21 ms), and
+# the process holds 11 MB less idle and 27 MB less at 1,000 containers (no optimized code nor its data).
+# --disable-warning=DEP0169: docker-modem parses DOCKER_HOST with url.parse(), which Node warns about only
+# from code outside node_modules, as the bundle is.
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--lite-mode", "--disable-warning=DEP0169", "/app/bundle/main.cjs"]

@@ -2,7 +2,7 @@
  * The only place that reads the environment. Every setting is validated once at startup; all bad
  * values are reported together, then the result is frozen.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { HOST_ID_PATTERN } from './dns/host-identity.js';
 import type { RecordMode } from './dns/records.js';
 import { ConfigError } from './errors.js';
