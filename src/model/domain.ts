@@ -5,13 +5,14 @@
  * address, localhost) is refused too: read relative to the zone, it was almost surely not meant that way.
  */
 
-import { createRequire } from 'node:module';
 import { domainToASCII } from 'node:url';
+// A static import, so that the image's bundle (scripts/bundle.ts) carries the list.
+import tlds from 'tlds/index.json' with { type: 'json' };
 import { MARKER_PREFIX } from '../dns/records.js';
 import { quote } from './reasons.js';
 
 /** IANA's top-level domains (the `tlds` package, kept up to date from IANA's list), those in Unicode as their `xn--` form. */
-const TOP_LEVEL_DOMAINS = new Set((createRequire(import.meta.url)('tlds') as string[]).map((tld) => domainToASCII(tld)).filter(Boolean));
+const TOP_LEVEL_DOMAINS = new Set((tlds as string[]).map((tld) => domainToASCII(tld)).filter(Boolean));
 /** A last label that makes a host an IPv4 address for URL parsers (WHATWG "ends in a number") and inet_aton: `1`, `0x7f`. */
 const NUMBER = /^(?:[0-9]+|0x[0-9a-f]*)$/;
 

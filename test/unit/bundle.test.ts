@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import https from 'node:https';
 import { createRequire } from 'node:module';
@@ -28,6 +29,10 @@ describe('the production bundle (scripts/bundle.ts)', () => {
     expect(main).toContain('require("./pino-pretty.cjs")');
     // Latin-1 sources are kept at one byte a character.
     expect(/[^\t\n\r -~]/u.test(main)).toBe(false);
+    // It runs on its own: every module it needs is inside (a dynamic require of a package would not be).
+    const run = spawnSync(process.execPath, [path.join(dir, 'main.cjs'), 'no-such-command'], { cwd: dir, encoding: 'utf8' });
+    expect(run.stderr).toMatch(/^usage: haproxy-companion/);
+    expect(run.status).toBe(2);
   }, 60_000);
 
   it('left-out modules can be required, and throw once used; https is the real module when used', async () => {
