@@ -31,9 +31,8 @@ ENV NODE_ENV=production
 ENV NODE_OPTIONS="--max-semi-space-size=1 --v8-pool-size=1"
 LABEL org.opencontainers.image.title="haproxy-companion"
 EXPOSE 80
-# --lite-mode: V8 without its optimizing compilers. The supervisor spends its time waiting on Docker and
-# HAProxy, not computing: a first pass over 1,000 containers takes ~20 % longer (render 17 -> 21 ms), and
-# the process holds 11 MB less idle and 27 MB less at 1,000 containers (no optimized code nor its data).
+# Not --lite-mode (11 MB less idle, 27 MB at 1,000 containers): it turns WebAssembly off, and Node's fetch
+# parses HTTP with WebAssembly, so the instance metadata (IMDSv2) identity would fail (docs/memory.md).
 # --disable-warning=DEP0169: docker-modem parses DOCKER_HOST with url.parse(), which Node warns about only
 # from code outside node_modules, as the bundle is.
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--lite-mode", "--disable-warning=DEP0169", "/app/bundle/main.cjs"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--disable-warning=DEP0169", "/app/bundle/main.cjs"]

@@ -2,8 +2,8 @@
 /**
  * The production bundle the image runs: bundle/main.cjs, one CommonJS file with its dependencies in it,
  * next to templates/ as dist/ is, and a source map for each file. Run by `npm run build` after tsc (which
- * typechecks; dist/main.js stays the unbundled entry for development). Why a bundle (measured in
- * docs/benchmarks.md, memory notes):
+ * typechecks; dist/main.js stays the unbundled entry for development). Why a bundle (each step
+ * measured in docs/memory.md):
  *
  * - dockerode requires at import, for features the companion never uses, BuildKit's gRPC client and
  *   protobufjs (image builds), ssh2 (`ssh://` DOCKER_HOST), tar-fs and a .dockerignore parser (build
