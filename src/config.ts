@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import { HOST_ID_PATTERN } from './dns/host-identity.js';
-import type { RecordMode } from './dns/records.js';
+import { DEFAULT_MAX_NAMES, type RecordMode } from './dns/records.js';
 import { ConfigError } from './errors.js';
 import { parseDnsName } from './model/domain.js';
 import { DEFAULT_MAX_DOMAINS_PER_CONTAINER, type ModelOptions } from './model/services.js';
@@ -73,7 +73,7 @@ export const settingsSchema = z.object({
   DNS_DEBOUNCE_MIN_MS: integer(0, 600_000).default(5_000),
   DNS_DEBOUNCE_MAX_MS: integer(0, 3_600_000).default(60_000),
   // No real host serves 1,000 names; a zone's default quota is 10,000 record sets, and each name costs 2.
-  DNS_MAX_NAMES: integer(1, 50_000).default(1_000),
+  DNS_MAX_NAMES: integer(1, 50_000).default(DEFAULT_MAX_NAMES),
   AWS_REGION: z.string().min(1).optional(),
   AWS_EC2_METADATA_SERVICE_ENDPOINT: z.url().default('http://169.254.169.254'),
   AWS_EC2_METADATA_DISABLED: boolean.default(false),

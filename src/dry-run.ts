@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Config } from './config.js';
 import { identityFor, zoneApiFor } from './dns/create-dns-half.js';
-import { type Change, desiredRecords, diffRecords, foreignConflicts, ownedRecords, registrableDomains } from './dns/records.js';
+import { LeftOutNames } from './dns/left-out-names.js';
+import { type Change, desiredRecords, diffRecords, foreignConflicts, ownedRecords } from './dns/records.js';
 import { toSdkChanges } from './dns/route53-changes.js';
 import { createContainerSource } from './docker/container-snapshots.js';
 import { isHaproxyRefusal } from './errors.js';
@@ -53,6 +54,7 @@ export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableSt
       'more served names than DNS_MAX_NAMES; the rest are served but not registered',
     );
   }
+  const leftOut = new LeftOutNames(config.zone, dns.maxNames, log);
   if (dns.hostedZoneId !== undefined) {
     // Read-only: the zone is listed to diff against, never changed.
     const identity = await identityFor(config);
@@ -60,20 +62,17 @@ export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableSt
     const zoneApi = await zoneApiFor({ ...config, dns: { ...dns, hostedZoneId: dns.hostedZoneId } });
     const records = await zoneApi.listRecords();
     const owned = ownedRecords(records, ctx);
-    // The registrar's own choice: names held by a record set this host did not write, or beyond DNS_MAX_NAMES, are left out.
-    const conflicts = foreignConflicts(records, owned, ctx);
-    const registrable = registrableDomains(domains, conflicts, config.zone, dns.maxNames);
-    for (const d of domains) {
-      const reason = conflicts.get(`${d}.${config.zone}`);
-      if (reason)
-        log.warn({ name: `${d}.${config.zone}`, reason }, 'dns name left out of route53: a record this host did not write holds it');
-    }
-    changes = diffRecords(desiredRecords(registrable, ctx), owned);
+    // The registrar's own choice, logged as it logs it: names held by a record set this host did not write,
+    // or beyond DNS_MAX_NAMES, are left out.
+    leftOut.setListed(foreignConflicts(records, owned, ctx));
+    leftOut.report(domains);
+    changes = diffRecords(desiredRecords(leftOut.registrable(domains), ctx), owned);
     zone = dns.hostedZoneId;
   } else {
     // Registration off: show what would be written into an empty zone, with placeholders for what is unknown.
     const ctx = { zone: config.zone, hostId: dns.hostId ?? '<host-id>', hostIp: dns.hostIp ?? '<host-ip>', ttl: dns.ttl, mode: dns.mode };
-    changes = diffRecords(desiredRecords(registrableDomains(domains, new Map(), config.zone, dns.maxNames), ctx), []);
+    leftOut.report(domains);
+    changes = diffRecords(desiredRecords(leftOut.registrable(domains), ctx), []);
     zone = '<HOSTED_ZONE_ID>';
   }
   out.write(`# ---- Route53 change batch (aws route53 change-resource-record-sets --cli-input-json) ----\n`);

@@ -15,6 +15,7 @@ import {
   applyChanges,
   baseName,
   type Change,
+  DEFAULT_MAX_NAMES,
   desiredRecords,
   diffRecords,
   foreignConflicts,
@@ -43,7 +44,7 @@ export interface RegistrarOptions {
    * can take half a minute to start 50 containers, and Route53 itself takes about a minute to propagate.
    */
   debounce?: { minMs: number; maxMs: number };
-  /** DNS_MAX_NAMES: names beyond it, in sorted order, are served but not registered. Default 1,000. */
+  /** DNS_MAX_NAMES: names beyond it, in sorted order, are served but not registered. Default {@link DEFAULT_MAX_NAMES}. */
   maxNames?: number;
 }
 
@@ -70,7 +71,7 @@ export class DnsRegistrar implements DnsHalf {
     private readonly log: Logger,
   ) {
     this.ctx = { zone: options.zone, hostId: options.identity.id, hostIp: options.identity.ip, ttl: options.ttl, mode: options.mode };
-    this.leftOut = new LeftOutNames(options.zone, options.maxNames ?? 1_000, log);
+    this.leftOut = new LeftOutNames(options.zone, options.maxNames ?? DEFAULT_MAX_NAMES, log);
     this.syncs = createDebouncer({ ...(options.debounce ?? { minMs: 5_000, maxMs: 60_000 }), run: () => this.syncAndRetry() });
   }
 

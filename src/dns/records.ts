@@ -140,6 +140,9 @@ const describeRecord = (r: RecordSet) =>
   `${r.name} ${r.type} ${r.aliasTarget ? `alias ${r.aliasTarget}` : r.values.join(',')}${r.setIdentifier ? ` (SetIdentifier ${r.setIdentifier})` : ''}`;
 
 /** The first `maxNames` domains in sorted order that no conflict holds: the ones to register. */
+/** DNS_MAX_NAMES's default: no real host serves more, and each name costs 2 of a zone's 10,000 record sets. */
+export const DEFAULT_MAX_NAMES = 1_000;
+
 export function registrableDomains(domains: string[], conflicts: ReadonlyMap<string, string>, zone: string, maxNames: number): string[] {
   return [...new Set(domains)]
     .sort(compare)

@@ -3,7 +3,8 @@
  * the companion shares, or, for a host-network container, the host's loopback, which reaches everything
  * listening on the host: so loopback takes an opt-in on both sides and never reaches the companion's own ports.
  */
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import { isLoopback, isUnspecified } from '../lib/addresses.js';
 import type { ContainerInfo } from './container.js';
 import { isTrue, Labels } from './labels.js';
 import { clip, MAX_QUOTED, quote } from './reasons.js';
@@ -28,11 +29,7 @@ export type Choice<T> = { ok: true; value: T } | { ok: false; reason: string };
 const LOOPBACK = '127.0.0.1';
 
 /** Loopback and unspecified addresses (IPv4-mapped forms too) are the host itself, never a container's own. */
-const HOST_ITSELF = new BlockList();
-HOST_ITSELF.addSubnet('127.0.0.0', 8, 'ipv4');
-HOST_ITSELF.addAddress('0.0.0.0', 'ipv4');
-HOST_ITSELF.addAddress('::1', 'ipv6');
-HOST_ITSELF.addAddress('::', 'ipv6');
+const isHostItself = (ip: string) => isLoopback(ip) || isUnspecified(ip);
 
 export function chooseTarget(
   container: ContainerInfo,
@@ -81,7 +78,7 @@ function choosePort(container: ContainerInfo): Choice<number> {
 function chooseAddress(container: ContainerInfo, placement: Placement, options: TargetOptions): Choice<string> {
   if (container.networkMode === 'host') return hostNetworkAddress(container, placement, options);
   const wanted = container.labels[Labels.network];
-  let candidates = container.networks.filter((n) => isIP(n.ip) !== 0 && !HOST_ITSELF.check(n.ip, isIP(n.ip) === 6 ? 'ipv6' : 'ipv4'));
+  let candidates = container.networks.filter((n) => isIP(n.ip) !== 0 && !isHostItself(n.ip));
   if (wanted !== undefined) {
     candidates = candidates.filter((n) => n.name === wanted);
     if (candidates.length === 0) {

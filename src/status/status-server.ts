@@ -9,7 +9,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
-import { isIP } from 'node:net';
+import { isLoopback } from '../lib/addresses.js';
 import type { Logger } from '../log.js';
 import { registry } from '../metrics.js';
 import { renderStatusPage } from './status-page.js';
@@ -100,10 +100,6 @@ export function startStatusServer(options: StatusServerOptions): http.Server {
 function send(res: http.ServerResponse, status: number, type: string, body: string): void {
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
   res.end(body);
-}
-
-function isLoopback(address: string): boolean {
-  return isIP(address) === 4 ? address.startsWith('127.') : address === '::1';
 }
 
 /** Compares digests, so the time taken says nothing about the token. */
