@@ -1,6 +1,6 @@
 /**
  * Issue 11, point 8: what one label with 40,000 domains costs a pass (the model, the backend layout, the host
- * map), on a compiled tree: `npx tsc -p tsconfig.build.json --outDir /tmp/dist && node bench/one-label.ts /tmp/dist [maxDomainsPerContainer]`.
+ * map), on a compiled tree: `npx tsc -p tsconfig.build.json --outDir .cache/dist && node bench/one-label.ts .cache/dist [maxDomainsPerContainer]`.
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
