@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { CompanionError } from '../errors.js';
+import { plainHttp } from '../lib/plain-http.js';
 
 export interface HostIdentity {
   ip: string;
@@ -45,13 +46,13 @@ async function lookup(options: IdentityOptions): Promise<HostIdentity> {
   const timeoutMs = options.timeoutMs ?? 2_000;
   let token: string;
   try {
-    const res = await fetch(`${base}/latest/api/token`, {
+    const res = await plainHttp(`${base}/latest/api/token`, {
       method: 'PUT',
       headers: { 'X-aws-ec2-metadata-token-ttl-seconds': TOKEN_TTL_SECONDS },
-      signal: AbortSignal.timeout(timeoutMs),
+      timeoutMs,
     });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    token = await res.text();
+    if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+    token = res.body;
   } catch (error) {
     throw new CompanionError(
       `cannot get an IMDSv2 token from ${base} (${(error as Error).message}). On EC2, a container on a bridge network ` +
@@ -60,12 +61,9 @@ async function lookup(options: IdentityOptions): Promise<HostIdentity> {
     );
   }
   const read = async (path: string) => {
-    const res = await fetch(`${base}/latest/meta-data/${path}`, {
-      headers: { 'X-aws-ec2-metadata-token': token },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (!res.ok) throw new CompanionError(`instance metadata ${path}: HTTP ${res.status}`);
-    return (await res.text()).trim();
+    const res = await plainHttp(`${base}/latest/meta-data/${path}`, { headers: { 'X-aws-ec2-metadata-token': token }, timeoutMs });
+    if (res.status !== 200) throw new CompanionError(`instance metadata ${path}: HTTP ${res.status}`);
+    return res.body.trim();
   };
   return {
     ip: options.hostIp ?? (await read('local-ipv4')),

@@ -2,6 +2,7 @@
  * The Docker edge, read side: snapshots of the running containers (list + inspect), inspecting again
  * only what may have changed. The event stream (docker-events.ts) only says what to look at again.
  */
+import { createHash } from 'node:crypto';
 import Docker from 'dockerode';
 import { compare } from '../lib/compare.js';
 import { type ContainerInfo, type InspectResponse, toContainerInfo } from '../model/container.js';
@@ -43,7 +44,7 @@ export function summaryFingerprint(c: ContainerSummary): string {
   const networks = Object.entries(c.NetworkSettings?.Networks ?? {}).map(
     ([name, n]) => `${name}=${n?.IPAddress ?? ''}/${n?.GlobalIPv6Address ?? ''}`,
   );
-  return JSON.stringify([
+  const facts = JSON.stringify([
     c.Names ?? [],
     c.State ?? '',
     health,
@@ -51,6 +52,8 @@ export function summaryFingerprint(c: ContainerSummary): string {
     Object.entries(c.Labels ?? {}).sort(),
     networks.sort(),
   ]);
+  // Kept for every container between resyncs: a digest, not the ~1 KB of a Compose container's labels.
+  return createHash('sha256').update(facts).digest('base64');
 }
 
 /**
@@ -68,11 +71,15 @@ export class ContainerSnapshots {
   private listDue = false;
   inspections = 0;
   lists = 0;
+  /** The label filter's key: kept with the labels the model reads, so the event path can apply the filter. */
+  private readonly filterKey: string | undefined;
 
   constructor(
     private readonly docker: DockerApi,
     private readonly options: SourceOptions = {},
-  ) {}
+  ) {
+    this.filterKey = options.labelFilter?.split('=')[0];
+  }
 
   /** An event named this container: inspect it again at the next snapshot. */
   markDirty(id: string): void {
@@ -157,7 +164,7 @@ export class ContainerSnapshots {
       for (let id = ids[next++]; id !== undefined; id = ids[next++]) {
         try {
           this.inspections++;
-          results.push(toContainerInfo((await this.docker.getContainer(id).inspect()) as InspectResponse));
+          results.push(toContainerInfo((await this.docker.getContainer(id).inspect()) as InspectResponse, this.filterKey));
         } catch (error) {
           if ((error as { statusCode?: number }).statusCode !== 404) throw error;
         }

@@ -3,6 +3,7 @@
  * so that the service model is a pure function testable with literal objects.
  */
 import { compare } from '../lib/compare.js';
+import { ComposeLabels, DOMAIN_ENV, LABEL_PREFIX } from './labels.js';
 
 export interface ContainerNetwork {
   name: string;
@@ -13,7 +14,9 @@ export interface ContainerInfo {
   id: string;
   /** Name without Docker's leading slash. */
   name: string;
+  /** Only the labels the companion reads (see `toContainerInfo`). */
   labels: Record<string, string>;
+  /** Only the variables the companion reads (`DOMAIN`). */
   env: Record<string, string>;
   /** Exposed ports as Docker lists them, e.g. `8080/tcp`, `53/udp`. */
   exposedPorts: string[];
@@ -44,12 +47,22 @@ export interface InspectResponse {
   NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; GlobalIPv6Address?: string } | null> | null };
 }
 
-export function toContainerInfo(inspect: InspectResponse): ContainerInfo {
+/**
+ * Keeps only what the model reads of labels and env: `haproxy-companion.*`, Compose's project and service
+ * (ownership), `alsoKeep` (the label filter's key) and `DOMAIN`. A Compose container carries a dozen labels
+ * and often dozens of variables (secrets among them): at 1,000 containers, keeping them all cost megabytes.
+ */
+export function toContainerInfo(inspect: InspectResponse, alsoKeep?: string): ContainerInfo {
   const env: Record<string, string> = {};
   for (const entry of inspect.Config?.Env ?? []) {
     // Split on the first '=' only: values may contain '=' themselves.
     const eq = entry.indexOf('=');
-    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+    if (eq > 0 && entry.slice(0, eq) === DOMAIN_ENV) env[DOMAIN_ENV] = entry.slice(eq + 1);
+  }
+  const labels: Record<string, string> = {};
+  for (const [key, value] of Object.entries(inspect.Config?.Labels ?? {})) {
+    if (key.startsWith(LABEL_PREFIX) || key === ComposeLabels.project || key === ComposeLabels.service || key === alsoKeep)
+      labels[key] = value;
   }
   const networks = Object.entries(inspect.NetworkSettings?.Networks ?? {})
     .map(([name, net]) => ({ name, ip: net?.IPAddress || net?.GlobalIPv6Address || '' }))
@@ -60,7 +73,7 @@ export function toContainerInfo(inspect: InspectResponse): ContainerInfo {
   return {
     id: inspect.Id,
     name: (inspect.Name ?? '').replace(/^\//, '') || inspect.Id.slice(0, 12),
-    labels: { ...(inspect.Config?.Labels ?? {}) },
+    labels,
     env,
     exposedPorts: Object.keys(inspect.Config?.ExposedPorts ?? {}).sort(),
     running: inspect.State?.Running === true,

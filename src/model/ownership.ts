@@ -61,11 +61,11 @@ export interface Conflict {
  * The owners of the domains these containers declare. Every container that declares valid domains
  * counts, routable or not: an owner whose oldest container is unhealthy or restarting keeps its domain.
  */
-export function domainOwnership(claims: Array<{ container: ContainerInfo; domains: string[] }>) {
+export function domainOwnership(claims: Array<{ container: ContainerInfo; domains: string[]; owner: Owner }>) {
   const oldest = new Map<string, ContainerInfo>();
   const owners = new Map<string, Owner>();
-  for (const { container, domains } of claims) {
-    owners.set(container.id, ownerOf(container));
+  for (const { container, domains, owner } of claims) {
+    owners.set(container.id, owner);
     for (const domain of domains) {
       const current = oldest.get(domain);
       if (current === undefined || older(container, current)) oldest.set(domain, container);

@@ -8,7 +8,7 @@ import { compare } from '../lib/compare.js';
 import type { ContainerInfo } from './container.js';
 import { hostnamesOf, parseServiceDomain } from './domain.js';
 import { DOMAIN_ENV, Labels } from './labels.js';
-import { type Conflict, domainOwnership } from './ownership.js';
+import { type Conflict, domainOwnership, type Owner, ownerOf } from './ownership.js';
 import { clip, MAX_QUOTED, MAX_REASON, quote } from './reasons.js';
 import { chooseTarget, type Placement } from './target.js';
 
@@ -76,17 +76,56 @@ export function modelOf(containers: ContainerInfo[], options: ModelOptions & { s
   return buildServices(containers, placementOf(containers, selfId), modelOptions);
 }
 
+/**
+ * {@link modelOf} for a pass loop: the same model, but what a container says is judged once, not at every pass.
+ * Snapshots keep the same ContainerInfo object while a container does not change, so one change at 1,000
+ * containers judges one container (the rest is a lookup), as long as the companion's own placement holds.
+ */
+export function modelBuilder(options: ModelOptions & { selfId: string | undefined }): (containers: ContainerInfo[]) => ServiceModel {
+  const { selfId, ...modelOptions } = options;
+  let judged = new WeakMap<ContainerInfo, Judgement>();
+  let judgedFor = '';
+  return (containers) => {
+    const placement = placementOf(containers, selfId);
+    const key = JSON.stringify(placement);
+    if (key !== judgedFor) [judged, judgedFor] = [new WeakMap(), key];
+    return buildServices(containers, placement, modelOptions, (container) => {
+      const known = judged.get(container);
+      if (known) return known;
+      const judgement = judge(container, placement, modelOptions);
+      judged.set(container, judgement);
+      return judgement;
+    });
+  };
+}
+
 type Verdict = { ok: true; server: Server } | { ok: false; reason: string };
 
 /** A container that declares valid domains: it claims them (see ownership.ts) whether or not it can be routed. */
 interface Claim {
   container: ContainerInfo;
   domains: string[];
+  owner: Owner;
   verdict: Verdict;
 }
 
+/** What one container says, decided from it alone (the companion's placement and settings aside). */
+type Judgement = { kind: 'ignored' } | { kind: 'refused'; reason: string } | ({ kind: 'claims' } & Claim);
+
+function judge(container: ContainerInfo, placement: Placement, options: ModelOptions): Judgement {
+  if (!optedIn(container, placement)) return { kind: 'ignored' };
+  const domains = declaredDomains(container, options);
+  if (!domains.ok) return { kind: 'refused', reason: domains.reason };
+  return { kind: 'claims', container, domains: domains.value, owner: ownerOf(container), verdict: assess(container, placement, options) };
+}
+
 /** Builds the sorted, deterministic list of services from a snapshot of containers. */
-export function buildServices(containers: ContainerInfo[], placement: Placement, options: ModelOptions): ServiceModel {
+export function buildServices(
+  containers: ContainerInfo[],
+  placement: Placement,
+  options: ModelOptions,
+  judged: (container: ContainerInfo) => Judgement = (container) => judge(container, placement, options),
+): ServiceModel {
   const skipped: SkippedContainer[] = [];
   const skip = (container: ContainerInfo, reason: string, domains?: string[], conflict?: Conflict) =>
     skipped.push({
@@ -98,10 +137,9 @@ export function buildServices(containers: ContainerInfo[], placement: Placement,
     });
   const claims: Claim[] = [];
   for (const container of containers) {
-    if (!optedIn(container, placement)) continue;
-    const domains = declaredDomains(container, options);
-    if (!domains.ok) skip(container, domains.reason);
-    else claims.push({ container, domains: domains.value, verdict: assess(container, placement, options) });
+    const judgement = judged(container);
+    if (judgement.kind === 'refused') skip(container, judgement.reason);
+    else if (judgement.kind === 'claims') claims.push(judgement);
   }
 
   const ownership = domainOwnership(claims);

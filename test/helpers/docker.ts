@@ -94,10 +94,14 @@ export interface LogLine {
 }
 
 export class Companion {
-  constructor(
-    readonly name: string,
-    readonly port: number,
-  ) {}
+  // Plain fields, not parameter properties: the benchmark imports this file with Node's type stripping.
+  readonly name: string;
+  readonly port: number;
+
+  constructor(name: string, port: number) {
+    this.name = name;
+    this.port = port;
+  }
 
   async logs(): Promise<LogLine[]> {
     const { stdout, stderr } = await execa('docker', ['logs', this.name]);

@@ -4,7 +4,7 @@
  */
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ReloadFailedError, RuntimeApiError } from '../../../src/errors.js';
+import { ConfigInvalidError, ReloadFailedError, RuntimeApiError } from '../../../src/errors.js';
 import { Haproxy } from '../../../src/haproxy/haproxy-controller.js';
 import type { HaproxyMaster } from '../../../src/haproxy/haproxy-process.js';
 import { RestartBudget } from '../../../src/haproxy/restart-budget.js';
@@ -53,8 +53,10 @@ function setup() {
   };
   let onDisk: RenderedFiles = { config: 'old', hostsMap: '' };
   const files = {
+    checkRefuses: false,
     async install(next: RenderedFiles, { check }: { check: boolean }) {
       events.push(`install ${next.config}${check ? ' (checked)' : ''}`);
+      if (check && this.checkRefuses) throw new ConfigInvalidError(['[ALERT] unknown keyword']);
       const previous = onDisk;
       onDisk = next;
       return previous;
@@ -86,7 +88,7 @@ function setup() {
     log: pino({ level: 'silent' }),
     onFatal: (error) => fatal.push(error),
   });
-  return { haproxy, master, runtime, events, fatal, onDisk: () => onDisk };
+  return { haproxy, master, runtime, files, events, fatal, onDisk: () => onDisk };
 }
 
 describe('HAProxy controller', () => {
@@ -96,12 +98,14 @@ describe('HAProxy controller', () => {
     expect(events).toEqual(['install v1 (checked)', 'runtime reset', 'start']);
   });
 
-  it('applies a runtime plan through the runtime API, without haproxy -c and without a reload', async () => {
-    const { haproxy, events } = setup();
+  it('applies a runtime plan through the runtime API, then writes the files, without haproxy -c and without a reload', async () => {
+    const { haproxy, events, onDisk } = setup();
     await haproxy.apply(candidate('v1'));
     events.length = 0;
     expect(await haproxy.apply(candidate('v2', plan))).toMatchObject({ how: 'runtime' });
-    expect(events).toEqual(['install v2', 'runtime apply']);
+    // The change is live before the synced write: a new container does not wait for the disk.
+    expect(events).toEqual(['runtime apply', 'install v2']);
+    expect(onDisk().config).toBe('v2');
   });
 
   it('reloads a candidate without a runtime plan, checked first', async () => {
@@ -118,7 +122,19 @@ describe('HAProxy controller', () => {
     runtime.refuses = true;
     events.length = 0;
     expect(await haproxy.apply(candidate('v2', plan))).toMatchObject({ how: 'reloaded' });
-    expect(events).toEqual(['install v2', 'runtime apply', 'runtime reset', 'reload']);
+    // The fallback reload is checked by haproxy -c like any other.
+    expect(events).toEqual(['runtime apply', 'install v2 (checked)', 'runtime reset', 'reload']);
+  });
+
+  it('after a refused runtime change whose files haproxy -c refuses, reloads the files in place so what runs is what they say', async () => {
+    const { haproxy, runtime, files, events, onDisk } = setup();
+    await haproxy.apply(candidate('v1'));
+    runtime.refuses = true;
+    files.checkRefuses = true;
+    events.length = 0;
+    await expect(haproxy.apply(candidate('v2', plan))).rejects.toBeInstanceOf(ConfigInvalidError);
+    expect(events).toEqual(['runtime apply', 'install v2 (checked)', 'reload']);
+    expect(onDisk().config).toBe('v1');
   });
 
   it('puts the previous files back when the reload is refused, and throws HAProxy’s reason', async () => {
@@ -138,7 +154,7 @@ describe('HAProxy controller', () => {
     master.reloadFails = 1;
     events.length = 0;
     await expect(haproxy.apply(candidate('v2', plan))).rejects.toBeInstanceOf(ReloadFailedError);
-    expect(events).toEqual(['install v2', 'runtime apply', 'runtime reset', 'reload', 'restore v1', 'reload']);
+    expect(events).toEqual(['runtime apply', 'install v2 (checked)', 'runtime reset', 'reload', 'restore v1', 'reload']);
     expect(onDisk().config).toBe('v1');
   });
 

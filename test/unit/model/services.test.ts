@@ -220,7 +220,12 @@ describe('toContainerInfo', () => {
       Id: 'abc'.padEnd(64, '0'),
       Name: '/login_1',
       Created: '2024-05-01T10:20:30.5Z',
-      Config: { Image: 'login:v2', Labels: { a: 'b' }, Env: ['DOMAIN=login', 'X=a=b', 'BROKEN'], ExposedPorts: { '8080/tcp': {} } },
+      Config: {
+        Image: 'login:v2',
+        Labels: { a: 'b', 'haproxy-companion.port': '8080', 'com.docker.compose.project': 'shop', 'com.docker.compose.service': 'login' },
+        Env: ['SECRET=x', 'DOMAIN=login=x', 'BROKEN'],
+        ExposedPorts: { '8080/tcp': {} },
+      },
       State: { Running: true, Paused: false, Health: { Status: 'healthy' } },
       HostConfig: { NetworkMode: 'default' },
       NetworkSettings: { Networks: { zeta: { IPAddress: '10.0.0.2' }, bridge: { IPAddress: '172.17.0.2' }, none: { IPAddress: '' } } },
@@ -228,8 +233,9 @@ describe('toContainerInfo', () => {
     expect(info).toEqual({
       id: 'abc'.padEnd(64, '0'),
       name: 'login_1',
-      labels: { a: 'b' },
-      env: { DOMAIN: 'login', X: 'a=b' },
+      // Only what the model reads is kept (one small copy of each container's facts).
+      labels: { 'haproxy-companion.port': '8080', 'com.docker.compose.project': 'shop', 'com.docker.compose.service': 'login' },
+      env: { DOMAIN: 'login=x' },
       exposedPorts: ['8080/tcp'],
       running: true,
       paused: false,
@@ -242,6 +248,11 @@ describe('toContainerInfo', () => {
       image: 'login:v2',
       created: '2024-05-01T10:20:30.500000000Z',
     });
+  });
+
+  it('keeps the label filter key asked for too', () => {
+    const info = toContainerInfo({ Id: 'x', Config: { Labels: { 'com.example.env': 'prod', other: 'y' } } }, 'com.example.env');
+    expect(info.labels).toEqual({ 'com.example.env': 'prod' });
   });
 
   it.each([
