@@ -8,6 +8,7 @@ import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { TemplateError } from '../errors.js';
 import { type Backend, type BackendLayout, hostsMapText, type PlacedService, placeServices } from '../model/backend-pool.js';
+import { configWord, logFormatLiteral } from '../model/route-values.js';
 import type { Service } from '../model/services.js';
 
 /** Everything a template can use. Documented in the README ("Custom templates"). */
@@ -32,6 +33,8 @@ export interface TemplateSettings {
   hardStopAfterS: number | null;
   /** At most this many old workers: one that has outlived more reloads is stopped; null: no bound. */
   maxOldWorkers: number | null;
+  /** DEFAULT_SERVICE as a host name (`www.example.com`): where hosts no route names go; null: a 503. */
+  defaultService: string | null;
 }
 
 /** The companion's settings a template sees (config.ts); tests may leave out what they are not about. */
@@ -42,6 +45,8 @@ export interface RenderSettings {
   trustedProxies?: string[];
   hardStopAfterS?: number;
   maxOldWorkers?: number;
+  /** DEFAULT_SERVICE, relative to the zone. */
+  defaultService?: string | undefined;
 }
 
 /** The context for the services of one pass, placed in their backends. */
@@ -60,6 +65,7 @@ export function templateContext(
       trustedProxies: settings.trustedProxies ?? [],
       hardStopAfterS: settings.hardStopAfterS ?? null,
       maxOldWorkers: settings.maxOldWorkers ?? null,
+      defaultService: settings.defaultService === undefined ? null : `${settings.defaultService}.${settings.zone}`,
     },
     paths: { adminSocket: paths.adminSocket, hostsMap: paths.hostsMap },
   };
@@ -107,6 +113,9 @@ export async function loadTemplate(templatePath: string): Promise<Renderer> {
     trimBlocks: true,
     lstripBlocks: true,
   });
+  // Route policy values (header values, a redirect URL, password hashes) reach the file through these.
+  env.addFilter('configword', configWord);
+  env.addFilter('logliteral', logFormatLiteral);
   let template: nunjucks.Template;
   try {
     template = new nunjucks.Template(source, env, templatePath, true);
