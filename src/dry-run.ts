@@ -30,12 +30,17 @@ export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableSt
   const { files } = renderFiles(await loadTemplate(config.templatePath), model.services, freshLayout(model.services), config, paths);
   out.write(files.config.endsWith('\n') ? files.config : `${files.config}\n`);
   out.write(`# ---- ${paths.hostsMap} ----\n${files.hostsMap}`);
+  // Shown only when there are path routes: without them the output stays what it always was.
+  if (files.pathsMap !== '') out.write(`# ---- ${paths.pathsMap} ----\n${files.pathsMap}`);
   const dir = await mkdtemp(path.join(tmpdir(), 'haproxy-companion-'));
   try {
-    // Checked in a scratch directory: the copy there reads the host map beside it.
-    const scratchMap = path.join(dir, 'hosts.map');
-    await writeFile(scratchMap, files.hostsMap);
-    await writeFile(path.join(dir, 'haproxy.cfg'), files.config.replaceAll(paths.hostsMap, scratchMap));
+    // Checked in a scratch directory: the copy there reads the maps beside it.
+    const scratchHosts = path.join(dir, 'hosts.map');
+    const scratchPaths = path.join(dir, 'paths.map');
+    await writeFile(scratchHosts, files.hostsMap);
+    await writeFile(scratchPaths, files.pathsMap);
+    const checked = files.config.replaceAll(paths.hostsMap, scratchHosts).replaceAll(paths.pathsMap, scratchPaths);
+    await writeFile(path.join(dir, 'haproxy.cfg'), checked);
     await validateConfig(config.haproxyBin, path.join(dir, 'haproxy.cfg'));
   } catch (error) {
     log.error({ err: error, haproxy: isHaproxyRefusal(error) ? error.haproxyLines : undefined }, 'haproxy rejects this configuration');

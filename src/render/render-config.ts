@@ -18,8 +18,18 @@ export interface TemplateContext {
   /** Every backend section, spares included, sorted by name, each with its servers. */
   backends: Backend[];
   settings: TemplateSettings;
-  /** hostsMap: the `<host name> <backend>` map the companion writes beside the config and edits at run time. */
-  paths: { adminSocket: string; hostsMap: string };
+  /**
+   * hostsMap: the `<host name> <backend>` map the companion writes beside the config and edits at run time;
+   * pathsMap: the `<host name><path>/ <backend>` map, the same, for routes by path prefix (read with `map_beg`).
+   */
+  paths: TemplatePaths;
+}
+
+/** Where the files a template names live: the admin socket and the two maps. */
+export interface TemplatePaths {
+  adminSocket: string;
+  hostsMap: string;
+  pathsMap: string;
 }
 
 export interface TemplateSettings {
@@ -53,7 +63,7 @@ export interface RenderSettings {
 export function templateContext(
   placed: { services: PlacedService[]; backends: Backend[] },
   settings: RenderSettings,
-  paths: { adminSocket: string; hostsMap: string },
+  paths: TemplatePaths,
 ): TemplateContext {
   return {
     services: placed.services,
@@ -67,7 +77,7 @@ export function templateContext(
       maxOldWorkers: settings.maxOldWorkers ?? null,
       defaultService: settings.defaultService === undefined ? null : `${settings.defaultService}.${settings.zone}`,
     },
-    paths: { adminSocket: paths.adminSocket, hostsMap: paths.hostsMap },
+    paths: { adminSocket: paths.adminSocket, hostsMap: paths.hostsMap, pathsMap: paths.pathsMap },
   };
 }
 
@@ -75,10 +85,14 @@ export interface Renderer {
   render(context: TemplateContext): string;
 }
 
-/** What a pass installs: the config, and the host map beside it (`<host name> <backend>` lines). */
+/**
+ * What a pass installs: the config, and the two maps beside it, each of sorted `<key> <backend>` lines:
+ * the host map (key: a host name) and the paths map (key: a host name and a path prefix ending in `/`).
+ */
 export interface RenderedFiles {
   config: string;
   hostsMap: string;
+  pathsMap: string;
 }
 
 /** Renders `services` placed in the backends of `layout`: the files, and the services with their backends. */
@@ -87,11 +101,16 @@ export function renderFiles(
   services: Service[],
   layout: BackendLayout,
   settings: RenderSettings,
-  paths: { adminSocket: string; hostsMap: string },
+  paths: TemplatePaths,
 ): { files: RenderedFiles; services: PlacedService[] } {
   const placed = placeServices(services, layout);
   return {
-    files: { config: renderer.render(templateContext(placed, settings, paths)), hostsMap: hostsMapText(placed.services) },
+    files: {
+      config: renderer.render(templateContext(placed, settings, paths)),
+      hostsMap: hostsMapText(placed.services),
+      // Placeholder: empty until the model carries path routes.
+      pathsMap: '',
+    },
     services: placed.services,
   };
 }

@@ -13,7 +13,7 @@ import { type Renderer, renderFiles } from '../../src/render/render-config.js';
 import { Supervisor } from '../../src/supervisor.js';
 import { container } from '../helpers/containers.js';
 
-const PATHS = { adminSocket: '/run/admin.sock', hostsMap: '/run/hosts.map' };
+const PATHS = { adminSocket: '/run/admin.sock', hostsMap: '/run/hosts.map', pathsMap: '/run/paths.map' };
 const SETTINGS = { zone: 'example.com', httpPort: 80 };
 const RETRY_MS = 2_000;
 

@@ -7,7 +7,11 @@ import { container } from '../../helpers/containers.js';
 
 /** As config.ts's defaults give them. */
 const settings = { zone: 'example.com', httpPort: 80, statsPort: null, trustedProxies: [], hardStopAfterS: 600, maxOldWorkers: 3 };
-const paths = { adminSocket: '/var/run/haproxy-companion/admin.sock', hostsMap: '/var/run/haproxy-companion/hosts.map' };
+const paths = {
+  adminSocket: '/var/run/haproxy-companion/admin.sock',
+  hostsMap: '/var/run/haproxy-companion/hosts.map',
+  pathsMap: '/var/run/haproxy-companion/paths.map',
+};
 
 /** As the companion renders at startup: each service in its own backend, then the spares. */
 const placed = (services: Service[]) => placeServices(services, freshLayout(services));

@@ -44,7 +44,7 @@ describe('built-in template', () => {
         services,
         freshLayout(services),
         { zone: 'example.com', httpPort: 80 },
-        { adminSocket: '/run/admin.sock', hostsMap: '/run/hosts.map' },
+        { adminSocket: '/run/admin.sock', hostsMap: '/run/hosts.map', pathsMap: '/run/paths.map' },
       ).files;
     };
     expect(render(cs)).toEqual(render([...cs].reverse()));
