@@ -15,7 +15,7 @@ import { runtimePaths } from './haproxy/paths.js';
 import { sleep } from './lib/sleep.js';
 import type { Logger } from './log.js';
 import { metrics } from './metrics.js';
-import { modelBuilder } from './model/services.js';
+import { modelBuilder, registeredDomains } from './model/services.js';
 import { loadTemplate, renderFiles } from './render/render-config.js';
 import { startStatusServer } from './status/status-server.js';
 import { buildSnapshot, healthOf } from './status/status-snapshot.js';
@@ -47,7 +47,7 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     buildModel: modelBuilder({ selfId, zone: config.zone, ...config.model }),
     loadTemplate: () => loadTemplate(config.templatePath),
     render: (renderer, services, layout) => renderFiles(renderer, services, layout, config, paths),
-    onServing: (services) => dns.setDomains(services.map((s) => s.domain)),
+    onServing: (services) => dns.setDomains(registeredDomains(services)),
   });
 
   log.info(

@@ -17,13 +17,13 @@ import { validateConfig } from './haproxy/config-files.js';
 import { runtimePaths } from './haproxy/paths.js';
 import type { Logger } from './log.js';
 import { freshLayout } from './model/backend-pool.js';
-import { modelOf } from './model/services.js';
+import { modelOf, registeredDomains } from './model/services.js';
 import { loadTemplate, renderFiles } from './render/render-config.js';
 
 export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const { selfId, snapshots } = await createContainerSource(config);
   const model = modelOf(await snapshots.snapshot(), { selfId, zone: config.zone, ...config.model });
-  for (const s of model.skipped) log.warn({ container: s.containerName, domain: s.domain, reason: s.reason }, 'container skipped');
+  for (const s of model.skipped) log.warn({ container: s.containerName, route: s.route, domain: s.domain, reason: s.reason }, 'container skipped');
 
   let status = 0;
   const paths = runtimePaths(config.runtimeDir);
@@ -49,7 +49,7 @@ export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableSt
     await rm(dir, { recursive: true, force: true });
   }
 
-  const domains = model.services.map((s) => s.domain);
+  const domains = registeredDomains(model.services);
   const { dns } = config;
   let changes: Change[];
   let zone: string;

@@ -58,8 +58,8 @@ export class Supervisor {
 
   /** The services of the last pass, each with the backend HAProxy serves it from. */
   get services(): PlacedService[] {
-    const backendOf = new Map(this.applied?.services.map((s) => [s.domain, s.backend]));
-    return this.model.services.map((s) => ({ ...s, backend: backendOf.get(s.domain) ?? homeBackend(s.domain) }));
+    const backendOf = new Map(this.applied?.services.map((s) => [s.key, s.backend]));
+    return this.model.services.map((s) => ({ ...s, backend: backendOf.get(s.key) ?? homeBackend(s.key) }));
   }
 
   get skipped(): SkippedContainer[] {

@@ -69,6 +69,8 @@ export interface RouteSpec {
 export interface RouteRefusal {
   /** Absent: the whole container (too many routes or names). */
   route?: string;
+  /** The route's names, when they are valid (the reason is about something else). */
+  names?: string[];
   reason: string;
 }
 
@@ -231,7 +233,12 @@ export function declaredRoutes(container: ContainerInfo, zone: string, maxDomain
     if (problem === undefined) routes.push(draft.spec);
     else refuse(name, problem);
   }
-  const refused = [...refusals].map(([route, reason]) => ({ route, reason })).sort((a, b) => (a.route < b.route ? -1 : 1));
+  const refused = [...refusals]
+    .map(([route, reason]): RouteRefusal => {
+      const names = validNames(drafts.get(route), zone);
+      return names ? { route, names, reason } : { route, reason };
+    })
+    .sort((a, b) => ((a.route ?? '') < (b.route ?? '') ? -1 : 1));
   return { routes, refused };
 }
 
@@ -264,6 +271,18 @@ function legacyDefault(
     if (!parsed.ok) refuse(DEFAULT_ROUTE, `label ${Labels.port}=${quote(port)} ${parsed.reason}`);
     else draftOf(DEFAULT_ROUTE).spec.port = parsed.value;
   }
+}
+
+/** A refused route's names, for its skip entry, when they are all valid. */
+function validNames(draft: Draft | undefined, zone: string): string[] | undefined {
+  if (draft?.domainsRaw === undefined) return draft?.spec.tcpPort !== undefined ? [`tcp:${draft.spec.tcpPort}`] : undefined;
+  const names = new Set<string>();
+  for (const part of draft.domainsRaw.split(',')) {
+    const parsed = parseRouteDomain(part, zone);
+    if (!parsed.ok) return undefined;
+    names.add(parsed.name);
+  }
+  return [...names];
 }
 
 /** Checks what a route needs as a whole, and parses its names; a reason when it cannot be routed. */

@@ -6,12 +6,12 @@
 import { isIP } from 'node:net';
 import { compare } from '../lib/compare.js';
 import type { ContainerInfo } from './container.js';
-import { hostnamesOf } from './domain.js';
+import { hostnamesOf, isWildcard } from './domain.js';
 import { DOMAIN_ENV, LABEL_PREFIX, Labels } from './labels.js';
 import { type Conflict, routeOwnership, type Owner, older, ownerOf } from './ownership.js';
 import { clip, MAX_QUOTED, MAX_REASON, quote } from './reasons.js';
 import { DEFAULT_ROUTE, declaredRoutes, type RouteRefusal, type RoutePolicy, type RouteSpec } from './route-labels.js';
-import { type Choice, chooseTarget, type Placement } from './target.js';
+import { chooseAddress, chooseRoutePort, type Placement, type TargetOptions } from './target.js';
 
 export type { Placement } from './target.js';
 
@@ -116,11 +116,15 @@ export function modelBuilder(options: ModelOptions & { selfId: string | undefine
   };
 }
 
+/** Why a route cannot be served: for the whole container (paused, no address), or for the route alone (its port). */
+type Unservable = { ok: false; reason: string; scope: 'container' | 'route' };
+
 /** One route of one container, with the keys it claims and where it is reached (or why it cannot be). */
 interface RouteClaim {
   spec: RouteSpec;
   keys: string[];
-  target: Choice<Server | undefined>;
+  /** No server for a redirect, which HAProxy answers itself. */
+  target: { ok: true; value: Server | undefined } | Unservable;
   /** Canonical form of the policy: servers of one key must agree on it. */
   policyKey: string;
 }
@@ -133,13 +137,17 @@ type Judgement =
 function judge(container: ContainerInfo, placement: Placement, options: ModelOptions): Judgement {
   if (!optedIn(container, placement)) return { kind: 'ignored' };
   const declared = declaredRoutes(container, options.zone, options.maxDomainsPerContainer ?? DEFAULT_MAX_DOMAINS_PER_CONTAINER);
+  const targetOptions = { allowHostNetwork: options.allowHostNetwork ?? false, reservedPorts: options.reservedPorts ?? [] };
   const health = healthProblem(container);
-  const claims = declared.routes.map((spec) => ({
-    spec,
-    keys: keysOf(spec),
-    target: health !== undefined ? { ok: false as const, reason: health } : routeTarget(container, spec, placement, options),
-    policyKey: JSON.stringify(spec.policy),
-  }));
+  const address = health === undefined && declared.routes.length > 0 ? chooseAddress(container, placement, targetOptions) : undefined;
+  const claims = declared.routes.map((spec): RouteClaim => {
+    let target: RouteClaim['target'];
+    if (health !== undefined) target = { ok: false, reason: health, scope: 'container' };
+    else if (spec.policy.redirect !== undefined) target = { ok: true, value: undefined };
+    else if (address?.ok === false) target = { ok: false, reason: address.reason, scope: 'container' };
+    else target = routeServer(container, spec, address?.value ?? '', targetOptions);
+    return { spec, keys: keysOf(spec), target, policyKey: JSON.stringify(spec.policy) };
+  });
   return { kind: 'declares', container, owner: ownerOf(container), claims, refused: declared.refused };
 }
 
@@ -151,21 +159,16 @@ function healthProblem(container: ContainerInfo): string | undefined {
   return undefined;
 }
 
-/** The server of a route; none for a redirect, which HAProxy answers itself. */
-function routeTarget(container: ContainerInfo, spec: RouteSpec, placement: Placement, options: ModelOptions): Choice<Server | undefined> {
-  if (spec.policy.redirect !== undefined) return { ok: true, value: undefined };
-  if (spec.tcpPort !== undefined && (options.reservedPorts ?? []).includes(spec.tcpPort)) {
-    return { ok: false, reason: `TCP port ${spec.tcpPort} is the companion's own (reserved: ${(options.reservedPorts ?? []).join(', ')})` };
+/** The server of one route at the container's `address`. */
+function routeServer(container: ContainerInfo, spec: RouteSpec, address: string, options: TargetOptions): RouteClaim['target'] {
+  if (spec.tcpPort !== undefined && options.reservedPorts.includes(spec.tcpPort)) {
+    const reason = `TCP port ${spec.tcpPort} is the companion's own (reserved: ${options.reservedPorts.join(', ')})`;
+    return { ok: false, reason, scope: 'route' };
   }
-  const portLabel = spec.name === DEFAULT_ROUTE && container.labels[Labels.port] !== undefined ? Labels.port : `${LABEL_PREFIX}${spec.name}.port`;
-  const target = chooseTarget(
-    container,
-    placement,
-    { allowHostNetwork: options.allowHostNetwork ?? false, reservedPorts: options.reservedPorts ?? [] },
-    { port: spec.port, portLabel },
-  );
-  if (!target.ok) return target;
-  const { address, port } = target.value;
+  // The route `default` is the one before routes: its port label is the one users know.
+  const portLabel = spec.name === DEFAULT_ROUTE ? Labels.port : `${LABEL_PREFIX}${spec.name}.port`;
+  const port = chooseRoutePort(container, address, options, { port: spec.port, portLabel });
+  if (!port.ok) return { ...port, scope: 'route' };
   return {
     ok: true,
     value: {
@@ -173,8 +176,8 @@ function routeTarget(container: ContainerInfo, spec: RouteSpec, placement: Place
       containerId: container.id,
       containerName: container.name,
       address,
-      port,
-      endpoint: `${isIP(address) === 6 ? `[${address}]` : address}:${port}`,
+      port: port.value,
+      endpoint: `${isIP(address) === 6 ? `[${address}]` : address}:${port.value}`,
     },
   };
 }
@@ -214,7 +217,7 @@ export function buildServices(
   for (const container of containers) {
     const judgement = judged(container);
     if (judgement.kind !== 'declares') continue;
-    for (const refusal of judgement.refused) skip(container, refusal.reason, undefined, refusal.route);
+    for (const refusal of judgement.refused) skip(container, refusal.reason, refusal.names, refusal.route);
     declaring.push(judgement);
   }
 
@@ -226,10 +229,9 @@ export function buildServices(
   /** The policy of each key, set by its oldest claimant of the owning owner. */
   const policyOf = new Map<string, { policyKey: string; container: ContainerInfo }>();
   for (const { container, claims } of [...declaring].sort((a, b) => (older(a.container, b.container) ? -1 : 1))) {
-    const unservable = claims.filter((c) => !c.target.ok);
-    // One reason for the container when nothing of it can be served for the same reason (paused, no address).
-    const sameReason = unservable.length === claims.length && claims.length > 0 && new Set(unservable.map((c) => reasonOf(c))).size === 1;
-    if (sameReason) skip(container, reasonOf(claims[0] as RouteClaim), claims.flatMap((c) => namesOf(c.spec)));
+    // Paused, unhealthy or unreachable: one entry for the container, naming all it declares.
+    const whole = claims.find((c) => !c.target.ok && c.target.scope === 'container');
+    if (whole && !whole.target.ok) skip(container, whole.target.reason, claims.flatMap((c) => namesOf(c.spec)));
     for (const claim of claims) {
       const route = claim.spec.name;
       const conflict = ownership.conflictOf(container, claim.keys);
@@ -249,7 +251,7 @@ export function buildServices(
       }
       for (const key of claim.keys) if (!policyOf.has(key)) policyOf.set(key, { policyKey: claim.policyKey, container });
       if (!claim.target.ok) {
-        if (!sameReason) skip(container, claim.target.reason, namesOf(claim.spec), route);
+        if (claim.target.scope === 'route') skip(container, claim.target.reason, namesOf(claim.spec), route);
         continue;
       }
       addServer(services, claim, claim.target.value, options.zone);
@@ -263,10 +265,6 @@ export function buildServices(
     (a, b) => compare(a.containerName, b.containerName) || compare(a.containerId, b.containerId) || compare(a.route ?? '', b.route ?? ''),
   );
   return { services: sorted, skipped };
-}
-
-function reasonOf(claim: RouteClaim): string {
-  return claim.target.ok ? '' : claim.target.reason;
 }
 
 /** For skip entries: the route's names, or its TCP port. */
@@ -296,6 +294,14 @@ function addServer(services: Map<string, Service>, claim: RouteClaim, server: Se
     }
     if (server) service.servers.push(server);
   }
+}
+
+/**
+ * The names DNS registers for these services: every HTTP route's domain, once. TCP routes have none, and
+ * wildcards are not registered yet: their records are the user's to make (README).
+ */
+export function registeredDomains(services: Service[]): string[] {
+  return [...new Set(services.filter((s) => s.kind === 'http' && !isWildcard(s.domain)).map((s) => s.domain))].sort(compare);
 }
 
 /** Not opted in, not running, or the companion itself: nothing to route, and nothing to report. */

@@ -32,26 +32,24 @@ const LOOPBACK = '127.0.0.1';
 const isHostItself = (ip: string) => isLoopback(ip) || isUnspecified(ip);
 
 /**
- * Where one route of `container` is reached: its address (the container's) and `port` (the route's, else
- * the one TCP port the container exposes). `portLabel` names the label that would choose it, for reasons.
+ * The port one route of `container` is reached on at `address`: the route's own (`port`), else the one TCP
+ * port the container exposes. `portLabel` names the label that would choose it, for reasons.
  */
-export function chooseTarget(
+export function chooseRoutePort(
   container: ContainerInfo,
-  placement: Placement,
+  address: string,
   options: TargetOptions,
   route: { port: number | undefined; portLabel: string },
-): Choice<{ address: string; port: number }> {
-  const address = chooseAddress(container, placement, options);
-  if (!address.ok) return address;
+): Choice<number> {
   const port = route.port !== undefined ? { ok: true as const, value: route.port } : exposedPort(container, route.portLabel);
   if (!port.ok) return port;
-  if (address.value === LOOPBACK && options.reservedPorts.includes(port.value)) {
+  if (address === LOOPBACK && options.reservedPorts.includes(port.value)) {
     return {
       ok: false,
       reason: `port ${port.value} on ${LOOPBACK} is the companion's own (reserved: ${options.reservedPorts.join(', ')})`,
     };
   }
-  return { ok: true, value: { address: address.value, port: port.value } };
+  return port;
 }
 
 /** The one TCP port the container exposes, when no label chose one. */

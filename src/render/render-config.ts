@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { TemplateError } from '../errors.js';
-import { type Backend, type BackendLayout, hostsMapText, type PlacedService, placeServices } from '../model/backend-pool.js';
+import { type Backend, type BackendLayout, hostsMapText, type PlacedService, pathsMapText, placeServices } from '../model/backend-pool.js';
 import { configWord, logFormatLiteral } from '../model/route-values.js';
 import type { Service } from '../model/services.js';
 
@@ -108,8 +108,7 @@ export function renderFiles(
     files: {
       config: renderer.render(templateContext(placed, settings, paths)),
       hostsMap: hostsMapText(placed.services),
-      // Placeholder: empty until the model carries path routes.
-      pathsMap: '',
+      pathsMap: pathsMapText(placed.services),
     },
     services: placed.services,
   };

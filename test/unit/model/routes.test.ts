@@ -68,7 +68,7 @@ describe('declaredRoutes: the label grammar', () => {
     [{ 'haproxy-companion.api.domain': 'x', 'haproxy-companion.api.sticky': 'ip' }, /the only kind is "cookie"/],
     [{ 'haproxy-companion.api.path': '/v1' }, /has no haproxy-companion\.api\.domain/],
     [{ 'haproxy-companion.api.domain': 'x', 'haproxy-companion.api.tcp-port': '5432' }, /either HTTP .* or TCP/],
-    [{ 'haproxy-companion.api.tcp-port': '5432', 'haproxy-companion.api.auth.users': 'a:$6$abc$def' }, /takes no HTTP policy/],
+    [{ 'haproxy-companion.api.tcp-port': '5432', 'haproxy-companion.api.auth.users': `a:$6$${'s'.repeat(16)}$${'h'.repeat(86)}` }, /takes no HTTP policy/],
     [{ 'haproxy-companion.api.domain': 'x', 'haproxy-companion.api.strip-path': 'true' }, /needs a haproxy-companion\.api\.path/],
     [{ 'haproxy-companion.api.domain': 'www.google.com' }, /domain "www\.google\.com" ends in the top-level domain/],
     [{ 'haproxy-companion.api.domain': 'x', 'haproxy-companion.api.headers.request.Host': 'evil' }, /names a header that/],
@@ -87,12 +87,14 @@ describe('declaredRoutes: the label grammar', () => {
       'haproxy-companion.bad.timeout.server': 'forever',
     });
     expect(list.map((r) => r.name)).toEqual(['good']);
-    expect(refused).toEqual([{ route: 'bad', reason: expect.stringMatching(/^label haproxy-companion\.bad\.timeout\.server="forever" /) }]);
+    expect(refused).toEqual([
+      { route: 'bad', names: ['bad'], reason: expect.stringMatching(/^label haproxy-companion\.bad\.timeout\.server="forever" /) },
+    ]);
   });
 
   it('refuses the default route when it is said twice', () => {
     const { refused } = routes({ 'haproxy-companion.domain': 'a', 'haproxy-companion.default.domain': 'b' });
-    expect(refused).toEqual([{ route: 'default', reason: expect.stringMatching(/both haproxy-companion\.domain .* are set/) }]);
+    expect(refused).toEqual([{ route: 'default', names: ['b'], reason: expect.stringMatching(/both haproxy-companion\.domain .* are set/) }]);
   });
 
   it(`bounds the work: more than ${MAX_ROUTES_PER_CONTAINER} routes, or more names than allowed, refuse the container`, () => {

@@ -38,6 +38,6 @@ describe('buildSnapshot', () => {
 
   it('shows the owning container on the page too', () => {
     const page = renderStatusPage(buildSnapshot(inputs));
-    expect(page).toContain(`<small>domain held by login-1 ${'a'.repeat(12)}</small>`);
+    expect(page).toContain(`<small>held by login-1 ${'a'.repeat(12)}</small>`);
   });
 });
