@@ -23,7 +23,8 @@ import { loadTemplate, renderFiles } from './render/render-config.js';
 export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const { selfId, snapshots } = await createContainerSource(config);
   const model = modelOf(await snapshots.snapshot(), { selfId, zone: config.zone, ...config.model });
-  for (const s of model.skipped) log.warn({ container: s.containerName, route: s.route, domain: s.domain, reason: s.reason }, 'container skipped');
+  for (const s of model.skipped)
+    log.warn({ container: s.containerName, route: s.route, domain: s.domain, reason: s.reason }, 'container skipped');
 
   let status = 0;
   const paths = runtimePaths(config.runtimeDir);

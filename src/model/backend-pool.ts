@@ -101,7 +101,9 @@ export function placeServices(services: Service[], layout: BackendLayout): { ser
 
 /** The host map: one `<host name> <backend>` line per host name of a whole-host HTTP service, sorted. Host names are validated DNS names. */
 export function hostsMapText(services: PlacedService[]): string {
-  return mapText(services.filter((s) => s.kind === 'http' && s.path === '/').flatMap((s) => s.hostnames.map((host) => `${host} ${s.backend}`)));
+  return mapText(
+    services.filter((s) => s.kind === 'http' && s.path === '/').flatMap((s) => s.hostnames.map((host) => `${host} ${s.backend}`)),
+  );
 }
 
 /**
@@ -110,7 +112,9 @@ export function hostsMapText(services: PlacedService[]): string {
  * `/v1` match `/v1` and `/v1/x`, not `/v1x`. Paths are validated ([A-Za-z0-9._~-] segments).
  */
 export function pathsMapText(services: PlacedService[]): string {
-  return mapText(services.filter((s) => s.kind === 'http' && s.path !== '/').flatMap((s) => s.hostnames.map((host) => `${host}${s.path}/ ${s.backend}`)));
+  return mapText(
+    services.filter((s) => s.kind === 'http' && s.path !== '/').flatMap((s) => s.hostnames.map((host) => `${host}${s.path}/ ${s.backend}`)),
+  );
 }
 
 function mapText(lines: string[]): string {

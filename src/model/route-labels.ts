@@ -84,8 +84,6 @@ export const DEFAULT_ROUTE = 'default';
 export const MAX_ROUTES_PER_CONTAINER = 32;
 
 const ROUTE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
-/** Container-wide labels: not routes. */
-const CONTAINER_KEYS = new Set(['domain', 'port', 'enable', 'network', 'host-network', 'group']);
 
 type Setter = (route: Draft, value: string, key: string) => string | undefined;
 
@@ -157,6 +155,9 @@ const ROUTE_KEYS: Record<string, Setter> = {
   }),
 };
 
+/** Every key a route takes, as the README's route label table lists them. */
+export const ROUTE_LABEL_KEYS = [...Object.keys(ROUTE_KEYS), 'headers.request.<Name>', 'headers.response.<Name>'];
+
 /** `headers.request.<Name>` and `headers.response.<Name>`: a value sets the header, an empty one removes it. */
 function setHeader(draft: Draft, direction: 'request' | 'response', rawName: string, rawValue: string): string | undefined {
   const name = parseHeaderName(rawName);
@@ -164,7 +165,8 @@ function setHeader(draft: Draft, direction: 'request' | 'response', rawName: str
   const value = parseHeaderValue(rawValue);
   if (!value.ok) return value.reason;
   const field = direction === 'request' ? 'requestHeaders' : 'responseHeaders';
-  const list = (draft.spec.policy[field] ??= []);
+  const list = draft.spec.policy[field] ?? [];
+  draft.spec.policy[field] = list;
   if (list.some((h) => h.name.toLowerCase() === name.value.toLowerCase())) return 'sets a header another label of this route sets too';
   list.push({ name: name.value, value: value.value });
   list.sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
@@ -215,7 +217,7 @@ export function declaredRoutes(container: ContainerInfo, zone: string, maxDomain
       ? setHeader(draft, header[1] as 'request' | 'response', header[2] ?? '', value)
       : setter
         ? setter(draft, value, key)
-        : `is not a route label (known: ${[...Object.keys(ROUTE_KEYS), 'headers.request.<name>', 'headers.response.<name>'].join(', ')})`;
+        : `is not a route label (known: ${ROUTE_LABEL_KEYS.join(', ')})`;
     if (problem !== undefined) refuse(name, `label ${key}=${quote(value)} ${problem}`);
   }
   legacyDefault(container, drafts, draftOf, refuse);
@@ -224,7 +226,10 @@ export function declaredRoutes(container: ContainerInfo, zone: string, maxDomain
   let names = 0;
   for (const draft of drafts.values()) names += draft.domainsRaw?.split(',').length ?? 0;
   if (names > maxDomains) {
-    return { routes: [], refused: [{ reason: `declares ${names} domains; at most ${maxDomains} are allowed (MAX_DOMAINS_PER_CONTAINER)` }] };
+    return {
+      routes: [],
+      refused: [{ reason: `declares ${names} domains; at most ${maxDomains} are allowed (MAX_DOMAINS_PER_CONTAINER)` }],
+    };
   }
   const routes: RouteSpec[] = [];
   for (const [name, draft] of [...drafts].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -291,7 +296,9 @@ function finish(draft: Draft, zone: string): string | undefined {
   const label = (key: string) => `${LABEL_PREFIX}${spec.name}.${key}`;
   if (spec.tcpPort !== undefined) {
     if (draft.domainsRaw !== undefined) return `a route is either HTTP (${label('domain')}) or TCP (${label('tcp-port')}), not both`;
-    const httpOnly = Object.keys(spec.policy).filter((k) => !['checkIntervalMs', 'timeoutServerMs', 'timeoutConnectMs', 'maxconn'].includes(k));
+    const httpOnly = Object.keys(spec.policy).filter(
+      (k) => !['checkIntervalMs', 'timeoutServerMs', 'timeoutConnectMs', 'maxconn'].includes(k),
+    );
     if (spec.path !== '/' || httpOnly.length > 0) return `a TCP route (${label('tcp-port')}) takes no HTTP policy (path, headers, auth…)`;
     return undefined;
   }

@@ -119,7 +119,8 @@ export function parseDuration(raw: string): Parsed<number> {
 /** Digits only (no sign, no `+`, no exponent or hex that Number() would take), within the range. */
 function parseInteger(raw: string, min: number, max: number): number | undefined {
   const text = raw.trim();
-  if (!/^[0-9]{1,10}$/.test(text)) return undefined;
+  // No more digits than `max` has (`000080` is not a port, as before routes).
+  if (!/^[0-9]+$/.test(text) || text.length > String(max).length) return undefined;
   const n = Number(text);
   return n >= min && n <= max ? n : undefined;
 }

@@ -8,9 +8,9 @@ import { compare } from '../lib/compare.js';
 import type { ContainerInfo } from './container.js';
 import { hostnamesOf, isWildcard } from './domain.js';
 import { DOMAIN_ENV, LABEL_PREFIX, Labels } from './labels.js';
-import { type Conflict, routeOwnership, type Owner, older, ownerOf } from './ownership.js';
+import { type Conflict, type Owner, older, ownerOf, routeOwnership } from './ownership.js';
 import { clip, MAX_QUOTED, MAX_REASON, quote } from './reasons.js';
-import { DEFAULT_ROUTE, declaredRoutes, type RouteRefusal, type RoutePolicy, type RouteSpec } from './route-labels.js';
+import { DEFAULT_ROUTE, declaredRoutes, type RoutePolicy, type RouteRefusal, type RouteSpec } from './route-labels.js';
 import { chooseAddress, chooseRoutePort, type Placement, type TargetOptions } from './target.js';
 
 export type { Placement } from './target.js';
@@ -231,7 +231,12 @@ export function buildServices(
   for (const { container, claims } of [...declaring].sort((a, b) => (older(a.container, b.container) ? -1 : 1))) {
     // Paused, unhealthy or unreachable: one entry for the container, naming all it declares.
     const whole = claims.find((c) => !c.target.ok && c.target.scope === 'container');
-    if (whole && !whole.target.ok) skip(container, whole.target.reason, claims.flatMap((c) => namesOf(c.spec)));
+    if (whole && !whole.target.ok)
+      skip(
+        container,
+        whole.target.reason,
+        claims.flatMap((c) => namesOf(c.spec)),
+      );
     for (const claim of claims) {
       const route = claim.spec.name;
       const conflict = ownership.conflictOf(container, claim.keys);
@@ -297,6 +302,31 @@ function addServer(services: Map<string, Service>, claim: RouteClaim, server: Se
 }
 
 /**
+ * The model without the TCP routes on `busy` ports (in use on the host by something else): each of their
+ * containers is skipped for that route, with the reason. Everything else is as it was.
+ */
+export function withoutBusyTcpPorts(model: ServiceModel, busy: ReadonlySet<number>): ServiceModel {
+  if (busy.size === 0) return model;
+  const taken = model.services.filter((s) => s.tcpPort !== undefined && busy.has(s.tcpPort));
+  if (taken.length === 0) return model;
+  const skipped = [
+    ...model.skipped,
+    ...taken.flatMap((s) =>
+      s.servers.map((server) => ({
+        containerId: server.containerId,
+        containerName: server.containerName,
+        route: s.route,
+        domain: s.key,
+        reason: `TCP port ${s.tcpPort} is already in use on the host`,
+      })),
+    ),
+  ].sort(
+    (a, b) => compare(a.containerName, b.containerName) || compare(a.containerId, b.containerId) || compare(a.route ?? '', b.route ?? ''),
+  );
+  return { services: model.services.filter((s) => !taken.includes(s)), skipped };
+}
+
+/**
  * The names DNS registers for these services: every HTTP route's domain, once. TCP routes have none, and
  * wildcards are not registered yet: their records are the user's to make (README).
  */
@@ -317,7 +347,8 @@ function optedIn(container: ContainerInfo, placement: Placement): boolean {
 /** A domain (label or `DOMAIN`) or any route label: `haproxy-companion.<route>.<key>`. */
 function declaresAnything(container: ContainerInfo): boolean {
   if (container.labels[Labels.domain] !== undefined || container.env[DOMAIN_ENV] !== undefined) return true;
-  for (const key of Object.keys(container.labels)) if (key.startsWith(LABEL_PREFIX) && key.indexOf('.', LABEL_PREFIX.length) > 0) return true;
+  for (const key of Object.keys(container.labels))
+    if (key.startsWith(LABEL_PREFIX) && key.indexOf('.', LABEL_PREFIX.length) > 0) return true;
   return false;
 }
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { freshLayout, hostsMapText, homeBackend, pathsMapText, placeServices } from '../../../src/model/backend-pool.js';
+import { freshLayout, homeBackend, hostsMapText, pathsMapText, placeServices } from '../../../src/model/backend-pool.js';
 import type { ContainerInfo } from '../../../src/model/container.js';
 import { declaredRoutes, MAX_ROUTES_PER_CONTAINER } from '../../../src/model/route-labels.js';
-import { buildServices, type ServiceModel } from '../../../src/model/services.js';
+import { buildServices, type ServiceModel, withoutBusyTcpPorts } from '../../../src/model/services.js';
 import { container } from '../../helpers/containers.js';
 
 const zone = 'example.com';
@@ -63,12 +63,18 @@ describe('declaredRoutes: the label grammar', () => {
   });
 
   it.each([
-    [{ 'haproxy-companion.api.domain': 'x', 'haproxy-companion.api.timout.server': '5s' }, /label haproxy-companion\.api\.timout\.server=.*is not a route label/],
+    [
+      { 'haproxy-companion.api.domain': 'x', 'haproxy-companion.api.timout.server': '5s' },
+      /label haproxy-companion\.api\.timout\.server=.*is not a route label/,
+    ],
     [{ 'haproxy-companion.api.domain': 'x', 'haproxy-companion.api.port': '99999' }, /label haproxy-companion\.api\.port="99999"/],
     [{ 'haproxy-companion.api.domain': 'x', 'haproxy-companion.api.sticky': 'ip' }, /the only kind is "cookie"/],
     [{ 'haproxy-companion.api.path': '/v1' }, /has no haproxy-companion\.api\.domain/],
     [{ 'haproxy-companion.api.domain': 'x', 'haproxy-companion.api.tcp-port': '5432' }, /either HTTP .* or TCP/],
-    [{ 'haproxy-companion.api.tcp-port': '5432', 'haproxy-companion.api.auth.users': `a:$6$${'s'.repeat(16)}$${'h'.repeat(86)}` }, /takes no HTTP policy/],
+    [
+      { 'haproxy-companion.api.tcp-port': '5432', 'haproxy-companion.api.auth.users': `a:$6$${'s'.repeat(16)}$${'h'.repeat(86)}` },
+      /takes no HTTP policy/,
+    ],
     [{ 'haproxy-companion.api.domain': 'x', 'haproxy-companion.api.strip-path': 'true' }, /needs a haproxy-companion\.api\.path/],
     [{ 'haproxy-companion.api.domain': 'www.google.com' }, /domain "www\.google\.com" ends in the top-level domain/],
     [{ 'haproxy-companion.api.domain': 'x', 'haproxy-companion.api.headers.request.Host': 'evil' }, /names a header that/],
@@ -94,11 +100,15 @@ describe('declaredRoutes: the label grammar', () => {
 
   it('refuses the default route when it is said twice', () => {
     const { refused } = routes({ 'haproxy-companion.domain': 'a', 'haproxy-companion.default.domain': 'b' });
-    expect(refused).toEqual([{ route: 'default', names: ['b'], reason: expect.stringMatching(/both haproxy-companion\.domain .* are set/) }]);
+    expect(refused).toEqual([
+      { route: 'default', names: ['b'], reason: expect.stringMatching(/both haproxy-companion\.domain .* are set/) },
+    ]);
   });
 
   it(`bounds the work: more than ${MAX_ROUTES_PER_CONTAINER} routes, or more names than allowed, refuse the container`, () => {
-    const many = Object.fromEntries(Array.from({ length: MAX_ROUTES_PER_CONTAINER + 1 }, (_, i) => [`haproxy-companion.r${i}.domain`, `d${i}`]));
+    const many = Object.fromEntries(
+      Array.from({ length: MAX_ROUTES_PER_CONTAINER + 1 }, (_, i) => [`haproxy-companion.r${i}.domain`, `d${i}`]),
+    );
     expect(routes(many)).toEqual({ routes: [], refused: [{ reason: `declares more than ${MAX_ROUTES_PER_CONTAINER} routes` }] });
     const names = { 'haproxy-companion.a.domain': 'a,b,c', 'haproxy-companion.b.domain': 'd,e' };
     expect(declaredRoutes(container({ labels: names }), zone, 4).refused[0]?.reason).toMatch(/declares 5 domains; at most 4/);
@@ -184,7 +194,13 @@ describe('buildServices: routes', () => {
     const greedy = container({ image: 'other', labels: { 'haproxy-companion.x.tcp-port': '8404', 'haproxy-companion.x.port': '80' } });
     const m = model([db, greedy]);
     expect(m.services).toEqual([expect.objectContaining({ key: 'tcp:5432', kind: 'tcp', tcpPort: 5432, domain: '', hostnames: [] })]);
-    expect(m.skipped).toEqual([expect.objectContaining({ containerName: greedy.name, route: 'x', reason: expect.stringMatching(/TCP port 8404 is the companion's own/) })]);
+    expect(m.skipped).toEqual([
+      expect.objectContaining({
+        containerName: greedy.name,
+        route: 'x',
+        reason: expect.stringMatching(/TCP port 8404 is the companion's own/),
+      }),
+    ]);
   });
 
   it('skips a route whose port cannot be told, keeps the container’s route that names one', () => {
@@ -195,12 +211,19 @@ describe('buildServices: routes', () => {
     const m = model([c]);
     expect(m.services.map((s) => s.key)).toEqual(['b']);
     expect(m.skipped).toEqual([
-      expect.objectContaining({ route: 'a', domain: 'a', reason: expect.stringMatching(/several exposed TCP ports \(8080, 9090\); set label haproxy-companion\.a\.port/) }),
+      expect.objectContaining({
+        route: 'a',
+        domain: 'a',
+        reason: expect.stringMatching(/several exposed TCP ports \(8080, 9090\); set label haproxy-companion\.a\.port/),
+      }),
     ]);
   });
 
   it('serves a redirect without a server, and says once why a paused container serves nothing', () => {
-    const moved = container({ exposedPorts: [], labels: { 'haproxy-companion.old.domain': 'old', 'haproxy-companion.old.redirect': 'https://new.example.org' } });
+    const moved = container({
+      exposedPorts: [],
+      labels: { 'haproxy-companion.old.domain': 'old', 'haproxy-companion.old.redirect': 'https://new.example.org' },
+    });
     const paused = container({ paused: true, labels: { 'haproxy-companion.a.domain': 'pa', 'haproxy-companion.b.domain': 'pb' } });
     const m = model([moved, paused]);
     expect(m.services).toEqual([expect.objectContaining({ key: 'old', servers: [], policy: { redirect: 'https://new.example.org' } })]);
@@ -208,10 +231,14 @@ describe('buildServices: routes', () => {
   });
 
   it('keeps a container with a bad route serving its good ones, and names the bad label', () => {
-    const c = container({ labels: { 'haproxy-companion.domain': 'ok', 'haproxy-companion.x.domain': 'x', 'haproxy-companion.x.allow': '10.0.0.1/8' } });
+    const c = container({
+      labels: { 'haproxy-companion.domain': 'ok', 'haproxy-companion.x.domain': 'x', 'haproxy-companion.x.allow': '10.0.0.1/8' },
+    });
     const m = model([c]);
     expect(m.services.map((s) => s.key)).toEqual(['ok']);
-    expect(m.skipped).toEqual([expect.objectContaining({ route: 'x', reason: expect.stringMatching(/^label haproxy-companion\.x\.allow="10\.0\.0\.1\/8" /) })]);
+    expect(m.skipped).toEqual([
+      expect.objectContaining({ route: 'x', reason: expect.stringMatching(/^label haproxy-companion\.x\.allow="10\.0\.0\.1\/8" /) }),
+    ]);
   });
 });
 
@@ -223,5 +250,19 @@ describe('homeBackend', () => {
     expect(names[6]).toBe('be_tcp_5432');
     for (const name of names) expect(name).toMatch(/^[A-Za-z0-9._:-]+$/);
     expect(new Set(names).size).toBe(keys.length);
+  });
+});
+
+describe('withoutBusyTcpPorts', () => {
+  it('skips the TCP routes on busy ports, with the reason, and keeps everything else', () => {
+    const db = container({ name: 'db', labels: { 'haproxy-companion.db.tcp-port': '5432' } });
+    const web = container({ name: 'web', env: { DOMAIN: 'web' } });
+    const m = model([db, web]);
+    expect(withoutBusyTcpPorts(m, new Set([9999]))).toBe(m);
+    const after = withoutBusyTcpPorts(m, new Set([5432]));
+    expect(after.services.map((s) => s.key)).toEqual(['web']);
+    expect(after.skipped).toEqual([
+      { containerId: db.id, containerName: 'db', route: 'db', domain: 'tcp:5432', reason: 'TCP port 5432 is already in use on the host' },
+    ]);
   });
 });

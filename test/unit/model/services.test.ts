@@ -111,7 +111,9 @@ describe('buildServices: port selection', () => {
     const c = container({ name: 'bad', env: { DOMAIN: 'svc' }, ...overrides });
     const { services, skipped } = buildServices([c], hostMode, { zone });
     expect(services).toEqual([]);
-    expect(skipped).toEqual([{ containerId: c.id, containerName: 'bad', route: 'default', domain: 'svc', reason: expect.stringMatching(reason) }]);
+    expect(skipped).toEqual([
+      { containerId: c.id, containerName: 'bad', route: 'default', domain: 'svc', reason: expect.stringMatching(reason) },
+    ]);
   });
 });
 

@@ -23,7 +23,7 @@ import {
 } from '../../../src/dns/records.js';
 import type { ZoneApi } from '../../../src/dns/route53-zone.js';
 import { parseServiceDomain } from '../../../src/model/domain.js';
-import { buildServices , registeredDomains } from '../../../src/model/services.js';
+import { buildServices, registeredDomains } from '../../../src/model/services.js';
 import {
   anyContainer,
   decoratedDomain,

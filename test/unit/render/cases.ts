@@ -6,7 +6,15 @@ import type { TemplateContext } from '../../../src/render/render-config.js';
 import { container } from '../../helpers/containers.js';
 
 /** As config.ts's defaults give them. */
-const settings = { zone: 'example.com', httpPort: 80, statsPort: null, trustedProxies: [], hardStopAfterS: 600, maxOldWorkers: 3, defaultService: null };
+const settings = {
+  zone: 'example.com',
+  httpPort: 80,
+  statsPort: null,
+  trustedProxies: [],
+  hardStopAfterS: 600,
+  maxOldWorkers: 3,
+  defaultService: null,
+};
 const paths = {
   adminSocket: '/var/run/haproxy-companion/admin.sock',
   hostsMap: '/var/run/haproxy-companion/hosts.map',
