@@ -98,6 +98,12 @@ describe('declaredRoutes: the label grammar', () => {
     ]);
   });
 
+  it('never echoes a refused password list: it may hold a plain-text password', () => {
+    const { refused } = routes({ 'haproxy-companion.p.domain': 'p', 'haproxy-companion.p.auth.users': 'root:hunter2' });
+    expect(refused[0]?.reason).toMatch(/^label haproxy-companion\.p\.auth\.users user "root": the password is plain text/);
+    expect(refused[0]?.reason).not.toContain('hunter2');
+  });
+
   it('refuses the default route when it is said twice', () => {
     const { refused } = routes({ 'haproxy-companion.domain': 'a', 'haproxy-companion.default.domain': 'b' });
     expect(refused).toEqual([
