@@ -33,7 +33,7 @@ const container = (i: number) => ({
 });
 const options = { selfId: undefined, zone: 'example.com', allowHostNetwork: false, reservedPorts: [80, 8404], maxDomainsPerContainer: 100 };
 const settings = { zone: 'example.com', httpPort: 80, haproxyStatsPort: 8404 };
-const paths = { adminSocket: '/run/admin.sock', hostsMap: '/run/hosts.map' };
+const paths = { adminSocket: '/run/admin.sock', hostsMap: '/run/hosts.map', pathsMap: '/run/paths.map' };
 const renderer = await loadTemplate(path.resolve('templates/haproxy.cfg.njk'));
 const render = (services: unknown[], layout: unknown) => renderFiles(renderer, services as never, layout as never, settings, paths);
 

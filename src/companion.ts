@@ -12,10 +12,11 @@ import { createContainerSource } from './docker/container-snapshots.js';
 import { watchEvents } from './docker/docker-events.js';
 import { createHaproxyController } from './haproxy/haproxy-controller.js';
 import { runtimePaths } from './haproxy/paths.js';
+import { busyPorts } from './haproxy/port-probe.js';
 import { sleep } from './lib/sleep.js';
 import type { Logger } from './log.js';
 import { metrics } from './metrics.js';
-import { modelBuilder } from './model/services.js';
+import { modelBuilder, registeredDomains } from './model/services.js';
 import { loadTemplate, renderFiles } from './render/render-config.js';
 import { startStatusServer } from './status/status-server.js';
 import { buildSnapshot, healthOf } from './status/status-snapshot.js';
@@ -45,9 +46,10 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     debounce: config.debounce,
     snapshot: () => containers.snapshot(),
     buildModel: modelBuilder({ selfId, zone: config.zone, ...config.model }),
+    busyPorts,
     loadTemplate: () => loadTemplate(config.templatePath),
     render: (renderer, services, layout) => renderFiles(renderer, services, layout, config, paths),
-    onServing: (services) => dns.setDomains(services.map((s) => s.domain)),
+    onServing: (services) => dns.setDomains(registeredDomains(services)),
   });
 
   log.info(

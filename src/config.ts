@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { HOST_ID_PATTERN } from './dns/host-identity.js';
 import { DEFAULT_MAX_NAMES, type RecordMode } from './dns/records.js';
 import { ConfigError } from './errors.js';
-import { parseDnsName } from './model/domain.js';
+import { parseDnsName, parseServiceDomain } from './model/domain.js';
 import { DEFAULT_MAX_DOMAINS_PER_CONTAINER, type ModelOptions } from './model/services.js';
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -57,6 +57,8 @@ export const settingsSchema = z.object({
   DEBOUNCE_MAX_MS: integer(0, 600_000).default(1000),
   RESYNC_INTERVAL_S: integer(1, 86_400).default(60),
   ALLOW_HOST_NETWORK: boolean.default(false),
+  // Checked against DOMAIN_NAME in loadConfig.
+  DEFAULT_SERVICE: z.string().optional(),
   MAX_DOMAINS_PER_CONTAINER: integer(1, 100_000).default(DEFAULT_MAX_DOMAINS_PER_CONTAINER),
   HOSTED_ZONE_ID: z
     .string()
@@ -103,6 +105,8 @@ export interface Config {
   hardStopAfterS: number;
   /** Old workers alive at once, at most. */
   maxOldWorkers: number;
+  /** DEFAULT_SERVICE, relative to the zone: where hosts no route names go. */
+  defaultService?: string;
   templatePath: string;
   haproxyBin: string;
   runtimeDir: string;
@@ -149,8 +153,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
     const [min, max] = [s[`${prefix}DEBOUNCE_MIN_MS`], s[`${prefix}DEBOUNCE_MAX_MS`]];
     if (max < min) throw new ConfigError([`${prefix}DEBOUNCE_MAX_MS: must be at least ${prefix}DEBOUNCE_MIN_MS (${min})`]);
   }
+  const defaultService = s.DEFAULT_SERVICE === undefined ? undefined : parseServiceDomain(s.DEFAULT_SERVICE, s.DOMAIN_NAME);
+  if (defaultService && !defaultService.ok) {
+    throw new ConfigError([`DEFAULT_SERVICE: must be a domain in ${s.DOMAIN_NAME}, e.g. www (${defaultService.reason})`]);
+  }
   return Object.freeze({
     zone: s.DOMAIN_NAME,
+    defaultService: defaultService?.name,
     httpPort: s.HTTP_PORT,
     haproxyStatsPort: s.HAPROXY_STATS_PORT,
     trustedProxies: s.TRUSTED_PROXIES ?? [],

@@ -17,25 +17,31 @@ import { validateConfig } from './haproxy/config-files.js';
 import { runtimePaths } from './haproxy/paths.js';
 import type { Logger } from './log.js';
 import { freshLayout } from './model/backend-pool.js';
-import { modelOf } from './model/services.js';
+import { modelOf, registeredDomains } from './model/services.js';
 import { loadTemplate, renderFiles } from './render/render-config.js';
 
 export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const { selfId, snapshots } = await createContainerSource(config);
   const model = modelOf(await snapshots.snapshot(), { selfId, zone: config.zone, ...config.model });
-  for (const s of model.skipped) log.warn({ container: s.containerName, domain: s.domain, reason: s.reason }, 'container skipped');
+  for (const s of model.skipped)
+    log.warn({ container: s.containerName, route: s.route, domain: s.domain, reason: s.reason }, 'container skipped');
 
   let status = 0;
   const paths = runtimePaths(config.runtimeDir);
   const { files } = renderFiles(await loadTemplate(config.templatePath), model.services, freshLayout(model.services), config, paths);
   out.write(files.config.endsWith('\n') ? files.config : `${files.config}\n`);
   out.write(`# ---- ${paths.hostsMap} ----\n${files.hostsMap}`);
+  // Shown only when there are path routes: without them the output stays what it always was.
+  if (files.pathsMap !== '') out.write(`# ---- ${paths.pathsMap} ----\n${files.pathsMap}`);
   const dir = await mkdtemp(path.join(tmpdir(), 'haproxy-companion-'));
   try {
-    // Checked in a scratch directory: the copy there reads the host map beside it.
-    const scratchMap = path.join(dir, 'hosts.map');
-    await writeFile(scratchMap, files.hostsMap);
-    await writeFile(path.join(dir, 'haproxy.cfg'), files.config.replaceAll(paths.hostsMap, scratchMap));
+    // Checked in a scratch directory: the copy there reads the maps beside it.
+    const scratchHosts = path.join(dir, 'hosts.map');
+    const scratchPaths = path.join(dir, 'paths.map');
+    await writeFile(scratchHosts, files.hostsMap);
+    await writeFile(scratchPaths, files.pathsMap);
+    const checked = files.config.replaceAll(paths.hostsMap, scratchHosts).replaceAll(paths.pathsMap, scratchPaths);
+    await writeFile(path.join(dir, 'haproxy.cfg'), checked);
     await validateConfig(config.haproxyBin, path.join(dir, 'haproxy.cfg'));
   } catch (error) {
     log.error({ err: error, haproxy: isHaproxyRefusal(error) ? error.haproxyLines : undefined }, 'haproxy rejects this configuration');
@@ -44,7 +50,7 @@ export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableSt
     await rm(dir, { recursive: true, force: true });
   }
 
-  const domains = model.services.map((s) => s.domain);
+  const domains = registeredDomains(model.services);
   const { dns } = config;
   let changes: Change[];
   let zone: string;

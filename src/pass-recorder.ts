@@ -75,5 +75,11 @@ function serverCount(model: ServiceModel): number {
 }
 
 function skippedFields(entry: SkippedContainer) {
-  return { container: entry.containerName, containerId: entry.containerId.slice(0, 12), domain: entry.domain, reason: entry.reason };
+  return {
+    container: entry.containerName,
+    containerId: entry.containerId.slice(0, 12),
+    route: entry.route,
+    domain: entry.domain,
+    reason: entry.reason,
+  };
 }

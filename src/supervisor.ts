@@ -11,7 +11,7 @@ import type { HaproxyController } from './haproxy/haproxy-controller.js';
 import type { Logger } from './log.js';
 import { type BackendLayout, homeBackend, type PlacedService } from './model/backend-pool.js';
 import type { ContainerInfo } from './model/container.js';
-import type { Service, ServiceModel, SkippedContainer } from './model/services.js';
+import { type Service, type ServiceModel, type SkippedContainer, withoutBusyTcpPorts } from './model/services.js';
 import { PassRecorder } from './pass-recorder.js';
 import { type Candidate, chooseCandidate, sameFiles } from './render/candidate.js';
 import type { RenderedFiles, Renderer } from './render/render-config.js';
@@ -23,6 +23,8 @@ export interface SupervisorDeps {
   snapshot: () => Promise<ContainerInfo[]>;
   /** Containers -> services: pure. */
   buildModel: (containers: ContainerInfo[]) => ServiceModel;
+  /** Of these TCP ports (new ones, HAProxy does not hold them yet), those something else holds on the host. */
+  busyPorts?: (ports: number[]) => Promise<Set<number>>;
   /** Reads and compiles the template: at the first pass and after {@link Supervisor.templateChanged}. */
   loadTemplate: () => Promise<Renderer>;
   render: (renderer: Renderer, services: Service[], layout: BackendLayout) => { files: RenderedFiles; services: PlacedService[] };
@@ -58,8 +60,8 @@ export class Supervisor {
 
   /** The services of the last pass, each with the backend HAProxy serves it from. */
   get services(): PlacedService[] {
-    const backendOf = new Map(this.applied?.services.map((s) => [s.domain, s.backend]));
-    return this.model.services.map((s) => ({ ...s, backend: backendOf.get(s.domain) ?? homeBackend(s.domain) }));
+    const backendOf = new Map(this.applied?.services.map((s) => [s.key, s.backend]));
+    return this.model.services.map((s) => ({ ...s, backend: backendOf.get(s.key) ?? homeBackend(s.key) }));
   }
 
   get skipped(): SkippedContainer[] {
@@ -111,7 +113,7 @@ export class Supervisor {
     // Before the first start there is no running picture to keep: start serving the empty one.
     if (containers === undefined && this.applied !== undefined) return;
     const snapshotMs = Math.round(performance.now() - started);
-    if (containers) this.model = this.deps.buildModel(containers);
+    if (containers) this.model = await this.withoutBusyPorts(this.deps.buildModel(containers));
     this.recorder.modelBuilt(this.model);
 
     let next: Candidate;
@@ -139,6 +141,14 @@ export class Supervisor {
       if (!isRetryable(error)) this.refused = next.files;
       this.fail(error, started, 'configuration rejected; running configuration kept');
     }
+  }
+
+  /** A TCP route on a port in use on the host would fail the whole reload: skip that route instead. */
+  private async withoutBusyPorts(model: ServiceModel): Promise<ServiceModel> {
+    const held = new Set(this.applied?.services.map((s) => s.tcpPort));
+    const fresh = model.services.flatMap((s) => (s.tcpPort !== undefined && !held.has(s.tcpPort) ? [s.tcpPort] : []));
+    if (fresh.length === 0 || !this.deps.busyPorts) return model;
+    return withoutBusyTcpPorts(model, await this.deps.busyPorts(fresh));
   }
 
   private async loadTemplate(): Promise<Renderer> {

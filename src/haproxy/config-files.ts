@@ -1,7 +1,8 @@
 /**
  * The configuration files on disk: a rendered configuration is written to a temp file, validated with
- * `haproxy -c` and renamed into place, so a config that fails never replaces the running one. The host
- * map goes in first (the config being checked reads it), and goes back when the check fails.
+ * `haproxy -c` and renamed into place, so a config that fails never replaces the running one. The maps
+ * (host map, then paths map) go in first (the config being checked reads them), and go back when the
+ * check fails.
  */
 import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
@@ -13,6 +14,7 @@ export interface ConfigFileOptions {
   bin: string;
   configPath: string;
   hostsMap: string;
+  pathsMap: string;
   /** Tests see the order of writes, flushes and renames through this. */
   fs?: DurableFs;
 }
@@ -38,7 +40,7 @@ export async function validateConfig(bin: string, file: string): Promise<void> {
  * Writes and validates `next`, then puts it in place. Returns what it replaced, if anything.
  * `check: false` skips `haproxy -c`, for a change the runtime API applies: it differs from the running,
  * validated config only in server lines, which `add server` parses itself (a refusal falls back to a
- * reload, which HAProxy validates in full), and in host map entries, which are data.
+ * reload, which HAProxy validates in full), and in map entries, which are data.
  */
 export async function installConfig(
   options: ConfigFileOptions,
@@ -46,24 +48,41 @@ export async function installConfig(
   { check = true }: { check?: boolean } = {},
 ): Promise<RenderedFiles | undefined> {
   const previousConfig = await readFile(options.configPath, 'utf8').catch(() => undefined);
-  const previousMap = await readFile(options.hostsMap, 'utf8').catch(() => '');
+  const previousMaps = await readMaps(options);
   const fs = options.fs ?? nodeFs;
   const candidate = `${options.configPath}.new`;
   await fs.writeSynced(candidate, next.config);
-  await replaceFileDurably(options.hostsMap, next.hostsMap, fs);
+  await replaceMaps(options, next, fs);
   try {
     if (check) await validateConfig(options.bin, candidate);
   } catch (error) {
-    await replaceFileDurably(options.hostsMap, previousMap, fs);
+    await replaceMaps(options, previousMaps, fs);
     throw error;
   }
   await renameDurably(candidate, options.configPath, fs);
-  return previousConfig === undefined ? undefined : { config: previousConfig, hostsMap: previousMap };
+  return previousConfig === undefined ? undefined : { config: previousConfig, ...previousMaps };
 }
 
 /** Puts `previous` back after a failed reload, so the files on disk match what runs. */
 export async function restoreConfig(options: ConfigFileOptions, previous: RenderedFiles | undefined): Promise<void> {
   if (previous === undefined) return;
-  await replaceFileDurably(options.hostsMap, previous.hostsMap, options.fs);
+  await replaceMaps(options, previous, options.fs);
   await replaceFileDurably(options.configPath, previous.config, options.fs);
+}
+
+type Maps = Pick<RenderedFiles, 'hostsMap' | 'pathsMap'>;
+
+/** A map not there yet (the first start, or an upgrade from a version without it) reads as empty. */
+async function readMaps(options: ConfigFileOptions): Promise<Maps> {
+  const [hostsMap, pathsMap] = await Promise.all([
+    readFile(options.hostsMap, 'utf8').catch(() => ''),
+    readFile(options.pathsMap, 'utf8').catch(() => ''),
+  ]);
+  return { hostsMap, pathsMap };
+}
+
+/** One after the other, each durably: the order is the one the durability test pins. */
+async function replaceMaps(options: ConfigFileOptions, maps: Maps, fs: DurableFs | undefined): Promise<void> {
+  await replaceFileDurably(options.hostsMap, maps.hostsMap, fs);
+  await replaceFileDurably(options.pathsMap, maps.pathsMap, fs);
 }

@@ -201,7 +201,9 @@ export function createHaproxyController(options: {
       install: (files, { check }) => installConfig({ bin, ...paths }, files, { check }),
       restore: (previous) => restoreConfig({ bin, ...paths }, previous),
     },
-    runtime: new RuntimeExecutor(ask, paths.hostsMap, queue, (error) => log.warn({ err: error }, 'removing a drained server failed')),
+    runtime: new RuntimeExecutor(ask, { hostsMap: paths.hostsMap, pathsMap: paths.pathsMap }, queue, (error) =>
+      log.warn({ err: error }, 'removing a drained server failed'),
+    ),
     ask: (command) => sendCliCommand(paths.adminSocket, command, 1_000),
     queue,
     budget: new RestartBudget(),

@@ -7,6 +7,8 @@ export interface RuntimePaths {
   adminSocket: string;
   /** Host name -> backend, read by the config and edited at run time. */
   hostsMap: string;
+  /** Host name and path prefix -> backend, read by the config with `map_beg` and edited at run time. */
+  pathsMap: string;
 }
 
 export function runtimePaths(runtimeDir: string): RuntimePaths {
@@ -15,5 +17,6 @@ export function runtimePaths(runtimeDir: string): RuntimePaths {
     masterSocket: path.join(runtimeDir, 'master.sock'),
     adminSocket: path.join(runtimeDir, 'admin.sock'),
     hostsMap: path.join(runtimeDir, 'hosts.map'),
+    pathsMap: path.join(runtimeDir, 'paths.map'),
   };
 }

@@ -1,10 +1,10 @@
 /**
- * Applies runtime plans (runtime-plan.ts) on the admin socket of the running worker. Host names stop
- * routing before their servers go, and start routing once their servers are in. A removed server goes
- * to maintenance at once (no new requests) and is deleted once HAProxy lets it go: HAProxy refuses to
- * delete a server that still has connections, so until then it waits here, draining, and a sweep
- * retries. A server re-added while it drains (a container restarted under the same name) is simply made
- * ready again.
+ * Applies runtime plans (runtime-plan.ts) on the admin socket of the running worker. Host names and
+ * paths (the entries of both maps) stop routing before their servers go, and start routing once their
+ * servers are in. A removed server goes to maintenance at once (no new requests) and is deleted once
+ * HAProxy lets it go: HAProxy refuses to delete a server that still has connections, so until then it
+ * waits here, draining, and a sweep retries. A server re-added while it drains (a container restarted
+ * under the same name) is simply made ready again.
  *
  * Every conversation with the admin socket goes through one {@link SerialQueue}, shared with the
  * controller's reloads: a sweep's `del server` can never interleave with an apply that re-adds the
@@ -13,9 +13,15 @@
  */
 import { CompanionError, RuntimeApiError } from '../errors.js';
 import type { SerialQueue } from '../lib/serial-queue.js';
-import type { RuntimePlan, ServerLine } from './runtime-plan.js';
+import type { MapChanges, RuntimePlan, ServerLine } from './runtime-plan.js';
 
 export type CliSender = (command: string) => Promise<string>;
+
+/** The maps' file names, as the config names them: the runtime API knows a map by its file name. */
+export interface MapFiles {
+  hostsMap: string;
+  pathsMap: string;
+}
 
 /** How long a removed server may keep connections (in-flight requests, idle keep-alives) before they are cut. */
 const DRAIN_LIMIT_MS = 30_000;
@@ -29,8 +35,7 @@ export class RuntimeExecutor {
 
   constructor(
     private readonly send: CliSender,
-    /** The map's file name, as the config names it: the runtime API knows a map by it. */
-    private readonly hostsMapPath: string,
+    private readonly maps: MapFiles,
     private readonly queue: SerialQueue,
     private readonly onSweepError: (error: Error) => void = () => undefined,
   ) {}
@@ -47,21 +52,37 @@ export class RuntimeExecutor {
     return [...this.draining.keys()];
   }
 
-  /** Throws on any refusal; the caller then reloads, which always works. */
+  /**
+   * Throws on any refusal; the caller then reloads, which always works. A path's entry goes in before its
+   * host's and out after it, so a request for the path never meets the host's entry alone (which routes
+   * the host's other paths).
+   */
   async apply(plan: RuntimePlan): Promise<void> {
-    for (const host of plan.deleteHosts) await this.expect(`del map ${this.hostsMapPath} ${host}`, /^$/);
+    checkMapEntries(plan.hosts);
+    checkMapEntries(plan.paths);
+    await this.deleteEntries(this.maps.hostsMap, plan.hosts);
+    await this.deleteEntries(this.maps.pathsMap, plan.paths);
     for (const server of plan.remove) {
       const id = `${server.backend}/${server.name}`;
       await this.expect(`set server ${id} state maint`, /^$/);
       if (!(await this.tryDelete(id))) this.draining.set(id, { server, since: Date.now() });
     }
     for (const server of plan.add) await this.addServer(server);
-    for (const [host, backend] of plan.changeHosts) await this.expect(`set map ${this.hostsMapPath} ${host} ${backend}`, /^$/);
-    for (const [host, backend] of plan.addHosts) await this.expect(`add map ${this.hostsMapPath} ${host} ${backend}`, /^$/);
+    await this.setEntries(this.maps.pathsMap, plan.paths);
+    await this.setEntries(this.maps.hostsMap, plan.hosts);
     if (this.draining.size > 0 && !this.sweeper) {
       this.sweeper = setInterval(() => this.queueSweep(), SWEEP_INTERVAL_MS);
       this.sweeper.unref();
     }
+  }
+
+  private async deleteEntries(map: string, changes: MapChanges): Promise<void> {
+    for (const key of changes.delete) await this.expect(`del map ${map} ${key}`, /^$/);
+  }
+
+  private async setEntries(map: string, changes: MapChanges): Promise<void> {
+    for (const [key, backend] of changes.change) await this.expect(`set map ${map} ${key} ${backend}`, /^$/);
+    for (const [key, backend] of changes.add) await this.expect(`add map ${map} ${key} ${backend}`, /^$/);
   }
 
   private async addServer(server: ServerLine): Promise<void> {
@@ -113,5 +134,21 @@ export class RuntimeExecutor {
   private async expect(command: string, ok: RegExp): Promise<void> {
     const answer = (await this.send(command)).trim();
     if (!ok.test(answer)) throw new RuntimeApiError(command, answer);
+  }
+}
+
+/** Blank, white space or a control character: anything that would not be one word of one CLI line. */
+const NOT_ONE_WORD = /^$|[\s\p{Cc}]/u;
+
+/**
+ * The CLI splits a command on white space and ends it at a line break, so a key or backend that is not
+ * one plain word would send another command than planned. The model lets none through; this holds the
+ * line even so, before anything is sent, so a refused plan changes nothing (the caller reloads).
+ */
+function checkMapEntries(changes: MapChanges): void {
+  const words = [...changes.add.flat(), ...changes.change.flat(), ...changes.delete];
+  const bad = words.find((word) => NOT_ONE_WORD.test(word));
+  if (bad !== undefined) {
+    throw new CompanionError(`runtime API: map entry ${JSON.stringify(bad)} is not one word; not sent`, { retryable: false });
   }
 }

@@ -1,10 +1,10 @@
 /**
  * Changes that need no reload, planned. When two rendered configurations differ only in their `server`
- * lines and in the host map, the difference can be applied through the runtime API (runtime-executor.ts),
- * so a container joining or leaving a service, or a new domain taking a spare backend
- * (model/backend-pool.ts), costs no reload. The files stay the source of truth: the plan is derived from
- * them, so custom templates get the same treatment, and the files on disk always describe what runs.
- * Pure: two pairs of files in, a plan (or "reload needed") out.
+ * lines and in the entries of their maps (the host map, the paths map), the difference can be applied
+ * through the runtime API (runtime-executor.ts), so a container joining or leaving a service, or a new
+ * domain taking a spare backend (model/backend-pool.ts), costs no reload. The files stay the source of
+ * truth: the plan is derived from them, so custom templates get the same treatment, and the files on
+ * disk always describe what runs. Pure: two sets of files in, a plan (or "reload needed") out.
  */
 import type { RenderedFiles } from '../render/render-config.js';
 
@@ -15,13 +15,20 @@ export interface ServerLine {
   args: string;
 }
 
+/** The entries of one map (key -> backend) to add, to point elsewhere, and to delete. */
+export interface MapChanges {
+  add: [string, string][];
+  change: [string, string][];
+  delete: string[];
+}
+
 export interface RuntimePlan {
   remove: ServerLine[];
   add: ServerLine[];
-  /** Host map entries (host -> backend) to add, to point elsewhere, and to delete. */
-  addHosts: [string, string][];
-  changeHosts: [string, string][];
-  deleteHosts: string[];
+  /** The host map: host name -> backend. */
+  hosts: MapChanges;
+  /** The paths map: host name and path prefix -> backend. */
+  paths: MapChanges;
 }
 
 const SECTION = /^(global|defaults|frontend|backend|listen|peers|resolvers|userlist|program|http-errors|ring|cache|mailers)\b\s*(\S*)/;
@@ -31,6 +38,7 @@ interface ParsedFiles {
   skeleton: string;
   servers: Map<string, ServerLine>;
   hosts: Map<string, string>;
+  paths: Map<string, string>;
 }
 
 /** The config without its server lines, and the server lines by `backend/name`. */
@@ -55,13 +63,22 @@ export function splitServers(text: string): { skeleton: string; servers: Map<str
   return { skeleton: kept.join('\n'), servers };
 }
 
-function parseHostsMap(text: string): Map<string, string> {
+/** `<key> <backend>` lines, the format of both maps. */
+function parseMap(text: string): Map<string, string> {
   const entries = new Map<string, string>();
   for (const line of text.split('\n')) {
-    const [host, backend] = line.trim().split(/\s+/);
-    if (host && backend) entries.set(host, backend);
+    const [key, backend] = line.trim().split(/\s+/);
+    if (key && backend) entries.set(key, backend);
   }
   return entries;
+}
+
+function diffMap(before: Map<string, string>, after: Map<string, string>): MapChanges {
+  return {
+    add: [...after].filter(([key]) => !before.has(key)),
+    change: [...after].filter(([key, backend]) => before.has(key) && before.get(key) !== backend),
+    delete: [...before.keys()].filter((key) => !after.has(key)),
+  };
 }
 
 /**
@@ -73,7 +90,7 @@ const parsedFiles = new WeakMap<RenderedFiles, ParsedFiles>();
 function parse(files: RenderedFiles): ParsedFiles {
   const known = parsedFiles.get(files);
   if (known) return known;
-  const parsed = { ...splitServers(files.config), hosts: parseHostsMap(files.hostsMap) };
+  const parsed = { ...splitServers(files.config), hosts: parseMap(files.hostsMap), paths: parseMap(files.pathsMap) };
   parsedFiles.set(files, parsed);
   return parsed;
 }
@@ -85,10 +102,5 @@ export function planRuntimeUpdate(running: RenderedFiles, next: RenderedFiles): 
   if (before.skeleton !== after.skeleton) return undefined;
   const remove = [...before.servers.entries()].filter(([key, s]) => after.servers.get(key)?.args !== s.args).map(([, s]) => s);
   const add = [...after.servers.entries()].filter(([key, s]) => before.servers.get(key)?.args !== s.args).map(([, s]) => s);
-  const hostsBefore = before.hosts;
-  const hostsAfter = after.hosts;
-  const addHosts = [...hostsAfter].filter(([host]) => !hostsBefore.has(host));
-  const changeHosts = [...hostsAfter].filter(([host, backend]) => hostsBefore.has(host) && hostsBefore.get(host) !== backend);
-  const deleteHosts = [...hostsBefore.keys()].filter((host) => !hostsAfter.has(host));
-  return { remove, add, addHosts, changeHosts, deleteHosts };
+  return { remove, add, hosts: diffMap(before.hosts, after.hosts), paths: diffMap(before.paths, after.paths) };
 }

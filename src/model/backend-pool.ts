@@ -1,5 +1,5 @@
 /**
- * Which HAProxy backend serves which domain. HAProxy cannot add a backend at run time, but it can
+ * Which HAProxy backend serves which service (a domain, a domain and path, a TCP port: services.ts `key`). HAProxy cannot add a backend at run time, but it can
  * point a host name at an existing one (a map entry) and fill it with servers (`add server`). So every
  * configuration carries spare, empty backends: a new domain takes a spare and goes live through the
  * runtime API, and only when the spares run out is a reload needed, which also brings a fresh set of
@@ -7,9 +7,10 @@
  *
  * Pure: the previous layout comes in, the next one goes out.
  */
+import { createHash } from 'node:crypto';
 import type { Server, Service } from './services.js';
 
-/** Backend name -> the domain it serves now; `undefined`: a spare, or the backend of a domain gone since the last reload. */
+/** Backend name -> the service key it serves now; `undefined`: a spare, or the backend of a service gone since the last reload. */
 export type BackendLayout = ReadonlyMap<string, string | undefined>;
 
 /** A service with the backend HAProxy serves it from. */
@@ -17,15 +18,28 @@ export interface PlacedService extends Service {
   backend: string;
 }
 
-/** The backend a service gets at a reload: named after its domain. */
-export function homeBackend(domain: string): string {
-  return `be_${domain}`;
+/**
+ * The backend a service gets at a reload, named after its key: `be_<domain>` for a whole host (as before
+ * routes), `be_<domain>_<path>_<hash>` for a path prefix, `be_tcp_<port>`. Names stay within HAProxy's
+ * alphabet ([A-Za-z0-9._:-]); a wildcard's `*` becomes `_`, which no domain has, so no two keys share a name.
+ */
+export function homeBackend(key: string): string {
+  if (key.startsWith('tcp:')) return `be_tcp_${key.slice(4)}`;
+  const slash = key.indexOf('/');
+  const domain = (slash < 0 ? key : key.slice(0, slash)).replace(/^\*\./, '_.');
+  if (slash < 0) return `be_${domain}`;
+  // Paths may hold `~` (not a backend character) and `_` (so `/a_b` and `/a/b` would meet): a hash keeps them apart.
+  const path = key.slice(slash);
+  const readable = path.slice(1).replace(/[^A-Za-z0-9.-]/g, '_');
+  return `be_${domain}_${readable}_${createHash('sha256').update(path).digest('hex').slice(0, 6)}`;
 }
 
 /** One backend section of the configuration, in name order. */
 export interface Backend {
   name: string;
   servers: Server[];
+  /** The service it serves; absent for a spare. */
+  service?: PlacedService;
 }
 
 /** A configuration never has fewer spares than this, and at least half as many as it has services. */
@@ -37,36 +51,37 @@ export function spareCount(services: number): number {
 
 /** The layout a reload starts from: each service in a backend named after it (`be_<domain>`), then fresh spares. */
 export function freshLayout(services: Service[]): BackendLayout {
-  const layout = new Map<string, string | undefined>(services.map((s) => [homeBackend(s.domain), s.domain]));
+  const layout = new Map<string, string | undefined>(services.map((s) => [homeBackend(s.key), s.key]));
   const width = String(spareCount(services.length)).length;
   for (let i = 1; i <= spareCount(services.length); i++) layout.set(`spare_${String(i).padStart(Math.max(3, width), '0')}`, undefined);
   return layout;
 }
 
 /**
- * The previous layout with the same backends, updated for `services`; `undefined` when a new domain
- * finds no free backend, which takes a reload. A domain keeps its backend; a new one gets back the
- * backend named after it if that is still there, else the first spare.
+ * The previous layout with the same backends, updated for `services`; `undefined` when a new service
+ * finds no free backend, which takes a reload. A service keeps its backend; a new one gets back the
+ * backend named after it if that is still there, else the first spare. (A service with policy in a spare
+ * renders policy lines the running file lacks: the runtime plan then asks for a reload, in a fresh layout.)
  */
 export function keepLayout(services: Service[], previous: BackendLayout): BackendLayout | undefined {
-  const owner = new Map<string, string>(); // domain -> backend, from the previous layout
-  for (const [backend, domain] of previous) if (domain !== undefined) owner.set(domain, backend);
+  const owner = new Map<string, string>(); // service key -> backend, from the previous layout
+  for (const [backend, key] of previous) if (key !== undefined) owner.set(key, backend);
   const next = new Map<string, string | undefined>([...previous.keys()].map((name) => [name, undefined]));
   const homeless: Service[] = [];
   for (const service of services) {
-    const backend = owner.get(service.domain);
-    if (backend !== undefined) next.set(backend, service.domain);
+    const backend = owner.get(service.key);
+    if (backend !== undefined) next.set(backend, service.key);
     else homeless.push(service);
   }
   // Free spares in layout order, taken one after another: a burst of new domains costs linear time.
   const spares = [...next].filter(([name, domain]) => domain === undefined && name.startsWith('spare_')).map(([name]) => name);
   let nextSpare = 0;
   for (const service of homeless) {
-    const home = homeBackend(service.domain);
+    const home = homeBackend(service.key);
     const own = next.has(home) && next.get(home) === undefined ? home : undefined;
     const backend = own ?? spares[nextSpare++];
     if (backend === undefined) return undefined;
-    next.set(backend, service.domain);
+    next.set(backend, service.key);
   }
   return next;
 }
@@ -74,16 +89,35 @@ export function keepLayout(services: Service[], previous: BackendLayout): Backen
 /** The services with the backend the layout gives them, and every backend section with its servers. */
 export function placeServices(services: Service[], layout: BackendLayout): { services: PlacedService[]; backends: Backend[] } {
   const backendOf = new Map<string, string>();
-  for (const [name, domain] of layout) if (domain !== undefined) backendOf.set(domain, name);
-  const placed = services.map((s) => ({ ...s, backend: backendOf.get(s.domain) ?? homeBackend(s.domain) }));
-  const serversOf = new Map(placed.map((s) => [s.backend, s.servers]));
-  const backends = [...layout.keys()].sort().map((name) => ({ name, servers: serversOf.get(name) ?? [] }));
+  for (const [name, key] of layout) if (key !== undefined) backendOf.set(key, name);
+  const placed = services.map((s) => ({ ...s, backend: backendOf.get(s.key) ?? homeBackend(s.key) }));
+  const serviceOf = new Map(placed.map((s) => [s.backend, s]));
+  const backends = [...layout.keys()].sort().map((name) => {
+    const service = serviceOf.get(name);
+    return service ? { name, servers: service.servers, service } : { name, servers: [] };
+  });
   return { services: placed, backends };
 }
 
-/** The host map: one `<host name> <backend>` line per host name, sorted. Host names are validated DNS names. */
+/** The host map: one `<host name> <backend>` line per host name of a whole-host HTTP service, sorted. Host names are validated DNS names. */
 export function hostsMapText(services: PlacedService[]): string {
-  const lines = services.flatMap((s) => s.hostnames.map((host) => `${host} ${s.backend}`));
+  return mapText(
+    services.filter((s) => s.kind === 'http' && s.path === '/').flatMap((s) => s.hostnames.map((host) => `${host} ${s.backend}`)),
+  );
+}
+
+/**
+ * The paths map: `<host name><path>/ <backend>` for each service with a path prefix, read with `map_beg`
+ * on `<host><request path>/` (whose prefix tree returns the longest match): the trailing `/` makes
+ * `/v1` match `/v1` and `/v1/x`, not `/v1x`. Paths are validated ([A-Za-z0-9._~-] segments).
+ */
+export function pathsMapText(services: PlacedService[]): string {
+  return mapText(
+    services.filter((s) => s.kind === 'http' && s.path !== '/').flatMap((s) => s.hostnames.map((host) => `${host}${s.path}/ ${s.backend}`)),
+  );
+}
+
+function mapText(lines: string[]): string {
   return lines
     .sort()
     .map((line) => `${line}\n`)

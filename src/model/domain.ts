@@ -70,9 +70,25 @@ export function parseServiceDomain(raw: string, zone: string): DomainResult {
   return elsewhere === undefined ? { ok: true, name: relative } : { ok: false, reason: elsewhere };
 }
 
+/**
+ * A route's name: a service domain ({@link parseServiceDomain}), or a wildcard `*.<domain>` that answers
+ * any single label under `<domain>.<zone>` (exact names win over it). `*` alone would take the whole zone.
+ */
+export function parseRouteDomain(raw: string, zone: string): DomainResult {
+  const trimmed = raw.trim();
+  if (!trimmed.startsWith('*.')) return parseServiceDomain(trimmed, zone);
+  const parent = parseServiceDomain(trimmed.slice(2), zone);
+  if (!parent.ok) return parent;
+  return { ok: true, name: `*.${parent.name}` };
+}
+
+export function isWildcard(name: string): boolean {
+  return name.startsWith('*.');
+}
+
 /** Host header values a service answers: `<name>.<zone>`, and the bare name when it is a single label. */
 export function hostnamesOf(name: string, zone: string): string[] {
-  // A dotted bare name would be one outside the zone (`www.google.com`, `10.0.0.1`).
+  // A dotted bare name would be one outside the zone (`www.google.com`, `10.0.0.1`); a wildcard is always dotted.
   return name.includes('.') ? [`${name}.${zone}`] : [`${name}.${zone}`, name];
 }
 

@@ -47,7 +47,7 @@ export function imageRepository(reference: string): string {
 }
 
 /** Sorts by Docker's creation time, then id, so that the choice is stable; an unknown time counts as the newest. */
-function older(a: ContainerInfo, b: ContainerInfo): boolean {
+export function older(a: ContainerInfo, b: ContainerInfo): boolean {
   const byTime = compare(a.created || '\uffff', b.created || '\uffff');
   return byTime < 0 || (byTime === 0 && a.id < b.id);
 }
@@ -57,31 +57,38 @@ export interface Conflict {
   ownedBy: { containerId: string; containerName: string };
 }
 
+/** A service key (services.ts) as a reason says it: `domain "login"`, `host and path "api/v1"`, `TCP port 5432`. */
+function describeKey(key: string): string {
+  if (key.startsWith('tcp:')) return `TCP port ${key.slice(4)}`;
+  return key.includes('/') ? `host and path ${quote(key)}` : `domain ${quote(key)}`;
+}
+
 /**
- * The owners of the domains these containers declare. Every container that declares valid domains
- * counts, routable or not: an owner whose oldest container is unhealthy or restarting keeps its domain.
+ * Who holds each key (a domain, a domain and path, a TCP port) these containers claim. Every container
+ * that claims a valid key counts, routable or not: an owner whose oldest container is unhealthy or
+ * restarting keeps what it holds.
  */
-export function domainOwnership(claims: Array<{ container: ContainerInfo; domains: string[]; owner: Owner }>) {
+export function routeOwnership(claims: Array<{ container: ContainerInfo; keys: string[]; owner: Owner }>) {
   const oldest = new Map<string, ContainerInfo>();
   const owners = new Map<string, Owner>();
-  for (const { container, domains, owner } of claims) {
+  for (const { container, keys, owner } of claims) {
     owners.set(container.id, owner);
-    for (const domain of domains) {
-      const current = oldest.get(domain);
-      if (current === undefined || older(container, current)) oldest.set(domain, container);
+    for (const key of keys) {
+      const current = oldest.get(key);
+      if (current === undefined || older(container, current)) oldest.set(key, container);
     }
   }
   const owner = (c: ContainerInfo) => owners.get(c.id) ?? ownerOf(c);
   return {
-    /** The first domain of `container` that belongs to another owner, if any: one container, one decision. */
-    conflictOf(container: ContainerInfo, domains: string[]): Conflict | undefined {
+    /** The first of `keys` (one route's) that another owner holds, if any: one route, one decision. */
+    conflictOf(container: ContainerInfo, keys: string[]): Conflict | undefined {
       const mine = owner(container);
-      for (const domain of domains) {
-        const holder = oldest.get(domain);
+      for (const key of keys) {
+        const holder = oldest.get(key);
         if (holder === undefined || owner(holder).key === mine.key) continue;
         return {
           reason:
-            `domain ${quote(domain)} belongs to container ${quote(holder.name)} (${owner(holder).description}), ` +
+            `${describeKey(key)} belongs to container ${quote(holder.name)} (${owner(holder).description}), ` +
             `older than this one (${mine.description}); to share it, give both the same label ${Labels.group}`,
           ownedBy: { containerId: holder.id, containerName: holder.name },
         };

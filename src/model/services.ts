@@ -6,11 +6,12 @@
 import { isIP } from 'node:net';
 import { compare } from '../lib/compare.js';
 import type { ContainerInfo } from './container.js';
-import { hostnamesOf, parseServiceDomain } from './domain.js';
-import { DOMAIN_ENV, Labels } from './labels.js';
-import { type Conflict, domainOwnership, type Owner, ownerOf } from './ownership.js';
+import { hostnamesOf, isWildcard } from './domain.js';
+import { DOMAIN_ENV, LABEL_PREFIX, Labels } from './labels.js';
+import { type Conflict, type Owner, older, ownerOf, routeOwnership } from './ownership.js';
 import { clip, MAX_QUOTED, MAX_REASON, quote } from './reasons.js';
-import { chooseTarget, type Placement } from './target.js';
+import { DEFAULT_ROUTE, declaredRoutes, type RoutePolicy, type RouteRefusal, type RouteSpec } from './route-labels.js';
+import { chooseAddress, chooseRoutePort, type Placement, type TargetOptions } from './target.js';
 
 export type { Placement } from './target.js';
 
@@ -25,22 +26,38 @@ export interface Server {
   endpoint: string;
 }
 
+/**
+ * What one owner holds and HAProxy serves from one backend: an HTTP route's name and path prefix, or a
+ * TCP port. A route with several names is one service per name.
+ */
 export interface Service {
-  /** Domain relative to the zone, e.g. `login`. */
+  /** `<domain>` for the whole host, `<domain><path>` for a path prefix, `tcp:<port>` for a TCP route. */
+  key: string;
+  kind: 'http' | 'tcp';
+  /** Domain relative to the zone, e.g. `login` or `*.preview`; empty for TCP. */
   domain: string;
+  /** Path prefix, `/` for the whole host (and for TCP). */
+  path: string;
   /** Host header values routed to this service: `login.example.com`, and `login` for a single label. */
   hostnames: string[];
+  tcpPort?: number;
+  /** The route's policy, as its oldest container says it. */
+  policy: RoutePolicy;
+  /** The label name of the route on its oldest container (`default` for the forms that came before routes). */
+  route: string;
   servers: Server[];
 }
 
 export interface SkippedContainer {
   containerId: string;
   containerName: string;
-  /** The domains it declares, comma-separated (cut to 300 characters). */
+  /** The route skipped; absent when the whole container is. */
+  route?: string;
+  /** The domains (of the route, or of the container) comma-separated, cut to 300 characters; `tcp:<port>` for a TCP route. */
   domain?: string;
   /** Why, in at most 300 characters; values the container supplied are quoted and cut to 64. */
   reason: string;
-  /** For a domain another owner holds: that owner's oldest container. */
+  /** For a route another owner holds: that owner's oldest container. */
   ownedBy?: Conflict['ownedBy'];
 }
 
@@ -99,24 +116,84 @@ export function modelBuilder(options: ModelOptions & { selfId: string | undefine
   };
 }
 
-type Verdict = { ok: true; server: Server } | { ok: false; reason: string };
+/** Why a route cannot be served: for the whole container (paused, no address), or for the route alone (its port). */
+type Unservable = { ok: false; reason: string; scope: 'container' | 'route' };
 
-/** A container that declares valid domains: it claims them (see ownership.ts) whether or not it can be routed. */
-interface Claim {
-  container: ContainerInfo;
-  domains: string[];
-  owner: Owner;
-  verdict: Verdict;
+/** One route of one container, with the keys it claims and where it is reached (or why it cannot be). */
+interface RouteClaim {
+  spec: RouteSpec;
+  keys: string[];
+  /** No server for a redirect, which HAProxy answers itself. */
+  target: { ok: true; value: Server | undefined } | Unservable;
+  /** Canonical form of the policy: servers of one key must agree on it. */
+  policyKey: string;
 }
 
 /** What one container says, decided from it alone (the companion's placement and settings aside). */
-type Judgement = { kind: 'ignored' } | { kind: 'refused'; reason: string } | ({ kind: 'claims' } & Claim);
+type Judgement =
+  | { kind: 'ignored' }
+  | { kind: 'declares'; container: ContainerInfo; owner: Owner; claims: RouteClaim[]; refused: RouteRefusal[] };
 
 function judge(container: ContainerInfo, placement: Placement, options: ModelOptions): Judgement {
   if (!optedIn(container, placement)) return { kind: 'ignored' };
-  const domains = declaredDomains(container, options);
-  if (!domains.ok) return { kind: 'refused', reason: domains.reason };
-  return { kind: 'claims', container, domains: domains.value, owner: ownerOf(container), verdict: assess(container, placement, options) };
+  const declared = declaredRoutes(container, options.zone, options.maxDomainsPerContainer ?? DEFAULT_MAX_DOMAINS_PER_CONTAINER);
+  const targetOptions = { allowHostNetwork: options.allowHostNetwork ?? false, reservedPorts: options.reservedPorts ?? [] };
+  const health = healthProblem(container);
+  const address = health === undefined && declared.routes.length > 0 ? chooseAddress(container, placement, targetOptions) : undefined;
+  const claims = declared.routes.map((spec): RouteClaim => {
+    let target: RouteClaim['target'];
+    if (health !== undefined) target = { ok: false, reason: health, scope: 'container' };
+    else if (spec.policy.redirect !== undefined) target = { ok: true, value: undefined };
+    else if (address?.ok === false) target = { ok: false, reason: address.reason, scope: 'container' };
+    else target = routeServer(container, spec, address?.value ?? '', targetOptions);
+    return { spec, keys: keysOf(spec), target, policyKey: JSON.stringify(spec.policy) };
+  });
+  return { kind: 'declares', container, owner: ownerOf(container), claims, refused: declared.refused };
+}
+
+/** Paused or not healthy: none of its routes is served, but it still holds what it claims. */
+function healthProblem(container: ContainerInfo): string | undefined {
+  if (container.paused) return 'container is paused';
+  // Docker's own words (starting, unhealthy), but cut like any other value that is not ours.
+  if (container.health !== undefined && container.health !== 'healthy') return `health check is ${clip(container.health, MAX_QUOTED)}`;
+  return undefined;
+}
+
+/** The server of one route at the container's `address`. */
+function routeServer(container: ContainerInfo, spec: RouteSpec, address: string, options: TargetOptions): RouteClaim['target'] {
+  if (spec.tcpPort !== undefined && options.reservedPorts.includes(spec.tcpPort)) {
+    const reason = `TCP port ${spec.tcpPort} is the companion's own (reserved: ${options.reservedPorts.join(', ')})`;
+    return { ok: false, reason, scope: 'route' };
+  }
+  // The route `default` is the one before routes: its port label is the one users know.
+  const portLabel = spec.name === DEFAULT_ROUTE ? Labels.port : `${LABEL_PREFIX}${spec.name}.port`;
+  const port = chooseRoutePort(container, address, options, { port: spec.port, portLabel });
+  if (!port.ok) return { ...port, scope: 'route' };
+  return {
+    ok: true,
+    value: {
+      name: serverName(container),
+      containerId: container.id,
+      containerName: container.name,
+      address,
+      port: port.value,
+      endpoint: `${isIP(address) === 6 ? `[${address}]` : address}:${port.value}`,
+    },
+  };
+}
+
+/** What a route holds: one key per name (with its path), or its TCP port. */
+function keysOf(spec: RouteSpec): string[] {
+  if (spec.tcpPort !== undefined) return [tcpKey(spec.tcpPort)];
+  return spec.domains.map((domain) => serviceKey(domain, spec.path));
+}
+
+export function serviceKey(domain: string, path: string): string {
+  return path === '/' ? domain : `${domain}${path}`;
+}
+
+export function tcpKey(port: number): string {
+  return `tcp:${port}`;
 }
 
 /** Builds the sorted, deterministic list of services from a snapshot of containers. */
@@ -127,48 +204,134 @@ export function buildServices(
   judged: (container: ContainerInfo) => Judgement = (container) => judge(container, placement, options),
 ): ServiceModel {
   const skipped: SkippedContainer[] = [];
-  const skip = (container: ContainerInfo, reason: string, domains?: string[], conflict?: Conflict) =>
+  const skip = (container: ContainerInfo, reason: string, names: string[] | undefined, route?: string, conflict?: Conflict) =>
     skipped.push({
       containerId: container.id,
       containerName: container.name,
-      domain: domains && clip(domains.join(','), MAX_REASON),
+      ...(route !== undefined && { route }),
+      domain: names && clip(names.join(','), MAX_REASON),
       reason: clip(reason, MAX_REASON),
       ...(conflict && { ownedBy: conflict.ownedBy }),
     });
-  const claims: Claim[] = [];
+  const declaring: Array<Extract<Judgement, { kind: 'declares' }>> = [];
   for (const container of containers) {
     const judgement = judged(container);
-    if (judgement.kind === 'refused') skip(container, judgement.reason);
-    else if (judgement.kind === 'claims') claims.push(judgement);
+    if (judgement.kind !== 'declares') continue;
+    for (const refusal of judgement.refused) skip(container, refusal.reason, refusal.names, refusal.route);
+    declaring.push(judgement);
   }
 
-  const ownership = domainOwnership(claims);
-  const byDomain = new Map<string, Server[]>();
-  for (const { container, domains, verdict } of claims) {
-    if (!verdict.ok) {
-      skip(container, verdict.reason, domains);
-      continue;
-    }
-    const conflict = ownership.conflictOf(container, domains);
-    if (conflict) {
-      skip(container, conflict.reason, domains, conflict);
-      continue;
-    }
-    for (const domain of domains) {
-      const servers = byDomain.get(domain);
-      if (servers) servers.push(verdict.server);
-      else byDomain.set(domain, [verdict.server]);
+  // Every valid route counts for ownership, routable or not: an owner whose oldest container is unhealthy keeps its names.
+  const ownership = routeOwnership(
+    declaring.map(({ container, owner, claims }) => ({ container, owner, keys: claims.flatMap((c) => c.keys) })),
+  );
+  const services = new Map<string, Service>();
+  /** The policy of each key, set by its oldest claimant of the owning owner. */
+  const policyOf = new Map<string, { policyKey: string; container: ContainerInfo }>();
+  for (const { container, claims } of [...declaring].sort((a, b) => (older(a.container, b.container) ? -1 : 1))) {
+    // Paused, unhealthy or unreachable: one entry for the container, naming all it declares.
+    const whole = claims.find((c) => !c.target.ok && c.target.scope === 'container');
+    if (whole && !whole.target.ok)
+      skip(
+        container,
+        whole.target.reason,
+        claims.flatMap((c) => namesOf(c.spec)),
+      );
+    for (const claim of claims) {
+      const route = claim.spec.name;
+      const conflict = ownership.conflictOf(container, claim.keys);
+      if (conflict) {
+        skip(container, conflict.reason, namesOf(claim.spec), route, conflict);
+        continue;
+      }
+      const disagreement = claim.keys.map((key) => policyOf.get(key)).find((p) => p !== undefined && p.policyKey !== claim.policyKey);
+      if (disagreement) {
+        skip(
+          container,
+          `its policy labels differ from those of the same route on ${quote(disagreement.container.name)}, the oldest container serving it, whose labels apply`,
+          namesOf(claim.spec),
+          route,
+        );
+        continue;
+      }
+      for (const key of claim.keys) if (!policyOf.has(key)) policyOf.set(key, { policyKey: claim.policyKey, container });
+      if (!claim.target.ok) {
+        if (claim.target.scope === 'route') skip(container, claim.target.reason, namesOf(claim.spec), route);
+        continue;
+      }
+      addServer(services, claim, claim.target.value, options.zone);
     }
   }
-  const services = [...byDomain.entries()]
-    .sort(([a], [b]) => compare(a, b))
-    .map(([domain, servers]) => ({
-      domain,
-      hostnames: hostnamesOf(domain, options.zone),
-      servers: servers.sort((a, b) => compare(a.name, b.name)),
-    }));
-  skipped.sort((a, b) => compare(a.containerName, b.containerName) || compare(a.containerId, b.containerId));
-  return { services, skipped };
+  const sorted = [...services.values()].sort(
+    (a, b) => compare(a.kind, b.kind) || compare(a.domain, b.domain) || compare(a.path, b.path) || (a.tcpPort ?? 0) - (b.tcpPort ?? 0),
+  );
+  for (const service of sorted) service.servers.sort((a, b) => compare(a.name, b.name));
+  skipped.sort(
+    (a, b) => compare(a.containerName, b.containerName) || compare(a.containerId, b.containerId) || compare(a.route ?? '', b.route ?? ''),
+  );
+  return { services: sorted, skipped };
+}
+
+/** For skip entries: the route's names, or its TCP port. */
+function namesOf(spec: RouteSpec): string[] {
+  return spec.tcpPort !== undefined ? [tcpKey(spec.tcpPort)] : spec.domains;
+}
+
+function addServer(services: Map<string, Service>, claim: RouteClaim, server: Server | undefined, zone: string): void {
+  const { spec } = claim;
+  const names = spec.tcpPort !== undefined ? [''] : spec.domains;
+  for (const [i, key] of claim.keys.entries()) {
+    let service = services.get(key);
+    if (service === undefined) {
+      const domain = names[i] ?? '';
+      service = {
+        key,
+        kind: spec.tcpPort !== undefined ? 'tcp' : 'http',
+        domain,
+        path: spec.path,
+        hostnames: domain === '' ? [] : hostnamesOf(domain, zone),
+        ...(spec.tcpPort !== undefined && { tcpPort: spec.tcpPort }),
+        policy: spec.policy,
+        route: spec.name,
+        servers: [],
+      };
+      services.set(key, service);
+    }
+    if (server) service.servers.push(server);
+  }
+}
+
+/**
+ * The model without the TCP routes on `busy` ports (in use on the host by something else): each of their
+ * containers is skipped for that route, with the reason. Everything else is as it was.
+ */
+export function withoutBusyTcpPorts(model: ServiceModel, busy: ReadonlySet<number>): ServiceModel {
+  if (busy.size === 0) return model;
+  const taken = model.services.filter((s) => s.tcpPort !== undefined && busy.has(s.tcpPort));
+  if (taken.length === 0) return model;
+  const skipped = [
+    ...model.skipped,
+    ...taken.flatMap((s) =>
+      s.servers.map((server) => ({
+        containerId: server.containerId,
+        containerName: server.containerName,
+        route: s.route,
+        domain: s.key,
+        reason: `TCP port ${s.tcpPort} is already in use on the host`,
+      })),
+    ),
+  ].sort(
+    (a, b) => compare(a.containerName, b.containerName) || compare(a.containerId, b.containerId) || compare(a.route ?? '', b.route ?? ''),
+  );
+  return { services: model.services.filter((s) => !taken.includes(s)), skipped };
+}
+
+/**
+ * The names DNS registers for these services: every HTTP route's domain, once. TCP routes have none, and
+ * wildcards are not registered yet: their records are the user's to make (README).
+ */
+export function registeredDomains(services: Service[]): string[] {
+  return [...new Set(services.filter((s) => s.kind === 'http' && !isWildcard(s.domain)).map((s) => s.domain))].sort(compare);
 }
 
 /** Not opted in, not running, or the companion itself: nothing to route, and nothing to report. */
@@ -176,51 +339,17 @@ function optedIn(container: ContainerInfo, placement: Placement): boolean {
   if (placement.selfId !== undefined && container.id === placement.selfId) return false;
   // Listed while stopping or starting: not a problem to report, just not (or no longer) routable.
   if (!container.running) return false;
-  if (container.labels[Labels.domain] === undefined && container.env[DOMAIN_ENV] === undefined) return false;
+  if (!declaresAnything(container)) return false;
   const enable = container.labels[Labels.enable]?.trim().toLowerCase();
   return !(enable === 'false' || enable === '0' || enable === 'no');
 }
 
-/** The distinct domains a container declares, relative to the zone; linear in the length of the value. */
-function declaredDomains(container: ContainerInfo, options: ModelOptions): { ok: true; value: string[] } | { ok: false; reason: string } {
-  // A comma-separated list lets one container answer several names, as nginx-proxy's VIRTUAL_HOST does.
-  const parts = (container.labels[Labels.domain] ?? container.env[DOMAIN_ENV] ?? '').split(',');
-  const max = options.maxDomainsPerContainer ?? DEFAULT_MAX_DOMAINS_PER_CONTAINER;
-  if (parts.length > max) {
-    return { ok: false, reason: `declares ${parts.length} domains; at most ${max} are allowed (MAX_DOMAINS_PER_CONTAINER)` };
-  }
-  const domains = new Set<string>();
-  for (const part of parts) {
-    const parsed = parseServiceDomain(part, options.zone);
-    if (!parsed.ok) return { ok: false, reason: `domain ${quote(part.trim())} ${parsed.reason}` };
-    domains.add(parsed.name);
-  }
-  return { ok: true, value: [...domains] };
-}
-
-function assess(container: ContainerInfo, placement: Placement, options: ModelOptions): Verdict {
-  if (container.paused) return { ok: false, reason: 'container is paused' };
-  if (container.health !== undefined && container.health !== 'healthy') {
-    // Docker's own words (starting, unhealthy), but cut like any other value that is not ours.
-    return { ok: false, reason: `health check is ${clip(container.health, MAX_QUOTED)}` };
-  }
-  const target = chooseTarget(container, placement, {
-    allowHostNetwork: options.allowHostNetwork ?? false,
-    reservedPorts: options.reservedPorts ?? [],
-  });
-  if (!target.ok) return target;
-  const { address, port } = target.value;
-  return {
-    ok: true,
-    server: {
-      name: serverName(container),
-      containerId: container.id,
-      containerName: container.name,
-      address,
-      port,
-      endpoint: `${isIP(address) === 6 ? `[${address}]` : address}:${port}`,
-    },
-  };
+/** A domain (label or `DOMAIN`) or any route label: `haproxy-companion.<route>.<key>`. */
+function declaresAnything(container: ContainerInfo): boolean {
+  if (container.labels[Labels.domain] !== undefined || container.env[DOMAIN_ENV] !== undefined) return true;
+  for (const key of Object.keys(container.labels))
+    if (key.startsWith(LABEL_PREFIX) && key.indexOf('.', LABEL_PREFIX.length) > 0) return true;
+  return false;
 }
 
 function serverName(container: ContainerInfo): string {

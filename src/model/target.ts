@@ -31,33 +31,29 @@ const LOOPBACK = '127.0.0.1';
 /** Loopback and unspecified addresses (IPv4-mapped forms too) are the host itself, never a container's own. */
 const isHostItself = (ip: string) => isLoopback(ip) || isUnspecified(ip);
 
-export function chooseTarget(
+/**
+ * The port one route of `container` is reached on at `address`: the route's own (`port`), else the one TCP
+ * port the container exposes. `portLabel` names the label that would choose it, for reasons.
+ */
+export function chooseRoutePort(
   container: ContainerInfo,
-  placement: Placement,
+  address: string,
   options: TargetOptions,
-): Choice<{ address: string; port: number }> {
-  const port = choosePort(container);
+  route: { port: number | undefined; portLabel: string },
+): Choice<number> {
+  const port = route.port !== undefined ? { ok: true as const, value: route.port } : exposedPort(container, route.portLabel);
   if (!port.ok) return port;
-  const address = chooseAddress(container, placement, options);
-  if (!address.ok) return address;
-  if (address.value === LOOPBACK && options.reservedPorts.includes(port.value)) {
+  if (address === LOOPBACK && options.reservedPorts.includes(port.value)) {
     return {
       ok: false,
       reason: `port ${port.value} on ${LOOPBACK} is the companion's own (reserved: ${options.reservedPorts.join(', ')})`,
     };
   }
-  return { ok: true, value: { address: address.value, port: port.value } };
+  return port;
 }
 
-function choosePort(container: ContainerInfo): Choice<number> {
-  const label = container.labels[Labels.port];
-  if (label !== undefined) {
-    const port = /^\d{1,5}$/.test(label.trim()) ? Number(label.trim()) : NaN;
-    if (!(port >= 1 && port <= 65535)) {
-      return { ok: false, reason: `label ${Labels.port}=${quote(label)} is not a port number (1-65535)` };
-    }
-    return { ok: true, value: port };
-  }
+/** The one TCP port the container exposes, when no label chose one. */
+function exposedPort(container: ContainerInfo, portLabel: string): Choice<number> {
   const tcp = container.exposedPorts
     .filter((p) => /^\d+\/tcp$/.test(p))
     .map((p) => Number(p.split('/')[0]))
@@ -65,17 +61,18 @@ function choosePort(container: ContainerInfo): Choice<number> {
   // Docker stores whatever was asked for, 0 and 99999 included; HAProxy would reject the whole file.
   const invalid = tcp.filter((p) => !(p >= 1 && p <= 65535));
   if (invalid.length > 0) {
-    return { ok: false, reason: `exposed port ${invalid[0]} is not a port number (1-65535); set label ${Labels.port}` };
+    return { ok: false, reason: `exposed port ${invalid[0]} is not a port number (1-65535); set label ${portLabel}` };
   }
   const [only, ...others] = tcp;
   if (only !== undefined && others.length === 0) return { ok: true, value: only };
   if (tcp.length === 0) {
-    return { ok: false, reason: `no exposed TCP port; set label ${Labels.port} to the port the service listens on` };
+    return { ok: false, reason: `no exposed TCP port; set label ${portLabel} to the port the service listens on` };
   }
-  return { ok: false, reason: `several exposed TCP ports (${tcp.join(', ')}); set label ${Labels.port} to choose one` };
+  return { ok: false, reason: `several exposed TCP ports (${tcp.join(', ')}); set label ${portLabel} to choose one` };
 }
 
-function chooseAddress(container: ContainerInfo, placement: Placement, options: TargetOptions): Choice<string> {
+/** The container's address on a network the companion reaches (loopback for an opted-in host-network container). */
+export function chooseAddress(container: ContainerInfo, placement: Placement, options: TargetOptions): Choice<string> {
   if (container.networkMode === 'host') return hostNetworkAddress(container, placement, options);
   const wanted = container.labels[Labels.network];
   let candidates = container.networks.filter((n) => isIP(n.ip) !== 0 && !isHostItself(n.ip));

@@ -1,6 +1,6 @@
 /**
  * What a pass would have HAProxy run, chosen purely from the services, what runs now and a renderer:
- * rendered in the running backends when they have room and only servers and host map entries change,
+ * rendered in the running backends when they have room and only servers and map entries change,
  * so the runtime API can apply it; else in a fresh layout, for a reload (or the first start).
  */
 
@@ -37,5 +37,5 @@ export function chooseCandidate(services: Service[], running: Candidate | undefi
 }
 
 export function sameFiles(a: RenderedFiles | undefined, b: RenderedFiles): boolean {
-  return a !== undefined && a.config === b.config && a.hostsMap === b.hostsMap;
+  return a !== undefined && a.config === b.config && a.hostsMap === b.hostsMap && a.pathsMap === b.pathsMap;
 }

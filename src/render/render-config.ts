@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { TemplateError } from '../errors.js';
-import { type Backend, type BackendLayout, hostsMapText, type PlacedService, placeServices } from '../model/backend-pool.js';
+import { type Backend, type BackendLayout, hostsMapText, type PlacedService, pathsMapText, placeServices } from '../model/backend-pool.js';
+import { configWord, logFormatLiteral } from '../model/route-values.js';
 import type { Service } from '../model/services.js';
 
 /** Everything a template can use. Documented in the README ("Custom templates"). */
@@ -17,8 +18,18 @@ export interface TemplateContext {
   /** Every backend section, spares included, sorted by name, each with its servers. */
   backends: Backend[];
   settings: TemplateSettings;
-  /** hostsMap: the `<host name> <backend>` map the companion writes beside the config and edits at run time. */
-  paths: { adminSocket: string; hostsMap: string };
+  /**
+   * hostsMap: the `<host name> <backend>` map the companion writes beside the config and edits at run time;
+   * pathsMap: the `<host name><path>/ <backend>` map, the same, for routes by path prefix (read with `map_beg`).
+   */
+  paths: TemplatePaths;
+}
+
+/** Where the files a template names live: the admin socket and the two maps. */
+export interface TemplatePaths {
+  adminSocket: string;
+  hostsMap: string;
+  pathsMap: string;
 }
 
 export interface TemplateSettings {
@@ -32,6 +43,8 @@ export interface TemplateSettings {
   hardStopAfterS: number | null;
   /** At most this many old workers: one that has outlived more reloads is stopped; null: no bound. */
   maxOldWorkers: number | null;
+  /** DEFAULT_SERVICE as a host name (`www.example.com`): where hosts no route names go; null: a 503. */
+  defaultService: string | null;
 }
 
 /** The companion's settings a template sees (config.ts); tests may leave out what they are not about. */
@@ -42,13 +55,15 @@ export interface RenderSettings {
   trustedProxies?: string[];
   hardStopAfterS?: number;
   maxOldWorkers?: number;
+  /** DEFAULT_SERVICE, relative to the zone. */
+  defaultService?: string | undefined;
 }
 
 /** The context for the services of one pass, placed in their backends. */
 export function templateContext(
   placed: { services: PlacedService[]; backends: Backend[] },
   settings: RenderSettings,
-  paths: { adminSocket: string; hostsMap: string },
+  paths: TemplatePaths,
 ): TemplateContext {
   return {
     services: placed.services,
@@ -60,8 +75,9 @@ export function templateContext(
       trustedProxies: settings.trustedProxies ?? [],
       hardStopAfterS: settings.hardStopAfterS ?? null,
       maxOldWorkers: settings.maxOldWorkers ?? null,
+      defaultService: settings.defaultService === undefined ? null : `${settings.defaultService}.${settings.zone}`,
     },
-    paths: { adminSocket: paths.adminSocket, hostsMap: paths.hostsMap },
+    paths: { adminSocket: paths.adminSocket, hostsMap: paths.hostsMap, pathsMap: paths.pathsMap },
   };
 }
 
@@ -69,10 +85,14 @@ export interface Renderer {
   render(context: TemplateContext): string;
 }
 
-/** What a pass installs: the config, and the host map beside it (`<host name> <backend>` lines). */
+/**
+ * What a pass installs: the config, and the two maps beside it, each of sorted `<key> <backend>` lines:
+ * the host map (key: a host name) and the paths map (key: a host name and a path prefix ending in `/`).
+ */
 export interface RenderedFiles {
   config: string;
   hostsMap: string;
+  pathsMap: string;
 }
 
 /** Renders `services` placed in the backends of `layout`: the files, and the services with their backends. */
@@ -81,11 +101,15 @@ export function renderFiles(
   services: Service[],
   layout: BackendLayout,
   settings: RenderSettings,
-  paths: { adminSocket: string; hostsMap: string },
+  paths: TemplatePaths,
 ): { files: RenderedFiles; services: PlacedService[] } {
   const placed = placeServices(services, layout);
   return {
-    files: { config: renderer.render(templateContext(placed, settings, paths)), hostsMap: hostsMapText(placed.services) },
+    files: {
+      config: renderer.render(templateContext(placed, settings, paths)),
+      hostsMap: hostsMapText(placed.services),
+      pathsMap: pathsMapText(placed.services),
+    },
     services: placed.services,
   };
 }
@@ -107,6 +131,9 @@ export async function loadTemplate(templatePath: string): Promise<Renderer> {
     trimBlocks: true,
     lstripBlocks: true,
   });
+  // Route policy values (header values, a redirect URL, password hashes) reach the file through these.
+  env.addFilter('configword', configWord);
+  env.addFilter('logliteral', logFormatLiteral);
   let template: nunjucks.Template;
   try {
     template = new nunjucks.Template(source, env, templatePath, true);

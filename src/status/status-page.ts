@@ -11,12 +11,28 @@ const escapeHtml = (value: unknown): string => String(value).replace(/[&<>"']/g,
 const badge = (text: string, ok: boolean | undefined) =>
   `<span class="badge ${ok === undefined ? 'neutral' : ok ? 'ok' : 'bad'}">${escapeHtml(text)}</span>`;
 
+type ServiceStatus = StatusSnapshot['services'][number];
+
+/** `shop.example.com/api`, or `TCP :5432`. */
+function routeTitle(service: ServiceStatus): string {
+  if (service.kind === 'tcp') return `TCP :${service.tcpPort}`;
+  return `${service.hostnames[0] ?? service.domain}${service.path === '/' ? '' : service.path}`;
+}
+
+/** The other host names, the route's label name and the policy keys it set. */
+function routeDetails(service: ServiceStatus): string {
+  const policy = Object.keys(service.policy);
+  return [service.hostnames.slice(1).join(', '), `route ${service.route}`, policy.length > 0 ? `policy: ${policy.join(', ')}` : '']
+    .filter(Boolean)
+    .join(' · ');
+}
+
 export function renderStatusPage(status: StatusSnapshot): string {
   const services = status.services
     .map(
       (service) => `
       <tr>
-        <td rowspan="${Math.max(1, service.servers.length)}"><strong>${escapeHtml(service.hostnames[0])}</strong><br><small>${escapeHtml(service.hostnames.slice(1).join(', '))}</small></td>
+        <td rowspan="${Math.max(1, service.servers.length)}"><strong>${escapeHtml(routeTitle(service))}</strong><br><small>${escapeHtml(routeDetails(service))}</small></td>
         ${service.servers
           .map(
             (
@@ -32,7 +48,7 @@ export function renderStatusPage(status: StatusSnapshot): string {
   const skipped = status.skipped
     .map(
       (s) =>
-        `<tr><td>${escapeHtml(s.containerName)} <small>${escapeHtml(s.containerId)}</small>${s.ownedBy ? `<br><small>domain held by ${escapeHtml(s.ownedBy.containerName)} ${escapeHtml(s.ownedBy.containerId)}</small>` : ''}</td><td>${escapeHtml(s.domain ?? '')}</td><td>${escapeHtml(s.reason)}</td></tr>`,
+        `<tr><td>${escapeHtml(s.containerName)} <small>${escapeHtml(s.containerId)}</small>${s.ownedBy ? `<br><small>held by ${escapeHtml(s.ownedBy.containerName)} ${escapeHtml(s.ownedBy.containerId)}</small>` : ''}</td><td>${s.route !== undefined ? `${escapeHtml(s.route)}: ` : ''}${escapeHtml(s.domain ?? '')}</td><td>${escapeHtml(s.reason)}</td></tr>`,
     )
     .join('');
   const apply = status.lastApply;

@@ -5,6 +5,7 @@
 
 import type { DnsStatus } from '../dns/dns-half.js';
 import type { PlacedService } from '../model/backend-pool.js';
+import type { RoutePolicy } from '../model/route-labels.js';
 import type { SkippedContainer } from '../model/services.js';
 import type { ApplyReport } from '../pass-recorder.js';
 
@@ -19,9 +20,17 @@ export interface ServerStatus {
 }
 
 export interface ServiceStatus {
+  key: string;
+  kind: 'http' | 'tcp';
+  /** The route's label name on its oldest container. */
+  route: string;
   domain: string;
+  path: string;
+  tcpPort?: number;
   hostnames: string[];
   backend: string;
+  /** What the route's labels asked for; basic auth users by name only, never their hashes. */
+  policy: Omit<RoutePolicy, 'authUsers'> & { authUsers?: string[] };
   servers: ServerStatus[];
 }
 
@@ -70,9 +79,15 @@ export function buildSnapshot(inputs: SnapshotInputs): StatusSnapshot {
     zone: inputs.zone,
     startedAt: inputs.startedAt,
     services: inputs.services.map((service) => ({
+      key: service.key,
+      kind: service.kind,
+      route: service.route,
       domain: service.domain,
+      path: service.path,
+      ...(service.tcpPort !== undefined && { tcpPort: service.tcpPort }),
       hostnames: service.hostnames,
       backend: service.backend,
+      policy: publicPolicy(service.policy),
       servers: service.servers.map((server) => {
         const state = inputs.serverStates.get(`${service.backend}/${server.name}`);
         return {
@@ -94,4 +109,10 @@ export function buildSnapshot(inputs: SnapshotInputs): StatusSnapshot {
     drainingServers: inputs.drainingServers,
     dns: inputs.dns,
   };
+}
+
+/** A route's policy as /status shows it: password hashes stay inside the companion and haproxy.cfg. */
+function publicPolicy(policy: RoutePolicy): ServiceStatus['policy'] {
+  const { authUsers, ...rest } = policy;
+  return authUsers ? { ...rest, authUsers: authUsers.map((user) => user.name) } : rest;
 }

@@ -29,3 +29,27 @@ export async function bodiesOver(port: number, host: string, n: number): Promise
   }
   return seen;
 }
+
+export interface FullReply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  /** The raw bytes: a compressed body stays compressed. */
+  body: Buffer;
+}
+
+/** A request through the proxy with a chosen Host, path and headers; the whole reply, undecoded. */
+export function request(port: number, host: string, path = '/', headers: Record<string, string> = {}): Promise<FullReply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, path, headers: { Host: host, ...headers }, agent: false, timeout: 5_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`GET ${host}${path}: timeout`)));
+    req.on('error', reject);
+    req.end();
+  });
+}

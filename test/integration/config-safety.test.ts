@@ -71,7 +71,7 @@ describe('custom template', () => {
     await template(
       original
         .replace('No service is registered for this host.', 'Nobody home.') // as the previous test left it
-        .replace('check inter 2s fall 2 rise 2', 'check inter 2s fall 2 rise 2 init-addr last,libc,none'),
+        .replace('fall 2 rise 2{% if p.maxconn %}', 'fall 2 rise 2 init-addr last,libc,none{% if p.maxconn %}'),
     );
     await waitFor(async () => (await companion.logs()).some((l) => l.msg === 'runtime update failed; reloading instead'), {
       what: 'the refusal',

@@ -149,7 +149,7 @@ describe('one owner per domain (point 4)', () => {
     const skipped = (await status(port)).skipped.find((s: any) => s.containerName === names.intruder);
     expect(skipped).toMatchObject({ domain: 'owned', ownedBy: { containerName: names.owner } });
     const page = await (await fetch(`http://127.0.0.1:${port + 1000}/`)).text();
-    expect(page).toContain(`domain held by ${names.owner}`);
+    expect(page).toContain(`held by ${names.owner}`);
   });
 
   it.each([

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig, settingsSchema } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
 import { DOMAIN_ENV, Labels } from '../../src/model/labels.js';
+import { ROUTE_LABEL_KEYS } from '../../src/model/route-labels.js';
 
 const template = '/app/templates/haproxy.cfg.njk';
 
@@ -167,5 +168,11 @@ describe('README configuration tables', async () => {
 
   it.each(Object.values(Labels))('documents the label %s', (label) => {
     expect(rows.has(label)).toBe(true);
+  });
+
+  it('documents every route label in the route table, and no other', () => {
+    const table = readme.slice(readme.indexOf('| route label ('));
+    const documented = [...table.slice(0, table.indexOf('\n\n')).matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
+    expect(documented.sort()).toEqual([...ROUTE_LABEL_KEYS].sort());
   });
 });

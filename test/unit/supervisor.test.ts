@@ -13,7 +13,7 @@ import { type Renderer, renderFiles } from '../../src/render/render-config.js';
 import { Supervisor } from '../../src/supervisor.js';
 import { container } from '../helpers/containers.js';
 
-const PATHS = { adminSocket: '/run/admin.sock', hostsMap: '/run/hosts.map' };
+const PATHS = { adminSocket: '/run/admin.sock', hostsMap: '/run/hosts.map', pathsMap: '/run/paths.map' };
 const SETTINGS = { zone: 'example.com', httpPort: 80 };
 const RETRY_MS = 2_000;
 
@@ -57,6 +57,8 @@ function setup() {
   const docker = { containers: [] as ContainerInfo[], down: false as boolean | Error };
   const template = { loads: 0, fail: undefined as TemplateError | undefined };
   const served: string[][] = [];
+  /** Ports something else holds on the host, and every port the supervisor asked about. */
+  const host = { busy: new Set<number>(), probed: [] as number[][] };
   const supervisor = new Supervisor({
     log: pino({ level: 'silent' }),
     haproxy,
@@ -67,6 +69,10 @@ function setup() {
       return docker.containers;
     },
     buildModel: (list) => modelOf(list, { selfId: undefined, zone: 'example.com' }),
+    busyPorts: async (ports) => {
+      host.probed.push(ports);
+      return new Set(ports.filter((p) => host.busy.has(p)));
+    },
     loadTemplate: async () => {
       template.loads++;
       if (template.fail) throw template.fail;
@@ -85,7 +91,7 @@ function setup() {
     supervisor.trigger(reason);
     await settle();
   };
-  return { supervisor, haproxy, docker, template, served, pass, settle };
+  return { supervisor, haproxy, docker, template, served, host, pass, settle };
 }
 
 beforeEach(() => {
@@ -96,6 +102,22 @@ afterEach(() => {
 });
 
 describe('Supervisor', () => {
+  it('skips a TCP route whose port is in use on the host, asks only about ports HAProxy does not hold yet, and serves the rest', async () => {
+    const { supervisor, docker, host, pass } = setup();
+    const tcp = (port: number) => container({ labels: { 'haproxy-companion.t.tcp-port': String(port) } });
+    host.busy.add(22);
+    docker.containers = [tcp(22), tcp(5432), container({ env: { DOMAIN: 'web' } })];
+    await supervisor.start();
+    expect(supervisor.services.map((s) => s.key)).toEqual(['web', 'tcp:5432']);
+    expect(supervisor.skipped).toEqual([
+      expect.objectContaining({ route: 't', domain: 'tcp:22', reason: 'TCP port 22 is already in use on the host' }),
+    ]);
+    expect(host.probed).toEqual([[22, 5432]]);
+    // HAProxy holds 5432 now: only 22 is asked about again.
+    await pass();
+    expect(host.probed.at(-1)).toEqual([22]);
+  });
+
   it('starts HAProxy with the services Docker reports, and DNS follows what is served', async () => {
     const { supervisor, haproxy, docker, served } = setup();
     docker.containers = [container({ name: 'login-1', env: { DOMAIN: 'login' } })];

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,33 +13,49 @@ async function setup(bin: 'true' | 'false') {
     bin,
     configPath: path.join(dir, 'haproxy.cfg'),
     hostsMap: path.join(dir, 'hosts.map'),
+    pathsMap: path.join(dir, 'paths.map'),
     masterSocket: path.join(dir, 'master.sock'),
   };
   await writeFile(options.configPath, 'running config\n');
   await writeFile(options.hostsMap, 'login be_login\n');
-  const onDisk = async () => ({ config: await readFile(options.configPath, 'utf8'), hostsMap: await readFile(options.hostsMap, 'utf8') });
+  await writeFile(options.pathsMap, 'login/v1/ be_v1\n');
+  const onDisk = async () => ({
+    config: await readFile(options.configPath, 'utf8'),
+    hostsMap: await readFile(options.hostsMap, 'utf8'),
+    pathsMap: await readFile(options.pathsMap, 'utf8'),
+  });
   return { options, onDisk };
 }
 
-const next = { config: 'next config\n', hostsMap: 'login be_login\nfresh spare_001\n' };
+const running = { config: 'running config\n', hostsMap: 'login be_login\n', pathsMap: 'login/v1/ be_v1\n' };
+const next = { config: 'next config\n', hostsMap: 'login be_login\nfresh spare_001\n', pathsMap: 'login/v2/ spare_002\n' };
 
 describe('installConfig', () => {
-  it('puts both files in place once the check passes, and returns what they replaced', async () => {
+  it('puts the three files in place once the check passes, and returns what they replaced', async () => {
     const { options, onDisk } = await setup('true');
-    expect(await installConfig(options, next)).toEqual({ config: 'running config\n', hostsMap: 'login be_login\n' });
+    expect(await installConfig(options, next)).toEqual(running);
     expect(await onDisk()).toEqual(next);
   });
 
-  it('leaves both files as they were when the check fails', async () => {
+  it('leaves the three files as they were when the check fails', async () => {
     const { options, onDisk } = await setup('false');
     await expect(installConfig(options, next)).rejects.toBeInstanceOf(ConfigInvalidError);
-    expect(await onDisk()).toEqual({ config: 'running config\n', hostsMap: 'login be_login\n' });
+    expect(await onDisk()).toEqual(running);
   });
 
   it('skips the check when told to (a change the runtime API checks itself)', async () => {
     const { options, onDisk } = await setup('false');
     await installConfig(options, next, { check: false });
     expect(await onDisk()).toEqual(next);
+  });
+
+  it('takes a paths map not there yet (a companion upgraded from one without it) for an empty one', async () => {
+    const { options, onDisk } = await setup('false');
+    await rm(options.pathsMap);
+    await expect(installConfig(options, next)).rejects.toBeInstanceOf(ConfigInvalidError);
+    expect(await onDisk()).toEqual({ ...running, pathsMap: '' });
+    await rm(options.pathsMap);
+    expect(await installConfig({ ...options, bin: 'true' }, next)).toEqual({ ...running, pathsMap: '' });
   });
 });
 
@@ -64,7 +80,7 @@ describe('durability', () => {
     return { steps, fs };
   }
 
-  it('flushes each new file before renaming it into place, and the directory after', async () => {
+  it('flushes each new file before renaming it into place, and the directory after; the maps go in before the checked config', async () => {
     const { options } = await setup('true');
     const { steps, fs } = recording();
     await installConfig({ ...options, fs }, next);
@@ -73,23 +89,47 @@ describe('durability', () => {
       'write+fsync hosts.map.new',
       'rename hosts.map.new -> hosts.map',
       'fsync dir',
+      'write+fsync paths.map.new',
+      'rename paths.map.new -> paths.map',
+      'fsync dir',
       'rename haproxy.cfg.new -> haproxy.cfg',
       'fsync dir',
     ]);
   });
 
-  it('restores durably too', async () => {
+  it('puts both maps back, durably, when the check fails, and leaves the config untouched', async () => {
+    const { options, onDisk } = await setup('false');
+    const { steps, fs } = recording();
+    await expect(installConfig({ ...options, fs }, next)).rejects.toBeInstanceOf(ConfigInvalidError);
+    const maps = [
+      'write+fsync hosts.map.new',
+      'rename hosts.map.new -> hosts.map',
+      'fsync dir',
+      'write+fsync paths.map.new',
+      'rename paths.map.new -> paths.map',
+      'fsync dir',
+    ];
+    // The next maps in for the check, then the running ones back; the checked config never renamed into place.
+    expect(steps).toEqual(['write+fsync haproxy.cfg.new', ...maps, ...maps]);
+    expect(await onDisk()).toEqual(running);
+  });
+
+  it('restores durably too, the maps before the config that reads them', async () => {
     const { options, onDisk } = await setup('true');
     const { steps, fs } = recording();
-    await restoreConfig({ ...options, fs }, { config: 'old config\n', hostsMap: 'old be_old\n' });
+    const old = { config: 'old config\n', hostsMap: 'old be_old\n', pathsMap: 'old/x/ be_old\n' };
+    await restoreConfig({ ...options, fs }, old);
     expect(steps).toEqual([
       'write+fsync hosts.map.new',
       'rename hosts.map.new -> hosts.map',
+      'fsync dir',
+      'write+fsync paths.map.new',
+      'rename paths.map.new -> paths.map',
       'fsync dir',
       'write+fsync haproxy.cfg.new',
       'rename haproxy.cfg.new -> haproxy.cfg',
       'fsync dir',
     ]);
-    expect(await onDisk()).toEqual({ config: 'old config\n', hostsMap: 'old be_old\n' });
+    expect(await onDisk()).toEqual(old);
   });
 });

@@ -1,27 +1,33 @@
 /**
  * The HAProxy controller with fakes for the master, the files and the runtime API: how a candidate is
- * applied, what happens when HAProxy refuses, and the restart budget after crashes.
+ * applied, what happens when HAProxy refuses, and the restart budget after crashes. Then its wiring to
+ * the real runtime executor, against a stand-in admin socket.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigInvalidError, ReloadFailedError, RuntimeApiError } from '../../../src/errors.js';
-import { Haproxy } from '../../../src/haproxy/haproxy-controller.js';
+import { type ControllerPorts, createHaproxyController, Haproxy } from '../../../src/haproxy/haproxy-controller.js';
 import type { HaproxyMaster } from '../../../src/haproxy/haproxy-process.js';
+import { runtimePaths } from '../../../src/haproxy/paths.js';
 import { RestartBudget } from '../../../src/haproxy/restart-budget.js';
 import type { RuntimePlan } from '../../../src/haproxy/runtime-plan.js';
 import { SerialQueue } from '../../../src/lib/serial-queue.js';
 import type { Candidate } from '../../../src/render/candidate.js';
 import type { RenderedFiles } from '../../../src/render/render-config.js';
 
+const none = { add: [], change: [], delete: [] };
 const plan: RuntimePlan = {
   remove: [],
   add: [{ backend: 'be_web', name: 'web-2', args: '10.0.0.2:80' }],
-  addHosts: [],
-  changeHosts: [],
-  deleteHosts: [],
+  hosts: none,
+  paths: none,
 };
-const candidate = (config: string, runtimePlan?: RuntimePlan): Candidate => ({
-  files: { config, hostsMap: '' },
+const candidate = (config: string, runtimePlan?: RuntimePlan, pathsMap = ''): Candidate => ({
+  files: { config, hostsMap: '', pathsMap },
   layout: new Map(),
   services: [],
   runtimePlan,
@@ -51,7 +57,7 @@ function setup() {
       onExit?.(code);
     },
   };
-  let onDisk: RenderedFiles = { config: 'old', hostsMap: '' };
+  let onDisk: RenderedFiles = { config: 'old', hostsMap: '', pathsMap: '' };
   const files = {
     checkRefuses: false,
     async install(next: RenderedFiles, { check }: { check: boolean }) {
@@ -69,8 +75,10 @@ function setup() {
   const runtime = {
     drainingServers: [] as string[],
     refuses: false,
-    async apply() {
+    applied: [] as RuntimePlan[],
+    async apply(plan: RuntimePlan) {
       events.push('runtime apply');
+      this.applied.push(plan);
       if (this.refuses) throw new RuntimeApiError('add server be_web/web-2 10.0.0.2:80', "'init-addr' option is not accepted");
     },
     reset() {
@@ -156,6 +164,25 @@ describe('HAProxy controller', () => {
     await expect(haproxy.apply(candidate('v2', plan))).rejects.toBeInstanceOf(ReloadFailedError);
     expect(events).toEqual(['runtime apply', 'install v2 (checked)', 'runtime reset', 'reload', 'restore v1', 'reload']);
     expect(onDisk().config).toBe('v1');
+  });
+
+  it('applies a plan that changes only paths map entries through the runtime API, and writes the paths map after', async () => {
+    const { haproxy, runtime, events, onDisk } = setup();
+    await haproxy.apply(candidate('v1'));
+    events.length = 0;
+    const paths: RuntimePlan = { remove: [], add: [], hosts: none, paths: { add: [['api/v1/', 'spare_001']], change: [], delete: [] } };
+    expect(await haproxy.apply(candidate('v1', paths, 'api/v1/ spare_001\n'))).toMatchObject({ how: 'runtime' });
+    expect(events).toEqual(['runtime apply', 'install v1']);
+    expect(runtime.applied).toEqual([paths]);
+    expect(onDisk().pathsMap).toBe('api/v1/ spare_001\n');
+  });
+
+  it('puts the previous paths map back with the config when the reload is refused', async () => {
+    const { haproxy, master, onDisk } = setup();
+    await haproxy.apply(candidate('v1', undefined, 'api/v1/ be_v1\n'));
+    master.reloadFails = 1;
+    await expect(haproxy.apply(candidate('v2', undefined, 'api/v2/ be_v2\n'))).rejects.toThrow(/refused/);
+    expect(onDisk()).toEqual({ config: 'v1', hostsMap: '', pathsMap: 'api/v1/ be_v1\n' });
   });
 
   it('reads server states without waiting for an apply in progress', async () => {
@@ -247,5 +274,35 @@ describe('HAProxy controller', () => {
       await vi.advanceTimersByTimeAsync(0);
       expect(events.slice(-3)).toEqual(['reload done', 'runtime reset', 'start']);
     });
+  });
+});
+
+describe('createHaproxyController', () => {
+  it('gives the runtime API both maps by the file names under the runtime directory', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'hc-controller-'));
+    const paths = runtimePaths(dir);
+    const sent: string[] = [];
+    // A stand-in admin socket: one command a connection, answered with an empty line (HAProxy's "done").
+    const admin = net.createServer((socket) =>
+      socket.on('data', (data) => {
+        sent.push(data.toString().trim());
+        socket.end('\n');
+      }),
+    );
+    await new Promise<void>((resolve) => admin.listen(paths.adminSocket, resolve));
+    try {
+      const controller = createHaproxyController({ bin: 'haproxy', paths, log: pino({ level: 'silent' }), onFatal: () => undefined });
+      const { runtime } = (controller as unknown as { ports: ControllerPorts }).ports;
+      await runtime.apply({
+        remove: [],
+        add: [],
+        hosts: { ...none, add: [['api', 'be_api']] },
+        paths: { ...none, add: [['api/v1/', 'be_v1']] },
+      });
+      expect(sent).toEqual([`add map ${dir}/paths.map api/v1/ be_v1`, `add map ${dir}/hosts.map api be_api`]);
+    } finally {
+      await new Promise((resolve) => admin.close(resolve));
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

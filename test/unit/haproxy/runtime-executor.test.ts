@@ -1,11 +1,14 @@
 import { describe, expect, it, vi } from 'vitest';
+import { CompanionError } from '../../../src/errors.js';
 import { RuntimeExecutor } from '../../../src/haproxy/runtime-executor.js';
+import type { MapChanges, RuntimePlan } from '../../../src/haproxy/runtime-plan.js';
 import { SerialQueue } from '../../../src/lib/serial-queue.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
-const MAP = '/run/hosts.map';
-const noHosts = { addHosts: [], changeHosts: [], deleteHosts: [] };
-const executor = (send: (command: string) => Promise<string>, queue = new SerialQueue()) => new RuntimeExecutor(send, MAP, queue);
+const MAPS = { hostsMap: '/run/hosts.map', pathsMap: '/run/paths.map' };
+const none: MapChanges = { add: [], change: [], delete: [] };
+const noMaps = { hosts: none, paths: none };
+const executor = (send: (command: string) => Promise<string>, queue = new SerialQueue()) => new RuntimeExecutor(send, MAPS, queue);
 
 describe('RuntimeExecutor', () => {
   const add = { backend: 'be_web', name: 'w2', args: '10.0.0.2:8080 check inter 2s' };
@@ -27,7 +30,7 @@ describe('RuntimeExecutor', () => {
 
   it('puts removed servers in maintenance before deleting them, and enables added ones with their checks', async () => {
     const { sent, send } = socket();
-    await executor(send).apply({ remove: [remove], add: [add], ...noHosts });
+    await executor(send).apply({ remove: [remove], add: [add], ...noMaps });
     expect(sent).toEqual([
       'set server be_web/w1 state maint',
       'del server be_web/w1',
@@ -42,9 +45,8 @@ describe('RuntimeExecutor', () => {
     await executor(send).apply({
       remove: [remove],
       add: [add],
-      addHosts: [['web', 'be_web']],
-      changeHosts: [['api', 'spare_001']],
-      deleteHosts: ['old'],
+      hosts: { add: [['web', 'be_web']], change: [['api', 'spare_001']], delete: ['old'] },
+      paths: none,
     });
     expect(sent).toEqual([
       'del map /run/hosts.map old',
@@ -58,13 +60,63 @@ describe('RuntimeExecutor', () => {
     ]);
   });
 
+  it('routes a new path only once its servers are in, and stops routing a gone path before its servers go', async () => {
+    const { sent, send } = socket();
+    await executor(send).apply({
+      remove: [remove],
+      add: [add],
+      hosts: none,
+      paths: { add: [['web.example.com/v2/', 'be_web']], change: [['web.example.com/api/', 'spare_001']], delete: ['web.example.com/v1/'] },
+    });
+    expect(sent).toEqual([
+      'del map /run/paths.map web.example.com/v1/',
+      'set server be_web/w1 state maint',
+      'del server be_web/w1',
+      'add server be_web/w2 10.0.0.2:8080 check inter 2s',
+      'enable server be_web/w2',
+      'enable health be_web/w2',
+      'set map /run/paths.map web.example.com/api/ spare_001',
+      'add map /run/paths.map web.example.com/v2/ be_web',
+    ]);
+  });
+
+  it('adds a path before its host and deletes it after, so the host entry never routes that path alone', async () => {
+    const { sent, send } = socket();
+    const servers = executor(send);
+    const adds: RuntimePlan = {
+      remove: [],
+      add: [],
+      hosts: { ...none, add: [['api', 'be_api']] },
+      paths: { ...none, add: [['api/v1/', 'be_v1']] },
+    };
+    await servers.apply(adds);
+    expect(sent).toEqual(['add map /run/paths.map api/v1/ be_v1', 'add map /run/hosts.map api be_api']);
+    sent.length = 0;
+    await servers.apply({ remove: [], add: [], hosts: { ...none, delete: ['api'] }, paths: { ...none, delete: ['api/v1/'] } });
+    expect(sent).toEqual(['del map /run/hosts.map api', 'del map /run/paths.map api/v1/']);
+  });
+
+  it.each([
+    ['a key with a space', { ...none, add: [['api.example.com/v1/ x', 'be_x']] }],
+    ['a key with a line break', { ...none, delete: ['api.example.com/v1/\nshutdown sessions server be_x/x'] }],
+    ['a backend with a tab', { ...none, change: [['api.example.com/v1/', 'be\tx']] }],
+    ['a key with a control character', { ...none, add: [['api.example.com/\u0000/', 'be_x']] }],
+    ['an empty key', { ...none, delete: [''] }],
+  ] as [string, MapChanges][])('refuses %s before sending anything, so the caller reloads', async (_, paths) => {
+    const { sent, send } = socket();
+    const plan = { remove: [remove], add: [add], hosts: { ...none, delete: ['old'] }, paths };
+    await expect(executor(send).apply(plan)).rejects.toBeInstanceOf(CompanionError);
+    await expect(executor(send).apply({ ...plan, hosts: paths, paths: none })).rejects.toThrow(/not one word/);
+    expect(sent).toEqual([]);
+  });
+
   it('lets a server with connections drain in maintenance, and deletes it once they are gone', async () => {
     let connected = true;
     const { sent, send } = socket((c) =>
       c.startsWith('del') && connected ? 'Server still has connections attached to it, cannot remove it.\n' : undefined,
     );
     const servers = executor(send);
-    await servers.apply({ remove: [remove], add: [], ...noHosts });
+    await servers.apply({ remove: [remove], add: [], ...noMaps });
     expect(servers.drainingServers).toEqual(['be_web/w1']);
     connected = false;
     await waitFor(() => servers.drainingServers.length === 0, { what: 'the sweep' });
@@ -78,8 +130,8 @@ describe('RuntimeExecutor', () => {
       c.startsWith('del') ? 'Server still has connections attached to it, cannot remove it.\n' : undefined,
     );
     const servers = executor(send);
-    await servers.apply({ remove: [remove], add: [], ...noHosts });
-    await servers.apply({ remove: [], add: [remove], ...noHosts });
+    await servers.apply({ remove: [remove], add: [], ...noMaps });
+    await servers.apply({ remove: [], add: [remove], ...noMaps });
     expect(sent.slice(-1)).toEqual(['set server be_web/w1 state ready']);
     expect(servers.drainingServers).toEqual([]);
     servers.reset();
@@ -87,9 +139,9 @@ describe('RuntimeExecutor', () => {
 
   it('throws on any refusal, so the caller reloads', async () => {
     const refuse = socket((c) => (c.startsWith('add') ? "'init-addr' option is not accepted for dynamic server\n" : undefined));
-    await expect(executor(refuse.send).apply({ remove: [], add: [add], ...noHosts })).rejects.toThrow(/not accepted for dynamic server/);
+    await expect(executor(refuse.send).apply({ remove: [], add: [add], ...noMaps })).rejects.toThrow(/not accepted for dynamic server/);
     const odd = socket((c) => (c.startsWith('set') ? 'Unknown command\n' : undefined));
-    await expect(executor(odd.send).apply({ remove: [remove], add: [], ...noHosts })).rejects.toThrow(/Unknown command/);
+    await expect(executor(odd.send).apply({ remove: [remove], add: [], ...noMaps })).rejects.toThrow(/Unknown command/);
   });
 
   it('runs its drain sweep in the shared queue, never in the middle of another conversation', async () => {
@@ -99,7 +151,7 @@ describe('RuntimeExecutor', () => {
     );
     const queue = new SerialQueue();
     const servers = executor(send, queue);
-    await queue.run(() => servers.apply({ remove: [remove], add: [], ...noHosts }));
+    await queue.run(() => servers.apply({ remove: [remove], add: [], ...noMaps }));
     // A long conversation (a reload, say) holds the queue while the sweep's interval comes due.
     let release = () => {};
     const held = queue.run(() => new Promise<void>((resolve) => (release = resolve)));
@@ -121,7 +173,7 @@ describe('RuntimeExecutor', () => {
         return c.startsWith('del') && !cut ? 'Server still has connections attached to it, cannot remove it.\n' : undefined;
       });
       const servers = executor(send);
-      await servers.apply({ remove: [remove], add: [], ...noHosts });
+      await servers.apply({ remove: [remove], add: [], ...noMaps });
       await vi.advanceTimersByTimeAsync(29_000);
       expect(sent).not.toContain('shutdown sessions server be_web/w1');
       await vi.advanceTimersByTimeAsync(3_000);
@@ -140,7 +192,7 @@ describe('RuntimeExecutor', () => {
       );
       const queue = new SerialQueue();
       const servers = executor(send, queue);
-      await queue.run(() => servers.apply({ remove: [remove], add: [], ...noHosts }));
+      await queue.run(() => servers.apply({ remove: [remove], add: [], ...noMaps }));
       let release = () => {};
       const held = queue.run(() => new Promise<void>((resolve) => (release = resolve)));
       await vi.advanceTimersByTimeAsync(10_000);

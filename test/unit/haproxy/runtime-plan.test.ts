@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { planRuntimeUpdate, splitServers } from '../../../src/haproxy/runtime-plan.js';
 
 const golden = (name: string) => readFile(new URL(`../render/golden/${name}.cfg`, import.meta.url), 'utf8');
-const files = (config: string, hostsMap = '') => ({ config, hostsMap });
-const noHosts = { addHosts: [], changeHosts: [], deleteHosts: [] };
+const files = (config: string, hostsMap = '', pathsMap = '') => ({ config, hostsMap, pathsMap });
+const none = { add: [], change: [], delete: [] };
+const noMaps = { hosts: none, paths: none };
 
 describe('planRuntimeUpdate', () => {
   it('finds the server lines of each backend', async () => {
@@ -20,7 +21,7 @@ describe('planRuntimeUpdate', () => {
     expect(planRuntimeUpdate(files(three), files(two))).toEqual({
       remove: [{ backend: 'be_web', name: 'app-web-2', args: '172.17.0.12:8080 check inter 2s fall 2 rise 2' }],
       add: [],
-      ...noHosts,
+      ...noMaps,
     });
     expect(planRuntimeUpdate(files(two), files(three))?.add.map((s) => s.name)).toEqual(['app-web-2']);
     // A changed address is a remove and an add of the same name.
@@ -44,10 +45,43 @@ describe('planRuntimeUpdate', () => {
     expect(planRuntimeUpdate(files(base, before), files(base, after))).toEqual({
       remove: [],
       add: [],
-      addHosts: [['fresh', 'spare_001']],
-      changeHosts: [['login', 'spare_002']],
-      deleteHosts: ['old'],
+      hosts: { add: [['fresh', 'spare_001']], change: [['login', 'spare_002']], delete: ['old'] },
+      paths: none,
     });
+  });
+
+  it('plans paths map entries the same way, apart from the host map: a change of paths alone is a runtime plan', async () => {
+    const base = await golden('login-and-publish');
+    const hosts = 'api.example.com be_api\n';
+    const before = 'api.example.com/v1/ spare_001\napi.example.com/v2/ spare_002\nold.example.com/x/ spare_003\n';
+    const after = 'api.example.com/v1/ spare_001\napi.example.com/v2/ spare_004\napi.example.com/v3/ spare_005\n';
+    expect(planRuntimeUpdate(files(base, hosts, before), files(base, hosts, after))).toEqual({
+      remove: [],
+      add: [],
+      hosts: none,
+      paths: {
+        add: [['api.example.com/v3/', 'spare_005']],
+        change: [['api.example.com/v2/', 'spare_004']],
+        delete: ['old.example.com/x/'],
+      },
+    });
+  });
+
+  it('keeps the two maps apart: the same key in each is two entries', async () => {
+    const base = await golden('login-and-publish');
+    const plan = planRuntimeUpdate(files(base, 'a be_a\n', ''), files(base, '', 'a be_a\n'));
+    expect(plan).toMatchObject({ hosts: { add: [], delete: ['a'] }, paths: { add: [['a', 'be_a']], delete: [] } });
+  });
+
+  it('parses each set of files once, paths map included: rendered files are never changed once made', async () => {
+    const base = await golden('login-and-publish');
+    const running = files(base, 'a be_a\n', 'a/p/ be_a\n');
+    const next = files(base, 'a be_a\n', 'a/q/ be_a\n');
+    const plan = planRuntimeUpdate(running, next);
+    expect(plan?.paths).toEqual({ add: [['a/q/', 'be_a']], change: [], delete: ['a/p/'] });
+    // Were they changed all the same, the remembered parse would still answer (which is how we see it is remembered).
+    next.pathsMap = 'a/r/ be_a\n';
+    expect(planRuntimeUpdate(running, next)).toEqual(plan);
   });
 
   it('does not mistake default-server or comments for servers', () => {

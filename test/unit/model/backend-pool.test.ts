@@ -11,7 +11,12 @@ import {
 import type { Service } from '../../../src/model/services.js';
 
 const service = (domain: string, servers = 1): Service => ({
+  key: domain,
+  kind: 'http',
   domain,
+  path: '/',
+  policy: {},
+  route: 'default',
   hostnames: [`${domain}.example.com`, domain],
   servers: Array.from({ length: servers }, (_, i) => ({
     name: `${domain}-${i + 1}`,

@@ -89,6 +89,7 @@ describe('buildServices: one owner per domain', () => {
         {
           containerId: intruder.id,
           containerName: 'intruder',
+          route: 'default',
           domain: 'login',
           reason:
             'domain "login" belongs to container "login-1" (image "login"), older than this one (image "other"); ' +

@@ -13,7 +13,12 @@ describe('buildServices: routing', () => {
     expect(skipped).toEqual([]);
     expect(services).toEqual([
       {
+        key: 'login',
+        kind: 'http',
         domain: 'login',
+        path: '/',
+        policy: {},
+        route: 'default',
         hostnames: ['login.example.com', 'login'],
         servers: [
           { name: 'login1', containerId: c.id, containerName: 'login1', address: '172.17.0.5', port: 8080, endpoint: '172.17.0.5:8080' },
@@ -106,7 +111,9 @@ describe('buildServices: port selection', () => {
     const c = container({ name: 'bad', env: { DOMAIN: 'svc' }, ...overrides });
     const { services, skipped } = buildServices([c], hostMode, { zone });
     expect(services).toEqual([]);
-    expect(skipped).toEqual([{ containerId: c.id, containerName: 'bad', domain: 'svc', reason: expect.stringMatching(reason) }]);
+    expect(skipped).toEqual([
+      { containerId: c.id, containerName: 'bad', route: 'default', domain: 'svc', reason: expect.stringMatching(reason) },
+    ]);
   });
 });
 
@@ -205,7 +212,9 @@ describe('buildServices: hostile input', () => {
     const good = container({ name: 'good', env: { DOMAIN: 'good' } });
     const { services, skipped } = buildServices([bad, good], hostMode, { zone });
     expect(services.map((s) => s.domain)).toEqual(['good']);
-    expect(skipped).toEqual([{ containerId: bad.id, containerName: 'bad', reason: expect.stringMatching(/^domain ".*" (is|has|may)/s) }]);
+    expect(skipped).toEqual([
+      { containerId: bad.id, containerName: 'bad', route: 'default', reason: expect.stringMatching(/^domain ".*" (is|has|may)/s) },
+    ]);
   });
 
   it('sanitises server names', () => {
@@ -288,6 +297,7 @@ describe('buildServices: host names (trust boundary, point 2)', () => {
       {
         containerId: bad.id,
         containerName: 'bad',
+        route: 'default',
         reason: expect.stringMatching(/^domain "www\.google\.com" ends in the top-level domain "com".*www\.google\.com\.example\.com/),
       },
     ]);

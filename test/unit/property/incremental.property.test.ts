@@ -126,7 +126,7 @@ const renderer: Renderer = {
 const options = { selfId: undefined, zone: ZONE, allowHostNetwork: false, reservedPorts: [80, 8404], maxDomainsPerContainer: 100 };
 const files = (model: ServiceModel) => {
   const candidate = chooseCandidate(model.services, undefined, (s, l) =>
-    renderFiles(renderer, s, l, { zone: ZONE, httpPort: 80 }, { adminSocket: '/a', hostsMap: '/m' }),
+    renderFiles(renderer, s, l, { zone: ZONE, httpPort: 80 }, { adminSocket: '/a', hostsMap: '/m', pathsMap: '/p' }),
   );
   return candidate.files;
 };

@@ -23,7 +23,7 @@ import {
 } from '../../../src/dns/records.js';
 import type { ZoneApi } from '../../../src/dns/route53-zone.js';
 import { parseServiceDomain } from '../../../src/model/domain.js';
-import { buildServices } from '../../../src/model/services.js';
+import { buildServices, registeredDomains } from '../../../src/model/services.js';
 import {
   anyContainer,
   decoratedDomain,
@@ -90,7 +90,7 @@ describe('untrusted containers: desiredRecords', () => {
     let routedDomains = 0;
     fc.assert(
       fc.property(fc.array(anyContainer, { minLength: 1, maxLength: 4 }), placement, context, (specs, where, host) => {
-        const domains = buildServices([...fixed, ...specs.map(toContainer)], where, MODEL_OPTIONS).services.map((s) => s.domain);
+        const domains = registeredDomains(buildServices([...fixed, ...specs.map(toContainer)], where, MODEL_OPTIONS).services);
         routedDomains += domains.length;
         const ctx: RecordContext = { zone: ZONE, ...host };
         const records = desiredRecords(domains, ctx);

@@ -41,7 +41,11 @@ import {
 
 const templatePath = fileURLToPath(new URL('../../../templates/haproxy.cfg.njk', import.meta.url));
 const renderer = await loadTemplate(templatePath);
-const PATHS = { adminSocket: '/var/run/haproxy-companion/admin.sock', hostsMap: '/var/run/haproxy-companion/hosts.map' };
+const PATHS = {
+  adminSocket: '/var/run/haproxy-companion/admin.sock',
+  hostsMap: '/var/run/haproxy-companion/hosts.map',
+  pathsMap: '/var/run/haproxy-companion/paths.map',
+};
 /** As at startup: the config and the host map, each service in its own backend, then the spares. */
 const renderPlaced = (services: Service[]) => renderFiles(renderer, services, freshLayout(services), { zone: ZONE, httpPort: 80 }, PATHS);
 const render = (services: Service[]): RenderedFiles => renderPlaced(services).files;
@@ -123,7 +127,7 @@ function withoutOwnLines(files: RenderedFiles, services: Service[], id: string):
       }
     }
   }
-  return { config: lines.join('\n'), hostsMap: map.join('\n') };
+  return { config: lines.join('\n'), hostsMap: map.join('\n'), pathsMap: files.pathsMap };
 }
 
 describe('untrusted containers: the rendered config', () => {

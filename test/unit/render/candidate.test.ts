@@ -12,7 +12,13 @@ const renderer = (extra = ''): Renderer => ({
 const render =
   (extra = ''): RenderInLayout =>
   (services, layout) =>
-    renderFiles(renderer(extra), services, layout, { zone: 'example.com', httpPort: 80 }, { adminSocket: '/a', hostsMap: '/m' });
+    renderFiles(
+      renderer(extra),
+      services,
+      layout,
+      { zone: 'example.com', httpPort: 80 },
+      { adminSocket: '/a', hostsMap: '/m', pathsMap: '/p' },
+    );
 /** Containers are made once per name, so a name keeps its address from one call to the next. */
 const made = new Map<string, ReturnType<typeof container>>();
 const services = (...domains: string[]) => {
@@ -41,7 +47,7 @@ describe('chooseCandidate', () => {
       ['web', 'be_web'],
     ]);
     expect(next.runtimePlan?.add.map((s) => `${s.backend}/${s.name}`)).toEqual(['be_web/web-1', 'spare_001/api-2']);
-    expect(next.runtimePlan?.addHosts.map(([host]) => host)).toEqual(['api', 'api.example.com']);
+    expect(next.runtimePlan?.hosts.add.map(([host]) => host)).toEqual(['api', 'api.example.com']);
   });
 
   it('falls back to a fresh layout when anything else in the files changed (a new template)', () => {

@@ -6,8 +6,20 @@ import type { TemplateContext } from '../../../src/render/render-config.js';
 import { container } from '../../helpers/containers.js';
 
 /** As config.ts's defaults give them. */
-const settings = { zone: 'example.com', httpPort: 80, statsPort: null, trustedProxies: [], hardStopAfterS: 600, maxOldWorkers: 3 };
-const paths = { adminSocket: '/var/run/haproxy-companion/admin.sock', hostsMap: '/var/run/haproxy-companion/hosts.map' };
+const settings = {
+  zone: 'example.com',
+  httpPort: 80,
+  statsPort: null,
+  trustedProxies: [],
+  hardStopAfterS: 600,
+  maxOldWorkers: 3,
+  defaultService: null,
+};
+const paths = {
+  adminSocket: '/var/run/haproxy-companion/admin.sock',
+  hostsMap: '/var/run/haproxy-companion/hosts.map',
+  pathsMap: '/var/run/haproxy-companion/paths.map',
+};
 
 /** As the companion renders at startup: each service in its own backend, then the spares. */
 const placed = (services: Service[]) => placeServices(services, freshLayout(services));
@@ -50,4 +62,44 @@ export const renderCases: Record<string, TemplateContext> = {
   },
   'haproxy-stats-on': { ...placed([]), settings: { ...settings, statsPort: 8405 }, paths },
   'trusted-proxies': { ...placed([]), settings: { ...settings, trustedProxies: ['10.0.0.0/16', '192.0.2.7', '2001:db8::/32'] }, paths },
+  // Every route label at once: two routes on two ports, a path with its policy, a wildcard, a redirect, a TCP route.
+  'routes-and-policy': {
+    ...fromContainers([
+      container({
+        id: 'd'.repeat(64),
+        name: 'shop',
+        image: 'shop',
+        exposedPorts: ['8080/tcp', '9090/tcp'],
+        networks: [{ name: 'bridge', ip: '172.17.0.4' }],
+        labels: {
+          'haproxy-companion.web.domain': 'shop',
+          'haproxy-companion.web.port': '8080',
+          'haproxy-companion.web.compress': 'true',
+          'haproxy-companion.web.headers.response.X-Frame-Options': 'DENY',
+          'haproxy-companion.web.headers.response.Content-Security-Policy': "default-src 'self'; img-src * 100%",
+          'haproxy-companion.web.headers.response.Server': '',
+          'haproxy-companion.api.domain': 'shop',
+          'haproxy-companion.api.port': '9090',
+          'haproxy-companion.api.path': '/api',
+          'haproxy-companion.api.strip-path': 'true',
+          'haproxy-companion.api.check.path': '/healthz',
+          'haproxy-companion.api.check.interval': '5s',
+          'haproxy-companion.api.timeout.server': '120s',
+          'haproxy-companion.api.timeout.connect': '3s',
+          'haproxy-companion.api.sticky': 'cookie',
+          'haproxy-companion.api.maxconn': '200',
+          'haproxy-companion.api.allow': '10.0.0.0/8,192.168.1.7',
+          'haproxy-companion.api.auth.users': `alice:$6$${'s'.repeat(16)}$${'h'.repeat(86)}`,
+          'haproxy-companion.api.headers.request.X-Env': '${HOME} %[src] "quoted"',
+          'haproxy-companion.old.domain': 'old-shop',
+          'haproxy-companion.old.redirect': 'https://shop.example.com/moved',
+          'haproxy-companion.preview.domain': '*.preview',
+          'haproxy-companion.preview.port': '8080',
+          'haproxy-companion.db.tcp-port': '15432',
+          'haproxy-companion.db.port': '9090',
+        },
+      }),
+    ]),
+    settings: { ...settings, defaultService: 'shop.example.com' },
+  },
 };

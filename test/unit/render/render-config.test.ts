@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TemplateError } from '../../../src/errors.js';
-import { freshLayout, hostsMapText } from '../../../src/model/backend-pool.js';
+import { freshLayout, hostsMapText, pathsMapText } from '../../../src/model/backend-pool.js';
 import { buildServices } from '../../../src/model/services.js';
 import { loadTemplate, type Renderer, renderFiles } from '../../../src/render/render-config.js';
 import { container } from '../../helpers/containers.js';
@@ -26,9 +26,13 @@ describe('built-in template', () => {
   it.each(Object.entries(renderCases))('renders %s', async (name, context) => {
     const text = renderer.render(context);
     const map = hostsMapText(context.services);
-    if (process.env.UPDATE_GOLDEN) await Promise.all([writeFile(golden(name), text), writeFile(golden(name, 'map'), map)]);
+    const pathsMap = pathsMapText(context.services);
+    if (process.env.UPDATE_GOLDEN) {
+      await Promise.all([writeFile(golden(name), text), writeFile(golden(name, 'map'), map), writeFile(golden(name, 'paths'), pathsMap)]);
+    }
     expect(text).toBe(await readFile(golden(name), 'utf8'));
     expect(map).toBe(await readFile(golden(name, 'map'), 'utf8'));
+    expect(pathsMap).toBe(await readFile(golden(name, 'paths'), 'utf8'));
   });
 
   it('renders the same bytes whatever order the containers come in', () => {
@@ -44,7 +48,7 @@ describe('built-in template', () => {
         services,
         freshLayout(services),
         { zone: 'example.com', httpPort: 80 },
-        { adminSocket: '/run/admin.sock', hostsMap: '/run/hosts.map' },
+        { adminSocket: '/run/admin.sock', hostsMap: '/run/hosts.map', pathsMap: '/run/paths.map' },
       ).files;
     };
     expect(render(cs)).toEqual(render([...cs].reverse()));

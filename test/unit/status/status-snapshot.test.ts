@@ -38,6 +38,37 @@ describe('buildSnapshot', () => {
 
   it('shows the owning container on the page too', () => {
     const page = renderStatusPage(buildSnapshot(inputs));
-    expect(page).toContain(`<small>domain held by login-1 ${'a'.repeat(12)}</small>`);
+    expect(page).toContain(`<small>held by login-1 ${'a'.repeat(12)}</small>`);
+  });
+
+  it('shows each route with its path and policy, basic auth users by name only, never their hashes', () => {
+    const hash = `$6$${'s'.repeat(16)}$${'h'.repeat(86)}`;
+    const snapshot = buildSnapshot({
+      ...inputs,
+      services: [
+        {
+          key: 'shop/api',
+          kind: 'http',
+          domain: 'shop',
+          path: '/api',
+          hostnames: ['shop.example.com', 'shop'],
+          policy: { stripPath: true, authUsers: [{ name: 'alice', hash }] },
+          route: 'api',
+          backend: 'be_shop_api_abcdef',
+          servers: [],
+        },
+      ],
+    });
+    expect(snapshot.services[0]).toMatchObject({
+      key: 'shop/api',
+      route: 'api',
+      path: '/api',
+      policy: { stripPath: true, authUsers: ['alice'] },
+    });
+    expect(JSON.stringify(snapshot)).not.toContain(hash);
+    const page = renderStatusPage(snapshot);
+    expect(page).toContain('shop.example.com/api');
+    expect(page).toContain('route api');
+    expect(page).not.toContain(hash);
   });
 });

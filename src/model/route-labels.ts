@@ -1,0 +1,317 @@
+/**
+ * The routes a container declares. A route is the unit of routing: host names (and a path prefix) or a
+ * TCP port, the container port behind it, and its policy. Labels follow the grammar users know from
+ * Traefik and caddy-docker-proxy, one route per name: `haproxy-companion.<route>.<key>=<value>`. The forms
+ * that came before routes (`DOMAIN`, `haproxy-companion.domain`, `haproxy-companion.port`) are the route
+ * named `default`.
+ *
+ * Every value is a container's word: each is validated (route-values.ts) and a bad one refuses its route
+ * alone, with a reason naming the label; the container's other routes stand.
+ */
+import type { ContainerInfo } from './container.js';
+import { parseRouteDomain } from './domain.js';
+import { DOMAIN_ENV, LABEL_PREFIX, Labels } from './labels.js';
+import { clip, MAX_QUOTED, quote } from './reasons.js';
+import {
+  type Parsed,
+  parseAllowList,
+  parseAuthUsers,
+  parseBoolean,
+  parseCheckPath,
+  parseDuration,
+  parseHeaderName,
+  parseHeaderValue,
+  parseMaxconn,
+  parsePathPrefix,
+  parsePort,
+  parseRedirect,
+} from './route-values.js';
+
+/** What a route asks of HAProxy beyond "send these hosts to these servers"; absent fields take the defaults. */
+export interface RoutePolicy {
+  /** The backend sees `/x` for `<path>/x`. */
+  stripPath?: boolean;
+  /** HTTP health check path (GET); absent: a TCP connect check. */
+  checkPath?: string;
+  checkIntervalMs?: number;
+  timeoutServerMs?: number;
+  timeoutConnectMs?: number;
+  /** Cookie-based stickiness: a client keeps its server. */
+  sticky?: boolean;
+  /** Client addresses allowed (addresses and CIDR ranges); others get 403. */
+  allow?: string[];
+  /** HTTP basic auth: user names and crypt(3) hashes. */
+  authUsers?: { name: string; hash: string }[];
+  /** Headers to set (`value`) or remove (`value: null`), in name order. */
+  requestHeaders?: { name: string; value: string | null }[];
+  responseHeaders?: { name: string; value: string | null }[];
+  /** 301 to this URL prefix (the request path kept); the route needs no server then. */
+  redirect?: string;
+  compress?: boolean;
+  /** Per server. */
+  maxconn?: number;
+}
+
+export interface RouteSpec {
+  /** `default` for the forms that came before routes. */
+  name: string;
+  /** Names relative to the zone (`api`, `*.preview`); empty for a TCP route. */
+  domains: string[];
+  /** Path prefix, `/` for the whole host. */
+  path: string;
+  /** The container port; absent: the one port the container exposes. */
+  port?: number;
+  /** A TCP route: HAProxy listens on this port of the host in TCP mode. */
+  tcpPort?: number;
+  policy: RoutePolicy;
+}
+
+export interface RouteRefusal {
+  /** Absent: the whole container (too many routes or names). */
+  route?: string;
+  /** The route's names, when they are valid (the reason is about something else). */
+  names?: string[];
+  reason: string;
+}
+
+export interface DeclaredRoutes {
+  routes: RouteSpec[];
+  refused: RouteRefusal[];
+}
+
+export const DEFAULT_ROUTE = 'default';
+/** Generous for real use, and a bound on the work one container's labels can cause. */
+export const MAX_ROUTES_PER_CONTAINER = 32;
+
+const ROUTE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+
+type Setter = (route: Draft, value: string, key: string) => string | undefined;
+
+interface Draft {
+  domainsRaw?: string;
+  spec: RouteSpec;
+}
+
+/** Applies a parsed value, or says why not (the caller names the label). */
+const use =
+  <T>(parse: (raw: string) => Parsed<T>, set: (draft: Draft, value: T) => void): Setter =>
+  (draft, raw) => {
+    const parsed = parse(raw);
+    if (!parsed.ok) return parsed.reason;
+    set(draft, parsed.value);
+    return undefined;
+  };
+
+const STICKY: (raw: string) => Parsed<boolean> = (raw) =>
+  raw.trim().toLowerCase() === 'cookie' ? { ok: true, value: true } : { ok: false, reason: `is ${quote(raw)}; the only kind is "cookie"` };
+
+/** The keys a route takes, after `haproxy-companion.<route>.`. */
+const ROUTE_KEYS: Record<string, Setter> = {
+  domain: (draft, raw) => {
+    draft.domainsRaw = raw;
+    return undefined;
+  },
+  port: use(parsePort, (d, v) => {
+    d.spec.port = v;
+  }),
+  path: use(parsePathPrefix, (d, v) => {
+    d.spec.path = v;
+  }),
+  'strip-path': use(parseBoolean, (d, v) => {
+    d.spec.policy.stripPath = v || undefined;
+  }),
+  'check.path': use(parseCheckPath, (d, v) => {
+    d.spec.policy.checkPath = v;
+  }),
+  'check.interval': use(parseDuration, (d, v) => {
+    d.spec.policy.checkIntervalMs = v;
+  }),
+  'timeout.server': use(parseDuration, (d, v) => {
+    d.spec.policy.timeoutServerMs = v;
+  }),
+  'timeout.connect': use(parseDuration, (d, v) => {
+    d.spec.policy.timeoutConnectMs = v;
+  }),
+  sticky: use(STICKY, (d, v) => {
+    d.spec.policy.sticky = v;
+  }),
+  allow: use(parseAllowList, (d, v) => {
+    d.spec.policy.allow = v;
+  }),
+  'auth.users': use(parseAuthUsers, (d, v) => {
+    d.spec.policy.authUsers = v;
+  }),
+  redirect: use(parseRedirect, (d, v) => {
+    d.spec.policy.redirect = v;
+  }),
+  compress: use(parseBoolean, (d, v) => {
+    d.spec.policy.compress = v || undefined;
+  }),
+  maxconn: use(parseMaxconn, (d, v) => {
+    d.spec.policy.maxconn = v;
+  }),
+  'tcp-port': use(parsePort, (d, v) => {
+    d.spec.tcpPort = v;
+  }),
+};
+
+/** Every key a route takes, as the README's route label table lists them. */
+export const ROUTE_LABEL_KEYS = [...Object.keys(ROUTE_KEYS), 'headers.request.<Name>', 'headers.response.<Name>'];
+
+/** `headers.request.<Name>` and `headers.response.<Name>`: a value sets the header, an empty one removes it. */
+function setHeader(draft: Draft, direction: 'request' | 'response', rawName: string, rawValue: string): string | undefined {
+  const name = parseHeaderName(rawName);
+  if (!name.ok) return `names a header that ${name.reason}`;
+  const value = parseHeaderValue(rawValue);
+  if (!value.ok) return value.reason;
+  const field = direction === 'request' ? 'requestHeaders' : 'responseHeaders';
+  const list = draft.spec.policy[field] ?? [];
+  draft.spec.policy[field] = list;
+  if (list.some((h) => h.name.toLowerCase() === name.value.toLowerCase())) return 'sets a header another label of this route sets too';
+  list.push({ name: name.value, value: value.value });
+  list.sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
+  return undefined;
+}
+
+function newDraft(name: string): Draft {
+  return { spec: { name, domains: [], path: '/', policy: {} } };
+}
+
+/**
+ * The routes `container` declares, each validated, relative to `zone`. `maxDomains` bounds the names of
+ * all its routes together (MAX_DOMAINS_PER_CONTAINER).
+ */
+export function declaredRoutes(container: ContainerInfo, zone: string, maxDomains: number): DeclaredRoutes {
+  const drafts = new Map<string, Draft>();
+  const refusals = new Map<string, string>();
+  const refuse = (route: string, reason: string) => {
+    if (!refusals.has(route)) refusals.set(route, reason);
+  };
+  const draftOf = (name: string) => {
+    let draft = drafts.get(name);
+    if (draft === undefined) {
+      draft = newDraft(name);
+      drafts.set(name, draft);
+    }
+    return draft;
+  };
+
+  for (const [key, value] of Object.entries(container.labels)) {
+    if (!key.startsWith(LABEL_PREFIX)) continue;
+    const rest = key.slice(LABEL_PREFIX.length);
+    const dot = rest.indexOf('.');
+    if (dot < 0) continue; // container-wide (domain, port, enable…) or not ours
+    const name = rest.slice(0, dot);
+    const routeKey = rest.slice(dot + 1);
+    if (!ROUTE_NAME.test(name)) {
+      refuse(clip(name, MAX_QUOTED), `label ${quote(key)}: a route name is lower-case letters, digits and inner hyphens, at most 32`);
+      continue;
+    }
+    if (drafts.size >= MAX_ROUTES_PER_CONTAINER && !drafts.has(name)) {
+      return { routes: [], refused: [{ reason: `declares more than ${MAX_ROUTES_PER_CONTAINER} routes` }] };
+    }
+    const draft = draftOf(name);
+    const header = /^headers\.(request|response)\.(.*)$/.exec(routeKey);
+    const setter = ROUTE_KEYS[routeKey];
+    const problem = header
+      ? setHeader(draft, header[1] as 'request' | 'response', header[2] ?? '', value)
+      : setter
+        ? setter(draft, value, key)
+        : `is not a route label (known: ${ROUTE_LABEL_KEYS.join(', ')})`;
+    // A refused password list is not echoed: it may hold a plain-text password (the reason says which user).
+    if (problem !== undefined) refuse(name, routeKey === 'auth.users' ? `label ${key} ${problem}` : `label ${key}=${quote(value)} ${problem}`);
+  }
+  legacyDefault(container, drafts, draftOf, refuse);
+
+  // Counted before any name is parsed: one label listing 40,000 names must cost no more than the cap.
+  let names = 0;
+  for (const draft of drafts.values()) names += draft.domainsRaw?.split(',').length ?? 0;
+  if (names > maxDomains) {
+    return {
+      routes: [],
+      refused: [{ reason: `declares ${names} domains; at most ${maxDomains} are allowed (MAX_DOMAINS_PER_CONTAINER)` }],
+    };
+  }
+  const routes: RouteSpec[] = [];
+  for (const [name, draft] of [...drafts].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (refusals.has(name)) continue;
+    const problem = finish(draft, zone);
+    if (problem === undefined) routes.push(draft.spec);
+    else refuse(name, problem);
+  }
+  const refused = [...refusals]
+    .map(([route, reason]): RouteRefusal => {
+      const names = validNames(drafts.get(route), zone);
+      return names ? { route, names, reason } : { route, reason };
+    })
+    .sort((a, b) => ((a.route ?? '') < (b.route ?? '') ? -1 : 1));
+  return { routes, refused };
+}
+
+/** `DOMAIN`, `haproxy-companion.domain` and `haproxy-companion.port`: the route `default`, as before routes. */
+function legacyDefault(
+  container: ContainerInfo,
+  drafts: Map<string, Draft>,
+  draftOf: (name: string) => Draft,
+  refuse: (route: string, reason: string) => void,
+): void {
+  const domain = container.labels[Labels.domain] ?? container.env[DOMAIN_ENV];
+  const port = container.labels[Labels.port];
+  if (domain === undefined && port === undefined) return;
+  const explicit = drafts.get(DEFAULT_ROUTE);
+  if (domain !== undefined) {
+    if (explicit?.domainsRaw !== undefined) {
+      refuse(DEFAULT_ROUTE, `both ${Labels.domain} (or DOMAIN) and ${LABEL_PREFIX}${DEFAULT_ROUTE}.domain are set: keep one`);
+      return;
+    }
+    draftOf(DEFAULT_ROUTE).domainsRaw = domain;
+  }
+  if (port !== undefined) {
+    // A container-wide port label with no legacy domain still chose the port of the `default` route.
+    if (explicit?.spec.port !== undefined) {
+      refuse(DEFAULT_ROUTE, `both ${Labels.port} and ${LABEL_PREFIX}${DEFAULT_ROUTE}.port are set: keep one`);
+      return;
+    }
+    if (domain === undefined && explicit === undefined) return;
+    const parsed = parsePort(port);
+    if (!parsed.ok) refuse(DEFAULT_ROUTE, `label ${Labels.port}=${quote(port)} ${parsed.reason}`);
+    else draftOf(DEFAULT_ROUTE).spec.port = parsed.value;
+  }
+}
+
+/** A refused route's names, for its skip entry, when they are all valid. */
+function validNames(draft: Draft | undefined, zone: string): string[] | undefined {
+  if (draft?.domainsRaw === undefined) return draft?.spec.tcpPort !== undefined ? [`tcp:${draft.spec.tcpPort}`] : undefined;
+  const names = new Set<string>();
+  for (const part of draft.domainsRaw.split(',')) {
+    const parsed = parseRouteDomain(part, zone);
+    if (!parsed.ok) return undefined;
+    names.add(parsed.name);
+  }
+  return [...names];
+}
+
+/** Checks what a route needs as a whole, and parses its names; a reason when it cannot be routed. */
+function finish(draft: Draft, zone: string): string | undefined {
+  const { spec } = draft;
+  const label = (key: string) => `${LABEL_PREFIX}${spec.name}.${key}`;
+  if (spec.tcpPort !== undefined) {
+    if (draft.domainsRaw !== undefined) return `a route is either HTTP (${label('domain')}) or TCP (${label('tcp-port')}), not both`;
+    const httpOnly = Object.keys(spec.policy).filter(
+      (k) => !['checkIntervalMs', 'timeoutServerMs', 'timeoutConnectMs', 'maxconn'].includes(k),
+    );
+    if (spec.path !== '/' || httpOnly.length > 0) return `a TCP route (${label('tcp-port')}) takes no HTTP policy (path, headers, auth…)`;
+    return undefined;
+  }
+  if (draft.domainsRaw === undefined) return `has no ${label('domain')} (or ${label('tcp-port')}) to route`;
+  const domains = new Set<string>();
+  const parts = draft.domainsRaw.split(',');
+  for (const part of parts) {
+    const parsed = parseRouteDomain(part, zone);
+    if (!parsed.ok) return `domain ${quote(part.trim())} ${parsed.reason}`;
+    domains.add(parsed.name);
+  }
+  spec.domains = [...domains];
+  if (spec.policy.stripPath && spec.path === '/') return `${label('strip-path')} needs a ${label('path')} to strip`;
+  return undefined;
+}

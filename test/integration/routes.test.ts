@@ -1,0 +1,321 @@
+/**
+ * Issue "Routes" against the real image and a real Docker engine: several routes per container, path
+ * routing, each per-route policy, a TCP route, DEFAULT_SERVICE, a wildcard, and hostile route labels
+ * skipped with reasons while everything else serves. Backends are busybox httpd (files under /www, CGI
+ * under /www/cgi-bin) and, for TCP, busybox nc running cat (a line echo).
+ */
+import net from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKEND_IMAGE, docker, TestRun } from '../helpers/docker.js';
+import { get, request } from '../helpers/http.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const run = new TestRun();
+const port = 18150;
+const tcpPort = 18155;
+/** `openssl passwd -6 -salt abcdefgh secret` */
+const SECRET_HASH = '$6$abcdefgh$ltjgWl6579NluT/Vi1nwEvcil.G5Nbc4NiXZaNGStk8PSwGfQv72N2CKPPrVACtLtip/cZ/1GM/O6IND4WQhG.';
+const route = (name: string, labels: Record<string, string>) =>
+  Object.fromEntries(Object.entries(labels).map(([key, value]) => [`haproxy-companion.${name}.${key}`, value]));
+
+const names: Record<string, string> = {};
+
+const answers = (host: string, path: string, text: string) =>
+  waitFor(async () => (await get(port, host, path)).body === text, { what: `${host}${path} to answer ${text}` });
+const status = async () => (await (await fetch(`http://127.0.0.1:${port + 1000}/status`)).json()) as any;
+const metric = async (name: string) => {
+  const text = await (await fetch(`http://127.0.0.1:${port + 1000}/metrics`)).text();
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+};
+
+/** A file answering `text` at each of `paths` (e.g. `/x` or `/api/x`), /healthz too. */
+const files = (paths: Record<string, string>) =>
+  Object.entries(paths)
+    .map(([p, text]) => `mkdir -p /www$(dirname ${p}) && echo '${text}' > /www${p}`)
+    .join(' && ');
+
+/** Other repositories of the busybox image: one owner each. */
+const TAGS = ['api', 'v2', 'sticky', 'closed', 'open', 'auth', 'headers', 'moved', 'gzip', 'preview', 'hostile'];
+
+beforeAll(async () => {
+  for (const tag of TAGS) await docker('tag', BACKEND_IMAGE, `hc-${run.id}-${tag}`);
+  // Two routes on two ports of one container: two httpd, 8080 and 9090.
+  names.twoPorts = run.name('two-ports');
+  await docker(
+    'run',
+    '-d',
+    '--name',
+    names.twoPorts,
+    '--label',
+    run.label,
+    '--expose',
+    '8080',
+    '--expose',
+    '9090',
+    ...Object.entries({
+      ...route('web', { domain: 'two', port: '8080' }),
+      ...route('admin', { domain: 'two-admin', port: '9090' }),
+    }).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+    BACKEND_IMAGE,
+    'sh',
+    '-c',
+    'mkdir -p /a /b && echo web-8080 > /a/index.html && echo admin-9090 > /b/index.html && httpd -p 9090 -h /b && exec httpd -f -p 8080 -h /a',
+  );
+  // One host, `/` to one service and `/api` (and `/api/v2`, longest wins) to others, with and without strip.
+  names.site = await run.backend({ domain: 'shop', text: 'site-root', setup: files({ '/api/x': 'site-api-x' }) });
+  names.api = await run.backend({
+    text: 'api-root',
+    image: `hc-${run.id}-api`,
+    labels: route('api', { domain: 'shop', path: '/api' }),
+    setup: files({ '/api/x': 'api-unstripped-x' }),
+  });
+  names.v2 = await run.backend({
+    text: 'v2-root',
+    image: `hc-${run.id}-v2`,
+    labels: route('v2', { domain: 'shop', path: '/api/v2', 'strip-path': 'true' }),
+    setup: files({ '/x': 'v2-stripped-x' }),
+  });
+  // Policy: health check, allow lists, auth, headers, redirect, compression.
+  names.checked = await run.backend({
+    domain: undefined,
+    text: 'checked',
+    labels: route('c', { domain: 'checked', 'check.path': '/healthz', 'check.interval': '500ms' }),
+    setup: files({ '/healthz': 'ok' }),
+  });
+  for (const n of [1, 2, 3]) {
+    names[`sticky${n}`] = await run.backend({
+      text: `sticky-${n}`,
+      image: `hc-${run.id}-sticky`,
+      labels: route('s', { domain: 'sticky', sticky: 'cookie' }),
+    });
+  }
+  await run.backend({ text: 'closed', image: `hc-${run.id}-closed`, labels: route('p', { domain: 'closed', allow: '10.0.0.0/8' }) });
+  await run.backend({ text: 'open', image: `hc-${run.id}-open`, labels: route('p', { domain: 'open', allow: '10.0.0.0/8,127.0.0.1' }) });
+  await run.backend({
+    text: 'private',
+    image: `hc-${run.id}-auth`,
+    labels: route('p', { domain: 'private', 'auth.users': `alice:${SECRET_HASH}` }),
+  });
+  await run.backend({
+    text: 'headers',
+    image: `hc-${run.id}-headers`,
+    labels: route('h', {
+      domain: 'headers',
+      'headers.request.X-Env': "it's ${HOME} %[src]",
+      'headers.response.X-Frame-Options': 'DENY',
+      'headers.response.Content-Security-Policy': "default-src 'self'",
+      'headers.response.Last-Modified': '',
+    }),
+    // A CGI script that echoes the request header it received.
+    setup:
+      'printf \'#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho "$HTTP_X_ENV"\\n\' > /www/cgi-bin/env && chmod +x /www/cgi-bin/env',
+  });
+  await run.backend({
+    text: 'moved',
+    image: `hc-${run.id}-moved`,
+    labels: route('m', { domain: 'moved', redirect: 'https://new.example.org/base' }),
+  });
+  await run.backend({
+    text: 'squeeze',
+    image: `hc-${run.id}-gzip`,
+    labels: route('z', { domain: 'gzip', compress: 'true' }),
+    setup: `echo '${'compress me '.repeat(200)}' > /www/big.html`,
+  });
+  // A TCP route: a line echo on 7000, on the host's tcpPort.
+  names.echo = run.name('echo');
+  await docker(
+    'run',
+    '-d',
+    '--name',
+    names.echo,
+    '--label',
+    run.label,
+    '--expose',
+    '7000',
+    '--label',
+    `haproxy-companion.echo.tcp-port=${tcpPort}`,
+    BACKEND_IMAGE,
+    'nc',
+    '-ll',
+    '-p',
+    '7000',
+    '-e',
+    'cat',
+  );
+  // DEFAULT_SERVICE and a wildcard.
+  await run.backend({ domain: 'fallback', text: 'fallback' });
+  await run.backend({ text: 'any-preview', image: `hc-${run.id}-preview`, labels: route('pr', { domain: '*.preview' }) });
+  await run.backend({ domain: 'exact.preview', text: 'exact-preview' });
+  // Hostile values: each route refused for its own label, the container's good route still served.
+  names.hostile = await run.backend({
+    text: 'hostile-good',
+    image: `hc-${run.id}-hostile`,
+    labels: {
+      ...route('good', { domain: 'survivor' }),
+      ...route('a', { domain: 'evil-a', 'headers.response.X-Evil': 'x\nbackend pwn' }),
+      ...route('b', { domain: 'evil-b', path: '/../admin' }),
+      ...route('c', { domain: 'evil-c', 'auth.users': 'root:hunter2' }),
+      ...route('d', { domain: 'evil-d', redirect: 'javascript:alert(1)' }),
+      ...route('e', { domain: 'evil-e', allow: '0.0.0.0/0 #' }),
+      ...route('f', { domain: 'evil-f', 'timeout.server': '99999999h' }),
+      ...route('g', { 'tcp-port': String(port) }),
+    },
+  });
+
+  await run.companion({ port, env: { DEFAULT_SERVICE: 'fallback' } });
+  await answers('survivor.example.com', '/', 'hostile-good');
+}, 180_000);
+
+afterAll(async () => {
+  await run.cleanup();
+  await docker('rmi', ...TAGS.map((t) => `hc-${run.id}-${t}`)).catch(() => undefined);
+});
+
+describe('routes', () => {
+  it('serves two routes on two ports of one container', async () => {
+    await answers('two.example.com', '/', 'web-8080');
+    await answers('two-admin.example.com', '/', 'admin-9090');
+  });
+
+  it('sends a path prefix to its own service, the longest prefix winning, with and without strip', async () => {
+    await answers('shop.example.com', '/', 'site-root');
+    await answers('shop.example.com', '/api/x', 'api-unstripped-x');
+    await answers('shop.example.com', '/api/v2/x', 'v2-stripped-x');
+    // A prefix is a whole segment: /apix is the site's.
+    expect((await get(port, 'shop.example.com', '/apix')).status).toBe(404);
+    // As the application would read it: `//api/x` and `/%61pi/x` are /api's; a dot segment is refused.
+    expect((await get(port, 'shop.example.com', '//api/x')).body).toBe('api-unstripped-x');
+    expect((await get(port, 'shop.example.com', '/%61pi/x')).body).toBe('api-unstripped-x');
+    expect((await get(port, 'shop.example.com', '/x/../api/x')).status).toBe(400);
+  });
+
+  it('takes a server out when its HTTP health check fails, and back when it recovers', async () => {
+    await answers('checked.example.com', '/', 'checked');
+    await docker('exec', names.checked as string, 'rm', '/www/healthz');
+    await waitFor(async () => (await get(port, 'checked.example.com')).status === 503, { what: 'checked to be down' });
+    await docker('exec', names.checked as string, 'sh', '-c', 'echo ok > /www/healthz');
+    await answers('checked.example.com', '/', 'checked');
+  });
+
+  it('keeps a client on one server of three with the sticky cookie', async () => {
+    await waitFor(async () => (await status()).services.find((s: any) => s.domain === 'sticky')?.servers.length === 3, {
+      what: '3 sticky servers',
+    });
+    const first = await request(port, 'sticky.example.com');
+    const cookie = String(first.headers['set-cookie']?.[0] ?? '').split(';')[0] ?? '';
+    expect(cookie).toMatch(/^hc_be_sticky=/);
+    for (let i = 0; i < 6; i++) {
+      const again = await request(port, 'sticky.example.com', '/', { Cookie: cookie });
+      expect(again.body.toString().trim()).toBe(first.body.toString().trim());
+    }
+    // Without it, round robin reaches the others.
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) seen.add((await request(port, 'sticky.example.com')).body.toString().trim());
+    expect(seen.size).toBe(3);
+  });
+
+  it('answers 403 to a client outside the allow list', async () => {
+    await waitFor(async () => (await get(port, 'closed.example.com')).status === 403, { what: 'closed to refuse' });
+    await answers('open.example.com', '/', 'open');
+  });
+
+  it('asks for basic auth: 401 without, 401 with a wrong password, 200 with the right one', async () => {
+    await waitFor(async () => (await request(port, 'private.example.com')).status === 401, { what: 'private to ask' });
+    const basic = (user: string, password: string) => ({ Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+    expect((await request(port, 'private.example.com', '/', basic('alice', 'wrong'))).status).toBe(401);
+    const ok = await request(port, 'private.example.com', '/', basic('alice', 'secret'));
+    expect(ok.status).toBe(200);
+    expect(ok.body.toString().trim()).toBe('private');
+  });
+
+  it('sets and removes headers, with values taken literally', async () => {
+    await answers('headers.example.com', '/', 'headers');
+    const reply = await request(port, 'headers.example.com');
+    expect(reply.headers['x-frame-options']).toBe('DENY');
+    expect(reply.headers['content-security-policy']).toBe("default-src 'self'");
+    expect(reply.headers['last-modified']).toBeUndefined();
+    // Neither ${HOME} nor %[src] was expanded.
+    expect((await get(port, 'headers.example.com', '/cgi-bin/env')).body).toBe("it's ${HOME} %[src]");
+  });
+
+  it('redirects with 301, keeping the path', async () => {
+    await waitFor(async () => (await request(port, 'moved.example.com', '/a/b?q=1')).status === 301, { what: 'moved to redirect' });
+    expect((await request(port, 'moved.example.com', '/a/b?q=1')).headers.location).toBe('https://new.example.org/base/a/b?q=1');
+  });
+
+  it('compresses when the client accepts it', async () => {
+    await waitFor(async () => (await request(port, 'gzip.example.com', '/big.html')).status === 200, { what: 'gzip to serve' });
+    const plain = await request(port, 'gzip.example.com', '/big.html');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    const zipped = await request(port, 'gzip.example.com', '/big.html', { 'Accept-Encoding': 'gzip' });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(zipped.body).toString()).toBe(plain.body.toString());
+    expect(zipped.body.length).toBeLessThan(plain.body.length);
+  });
+
+  it('carries a TCP route to the container', async () => {
+    const echoed = await waitFor(
+      () =>
+        new Promise<string | undefined>((resolve) => {
+          const socket = net.connect(tcpPort, '127.0.0.1');
+          let data = '';
+          socket.setTimeout(2_000, () => socket.destroy());
+          socket.on('connect', () => socket.write('hello tcp\n'));
+          socket.on('data', (chunk) => {
+            data += chunk;
+            if (data.includes('\n')) socket.end();
+          });
+          socket.on('close', () => resolve(data.includes('hello tcp') ? data : undefined));
+          socket.on('error', () => resolve(undefined));
+        }),
+      { what: `an echo on ${tcpPort}` },
+    );
+    expect(echoed).toBe('hello tcp\n');
+  });
+
+  it('sends unknown hosts to DEFAULT_SERVICE, and any single label under a wildcard to it, exact names first', async () => {
+    await answers('nobody-claims-this.example.org', '/', 'fallback');
+    await answers('pr-42.preview.example.com', '/', 'any-preview');
+    await answers('exact.preview.example.com', '/', 'exact-preview');
+    // One label only: deeper names are not the wildcard's.
+    await answers('a.b.preview.example.com', '/', 'fallback');
+  });
+
+  it('skips each hostile route with a reason naming its label, and serves the rest', async () => {
+    const skipped = await waitFor(
+      async () => {
+        const list = (await status()).skipped.filter((s: any) => s.containerName === names.hostile);
+        return list.length === 7 ? list : undefined;
+      },
+      { what: 'seven skipped routes' },
+    );
+    expect(Object.fromEntries(skipped.map((s: any) => [s.route, s.reason]))).toEqual({
+      a: expect.stringMatching(/^label haproxy-companion\.a\.headers\.response\.X-Evil=/),
+      b: expect.stringMatching(/^label haproxy-companion\.b\.path=/),
+      c: expect.stringMatching(/^label haproxy-companion\.c\.auth\.users user "root": .*crypt/),
+      d: expect.stringMatching(/^label haproxy-companion\.d\.redirect=/),
+      e: expect.stringMatching(/^label haproxy-companion\.e\.allow=/),
+      f: expect.stringMatching(/^label haproxy-companion\.f\.timeout\.server=/),
+      g: expect.stringMatching(new RegExp(`TCP port ${port} is the companion's own`)),
+    });
+    // The plain-text password is nowhere in /status.
+    expect(JSON.stringify(await status())).not.toContain('hunter2');
+    await answers('survivor.example.com', '/', 'hostile-good');
+    for (const evil of ['evil-a', 'evil-b', 'evil-c', 'evil-d', 'evil-e', 'evil-f']) {
+      expect((await get(port, `${evil}.example.com`)).body).toBe('fallback');
+    }
+  });
+
+  it('adds a path route without policy through the runtime API, without a reload', async () => {
+    const reloads = await metric('haproxy_companion_reloads_total');
+    await run.backend({
+      text: 'late',
+      image: `hc-${run.id}-api`,
+      labels: route('late', { domain: 'shop', path: '/late' }),
+      setup: files({ '/late/index.html': 'late' }),
+    });
+    await waitFor(async () => (await get(port, 'shop.example.com', '/late/')).body === 'late', { what: '/late to answer' });
+    expect(await metric('haproxy_companion_reloads_total')).toBe(reloads);
+  });
+});
