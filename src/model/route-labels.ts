@@ -219,7 +219,8 @@ export function declaredRoutes(container: ContainerInfo, zone: string, maxDomain
         ? setter(draft, value, key)
         : `is not a route label (known: ${ROUTE_LABEL_KEYS.join(', ')})`;
     // A refused password list is not echoed: it may hold a plain-text password (the reason says which user).
-    if (problem !== undefined) refuse(name, routeKey === 'auth.users' ? `label ${key} ${problem}` : `label ${key}=${quote(value)} ${problem}`);
+    if (problem !== undefined)
+      refuse(name, routeKey === 'auth.users' ? `label ${key} ${problem}` : `label ${key}=${quote(value)} ${problem}`);
   }
   legacyDefault(container, drafts, draftOf, refuse);
 
