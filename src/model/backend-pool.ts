@@ -7,7 +7,6 @@
  *
  * Pure: the previous layout comes in, the next one goes out.
  */
-import { createHash } from 'node:crypto';
 import type { Server, Service } from './services.js';
 
 /** Backend name -> the service key it serves now; `undefined`: a spare, or the backend of a service gone since the last reload. */
@@ -20,18 +19,14 @@ export interface PlacedService extends Service {
 
 /**
  * The backend a service gets at a reload, named after its key: `be_<domain>` for a whole host (as before
- * routes), `be_<domain>_<path>_<hash>` for a path prefix, `be_tcp_<port>`. Names stay within HAProxy's
- * alphabet ([A-Za-z0-9._:-]); a wildcard's `*` becomes `_`, which no domain has, so no two keys share a name.
+ * routes), `be_<domain><path>` for a path prefix, `be_tcp_<port>`. Names stay within HAProxy's alphabet
+ * ([A-Za-z0-9._:-]): any other character of a key (`/`, `_`, `~`, a wildcard's `*`) is written `_` and its
+ * two hex digits, so that no two keys share a name (a shared name would send one owner's path to
+ * another's servers).
  */
 export function homeBackend(key: string): string {
   if (key.startsWith('tcp:')) return `be_tcp_${key.slice(4)}`;
-  const slash = key.indexOf('/');
-  const domain = (slash < 0 ? key : key.slice(0, slash)).replace(/^\*\./, '_.');
-  if (slash < 0) return `be_${domain}`;
-  // Paths may hold `~` (not a backend character) and `_` (so `/a_b` and `/a/b` would meet): a hash keeps them apart.
-  const path = key.slice(slash);
-  const readable = path.slice(1).replace(/[^A-Za-z0-9.-]/g, '_');
-  return `be_${domain}_${readable}_${createHash('sha256').update(path).digest('hex').slice(0, 6)}`;
+  return `be_${key.replace(/[^A-Za-z0-9.-]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}`;
 }
 
 /** One backend section of the configuration, in name order. */

@@ -173,6 +173,19 @@ function setHeader(draft: Draft, direction: 'request' | 'response', rawName: str
   return undefined;
 }
 
+/** The longest key a route takes: `haproxy-companion.<32>.headers.response.<64>`. */
+const MAX_ROUTE_KEY = LABEL_PREFIX.length + 32 + '.headers.response.'.length + 64;
+
+/**
+ * A label's key as a reason writes it. The key is the container's word as much as its value: bare when it
+ * reads as a label name (every key a route takes does), else quoted and cut like a value, so that a newline,
+ * another control character or 10,000 characters in a key (`…web.headers.request.X\nY`, an unknown key)
+ * never reach a log line or /status raw.
+ */
+function labelKey(key: string): string {
+  return /^[A-Za-z0-9._-]+$/.test(key) && key.length <= MAX_ROUTE_KEY ? key : quote(key);
+}
+
 function newDraft(name: string): Draft {
   return { spec: { name, domains: [], path: '/', policy: {} } };
 }
@@ -220,7 +233,7 @@ export function declaredRoutes(container: ContainerInfo, zone: string, maxDomain
         : `is not a route label (known: ${ROUTE_LABEL_KEYS.join(', ')})`;
     // A refused password list is not echoed: it may hold a plain-text password (the reason says which user).
     if (problem !== undefined)
-      refuse(name, routeKey === 'auth.users' ? `label ${key} ${problem}` : `label ${key}=${quote(value)} ${problem}`);
+      refuse(name, routeKey === 'auth.users' ? `label ${labelKey(key)} ${problem}` : `label ${labelKey(key)}=${quote(value)} ${problem}`);
   }
   legacyDefault(container, drafts, draftOf, refuse);
 
@@ -234,9 +247,11 @@ export function declaredRoutes(container: ContainerInfo, zone: string, maxDomain
     };
   }
   const routes: RouteSpec[] = [];
+  /** Host and path (or TCP port) -> the route of this container that names it. */
+  const taken = new Map<string, string>();
   for (const [name, draft] of [...drafts].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (refusals.has(name)) continue;
-    const problem = finish(draft, zone);
+    const problem = finish(draft, zone) ?? sharedWithAnother(draft.spec, taken);
     if (problem === undefined) routes.push(draft.spec);
     else refuse(name, problem);
   }
@@ -247,6 +262,28 @@ export function declaredRoutes(container: ContainerInfo, zone: string, maxDomain
     })
     .sort((a, b) => ((a.route ?? '') < (b.route ?? '') ? -1 : 1));
   return { routes, refused };
+}
+
+/**
+ * Why `spec` may not have a name (and path) or a TCP port that an earlier route of the same container has,
+ * if it does; else records what it has in `taken`. Two routes of one container on one host and path would
+ * be one service with two servers of one name (the container's) in its backend, and HAProxy refuses the
+ * whole configuration for that ("another server named … was already defined"), every other route's with it.
+ */
+function sharedWithAnother(spec: RouteSpec, taken: Map<string, string>): string | undefined {
+  const keys =
+    spec.tcpPort !== undefined
+      ? [{ key: `tcp:${spec.tcpPort}`, says: `${LABEL_PREFIX}${spec.name}.tcp-port is TCP port ${spec.tcpPort}` }]
+      : spec.domains.map((domain) => ({
+          key: `${domain}${spec.path === '/' ? '' : spec.path}`,
+          says: `${LABEL_PREFIX}${spec.name}.domain names ${quote(domain)}${spec.path === '/' ? '' : ` with path ${spec.path}`}`,
+        }));
+  const shared = keys.find(({ key }) => taken.has(key));
+  if (shared !== undefined) {
+    return `${shared.says}, as route ${quote(taken.get(shared.key) ?? '')} of this container does: one container serves a host and path, or a TCP port, through one route`;
+  }
+  for (const { key } of keys) taken.set(key, spec.name);
+  return undefined;
 }
 
 /** `DOMAIN`, `haproxy-companion.domain` and `haproxy-companion.port`: the route `default`, as before routes. */

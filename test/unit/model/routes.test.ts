@@ -120,6 +120,65 @@ describe('declaredRoutes: the label grammar', () => {
     expect(declaredRoutes(container({ labels: names }), zone, 4).refused[0]?.reason).toMatch(/declares 5 domains; at most 4/);
   });
 
+  it('refuses a second route of one container on a host and path, or a TCP port, that a route of it has', () => {
+    // Found by test/unit/property/untrusted-routes.property.test.ts: `web.tcp-port=1` and `x-1.tcp-port=1` on one
+    // container made backend be_tcp_1 with two servers named after the container, and HAProxy refuses the whole
+    // configuration for two servers of one name in a backend, every other route's with it.
+    const labels = {
+      'haproxy-companion.web.tcp-port': '1',
+      'haproxy-companion.x-1.tcp-port': '1',
+      'haproxy-companion.a.domain': 'shop',
+      'haproxy-companion.a.port': '80',
+      'haproxy-companion.b.domain': 'SHOP.example.com, other',
+      'haproxy-companion.b.port': '81',
+      'haproxy-companion.c.domain': 'shop',
+      'haproxy-companion.c.path': '/api/',
+      'haproxy-companion.d.domain': 'shop',
+      'haproxy-companion.d.path': '/api',
+    };
+    const { routes: list, refused } = routes(labels);
+    expect(list.map((r) => r.name)).toEqual(['a', 'c', 'web']);
+    const rest = 'one container serves a host and path, or a TCP port, through one route';
+    expect(refused).toEqual([
+      {
+        route: 'b',
+        names: ['shop', 'other'],
+        reason: `haproxy-companion.b.domain names "shop", as route "a" of this container does: ${rest}`,
+      },
+      {
+        route: 'd',
+        names: ['shop'],
+        reason: `haproxy-companion.d.domain names "shop" with path /api, as route "c" of this container does: ${rest}`,
+      },
+      {
+        route: 'x-1',
+        names: ['tcp:1'],
+        reason: `haproxy-companion.x-1.tcp-port is TCP port 1, as route "web" of this container does: ${rest}`,
+      },
+    ]);
+    // One server in each backend.
+    const m = model([container({ labels, networks: [{ name: 'bridge', ip: '172.17.0.9' }] })]);
+    expect(summary(m)).toEqual(['shop 172.17.0.9:80', 'shop/api 172.17.0.9:8080', 'tcp:1 172.17.0.9:8080']);
+  });
+
+  it('writes a label key bare in a reason only when it reads as a label name, else quoted and cut like a value', () => {
+    // Found by the property: a key with a space, a newline or 10,000 characters reached the reason (log lines, /status) raw.
+    const reasonOf = (labels: Record<string, string>) => routes({ 'haproxy-companion.web.domain': 'x', ...labels }).refused[0]?.reason;
+    expect(reasonOf({ 'haproxy-companion.web.headers.request.X Y': 'v' })).toBe(
+      'label "haproxy-companion.web.headers.request.X Y"="v" names a header that may contain only letters, digits and - (found U+0020)',
+    );
+    expect(reasonOf({ 'haproxy-companion.web.headers.request.X\nY': 'v' })).toMatch(
+      /^label "haproxy-companion\.web\.headers\.request\.X\\nY"="v" is not a route label/,
+    );
+    expect(reasonOf({ 'haproxy-companion.web.port ': '80' })).toMatch(/^label "haproxy-companion\.web\.port "="80" is not a route label/);
+    expect(reasonOf({ [`haproxy-companion.web.${'k'.repeat(10_000)}`]: 'v' })).toMatch(
+      /^label "haproxy-companion\.web\.k{41}…"="v" is not a route label/,
+    );
+    expect(reasonOf({ 'haproxy-companion.web.timeout.server': 'forever' })).toMatch(
+      /^label haproxy-companion\.web\.timeout\.server="forever" /,
+    );
+  });
+
   it('takes a wildcard for any single label under a name', () => {
     expect(routes({ 'haproxy-companion.preview.domain': '*.preview' }).routes[0]?.domains).toEqual(['*.preview']);
     expect(routes({ 'haproxy-companion.preview.domain': '*' }).refused[0]?.reason).toMatch(/domain "\*"/);
@@ -150,7 +209,7 @@ describe('buildServices: routes', () => {
     const placed = placeServices(m.services, freshLayout(m.services)).services;
     expect(hostsMapText(placed)).toBe('shop be_shop\nshop.example.com be_shop\n');
     const pathBackend = homeBackend('shop/api');
-    expect(pathBackend).toMatch(/^be_shop_api_[0-9a-f]{6}$/);
+    expect(pathBackend).toBe('be_shop_2fapi');
     expect(pathsMapText(placed)).toBe(`shop.example.com/api/ ${pathBackend}\nshop/api/ ${pathBackend}\n`);
   });
 

@@ -6,7 +6,9 @@
  * case-folding oddities, very long labels, out-of-range ports.
  *
  * Containers are generated as `docker inspect` responses and go through `toContainerInfo`, the real data
- * flow, so the env splitting and network flattening are exercised too.
+ * flow, so the env splitting and network flattening are exercised too. Route labels
+ * (`haproxy-companion.<route>.<key>`, {@link routeLabels}) are an optional part of a container
+ * (`ContainerSpec.routeLabels`): the generators of the properties before routes leave it out.
  */
 import { BlockList, isIP } from 'node:net';
 import fc from 'fast-check';
@@ -433,6 +435,8 @@ export interface ContainerSpec {
   enableLabel?: string | undefined;
   hostNetworkLabel?: string | undefined;
   groupLabel?: string | undefined;
+  /** `haproxy-companion.<route>.<key>` labels ({@link routeLabels}), added after `extraLabels`. */
+  routeLabels?: Record<string, string> | undefined;
   /** `Config.Image`; absent: `app:latest`, the image of the well-behaved neighbours. */
   image?: string | undefined;
   /** Docker's `Created`; absent: {@link NEWCOMER_CREATED}, after every well-behaved neighbour. */
@@ -464,7 +468,7 @@ export const flagLabel: fc.Arbitrary<string> = fc.oneof(
 
 /** The `docker inspect` a container with this spec would give, through the real conversion. */
 export function toContainer(spec: ContainerSpec): ContainerInfo {
-  const labels: Record<string, string> = { ...spec.extraLabels };
+  const labels: Record<string, string> = { ...spec.extraLabels, ...spec.routeLabels };
   if (spec.domainLabel !== undefined) labels['haproxy-companion.domain'] = spec.domainLabel;
   if (spec.portLabel !== undefined) labels['haproxy-companion.port'] = spec.portLabel;
   if (spec.networkLabel !== undefined) labels['haproxy-companion.network'] = spec.networkLabel;
@@ -637,3 +641,350 @@ export function wellBehavedContainers(): ContainerInfo[] {
     container({ id: '7'.repeat(64), name: 'plain-db', exposedPorts: ['5432/tcp'], networks: [{ name: 'bridge', ip: '172.17.0.8' }] }),
   ];
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Route labels: `haproxy-companion.<route>.<key>=<value>` (src/model/route-labels.ts)
+
+/** The values of one label: those its parser accepts, and those it must refuse (hostile strings come on top). */
+interface LabelValues {
+  valid: fc.Arbitrary<string>;
+  invalid: fc.Arbitrary<string>;
+}
+
+/** Valid values most of the time (so that routes get through and render), refused and hostile ones otherwise. */
+const mostlyValid = ({ valid, invalid }: LabelValues): fc.Arbitrary<string> =>
+  fc.oneof({ weight: 4, arbitrary: valid }, { weight: 1, arbitrary: fc.oneof(invalid, hostileString) });
+
+/** Pieces that break a config line or a template, for values that must never reach one raw. */
+const CONFIG_BREAKERS = ['\n', '\r\n', '#', "'", '"', '%[src]', '${HOME}', '}}', '{{', '{%', ' ', '\\', ';', '\t'];
+/** A plausible value with one of {@link CONFIG_BREAKERS} inside it. */
+const broken = (base: string) =>
+  fc
+    .tuple(fc.constantFrom(...CONFIG_BREAKERS), fc.nat())
+    .map(([piece, at]) => `${base.slice(0, 1 + (at % base.length))}${piece}${base.slice(1 + (at % base.length))}`);
+
+/** Route names: a small pool (so that labels meet on one route), the whole valid grammar, and names it refuses. */
+export const routeName: fc.Arbitrary<string> = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom('web', 'api', 'db', 'admin', 'old', 'default', 'a', 'x-1') },
+  { weight: 2, arbitrary: fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      '',
+      'Web',
+      'API',
+      '-a',
+      'a-',
+      'a_b',
+      'a b',
+      'é',
+      'web\n',
+      '{{x}}',
+      'a%b',
+      "a'b",
+      'a'.repeat(33),
+      'a'.repeat(300),
+      '\u212aelvin' /* lower-cases to ASCII */,
+    ),
+  },
+  { weight: 1, arbitrary: hostileString },
+);
+
+const DOMAIN: LabelValues = {
+  // Names of the neighbours (to meet their owners) and fresh ones, wildcards, lists.
+  valid: fc.oneof(
+    { weight: 4, arbitrary: decoratedDomain },
+    { weight: 2, arbitrary: fc.constantFrom('store', 'admin', 'login', 'old', 'fresh', 'a,b', 'x, y.example.com', '*.preview', '*.new') },
+    { weight: 1, arbitrary: relativeDomain.map((d) => `*.${d}`) },
+  ),
+  invalid: fc.oneof(
+    { weight: 2, arbitrary: fc.constantFrom('*', '*.', '**.a', 'a.*', '*.*.a', '*a.b', '*.example.com') },
+    { weight: 2, arbitrary: invalidDomain },
+    { weight: 2, arbitrary: outsideZoneName },
+    // Rare: a whole-container refusal (more names than MAX_DOMAINS_PER_CONTAINER), or a value no reason may echo whole.
+    { weight: 1, arbitrary: fc.oneof({ weight: 3, arbitrary: hugeString }, { weight: 1, arbitrary: manyDomains }) },
+  ),
+};
+
+/** Ports of a route (`port`, `tcp-port`): the companion's own and the neighbours' (80, 8404, 5432) among the valid ones. */
+const PORT: LabelValues = {
+  valid: fc.oneof(
+    { weight: 2, arbitrary: fc.integer({ min: 1, max: 65535 }).map(String) },
+    { weight: 1, arbitrary: fc.constantFrom('80', '8404', '8405', '5432', '8080', ' 9090 ', '6379') },
+  ),
+  invalid: portLabel.filter((p) => !/^[0-9]{1,5}$/.test(p.trim()) || !(Number(p) >= 1 && Number(p) <= 65535)),
+};
+
+/** Path segments as a path prefix takes them. */
+const pathSegment = fc.stringMatching(/^[A-Za-z0-9._~-]{1,10}$/).filter((s) => s !== '.' && s !== '..');
+
+const PATH_PREFIX: LabelValues = {
+  valid: fc.oneof(
+    fc.constantFrom('/api', '/api/', '/v1/users', '/a_b', '/a~b', '/api/v2'),
+    fc.array(pathSegment, { minLength: 1, maxLength: 4 }).map((segments) => `/${segments.join('/')}`),
+  ),
+  invalid: fc.oneof(
+    fc.constantFrom('', ' ', 'api', '/a/../b', '/./a', '/a//b', '//', '/a b', '/%2e%2e', '/ü', '/a?b', '/a#b', `/${'x'.repeat(130)}`),
+    broken('/api/v1'),
+  ),
+};
+
+const CHECK_PATH: LabelValues = {
+  valid: fc.oneof(
+    fc.constantFrom('/', '/health', '/healthz?full=1&x=%20', '/status/ready', '/a-b_c.d~e'),
+    fc.array(pathSegment, { minLength: 1, maxLength: 3 }).map((segments) => `/${segments.join('/')}`),
+  ),
+  invalid: fc.oneof(fc.constantFrom('', 'health', '/a%zz', '/a%', '/%%', '/../x', '/a b', '/ä', `/${'x'.repeat(260)}`), broken('/health')),
+};
+
+const BOOLEAN: LabelValues = {
+  valid: fc.constantFrom('true', 'false', '1', '0', 'yes', 'no', ' TRUE ', 'No'),
+  invalid: fc.constantFrom('', 'on', 'off', 'y', 'truee', '2'),
+};
+
+/** `true` mostly: a route's policy only shows in the config when it is on. */
+const MOSTLY_TRUE: LabelValues = { valid: fc.constantFrom('true', 'TRUE', ' yes ', '1', 'false'), invalid: BOOLEAN.invalid };
+
+const DURATION: LabelValues = {
+  valid: fc.oneof(
+    fc.constantFrom('500ms', '5s', '2m', '1h', '24h', ' 30s ', '1ms'),
+    fc.tuple(fc.integer({ min: 1, max: 86_400 }), fc.constantFrom('ms', 's')).map(([n, unit]) => `${n}${unit}`),
+  ),
+  invalid: fc.constantFrom('', '30', '0s', '0ms', '25h', '1441m', '1.5s', '5 s', '5S', '-1s', '1e3ms', '99999999999ms', '5s;', 'forever'),
+};
+
+const STICKY: LabelValues = { valid: fc.constantFrom('cookie', ' Cookie ', 'COOKIE'), invalid: fc.constantFrom('', 'ip', 'true') };
+
+const MAXCONN: LabelValues = {
+  valid: fc.oneof(fc.integer({ min: 1, max: 100_000 }).map(String), fc.constantFrom('1', '100000', ' 200 ')),
+  invalid: fc.constantFrom('', '0', '100001', '-1', '1e3', '0x10', '２００', '200 300'),
+};
+
+/** The network of `ip`/`bits`: host bits cleared, as parseAllowList wants it. */
+function ipv4Network(ip: string, bits: number): string {
+  const value = ip.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+  const network = value - (value % 2 ** (32 - bits));
+  return [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join('.');
+}
+
+const allowEntry: fc.Arbitrary<string> = fc.oneof(
+  fc.ipV4(),
+  fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 32 })).map(([ip, bits]) => `${ipv4Network(ip, bits)}/${bits}`),
+  fc.constantFrom('10.0.0.0/8', '192.168.1.7', '2001:db8::/32', '::1', 'fd00::/8', '2001:DB8::1', '::ffff:10.0.0.1'),
+);
+
+const ALLOW: LabelValues = {
+  valid: fc.array(allowEntry, { minLength: 1, maxLength: 4 }).map((entries) => entries.join(', ')),
+  invalid: fc.oneof(
+    fc.constantFrom('', ',', '10.0.0.1/8', '010.0.0.1', '1.2.3.4/33', 'fe80::1%eth0', '10.0.0.0/8,', 'any', '0/0', '::/129', '1.2.3'),
+    broken('10.0.0.0/8'),
+  ),
+};
+
+const b64 = (length: number) => fc.stringMatching(new RegExp(`^[./0-9A-Za-z]{${length}}$`));
+
+/** crypt(3) hashes as `openssl passwd` and `mkpasswd` print them: `$6$` + 16 salt + `$` + 86, `$5$`, bcrypt `$2y$`. */
+export const cryptHash: fc.Arbitrary<string> = fc.oneof(
+  fc.tuple(b64(16), b64(86)).map(([salt, hash]) => `$6$${salt}$${hash}`),
+  fc.tuple(b64(16), b64(43)).map(([salt, hash]) => `$5$rounds=5000$${salt}$${hash}`),
+  fc.tuple(fc.integer({ min: 4, max: 31 }), b64(53)).map(([cost, hash]) => `$2y$${String(cost).padStart(2, '0')}$${hash}`),
+);
+
+const userName = fc.oneof(fc.constantFrom('alice', 'bob', 'ops.team', 'a-b_c'), fc.stringMatching(/^[A-Za-z0-9._-]{1,64}$/));
+
+const AUTH_USERS: LabelValues = {
+  valid: fc
+    .uniqueArray(fc.tuple(userName, cryptHash), { minLength: 1, maxLength: 3, selector: ([name]) => name })
+    .map((users) => users.map(([name, hash]) => `${name}:${hash}`).join(',')),
+  invalid: fc.oneof(
+    fc.constantFrom('alice:secret', 'alice', 'alice:', ':$6$abc$def', 'alice:$6$x$y', "alice:$6$abcdefgh$abc'def"),
+    cryptHash.map((hash) => `al ice:${hash}`),
+    cryptHash.map((hash) => `alice:${hash},alice:${hash}`),
+    cryptHash.map((hash) => `alice:${hash}\nbob:${hash}`),
+    cryptHash.map((hash) => `alice:${hash}#`),
+  ),
+};
+
+/** Header names: common ones, the whole token grammar, hop-by-hop ones a route may not touch, and broken ones. */
+export const headerName: fc.Arbitrary<string> = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom('X-Frame-Options', 'Server', 'X-Request-Id', 'Cache-Control', 'x-a') },
+  { weight: 2, arbitrary: fc.stringMatching(/^[A-Za-z0-9-]{1,64}$/) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      'Host',
+      'content-length',
+      'Transfer-Encoding',
+      'CONNECTION',
+      'upgrade',
+      '',
+      'X A',
+      'X_A',
+      'X:A',
+      'X.A',
+      'x'.repeat(65),
+      'X\nY',
+      'X-A if TRUE',
+    ),
+  },
+  { weight: 1, arbitrary: hostileString },
+);
+
+const printableAscii = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 40 });
+
+/** Header values: printable ASCII with everything HAProxy could read specially (quotes, `$`, `%`, `#`, `\`), empty (remove). */
+const HEADER_VALUE: LabelValues = {
+  valid: fc.oneof(
+    fc.constantFrom('DENY', 'nosniff', "it's", '"quoted"', '%[src]', '100%', '%%', '${HOME}', '$HOME', 'a # b', '\\', '}} {%'),
+    fc.constantFrom("'\"'\"'", "a'b'c", '%{+Q}o', 'x;y', 'max-age=0, no-cache', 'v'.repeat(1024)),
+    printableAscii,
+    fc.constantFrom('', '  '),
+  ),
+  invalid: fc.constantFrom('a\nb', 'a\rb', 'a\u0000b', 'é', '\u202e', 'a\tb', 'v'.repeat(1025)),
+};
+
+/** Redirect targets: absolute http(s) URLs with a host, and what parseRedirect refuses. */
+const REDIRECT: LabelValues = {
+  valid: fc.oneof(
+    fc.constantFrom('https://store.example.com', 'http://1.2.3.4:8080/new/', 'https://[2001:db8::1]/x', 'HTTPS://New.Example.org/A_b~c'),
+    fc
+      .tuple(fc.constantFrom('http', 'https'), dnsLabel(1, 12), fc.array(pathSegment, { maxLength: 2 }))
+      .map(([scheme, host, segments]) => `${scheme}://${host}.example.org${segments.map((s) => `/${s}`).join('')}`),
+  ),
+  invalid: fc.oneof(
+    fc.constantFrom(
+      '',
+      'javascript:alert(1)',
+      'ftp://x.org',
+      '//x.org',
+      'https://a@b.org',
+      'https://x.org/?q=1',
+      'https://x.org/#f',
+      'https://x.org/%41',
+      'https://x.org:0',
+      'https://x.org:99999',
+      'https://1.2.3',
+      'https://[::1',
+      'https://x.org/a/../b',
+    ),
+    broken('https://x.org/a'),
+  ),
+};
+
+/** Keys no route takes: near misses, misplaced case, header keys without a name or direction, and anything. */
+export const unknownRouteKey: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom('domains', 'Domain', 'port ', 'check', 'timout.server', 'headers.request', 'headers.foo.X', 'headers', '', 'tcp_port'),
+  hostileString,
+);
+
+/** Each key of ROUTE_LABEL_KEYS (the header keys stand for all their names) with its values. */
+const ROUTE_LABEL_KEY_VALUES: Record<string, LabelValues> = {
+  domain: DOMAIN,
+  port: PORT,
+  path: PATH_PREFIX,
+  'strip-path': MOSTLY_TRUE,
+  'check.path': CHECK_PATH,
+  'check.interval': DURATION,
+  'timeout.server': DURATION,
+  'timeout.connect': DURATION,
+  sticky: STICKY,
+  allow: ALLOW,
+  'auth.users': AUTH_USERS,
+  redirect: REDIRECT,
+  compress: MOSTLY_TRUE,
+  maxconn: MAXCONN,
+  'tcp-port': PORT,
+  'headers.request.<Name>': HEADER_VALUE,
+  'headers.response.<Name>': HEADER_VALUE,
+};
+
+/**
+ * The values of each key a route takes, mostly valid. The property file checks that every key of
+ * ROUTE_LABEL_KEYS has one here, so that a new key cannot go untested.
+ */
+export const ROUTE_LABEL_VALUES: Record<string, fc.Arbitrary<string>> = Object.fromEntries(
+  Object.entries(ROUTE_LABEL_KEY_VALUES).map(([key, values]) => [key, mostlyValid(values)]),
+);
+
+/** Any value of `domain` (the DOMAIN env and label take the same). */
+export const routeDomainValue: fc.Arbitrary<string> = ROUTE_LABEL_VALUES.domain!;
+
+/** One `<key>=<value>` of a route, among `keys` (of ROUTE_LABEL_KEY_VALUES), header names generated; valid values only if `valid`. */
+const routePair = (keys: string[], valid = false): fc.Arbitrary<[string, string]> =>
+  fc.oneof(
+    ...keys.map((key) => {
+      const known = ROUTE_LABEL_KEY_VALUES[key];
+      if (known === undefined) throw new Error(`no values for route label key ${key}`);
+      const values = valid ? known.valid : mostlyValid(known);
+      const header = /^headers\.(request|response)\.<Name>$/.exec(key);
+      const name = valid ? fc.constantFrom('X-Frame-Options', 'Server', 'X-Request-Id', 'Cache-Control', 'x-a') : headerName;
+      return header
+        ? fc.tuple(
+            name.map((n) => `headers.${header[1]}.${n}`),
+            values,
+          )
+        : fc.tuple(fc.constant(key), values);
+    }),
+  );
+
+/** What an HTTP route takes besides its domain and path (its port left to the container's one exposed port). */
+const HTTP_KEYS = Object.keys(ROUTE_LABEL_KEY_VALUES).filter((k) => !['domain', 'tcp-port', 'path'].includes(k));
+const POLICY_KEYS = HTTP_KEYS.filter((k) => k !== 'port');
+/** What a TCP route takes besides its port. */
+const TCP_KEYS = ['port', 'check.interval', 'timeout.server', 'timeout.connect', 'maxconn'];
+
+/**
+ * One route as a container would write it: an HTTP route (a domain, often a path, and HTTP keys), an HTTP
+ * route whose policy is all valid (so that every kind of policy line gets written), a TCP route (a tcp-port
+ * and the keys a TCP route takes), or any keys at all, unknown ones and hostile ones included. `again`: the
+ * route names the host and path (or the TCP port) of the container's first route of its kind.
+ */
+const routeDeclaration = fc.record({
+  name: routeName,
+  kind: fc.constantFrom('http', 'http', 'policy', 'policy', 'tcp', 'any'),
+  domain: routeDomainValue,
+  path: fc.option(ROUTE_LABEL_VALUES.path!, { nil: undefined, freq: 2 }),
+  tcpPort: ROUTE_LABEL_VALUES['tcp-port']!,
+  again: fc.constantFrom(false, false, false, true),
+  httpPairs: fc.array(routePair(HTTP_KEYS), { maxLength: 4 }),
+  policyPairs: fc.uniqueArray(routePair(POLICY_KEYS, true), { minLength: 1, maxLength: 5, selector: ([key]) => key.toLowerCase() }),
+  tcpPairs: fc.array(routePair(TCP_KEYS), { maxLength: 2 }),
+  anyPairs: fc.array(
+    fc.oneof(
+      { weight: 3, arbitrary: routePair(Object.keys(ROUTE_LABEL_KEY_VALUES)) },
+      { weight: 1, arbitrary: fc.tuple(unknownRouteKey, hostileString) },
+    ),
+    { minLength: 1, maxLength: 4 },
+  ),
+});
+
+/**
+ * The route labels of one container: a few routes, each valid or not; now and then two routes on one host
+ * and path or one TCP port, a label of one route said twice (the later value wins, as in a dictionary), or
+ * a route name shared by two declarations.
+ */
+export const routeLabels: fc.Arbitrary<Record<string, string>> = fc
+  .array(routeDeclaration, { minLength: 1, maxLength: 4 })
+  .map((routes) => {
+    const firstHttp = routes.find((r) => r.kind === 'http' || r.kind === 'policy');
+    const firstTcp = routes.find((r) => r.kind === 'tcp');
+    const labels: [string, string][] = routes.flatMap((route) => {
+      const { name, kind, again } = route;
+      const http = again && firstHttp ? firstHttp : route;
+      const tcp = again && firstTcp ? firstTcp : route;
+      const where: [string, string][] = [
+        ['domain', http.domain],
+        ...(http.path === undefined ? [] : [['path', http.path] as [string, string]]),
+      ];
+      const pairs: [string, string][] =
+        kind === 'http'
+          ? [...where, ...route.httpPairs]
+          : kind === 'policy'
+            ? [...where, ...route.policyPairs]
+            : kind === 'tcp'
+              ? [['tcp-port', tcp.tcpPort], ...route.tcpPairs]
+              : route.anyPairs;
+      return pairs.map(([key, value]): [string, string] => [`haproxy-companion.${name}.${key}`, value]);
+    });
+    return Object.fromEntries(labels);
+  });
