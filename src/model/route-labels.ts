@@ -105,6 +105,18 @@ const use =
 const STICKY: (raw: string) => Parsed<boolean> = (raw) =>
   raw.trim().toLowerCase() === 'cookie' ? { ok: true, value: true } : { ok: false, reason: `is ${quote(raw)}; the only kind is "cookie"` };
 
+/** A policy field set from its parser. */
+const policy = <K extends keyof RoutePolicy>(field: K, parse: (raw: string) => Parsed<RoutePolicy[K]>): Setter =>
+  use(parse, (draft, value) => {
+    draft.spec.policy[field] = value;
+  });
+
+/** `true` sets the policy, `false` leaves it at its default (absent), as if the label were not there. */
+const flag = (raw: string): Parsed<true | undefined> => {
+  const parsed = parseBoolean(raw);
+  return parsed.ok ? { ok: true, value: parsed.value || undefined } : parsed;
+};
+
 /** The keys a route takes, after `haproxy-companion.<route>.`. */
 const ROUTE_KEYS: Record<string, Setter> = {
   domain: (draft, raw) => {
@@ -117,39 +129,17 @@ const ROUTE_KEYS: Record<string, Setter> = {
   path: use(parsePathPrefix, (d, v) => {
     d.spec.path = v;
   }),
-  'strip-path': use(parseBoolean, (d, v) => {
-    d.spec.policy.stripPath = v || undefined;
-  }),
-  'check.path': use(parseCheckPath, (d, v) => {
-    d.spec.policy.checkPath = v;
-  }),
-  'check.interval': use(parseDuration, (d, v) => {
-    d.spec.policy.checkIntervalMs = v;
-  }),
-  'timeout.server': use(parseDuration, (d, v) => {
-    d.spec.policy.timeoutServerMs = v;
-  }),
-  'timeout.connect': use(parseDuration, (d, v) => {
-    d.spec.policy.timeoutConnectMs = v;
-  }),
-  sticky: use(STICKY, (d, v) => {
-    d.spec.policy.sticky = v;
-  }),
-  allow: use(parseAllowList, (d, v) => {
-    d.spec.policy.allow = v;
-  }),
-  'auth.users': use(parseAuthUsers, (d, v) => {
-    d.spec.policy.authUsers = v;
-  }),
-  redirect: use(parseRedirect, (d, v) => {
-    d.spec.policy.redirect = v;
-  }),
-  compress: use(parseBoolean, (d, v) => {
-    d.spec.policy.compress = v || undefined;
-  }),
-  maxconn: use(parseMaxconn, (d, v) => {
-    d.spec.policy.maxconn = v;
-  }),
+  'strip-path': policy('stripPath', flag),
+  'check.path': policy('checkPath', parseCheckPath),
+  'check.interval': policy('checkIntervalMs', parseDuration),
+  'timeout.server': policy('timeoutServerMs', parseDuration),
+  'timeout.connect': policy('timeoutConnectMs', parseDuration),
+  sticky: policy('sticky', STICKY),
+  allow: policy('allow', parseAllowList),
+  'auth.users': policy('authUsers', parseAuthUsers),
+  redirect: policy('redirect', parseRedirect),
+  compress: policy('compress', flag),
+  maxconn: policy('maxconn', parseMaxconn),
   'tcp-port': use(parsePort, (d, v) => {
     d.spec.tcpPort = v;
   }),
