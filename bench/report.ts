@@ -604,10 +604,17 @@ export function writeReport(results: Results, out: string, resultsDir: string): 
         `Ours, started after the containers: first pass (list + inspect ${s.containers}, render, \`haproxy -c\`, start) ${ms(o.firstPassMs)}; all sampled services routed ${num(o.routedAllS, 1)} s after \`docker run\` of the companion. Then one change at a time with everything running:`,
         '',
       );
-      push('| change | applied as | pass `durationMs` | added delay |', '|---|---|---:|---:|');
+      push(
+        'The phases are those of the pass that applied the change: `snapshotMs` (inspecting what the events named: Docker answers an inspect of a container it is starting only once the start is done), `renderMs` (model, render and runtime plan), `applyMs` (the runtime API) and `checkMs` (writing the files, after the change is live).',
+        '',
+        '| change | applied as | pass `durationMs` | snapshot / render / apply / files | added delay |',
+        '|---|---|---:|---:|---:|',
+      );
       for (const [i, c] of o.changes.entries()) {
+        const p = c.phases;
+        const phases = p ? `${p.snapshotMs ?? '–'} / ${p.renderMs ?? '–'} / ${p.applyMs ?? '–'} / ${p.checkMs ?? '–'} ms` : '–';
         push(
-          `| ${i + 1}: ${c.kind === 'new' ? 'container with a new domain' : 'container for an existing service'} | ${c.how ?? '–'} | ${ms(c.passMs)} | ${ms(c.addedMs)} |`,
+          `| ${i + 1}: ${c.kind === 'new' ? 'container with a new domain' : 'container for an existing service'} | ${c.how ?? '–'} | ${ms(c.passMs)} | ${phases} | ${ms(c.addedMs)} |`,
         );
       }
       const smallRss = r.convergence?.ours.supervisorRssMb;

@@ -42,7 +42,7 @@ export interface ScaleResult {
   ours?: {
     firstPassMs?: number;
     routedAllS?: number;
-    changes: { kind: 'new' | 'existing'; how?: string; passMs?: number; addedMs?: number }[];
+    changes: { kind: 'new' | 'existing'; how?: string; passMs?: number; phases?: Record<string, number>; addedMs?: number }[];
     reloadPassMsMedian?: number;
     runtimePassMsMedian?: number;
     supervisorRssMb: number;
@@ -241,6 +241,7 @@ async function realScale(
           changes.push({
             kind,
             ...(applied ? { how: String(applied.how ?? applied.msg), passMs: Number(applied.durationMs) } : {}),
+            ...(applied?.phases && typeof applied.phases === 'object' ? { phases: applied.phases as Record<string, number> } : {}),
             ...(d !== undefined && p !== undefined ? { addedMs: p - d } : {}),
           });
           ctx.log(
