@@ -59,6 +59,22 @@ export const settingsSchema = z.object({
   ALLOW_HOST_NETWORK: boolean.default(false),
   // Checked against DOMAIN_NAME in loadConfig.
   DEFAULT_SERVICE: z.string().optional(),
+  TCP_PORTS: z
+    .string()
+    .transform((value, ctx) => {
+      const ranges: [number, number][] = [];
+      for (const part of value.split(',').map((p) => p.trim())) {
+        const match = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(part);
+        const [min, max] = match ? [Number(match[1]), Number(match[2] ?? match[1])] : [0, 0];
+        if (!match || min < 1 || max > 65535 || min > max) {
+          ctx.addIssue({ code: 'custom', message: 'must be ports or ranges, comma-separated, e.g. 5432,6379,7000-7099' });
+          return z.NEVER;
+        }
+        ranges.push([min, max]);
+      }
+      return ranges;
+    })
+    .optional(),
   MAX_DOMAINS_PER_CONTAINER: integer(1, 100_000).default(DEFAULT_MAX_DOMAINS_PER_CONTAINER),
   HOSTED_ZONE_ID: z
     .string()
@@ -177,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
     model: {
       allowHostNetwork: s.ALLOW_HOST_NETWORK,
       maxDomainsPerContainer: s.MAX_DOMAINS_PER_CONTAINER,
+      tcpPorts: s.TCP_PORTS ?? [],
       // Every port the companion listens on, so that no host-network label can point HAProxy at them;
       // a port added later (HTTPS) belongs here too.
       reservedPorts: [s.HTTP_PORT, s.STATUS_PORT, s.HAPROXY_STATS_PORT].filter((port): port is number => port !== undefined && port !== 0),

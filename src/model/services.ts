@@ -75,6 +75,8 @@ export interface ModelOptions {
   allowHostNetwork?: boolean;
   /** The companion's own ports, never a target on loopback; default none. */
   reservedPorts?: readonly number[];
+  /** TCP_PORTS: the host ports TCP routes may take, as inclusive ranges; default none (no TCP route). */
+  tcpPorts?: readonly (readonly [number, number])[];
   /** Default {@link DEFAULT_MAX_DOMAINS_PER_CONTAINER}. */
   maxDomainsPerContainer?: number;
 }
@@ -145,7 +147,10 @@ function judge(container: ContainerInfo, placement: Placement, options: ModelOpt
     if (health !== undefined) target = { ok: false, reason: health, scope: 'container' };
     else if (spec.policy.redirect !== undefined) target = { ok: true, value: undefined };
     else if (address?.ok === false) target = { ok: false, reason: address.reason, scope: 'container' };
-    else target = routeServer(container, spec, address?.value ?? '', targetOptions);
+    else {
+      const tcp = tcpPortProblem(spec, options);
+      target = tcp ? { ok: false, reason: tcp, scope: 'route' } : routeServer(container, spec, address?.value ?? '', targetOptions);
+    }
     return { spec, keys: keysOf(spec), target, policyKey: JSON.stringify(spec.policy) };
   });
   return { kind: 'declares', container, owner: ownerOf(container), claims, refused: declared.refused };
@@ -159,12 +164,25 @@ function healthProblem(container: ContainerInfo): string | undefined {
   return undefined;
 }
 
+/**
+ * A TCP route opens a listener on the host: only on a port the companion's operator allowed (TCP_PORTS,
+ * like Traefik's entry points), and never on one of the companion's own.
+ */
+function tcpPortProblem(spec: RouteSpec, options: ModelOptions): string | undefined {
+  const port = spec.tcpPort;
+  if (port === undefined) return undefined;
+  const reserved = options.reservedPorts ?? [];
+  if (reserved.includes(port)) return `TCP port ${port} is the companion's own (reserved: ${reserved.join(', ')})`;
+  const allowed = options.tcpPorts ?? [];
+  if (!allowed.some(([min, max]) => port >= min && port <= max)) {
+    const list = allowed.map(([min, max]) => (min === max ? `${min}` : `${min}-${max}`)).join(',');
+    return `TCP port ${port} is not one the companion opens (TCP_PORTS=${list === '' ? '(unset)' : list})`;
+  }
+  return undefined;
+}
+
 /** The server of one route at the container's `address`. */
 function routeServer(container: ContainerInfo, spec: RouteSpec, address: string, options: TargetOptions): RouteClaim['target'] {
-  if (spec.tcpPort !== undefined && options.reservedPorts.includes(spec.tcpPort)) {
-    const reason = `TCP port ${spec.tcpPort} is the companion's own (reserved: ${options.reservedPorts.join(', ')})`;
-    return { ok: false, reason, scope: 'route' };
-  }
   // The route `default` is the one before routes: its port label is the one users know.
   const portLabel = spec.name === DEFAULT_ROUTE ? Labels.port : `${LABEL_PREFIX}${spec.name}.port`;
   const port = chooseRoutePort(container, address, options, { port: spec.port, portLabel });

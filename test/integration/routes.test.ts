@@ -163,7 +163,7 @@ beforeAll(async () => {
     },
   });
 
-  await run.companion({ port, env: { DEFAULT_SERVICE: 'fallback' } });
+  await run.companion({ port, env: { DEFAULT_SERVICE: 'fallback', TCP_PORTS: `${tcpPort}` } });
   await answers('survivor.example.com', '/', 'hostile-good');
 }, 180_000);
 

@@ -24,7 +24,7 @@ describe('loadConfig', () => {
       hardStopAfterS: 600,
       maxOldWorkers: 3,
       shutdownGraceMs: 10_000,
-      model: { allowHostNetwork: false, maxDomainsPerContainer: 100, reservedPorts: [80, 8404] },
+      model: { allowHostNetwork: false, maxDomainsPerContainer: 100, reservedPorts: [80, 8404], tcpPorts: [] },
       dns: {
         ttl: 60,
         mode: 'multivalue',
@@ -128,6 +128,29 @@ describe('loadConfig', () => {
   it('reads the trust settings', () => {
     const config = loadConfig({ DOMAIN_NAME: 'example.com', ALLOW_HOST_NETWORK: 'true', MAX_DOMAINS_PER_CONTAINER: '5' }, template);
     expect(config.model).toMatchObject({ allowHostNetwork: true, maxDomainsPerContainer: 5 });
+  });
+
+  it('reads TCP_PORTS as ranges, and DEFAULT_SERVICE relative to the zone', () => {
+    const config = loadConfig({ DOMAIN_NAME: 'example.com', TCP_PORTS: '5432, 7000-7099', DEFAULT_SERVICE: 'www.example.com' }, template);
+    expect(config.model.tcpPorts).toEqual([
+      [5432, 5432],
+      [7000, 7099],
+    ]);
+    expect(config.defaultService).toBe('www');
+  });
+
+  it.each([
+    ['TCP_PORTS', '0'],
+    ['TCP_PORTS', '70000'],
+    ['TCP_PORTS', '7099-7000'],
+    ['TCP_PORTS', '22,'],
+    ['TCP_PORTS', '22;rm -rf'],
+    ['DEFAULT_SERVICE', 'www.google.com'],
+    ['DEFAULT_SERVICE', '*.preview'],
+    ['DEFAULT_SERVICE', 'a b'],
+    ['DEFAULT_SERVICE', 'example.com'],
+  ])('refuses %s=%j', (key, value) => {
+    expect(() => loadConfig({ DOMAIN_NAME: 'example.com', [key]: value }, template)).toThrow(new RegExp(`${key}: `));
   });
 
   it('turns the status endpoint off with STATUS_PORT=0', () => {

@@ -68,7 +68,7 @@ function setup() {
       if (docker.down) throw docker.down === true ? Object.assign(new Error('connect ENOENT'), { code: 'ENOENT' }) : docker.down;
       return docker.containers;
     },
-    buildModel: (list) => modelOf(list, { selfId: undefined, zone: 'example.com' }),
+    buildModel: (list) => modelOf(list, { selfId: undefined, zone: 'example.com', tcpPorts: [[1, 65535]] }),
     busyPorts: async (ports) => {
       host.probed.push(ports);
       return new Set(ports.filter((p) => host.busy.has(p)));

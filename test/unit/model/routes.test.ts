@@ -7,7 +7,7 @@ import { container } from '../../helpers/containers.js';
 
 const zone = 'example.com';
 const model = (list: ContainerInfo[], reservedPorts: number[] = [80, 8404]): ServiceModel =>
-  buildServices(list, {}, { zone, reservedPorts });
+  buildServices(list, {}, { zone, reservedPorts, tcpPorts: [[1, 65535]] });
 const routes = (labels: Record<string, string>, env: Record<string, string> = {}) => declaredRoutes(container({ labels, env }), zone, 100);
 const summary = (m: ServiceModel) => m.services.map((s) => `${s.key} ${s.servers.map((v) => v.endpoint).join(' ')}`);
 
@@ -266,6 +266,17 @@ describe('buildServices: routes', () => {
         reason: expect.stringMatching(/TCP port 8404 is the companion's own/),
       }),
     ]);
+  });
+
+  it('opens a TCP route only on a port TCP_PORTS allows', () => {
+    const db = container({ labels: { 'haproxy-companion.db.tcp-port': '5432' } });
+    const ssh = container({ image: 'other', labels: { 'haproxy-companion.ssh.tcp-port': '22' } });
+    const m = buildServices([db, ssh], {}, { zone, reservedPorts: [80], tcpPorts: [[5000, 5999]] });
+    expect(m.services.map((s) => s.key)).toEqual(['tcp:5432']);
+    expect(m.skipped).toEqual([
+      expect.objectContaining({ route: 'ssh', reason: 'TCP port 22 is not one the companion opens (TCP_PORTS=5000-5999)' }),
+    ]);
+    expect(buildServices([db], {}, { zone }).skipped[0]?.reason).toBe('TCP port 5432 is not one the companion opens (TCP_PORTS=(unset))');
   });
 
   it('skips a route whose port cannot be told, keeps the container’s route that names one', () => {

@@ -596,7 +596,12 @@ export const SELF_ID = 'e'.repeat(64);
 export const RESERVED_PORTS = [80, 8404, 8405];
 
 /** The model's options in the properties: host networking allowed, so that both opt-ins are exercised. */
-export const MODEL_OPTIONS = { zone: ZONE, allowHostNetwork: true, reservedPorts: RESERVED_PORTS };
+export const MODEL_OPTIONS = {
+  zone: ZONE,
+  allowHostNetwork: true,
+  reservedPorts: RESERVED_PORTS,
+  tcpPorts: [[1, 65535]] as [number, number][],
+};
 
 /** Host network mode (reaches every bridge network), or on the `bridge` and `v6` networks only. */
 export const placements: Placement[] = [{ selfId: SELF_ID }, { selfId: SELF_ID, networks: ['bridge', 'v6'] }];

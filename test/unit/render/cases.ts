@@ -25,7 +25,7 @@ const paths = {
 const placed = (services: Service[]) => placeServices(services, freshLayout(services));
 
 function fromContainers(list: Parameters<typeof buildServices>[0]): TemplateContext {
-  return { ...placed(buildServices(list, {}, { zone: settings.zone }).services), settings, paths };
+  return { ...placed(buildServices(list, {}, { zone: settings.zone, tcpPorts: [[15432, 15432]] }).services), settings, paths };
 }
 
 export const renderCases: Record<string, TemplateContext> = {
