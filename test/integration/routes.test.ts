@@ -215,6 +215,26 @@ describe('routes', () => {
     expect(seen.size).toBe(3);
   });
 
+  it('adds a fourth sticky server at run time, with its cookie, without a reload', async () => {
+    const reloads = await metric('haproxy_companion_reloads_total');
+    const fourth = await run.backend({
+      text: 'sticky-4',
+      image: `hc-${run.id}-sticky`,
+      labels: route('s', { domain: 'sticky', sticky: 'cookie' }),
+    });
+    await waitFor(async () => (await status()).services.find((s: any) => s.domain === 'sticky')?.servers.length === 4, {
+      what: '4 sticky servers',
+    });
+    // A client pinned to the new server by its cookie stays there.
+    const pinned = `hc_be_sticky=${fourth}`;
+    await waitFor(async () => (await request(port, 'sticky.example.com', '/', { Cookie: pinned })).body.toString().trim() === 'sticky-4', {
+      what: 'the cookie to reach sticky-4',
+    });
+    for (let i = 0; i < 4; i++)
+      expect((await request(port, 'sticky.example.com', '/', { Cookie: pinned })).body.toString().trim()).toBe('sticky-4');
+    expect(await metric('haproxy_companion_reloads_total')).toBe(reloads);
+  });
+
   it('answers 403 to a client outside the allow list', async () => {
     await waitFor(async () => (await get(port, 'closed.example.com')).status === 403, { what: 'closed to refuse' });
     await answers('open.example.com', '/', 'open');
