@@ -54,9 +54,15 @@ export function recordKey(r: Pick<RecordSet, 'name' | 'type' | 'setIdentifier'>)
   return `${r.name}|${r.type}|${r.setIdentifier ?? ''}`;
 }
 
-/** Route53 lists names with a trailing dot and escapes some characters; we compare without the dot. */
+/**
+ * Route53 lists names with a trailing dot and writes some characters as octal escapes (a wildcard's `*`
+ * as `\052`); we compare without the dot, unescaped.
+ */
 export function normaliseName(name: string): string {
-  return name.toLowerCase().replace(/\.$/, '');
+  return name
+    .toLowerCase()
+    .replace(/\.$/, '')
+    .replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
 }
 
 export function markerValue(hostId: string): string {

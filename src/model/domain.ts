@@ -82,10 +82,6 @@ export function parseRouteDomain(raw: string, zone: string): DomainResult {
   return { ok: true, name: `*.${parent.name}` };
 }
 
-export function isWildcard(name: string): boolean {
-  return name.startsWith('*.');
-}
-
 /** Host header values a service answers: `<name>.<zone>`, and the bare name when it is a single label. */
 export function hostnamesOf(name: string, zone: string): string[] {
   // A dotted bare name would be one outside the zone (`www.google.com`, `10.0.0.1`); a wildcard is always dotted.

@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import { compare } from '../lib/compare.js';
 import type { ContainerInfo } from './container.js';
-import { hostnamesOf, isWildcard } from './domain.js';
+import { hostnamesOf } from './domain.js';
 import { DOMAIN_ENV, LABEL_PREFIX, Labels } from './labels.js';
 import { type Conflict, type Owner, older, ownerOf, routeOwnership } from './ownership.js';
 import { clip, MAX_QUOTED, MAX_REASON, quote } from './reasons.js';
@@ -344,12 +344,9 @@ export function withoutBusyTcpPorts(model: ServiceModel, busy: ReadonlySet<numbe
   return { services: model.services.filter((s) => !taken.includes(s)), skipped };
 }
 
-/**
- * The names DNS registers for these services: every HTTP route's domain, once. TCP routes have none, and
- * wildcards are not registered yet: their records are the user's to make (README).
- */
+/** The names DNS registers for these services: every HTTP route's domain (a wildcard's `*.x` too), once; TCP routes have none. */
 export function registeredDomains(services: Service[]): string[] {
-  return [...new Set(services.filter((s) => s.kind === 'http' && !isWildcard(s.domain)).map((s) => s.domain))].sort(compare);
+  return [...new Set(services.filter((s) => s.kind === 'http').map((s) => s.domain))].sort(compare);
 }
 
 /** Not opted in, not running, or the companion itself: nothing to route, and nothing to report. */

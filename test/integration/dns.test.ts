@@ -75,6 +75,7 @@ beforeAll(async () => {
   await change('UPSERT', manual);
   await run.backend({ domain: 'login', text: 'login-1' });
   publishName = await run.backend({ domain: 'publish', text: 'publish-1' });
+  await run.backend({ text: 'any-preview', labels: { 'haproxy-companion.pr.domain': '*.preview' } });
   companion = await run.companion({ port, env: companionEnv({ ...HOST, DEREGISTER_ON_EXIT: 'true', DEREGISTER_WAIT_S: '3' }) });
 }, 240_000);
 afterAll(async () => {
@@ -95,6 +96,13 @@ describe('Route53 registration', () => {
     expect((await get(port, 'login.example.com')).body).toBe('login-1');
     const line = (await companion.logs()).find((l) => l.msg === 'hosted zone verified');
     expect(line).toMatchObject({ zone: 'example.com', hostId: 'host-a', hostIp: '10.0.0.1' });
+  });
+
+  it('registers a wildcard route as a wildcard record, with its ownership marker', async () => {
+    await waitFor(async () => ours('*.preview.example.com', await aRecords()).length === 1, { what: '*.preview to be registered' });
+    const names = (await listRecords(moto.endpoint, zoneId)).map((r) => `${r.Name} ${r.Type}`);
+    expect(names).toContain('_hc-owner.*.preview.example.com. TXT');
+    expect((await get(port, 'pr-7.preview.example.com')).body).toBe('any-preview');
   });
 
   it('removes this host’s record once the last container of a domain stops', async () => {

@@ -5,6 +5,7 @@ import {
   diffRecords,
   foreignConflicts,
   markerValue,
+  normaliseName,
   ownedRecords,
   type RecordContext,
   type RecordSet,
@@ -15,6 +16,14 @@ import {
 
 const ctx: RecordContext = { zone: 'example.com', hostId: 'i-host1', hostIp: '10.0.0.1', ttl: 60, mode: 'multivalue' };
 const other: RecordContext = { ...ctx, hostId: 'i-host2', hostIp: '10.0.0.2' };
+
+describe('normaliseName', () => {
+  it('reads names as Route53 lists them: trailing dot, any case, a wildcard as \\052', () => {
+    expect(normaliseName('Login.Example.com.')).toBe('login.example.com');
+    expect(normaliseName('\\052.preview.example.com.')).toBe('*.preview.example.com');
+    expect(normaliseName('_hc-owner.\\052.preview.example.com.')).toBe('_hc-owner.*.preview.example.com');
+  });
+});
 
 describe('desiredRecords', () => {
   it('gives each domain a multivalue A record and an ownership marker, both with per-name SetIdentifiers', () => {

@@ -40,7 +40,8 @@ import {
 } from './arbitraries.js';
 
 /** RFC 1123 host name: LDH labels of 1-63 characters, no leading/trailing hyphen, at most 253 characters in all. */
-const RFC1123_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+/** RFC 1123 labels, the first of which may be a route's wildcard `*`. */
+const RFC1123_NAME = /^(?=.{1,253}$)(?:\*|[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 /** Route53 SetIdentifier: `<host id>-<10 hex>` (and Route53 allows at most 128 characters). */
 const SET_IDENTIFIER = /^[A-Za-z0-9._-]+-[0-9a-f]{10}$/;
 const ZONE_SUFFIX = `.${ZONE}`;
