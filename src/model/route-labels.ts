@@ -8,6 +8,7 @@
  * Every value is a container's word: each is validated (route-values.ts) and a bad one refuses its route
  * alone, with a reason naming the label; the container's other routes stand.
  */
+import { compare } from '../lib/compare.js';
 import type { ContainerInfo } from './container.js';
 import { parseRouteDomain } from './domain.js';
 import { DOMAIN_ENV, LABEL_PREFIX, Labels } from './labels.js';
@@ -82,6 +83,7 @@ export interface DeclaredRoutes {
 export const DEFAULT_ROUTE = 'default';
 /** Generous for real use, and a bound on the work one container's labels can cause. */
 export const MAX_ROUTES_PER_CONTAINER = 32;
+export const MAX_HEADERS_PER_ROUTE = 32;
 
 const ROUTE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 
@@ -157,9 +159,10 @@ function setHeader(draft: Draft, direction: 'request' | 'response', rawName: str
   const field = direction === 'request' ? 'requestHeaders' : 'responseHeaders';
   const list = draft.spec.policy[field] ?? [];
   draft.spec.policy[field] = list;
+  // Bounded: each header is a config line, and the duplicate check below is linear.
+  if (list.length >= MAX_HEADERS_PER_ROUTE) return `is one header too many: at most ${MAX_HEADERS_PER_ROUTE} ${direction} headers a route`;
   if (list.some((h) => h.name.toLowerCase() === name.value.toLowerCase())) return 'sets a header another label of this route sets too';
   list.push({ name: name.value, value: value.value });
-  list.sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
   return undefined;
 }
 
@@ -187,6 +190,7 @@ function newDraft(name: string): Draft {
 export function declaredRoutes(container: ContainerInfo, zone: string, maxDomains: number): DeclaredRoutes {
   const drafts = new Map<string, Draft>();
   const refusals = new Map<string, string>();
+  const badNames: { count: number; first?: { name: string; key: string } } = { count: 0 };
   const refuse = (route: string, reason: string) => {
     if (!refusals.has(route)) refusals.set(route, reason);
   };
@@ -207,7 +211,9 @@ export function declaredRoutes(container: ContainerInfo, zone: string, maxDomain
     const name = rest.slice(0, dot);
     const routeKey = rest.slice(dot + 1);
     if (!ROUTE_NAME.test(name)) {
-      refuse(clip(name, MAX_QUOTED), `label ${quote(key)}: a route name is lower-case letters, digits and inner hyphens, at most 32`);
+      // One refusal for all of them: a container with 100,000 such labels must not make 100,000 skip entries.
+      badNames.count++;
+      badNames.first ??= { name: clip(name, MAX_QUOTED), key };
       continue;
     }
     if (drafts.size >= MAX_ROUTES_PER_CONTAINER && !drafts.has(name)) {
@@ -221,9 +227,18 @@ export function declaredRoutes(container: ContainerInfo, zone: string, maxDomain
       : setter
         ? setter(draft, value, key)
         : `is not a route label (known: ${ROUTE_LABEL_KEYS.join(', ')})`;
-    // A refused password list is not echoed: it may hold a plain-text password (the reason says which user).
+    // Echoed only for keys whose values are no secret: not a password list (it may hold a plain-text
+    // password; the reason says which user), not a header value (`Authorization`), not a mistyped key.
+    const echo = setter !== undefined && routeKey !== 'auth.users';
     if (problem !== undefined)
-      refuse(name, routeKey === 'auth.users' ? `label ${labelKey(key)} ${problem}` : `label ${labelKey(key)}=${quote(value)} ${problem}`);
+      refuse(name, echo ? `label ${labelKey(key)}=${quote(value)} ${problem}` : `label ${labelKey(key)} ${problem}`);
+  }
+  if (badNames.first) {
+    const more = badNames.count > 1 ? ` (and ${badNames.count - 1} more labels with such names)` : '';
+    refuse(
+      badNames.first.name,
+      `label ${quote(badNames.first.key)}: a route name is lower-case letters, digits and inner hyphens, at most 32${more}`,
+    );
   }
   legacyDefault(container, drafts, draftOf, refuse);
 
@@ -322,6 +337,9 @@ function validNames(draft: Draft | undefined, zone: string): string[] | undefine
 /** Checks what a route needs as a whole, and parses its names; a reason when it cannot be routed. */
 function finish(draft: Draft, zone: string): string | undefined {
   const { spec } = draft;
+  // In name order, sorted once: the order labels come in says nothing.
+  for (const list of [spec.policy.requestHeaders, spec.policy.responseHeaders])
+    list?.sort((a, b) => compare(a.name.toLowerCase(), b.name.toLowerCase()));
   const label = (key: string) => `${LABEL_PREFIX}${spec.name}.${key}`;
   if (spec.tcpPort !== undefined) {
     if (draft.domainsRaw !== undefined) return `a route is either HTTP (${label('domain')}) or TCP (${label('tcp-port')}), not both`;

@@ -142,13 +142,14 @@ export function parseMaxconn(raw: string): Parsed<number> {
 // ---------------------------------------------------------------------------------------------------------
 // Client addresses
 
-const MAX_ALLOW_ENTRIES = 64;
+/** HAProxy reads at most 64 words on a line: `http-request deny deny_status 403 unless { src … }` takes 8. */
+const MAX_ALLOW_ENTRIES = 48;
 /** Before isIP: Node's isIP accepts an IPv6 zone (`fe80::1%eth0`), which has no place in an ACL. */
 const ADDRESS_CHARS = /^[0-9A-Fa-f:./]+$/;
 const OCTET = /^(?:0|[1-9][0-9]{0,2})$/;
 const PREFIX_LENGTH = /^(?:0|[1-9][0-9]{0,2})$/;
 
-/** Comma-separated client addresses allowed: IPv4 or IPv6 addresses or CIDR ranges (prefix 0..32 / 0..128); at most 64 entries; empty entries refused; returned normalised (trimmed, IPv6 lower-case, e.g. '10.0.0.0/8', '192.168.1.7', '2001:db8::/32'). A host part that has bits set beyond the prefix (10.0.0.1/8) is refused with a reason suggesting the network address. Leading zeros in IPv4 octets (010.0.0.1) refused (ambiguous octal). */
+/** Comma-separated client addresses allowed: IPv4 or IPv6 addresses or CIDR ranges (prefix 0..32 / 0..128); at most 48 entries; empty entries refused; returned normalised (trimmed, IPv6 lower-case, e.g. '10.0.0.0/8', '192.168.1.7', '2001:db8::/32'). A host part that has bits set beyond the prefix (10.0.0.1/8) is refused with a reason suggesting the network address. Leading zeros in IPv4 octets (010.0.0.1) refused (ambiguous octal). */
 export function parseAllowList(raw: string): Parsed<string[]> {
   const entries = raw.split(',').map((e) => e.trim());
   if (entries.length > MAX_ALLOW_ENTRIES) return refuse(`has more than ${MAX_ALLOW_ENTRIES} entries`);
@@ -260,17 +261,22 @@ const HASH_CHARS = /^[A-Za-z0-9./$=]+$/;
 const MIN_HASH_LENGTH = 13;
 const MAX_HASH_LENGTH = 512;
 const B64 = '[./0-9A-Za-z]';
-/** The crypt(3) schemes glibc and musl both verify; DES and anything unknown stay out. */
+/**
+ * The crypt(3) schemes glibc and musl both verify, at a cost HAProxy can afford: it checks a password on its
+ * worker thread for every request that carries one, so a costly hash (`rounds=999999999`, bcrypt cost 31)
+ * would stall every route and get the process killed by its watchdog. So SHA-crypt at most 9,999 rounds
+ * (5,000 is the default), bcrypt cost at most 10, yescrypt with its default parameters only (`j9T`, as
+ * `mkpasswd` writes it); scrypt, DES and anything unknown stay out.
+ */
 const CRYPT_HASHES = [
-  new RegExp(`^\\$[156]\\$(?:rounds=[1-9][0-9]{0,8}\\$)?${B64}{1,16}\\$${B64}+$`), // MD5, SHA-256, SHA-512
-  new RegExp(`^\\$2[aby]\\$[0-9]{2}\\$${B64}{53}$`), // bcrypt
-  new RegExp(`^\\$y\\$${B64}+\\$${B64}*\\$${B64}+$`), // yescrypt
-  new RegExp(`^\\$7\\$${B64}+\\$${B64}+$`), // scrypt
+  new RegExp(`^\\$[156]\\$(?:rounds=[1-9][0-9]{0,3}\\$)?${B64}{1,16}\\$${B64}+$`), // MD5, SHA-256, SHA-512
+  new RegExp(`^\\$2[aby]\\$(?:0[4-9]|10)\\$${B64}{53}$`), // bcrypt
+  new RegExp(`^\\$y\\$j9T\\$${B64}*\\$${B64}+$`), // yescrypt, default cost
 ];
 const HASH_HELP = 'give a crypt(3) hash, e.g. from `mkpasswd -m sha-512` or `openssl passwd -6`';
 
 /**
- * HTTP basic auth users: comma-separated name:hash. name [A-Za-z0-9._-]{1,64}, distinct; hash a crypt(3) hash ONLY (never plain text): prefixes $1$, $5$, $6$ (optionally with rounds=N$), $2a$/$2b$/$2y$ (bcrypt), $y$ (yescrypt), $7$ (scrypt); total hash charset [A-Za-z0-9./$=]; length 13..512. At most 32 users. A value with no '$' hash (plain text password) gets a reason that says to give a crypt(3) hash, e.g. from `mkpasswd -m sha-512` or `openssl passwd -6`, and never echoes the secret (do not quote the hash/password part in any reason; quoting the user name is fine).
+ * HTTP basic auth users: comma-separated name:hash. name [A-Za-z0-9._-]{1,64}, distinct; hash a crypt(3) hash ONLY (never plain text): prefixes $1$, $5$, $6$ (optionally with rounds=N$, N < 10000), $2a$/$2b$/$2y$ (bcrypt, cost ≤ 10), $y$j9T$ (yescrypt, default cost); total hash charset [A-Za-z0-9./$=]; length 13..512. At most 32 users. A value with no '$' hash (plain text password) gets a reason that says to give a crypt(3) hash, e.g. from `mkpasswd -m sha-512` or `openssl passwd -6`, and never echoes the secret (do not quote the hash/password part in any reason; quoting the user name is fine).
  *
  * The raw value may hold a plain-text password: a caller must not quote it either.
  */

@@ -29,8 +29,12 @@ export interface ServiceStatus {
   tcpPort?: number;
   hostnames: string[];
   backend: string;
-  /** What the route's labels asked for; basic auth users by name only, never their hashes. */
-  policy: Omit<RoutePolicy, 'authUsers'> & { authUsers?: string[] };
+  /** What the route's labels asked for; basic auth users and headers by name only (hashes and header values may be secrets). */
+  policy: Omit<RoutePolicy, 'authUsers' | 'requestHeaders' | 'responseHeaders'> & {
+    authUsers?: string[];
+    requestHeaders?: HeaderAction[];
+    responseHeaders?: HeaderAction[];
+  };
   servers: ServerStatus[];
 }
 
@@ -111,8 +115,21 @@ export function buildSnapshot(inputs: SnapshotInputs): StatusSnapshot {
   };
 }
 
-/** A route's policy as /status shows it: password hashes stay inside the companion and haproxy.cfg. */
+/** A header a route sets or removes, as /status shows it: its name, not its value. */
+export interface HeaderAction {
+  name: string;
+  action: 'set' | 'remove';
+}
+
+/** A route's policy as /status shows it: password hashes and header values stay inside the companion and haproxy.cfg. */
 function publicPolicy(policy: RoutePolicy): ServiceStatus['policy'] {
-  const { authUsers, ...rest } = policy;
-  return authUsers ? { ...rest, authUsers: authUsers.map((user) => user.name) } : rest;
+  const { authUsers, requestHeaders, responseHeaders, ...rest } = policy;
+  const headers = (list: RoutePolicy['requestHeaders']) =>
+    list?.map((h): HeaderAction => ({ name: h.name, action: h.value === null ? 'remove' : 'set' }));
+  return {
+    ...rest,
+    ...(authUsers && { authUsers: authUsers.map((user) => user.name) }),
+    ...(requestHeaders && { requestHeaders: headers(requestHeaders) }),
+    ...(responseHeaders && { responseHeaders: headers(responseHeaders) }),
+  };
 }

@@ -145,6 +145,7 @@ beforeAll(async () => {
   );
   // DEFAULT_SERVICE and a wildcard.
   await run.backend({ domain: 'fallback', text: 'fallback' });
+  await run.backend({ text: 'fallback-private', labels: route('fp', { domain: 'fallback', path: '/private', allow: '10.0.0.0/8' }) });
   await run.backend({ text: 'any-preview', image: `hc-${run.id}-preview`, labels: route('pr', { domain: '*.preview' }) });
   await run.backend({ domain: 'exact.preview', text: 'exact-preview' });
   // Hostile values: each route refused for its own label, the container's good route still served.
@@ -188,6 +189,8 @@ describe('routes', () => {
     expect((await get(port, 'shop.example.com', '//api/x')).body).toBe('api-unstripped-x');
     expect((await get(port, 'shop.example.com', '/%61pi/x')).body).toBe('api-unstripped-x');
     expect((await get(port, 'shop.example.com', '/x/../api/x')).status).toBe(400);
+    // A path that does not decode would be looked up as `/`: refused.
+    expect((await get(port, 'shop.example.com', '/api/%zz')).status).toBe(400);
   });
 
   it('takes a server out when its HTTP health check fails, and back when it recovers', async () => {
@@ -300,6 +303,11 @@ describe('routes', () => {
     await answers('exact.preview.example.com', '/', 'exact-preview');
     // One label only: deeper names are not the wildcard's.
     await answers('a.b.preview.example.com', '/', 'fallback');
+    // The default service's path prefixes hold for unknown hosts too: its allow list is not walked around.
+    await waitFor(async () => (await get(port, 'nobody-claims-this.example.org', '/private/x')).status === 403, {
+      what: '403 for /private',
+    });
+    expect((await get(port, 'fallback.example.com', '/private/x')).status).toBe(403);
   });
 
   it('skips each hostile route with a reason naming its label, and serves the rest', async () => {
@@ -311,7 +319,7 @@ describe('routes', () => {
       { what: 'seven skipped routes' },
     );
     expect(Object.fromEntries(skipped.map((s: any) => [s.route, s.reason]))).toEqual({
-      a: expect.stringMatching(/^label haproxy-companion\.a\.headers\.response\.X-Evil=/),
+      a: expect.stringMatching(/^label haproxy-companion\.a\.headers\.response\.X-Evil may contain only printable/),
       b: expect.stringMatching(/^label haproxy-companion\.b\.path=/),
       c: expect.stringMatching(/^label haproxy-companion\.c\.auth\.users user "root": .*crypt/),
       d: expect.stringMatching(/^label haproxy-companion\.d\.redirect=/),

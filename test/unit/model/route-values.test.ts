@@ -221,7 +221,7 @@ describe('parseAllowList', () => {
     ['2001:DB8::0123', ['2001:db8::0123']],
     ['::ffff:10.0.0.0/104', ['::ffff:10.0.0.0/104']],
     ['172.16.0.0/12,2001:db8:1::/48', ['172.16.0.0/12', '2001:db8:1::/48']],
-    [Array(64).fill('10.0.0.1').join(','), Array(64).fill('10.0.0.1')],
+    [Array(48).fill('10.0.0.1').join(','), Array(48).fill('10.0.0.1')],
   ])('accepts %j', (raw, expected) => {
     expect(parseAllowList(raw)).toEqual({ ok: true, value: expected });
   });
@@ -255,7 +255,7 @@ describe('parseAllowList', () => {
     ['1:2:3:4:5:6:7:8:9', /not an IP address/],
     ['１0.0.0.1', /has an entry with U\+FF11, which is not an IP address or CIDR range/],
     ['10.0.0.1\u007f', /has an entry with U\+007F/],
-    [Array(65).fill('10.0.0.1').join(','), /more than 64 entries/],
+    [Array(49).fill('10.0.0.1').join(','), /more than 48 entries/],
   ])('refuses %j', (raw, reason) => {
     expect(reasonOf(parseAllowList(raw))).toMatch(reason);
   });
@@ -269,6 +269,11 @@ describe('parseAuthUsers', () => {
   const bcrypt = `$2y$10$${'a'.repeat(53)}`;
   const yescrypt = '$y$j9T$salt$hashhashhash';
   const scrypt = '$7$CU..../....salt$hash';
+  const costly = ['$6$rounds=999999999$abc$hash./Z09', `$2b$31$${'a'.repeat(53)}`, '$y$jFT$salt$hashhashhash', scrypt];
+
+  it.each(costly)('refuses a hash too costly to check on every request: %s', (hash) => {
+    expect(parseAuthUsers(`u:${hash}`).ok).toBe(false);
+  });
 
   it.each([
     [`alice:${sha512}`, [{ name: 'alice', hash: sha512 }]],
@@ -282,7 +287,6 @@ describe('parseAuthUsers', () => {
     [`a.b_c-d:${sha256}`, [{ name: 'a.b_c-d', hash: sha256 }]],
     [`u:${sha512Rounds}`, [{ name: 'u', hash: sha512Rounds }]],
     [`u:${yescrypt}`, [{ name: 'u', hash: yescrypt }]],
-    [`u:${scrypt}`, [{ name: 'u', hash: scrypt }]],
     [`${'n'.repeat(64)}:${md5}`, [{ name: 'n'.repeat(64), hash: md5 }]],
   ])('accepts %j', (raw, expected) => {
     expect(parseAuthUsers(raw)).toEqual({ ok: true, value: expected });

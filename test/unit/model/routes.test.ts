@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { freshLayout, homeBackend, hostsMapText, pathsMapText, placeServices } from '../../../src/model/backend-pool.js';
 import type { ContainerInfo } from '../../../src/model/container.js';
-import { declaredRoutes, MAX_ROUTES_PER_CONTAINER } from '../../../src/model/route-labels.js';
+import { declaredRoutes, MAX_HEADERS_PER_ROUTE, MAX_ROUTES_PER_CONTAINER } from '../../../src/model/route-labels.js';
 import { buildServices, type ServiceModel, withoutBusyTcpPorts } from '../../../src/model/services.js';
 import { container } from '../../helpers/containers.js';
 
@@ -65,7 +65,7 @@ describe('declaredRoutes: the label grammar', () => {
   it.each([
     [
       { 'haproxy-companion.api.domain': 'x', 'haproxy-companion.api.timout.server': '5s' },
-      /label haproxy-companion\.api\.timout\.server=.*is not a route label/,
+      /label haproxy-companion\.api\.timout\.server is not a route label/,
     ],
     [{ 'haproxy-companion.api.domain': 'x', 'haproxy-companion.api.port': '99999' }, /label haproxy-companion\.api\.port="99999"/],
     [{ 'haproxy-companion.api.domain': 'x', 'haproxy-companion.api.sticky': 'ip' }, /the only kind is "cookie"/],
@@ -96,6 +96,25 @@ describe('declaredRoutes: the label grammar', () => {
     expect(refused).toEqual([
       { route: 'bad', names: ['bad'], reason: expect.stringMatching(/^label haproxy-companion\.bad\.timeout\.server="forever" /) },
     ]);
+  });
+
+  it(`takes at most ${MAX_HEADERS_PER_ROUTE} headers of each direction a route, in name order`, () => {
+    const headers = (n: number) =>
+      Object.fromEntries(
+        Array.from({ length: n }, (_, i) => [`haproxy-companion.h.headers.response.X-${String(n - i).padStart(3, '0')}`, 'v']),
+      );
+    const ok = routes({ 'haproxy-companion.h.domain': 'h', ...headers(MAX_HEADERS_PER_ROUTE) }).routes[0]?.policy.responseHeaders ?? [];
+    expect(ok.map((h) => h.name)).toEqual(Array.from({ length: MAX_HEADERS_PER_ROUTE }, (_, i) => `X-${String(i + 1).padStart(3, '0')}`));
+    expect(routes({ 'haproxy-companion.h.domain': 'h', ...headers(MAX_HEADERS_PER_ROUTE + 1) }).refused[0]?.reason).toMatch(
+      /one header too many/,
+    );
+  });
+
+  it('says once that labels have invalid route names, however many', () => {
+    const bad = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`haproxy-companion.Bad${i}.domain`, 'x']));
+    const { refused } = routes({ 'haproxy-companion.ok.domain': 'ok', ...bad });
+    expect(refused).toHaveLength(1);
+    expect(refused[0]?.reason).toMatch(/a route name is lower-case .* \(and 999 more labels with such names\)$/);
   });
 
   it('never echoes a refused password list: it may hold a plain-text password', () => {
@@ -165,14 +184,16 @@ describe('declaredRoutes: the label grammar', () => {
     // Found by the property: a key with a space, a newline or 10,000 characters reached the reason (log lines, /status) raw.
     const reasonOf = (labels: Record<string, string>) => routes({ 'haproxy-companion.web.domain': 'x', ...labels }).refused[0]?.reason;
     expect(reasonOf({ 'haproxy-companion.web.headers.request.X Y': 'v' })).toBe(
-      'label "haproxy-companion.web.headers.request.X Y"="v" names a header that may contain only letters, digits and - (found U+0020)',
+      'label "haproxy-companion.web.headers.request.X Y" names a header that may contain only letters, digits and - (found U+0020)',
     );
     expect(reasonOf({ 'haproxy-companion.web.headers.request.X\nY': 'v' })).toMatch(
-      /^label "haproxy-companion\.web\.headers\.request\.X\\nY"="v" is not a route label/,
+      /^label "haproxy-companion\.web\.headers\.request\.X\\nY" is not a route label/,
     );
-    expect(reasonOf({ 'haproxy-companion.web.port ': '80' })).toMatch(/^label "haproxy-companion\.web\.port "="80" is not a route label/);
+    // A mistyped key's value is not echoed: `auth.user=admin:hunter2` must not show the password.
+    expect(reasonOf({ 'haproxy-companion.web.port ': '80' })).toMatch(/^label "haproxy-companion\.web\.port " is not a route label/);
+    expect(reasonOf({ 'haproxy-companion.web.auth.user': 'admin:hunter2' })).not.toContain('hunter2');
     expect(reasonOf({ [`haproxy-companion.web.${'k'.repeat(10_000)}`]: 'v' })).toMatch(
-      /^label "haproxy-companion\.web\.k{41}…"="v" is not a route label/,
+      /^label "haproxy-companion\.web\.k{41}…" is not a route label/,
     );
     expect(reasonOf({ 'haproxy-companion.web.timeout.server': 'forever' })).toMatch(
       /^label haproxy-companion\.web\.timeout\.server="forever" /,

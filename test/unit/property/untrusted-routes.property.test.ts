@@ -485,8 +485,11 @@ function routeReasons(route: string): RegExp[] {
     // A bad value: the label, then its value quoted (route-labels.ts declaredRoutes).
     new RegExp(`^label ${label('')}\\S*=".*" `),
     new RegExp(`^label "${label('')}.*"=".*" `),
-    // A refused password list, never echoed: the user it is about instead.
+    // Values that may be secrets, never echoed: a password list (the user it is about instead), a header
+    // value, and the value of a key that is no route label (a mistyped `auth.user`).
     new RegExp(`^label ${label('auth.users')} (?:user ".*": |\\S)`),
+    new RegExp(`^label "?${label('headers.')}[^=]* (?:names a header|is one header too many|sets a header|may |has |is )`),
+    new RegExp(`^label "?${label('')}[^=]* is not a route label \\(known: `),
     // A bad domain, in the words DOMAIN has always had (finish: `domain "<name>" <why>`).
     /^domain ".*" \S/,
     new RegExp(`^a route is either HTTP \\(${label('domain')}\\) or TCP \\(${label('tcp-port')}\\), not both$`),
@@ -670,11 +673,13 @@ describe('untrusted route labels: one container with arbitrary route labels', ()
               key.slice(LABEL.length).includes('.') &&
               !ROUTE_NAME.test(name) &&
               clip(name, MAX_QUOTED) === entry.route &&
-              entry.reason ===
+              // One entry for all such labels, naming the first (and how many more).
+              entry.reason.startsWith(
                 clip(
                   `label ${JSON.stringify(clip(key, MAX_QUOTED))}: a route name is lower-case letters, digits and inner hyphens, at most 32`,
                   300,
-                )
+                ),
+              )
             );
           });
           expect(at >= 0 || badName, `reason outside the list: ${shown}`).toBe(true);
@@ -698,7 +703,10 @@ describe('untrusted route labels: one container with arbitrary route labels', ()
         }
         const served = new Set(own.map((s) => s.route));
         const skipped = new Set(entries.map((e) => e.route!));
+        // Routes with invalid names share one skip entry, which names the first of them.
+        const badNamesEntry = entries.some((e) => /: a route name is lower-case letters/.test(e.reason));
         for (const route of declaredRouteNames(bad)) {
+          if (!ROUTE_NAME.test(route) && badNamesEntry && !served.has(route)) continue;
           expect(served.has(route) !== skipped.has(route), `route ${showString(route)} served xor skipped`).toBe(true);
         }
         for (const route of skipped) expect(declaredRouteNames(bad), showString(route)).toContain(route);

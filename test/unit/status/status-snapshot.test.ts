@@ -52,7 +52,11 @@ describe('buildSnapshot', () => {
           domain: 'shop',
           path: '/api',
           hostnames: ['shop.example.com', 'shop'],
-          policy: { stripPath: true, authUsers: [{ name: 'alice', hash }] },
+          policy: {
+            stripPath: true,
+            authUsers: [{ name: 'alice', hash }],
+            requestHeaders: [{ name: 'Authorization', value: 'Bearer s3cret' }],
+          },
           route: 'api',
           backend: 'be_shop_api_abcdef',
           servers: [],
@@ -65,7 +69,9 @@ describe('buildSnapshot', () => {
       path: '/api',
       policy: { stripPath: true, authUsers: ['alice'] },
     });
+    expect(snapshot.services[0]?.policy.requestHeaders).toEqual([{ name: 'Authorization', action: 'set' }]);
     expect(JSON.stringify(snapshot)).not.toContain(hash);
+    expect(JSON.stringify(snapshot)).not.toContain('s3cret');
     const page = renderStatusPage(snapshot);
     expect(page).toContain('shop.example.com/api');
     expect(page).toContain('route api');
