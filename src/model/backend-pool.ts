@@ -7,6 +7,7 @@
  *
  * Pure: the previous layout comes in, the next one goes out.
  */
+import { tcpPortOf } from './service-key.js';
 import type { Server, Service } from './services.js';
 
 /** Backend name -> the service key it serves now; `undefined`: a spare, or the backend of a service gone since the last reload. */
@@ -25,7 +26,8 @@ export interface PlacedService extends Service {
  * another's servers).
  */
 export function homeBackend(key: string): string {
-  if (key.startsWith('tcp:')) return `be_tcp_${key.slice(4)}`;
+  const port = tcpPortOf(key);
+  if (port !== undefined) return `be_tcp_${port}`;
   return `be_${key.replace(/[^A-Za-z0-9.-]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}`;
 }
 

@@ -13,6 +13,7 @@ import { compare } from '../lib/compare.js';
 import type { ContainerInfo } from './container.js';
 import { ComposeLabels, Labels } from './labels.js';
 import { quote } from './reasons.js';
+import { tcpPortOf } from './service-key.js';
 
 export interface Owner {
   /** Equal keys share domains. Each kind has its own prefix, so a group named like an image is another owner. */
@@ -59,7 +60,8 @@ export interface Conflict {
 
 /** A service key (services.ts) as a reason says it: `domain "login"`, `host and path "api/v1"`, `TCP port 5432`. */
 function describeKey(key: string): string {
-  if (key.startsWith('tcp:')) return `TCP port ${key.slice(4)}`;
+  const port = tcpPortOf(key);
+  if (port !== undefined) return `TCP port ${port}`;
   return key.includes('/') ? `host and path ${quote(key)}` : `domain ${quote(key)}`;
 }
 

@@ -27,6 +27,7 @@ import {
   parsePort,
   parseRedirect,
 } from './route-values.js';
+import { routeKeys } from './service-key.js';
 
 /** What a route asks of HAProxy beyond "send these hosts to these servers"; absent fields take the defaults. */
 export interface RoutePolicy {
@@ -254,7 +255,7 @@ export function declaredRoutes(container: ContainerInfo, zone: string, maxDomain
   const routes: RouteSpec[] = [];
   /** Host and path (or TCP port) -> the route of this container that names it. */
   const taken = new Map<string, string>();
-  for (const [name, draft] of [...drafts].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  for (const [name, draft] of [...drafts].sort(([a], [b]) => compare(a, b))) {
     if (refusals.has(name)) continue;
     const problem = finish(draft, zone) ?? sharedWithAnother(draft.spec, taken);
     if (problem === undefined) routes.push(draft.spec);
@@ -265,7 +266,7 @@ export function declaredRoutes(container: ContainerInfo, zone: string, maxDomain
       const names = validNames(drafts.get(route), zone);
       return names ? { route, names, reason } : { route, reason };
     })
-    .sort((a, b) => ((a.route ?? '') < (b.route ?? '') ? -1 : 1));
+    .sort((a, b) => compare(a.route ?? '', b.route ?? ''));
   return { routes, refused };
 }
 
@@ -276,13 +277,13 @@ export function declaredRoutes(container: ContainerInfo, zone: string, maxDomain
  * whole configuration for that ("another server named … was already defined"), every other route's with it.
  */
 function sharedWithAnother(spec: RouteSpec, taken: Map<string, string>): string | undefined {
-  const keys =
-    spec.tcpPort !== undefined
-      ? [{ key: `tcp:${spec.tcpPort}`, says: `${LABEL_PREFIX}${spec.name}.tcp-port is TCP port ${spec.tcpPort}` }]
-      : spec.domains.map((domain) => ({
-          key: `${domain}${spec.path === '/' ? '' : spec.path}`,
-          says: `${LABEL_PREFIX}${spec.name}.domain names ${quote(domain)}${spec.path === '/' ? '' : ` with path ${spec.path}`}`,
-        }));
+  const keys = routeKeys(spec).map((key, i) => ({
+    key,
+    says:
+      spec.tcpPort !== undefined
+        ? `${LABEL_PREFIX}${spec.name}.tcp-port is TCP port ${spec.tcpPort}`
+        : `${LABEL_PREFIX}${spec.name}.domain names ${quote(spec.domains[i] ?? '')}${spec.path === '/' ? '' : ` with path ${spec.path}`}`,
+  }));
   const shared = keys.find(({ key }) => taken.has(key));
   if (shared !== undefined) {
     return `${shared.says}, as route ${quote(taken.get(shared.key) ?? '')} of this container does: one container serves a host and path, or a TCP port, through one route`;
@@ -324,14 +325,20 @@ function legacyDefault(
 
 /** A refused route's names, for its skip entry, when they are all valid. */
 function validNames(draft: Draft | undefined, zone: string): string[] | undefined {
-  if (draft?.domainsRaw === undefined) return draft?.spec.tcpPort !== undefined ? [`tcp:${draft.spec.tcpPort}`] : undefined;
+  if (draft?.domainsRaw === undefined) return draft?.spec.tcpPort !== undefined ? routeKeys(draft.spec) : undefined;
+  const names = parseNames(draft.domainsRaw, zone);
+  return names.ok ? names.value : undefined;
+}
+
+/** The distinct names of a `domain` value, relative to the zone, or the first bad one's reason. */
+function parseNames(raw: string, zone: string): { ok: true; value: string[] } | { ok: false; reason: string } {
   const names = new Set<string>();
-  for (const part of draft.domainsRaw.split(',')) {
+  for (const part of raw.split(',')) {
     const parsed = parseRouteDomain(part, zone);
-    if (!parsed.ok) return undefined;
+    if (!parsed.ok) return { ok: false, reason: `domain ${quote(part.trim())} ${parsed.reason}` };
     names.add(parsed.name);
   }
-  return [...names];
+  return { ok: true, value: [...names] };
 }
 
 /** Checks what a route needs as a whole, and parses its names; a reason when it cannot be routed. */
@@ -350,14 +357,9 @@ function finish(draft: Draft, zone: string): string | undefined {
     return undefined;
   }
   if (draft.domainsRaw === undefined) return `has no ${label('domain')} (or ${label('tcp-port')}) to route`;
-  const domains = new Set<string>();
-  const parts = draft.domainsRaw.split(',');
-  for (const part of parts) {
-    const parsed = parseRouteDomain(part, zone);
-    if (!parsed.ok) return `domain ${quote(part.trim())} ${parsed.reason}`;
-    domains.add(parsed.name);
-  }
-  spec.domains = [...domains];
+  const names = parseNames(draft.domainsRaw, zone);
+  if (!names.ok) return names.reason;
+  spec.domains = names.value;
   if (spec.policy.stripPath && spec.path === '/') return `${label('strip-path')} needs a ${label('path')} to strip`;
   return undefined;
 }

@@ -11,6 +11,7 @@ import { DOMAIN_ENV, LABEL_PREFIX, Labels } from './labels.js';
 import { type Conflict, type Owner, older, ownerOf, routeOwnership } from './ownership.js';
 import { clip, MAX_QUOTED, MAX_REASON, quote } from './reasons.js';
 import { DEFAULT_ROUTE, declaredRoutes, type RoutePolicy, type RouteRefusal, type RouteSpec } from './route-labels.js';
+import { routeKeys } from './service-key.js';
 import { chooseAddress, chooseRoutePort, type Placement, type TargetOptions } from './target.js';
 
 export type { Placement } from './target.js';
@@ -151,7 +152,7 @@ function judge(container: ContainerInfo, placement: Placement, options: ModelOpt
       const tcp = tcpPortProblem(spec, options);
       target = tcp ? { ok: false, reason: tcp, scope: 'route' } : routeServer(container, spec, address?.value ?? '', targetOptions);
     }
-    return { spec, keys: keysOf(spec), target, policyKey: JSON.stringify(spec.policy) };
+    return { spec, keys: routeKeys(spec), target, policyKey: JSON.stringify(spec.policy) };
   });
   return { kind: 'declares', container, owner: ownerOf(container), claims, refused: declared.refused };
 }
@@ -198,20 +199,6 @@ function routeServer(container: ContainerInfo, spec: RouteSpec, address: string,
       endpoint: `${isIP(address) === 6 ? `[${address}]` : address}:${port.value}`,
     },
   };
-}
-
-/** What a route holds: one key per name (with its path), or its TCP port. */
-function keysOf(spec: RouteSpec): string[] {
-  if (spec.tcpPort !== undefined) return [tcpKey(spec.tcpPort)];
-  return spec.domains.map((domain) => serviceKey(domain, spec.path));
-}
-
-export function serviceKey(domain: string, path: string): string {
-  return path === '/' ? domain : `${domain}${path}`;
-}
-
-export function tcpKey(port: number): string {
-  return `tcp:${port}`;
 }
 
 /** Builds the sorted, deterministic list of services from a snapshot of containers. */
@@ -284,15 +271,18 @@ export function buildServices(
     (a, b) => compare(a.kind, b.kind) || compare(a.domain, b.domain) || compare(a.path, b.path) || (a.tcpPort ?? 0) - (b.tcpPort ?? 0),
   );
   for (const service of sorted) service.servers.sort((a, b) => compare(a.name, b.name));
-  skipped.sort(
-    (a, b) => compare(a.containerName, b.containerName) || compare(a.containerId, b.containerId) || compare(a.route ?? '', b.route ?? ''),
-  );
+  skipped.sort(bySkipOrder);
   return { services: sorted, skipped };
 }
 
 /** For skip entries: the route's names, or its TCP port. */
+/** Skip entries by container name, then id, then route: the order /status and the log show them in. */
+function bySkipOrder(a: SkippedContainer, b: SkippedContainer): number {
+  return compare(a.containerName, b.containerName) || compare(a.containerId, b.containerId) || compare(a.route ?? '', b.route ?? '');
+}
+
 function namesOf(spec: RouteSpec): string[] {
-  return spec.tcpPort !== undefined ? [tcpKey(spec.tcpPort)] : spec.domains;
+  return spec.tcpPort !== undefined ? routeKeys(spec) : spec.domains;
 }
 
 function addServer(services: Map<string, Service>, claim: RouteClaim, server: Server | undefined, zone: string): void {
@@ -338,9 +328,7 @@ export function withoutBusyTcpPorts(model: ServiceModel, busy: ReadonlySet<numbe
         reason: `TCP port ${s.tcpPort} is already in use on the host`,
       })),
     ),
-  ].sort(
-    (a, b) => compare(a.containerName, b.containerName) || compare(a.containerId, b.containerId) || compare(a.route ?? '', b.route ?? ''),
-  );
+  ].sort(bySkipOrder);
   return { services: model.services.filter((s) => !taken.includes(s)), skipped };
 }
 
