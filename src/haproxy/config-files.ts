@@ -45,10 +45,11 @@ export async function validateConfig(bin: string, file: string): Promise<void> {
 export async function installConfig(
   options: ConfigFileOptions,
   next: RenderedFiles,
-  { check = true }: { check?: boolean } = {},
+  { check = true, onDisk }: { check?: boolean; onDisk?: RenderedFiles | undefined } = {},
 ): Promise<RenderedFiles | undefined> {
-  const previousConfig = await readFile(options.configPath, 'utf8').catch(() => undefined);
-  const previousMaps = await readMaps(options);
+  // What is on disk, read back only when the caller does not know it (the first install of a process).
+  const previousConfig = onDisk?.config ?? (await readFile(options.configPath, 'utf8').catch(() => undefined));
+  const previousMaps = onDisk ?? (await readMaps(options));
   const fs = options.fs ?? nodeFs;
   const candidate = `${options.configPath}.new`;
   await fs.writeSynced(candidate, next.config);
@@ -61,6 +62,37 @@ export async function installConfig(
   }
   await renameDurably(candidate, options.configPath, fs);
   return previousConfig === undefined ? undefined : { config: previousConfig, ...previousMaps };
+}
+
+/**
+ * The configuration files of one companion: it remembers what it wrote, so a pass does not read the
+ * previous files back from disk to be able to put them back (three reads on every change).
+ */
+export class ConfigFiles {
+  /** What the files hold; undefined when unknown (nothing written yet, or a write that failed half-way). */
+  private onDisk: RenderedFiles | undefined;
+
+  constructor(private readonly options: ConfigFileOptions) {}
+
+  async install(next: RenderedFiles, { check }: { check: boolean }): Promise<RenderedFiles | undefined> {
+    const known = this.onDisk;
+    this.onDisk = undefined;
+    try {
+      const previous = await installConfig(this.options, next, { check, onDisk: known });
+      this.onDisk = next;
+      return previous;
+    } catch (error) {
+      // Refused by `haproxy -c`: the previous files are back in place; any other failure: read them again.
+      if (error instanceof ConfigInvalidError) this.onDisk = known;
+      throw error;
+    }
+  }
+
+  async restore(previous: RenderedFiles | undefined): Promise<void> {
+    this.onDisk = undefined;
+    await restoreConfig(this.options, previous);
+    this.onDisk = previous;
+  }
 }
 
 /** Puts `previous` back after a failed reload, so the files on disk match what runs. */

@@ -12,7 +12,7 @@ import { metrics } from '../metrics.js';
 import type { Candidate } from '../render/candidate.js';
 import type { RenderedFiles } from '../render/render-config.js';
 import { sendCliCommand } from './cli-socket.js';
-import { installConfig, restoreConfig } from './config-files.js';
+import { ConfigFiles } from './config-files.js';
 import { type HaproxyMaster, HaproxyProcess } from './haproxy-process.js';
 import type { RuntimePaths } from './paths.js';
 import { RestartBudget } from './restart-budget.js';
@@ -197,10 +197,7 @@ export function createHaproxyController(options: {
   const ask = (command: string) => sendCliCommand(paths.adminSocket, command, 5_000);
   return new Haproxy({
     master: new HaproxyProcess(bin, paths, log.child({ component: 'haproxy' })),
-    files: {
-      install: (files, { check }) => installConfig({ bin, ...paths }, files, { check }),
-      restore: (previous) => restoreConfig({ bin, ...paths }, previous),
-    },
+    files: new ConfigFiles({ bin, ...paths }),
     runtime: new RuntimeExecutor(ask, { hostsMap: paths.hostsMap, pathsMap: paths.pathsMap }, queue, (error) =>
       log.warn({ err: error }, 'removing a drained server failed'),
     ),

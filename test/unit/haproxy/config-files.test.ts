@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigInvalidError } from '../../../src/errors.js';
-import { installConfig, restoreConfig } from '../../../src/haproxy/config-files.js';
+import { ConfigFiles, installConfig, restoreConfig } from '../../../src/haproxy/config-files.js';
 import { type DurableFs, nodeFs } from '../../../src/lib/durable-file.js';
 
 /** `false` stands in for a `haproxy -c` that rejects everything, `true` for one that accepts everything. */
@@ -56,6 +56,30 @@ describe('installConfig', () => {
     expect(await onDisk()).toEqual({ ...running, pathsMap: '' });
     await rm(options.pathsMap);
     expect(await installConfig({ ...options, bin: 'true' }, next)).toEqual({ ...running, pathsMap: '' });
+  });
+});
+
+describe('ConfigFiles', () => {
+  it('remembers what it wrote: the next install returns it without reading the files back', async () => {
+    const { options } = await setup('true');
+    const files = new ConfigFiles(options);
+    expect(await files.install(next, { check: false })).toEqual(running);
+    // Changed behind its back: what it returns is what it wrote, so no read happened.
+    await writeFile(options.configPath, 'edited by hand\n');
+    const third = { ...next, config: 'third config\n' };
+    expect(await files.install(third, { check: false })).toEqual(next);
+  });
+
+  it('keeps what it knows when haproxy -c refuses, and learns what a restore put back', async () => {
+    const { options, onDisk } = await setup('false');
+    const files = new ConfigFiles(options);
+    await expect(files.install(next, { check: true })).rejects.toBeInstanceOf(ConfigInvalidError);
+    expect(await onDisk()).toEqual(running);
+    await files.restore(running);
+    await writeFile(options.hostsMap, 'edited by hand\n');
+    await expect(files.install(next, { check: true })).rejects.toBeInstanceOf(ConfigInvalidError);
+    // The maps went back to what it knew (running), not to anything read from disk.
+    expect((await onDisk()).hostsMap).toBe(running.hostsMap);
   });
 });
 
