@@ -480,6 +480,7 @@ const RESERVED = RESERVED_PORTS.join(', ');
  */
 function routeReasons(route: string): RegExp[] {
   const label = (key: string) => escapeRe(`${LABEL}${route}.${key}`);
+  const labelShown = (prefix: string) => `(?:${label(prefix)}[^=\\s]*|"${label(prefix)}(?:[^"\\\\]|\\\\.)*")`;
   const port = route === 'default' ? `(?:${escapeRe(`${LABEL}port`)})` : label('port');
   return [
     // A bad value: the label, then its value quoted (route-labels.ts declaredRoutes).
@@ -488,8 +489,9 @@ function routeReasons(route: string): RegExp[] {
     // Values that may be secrets, never echoed: a password list (the user it is about instead), a header
     // value, and the value of a key that is no route label (a mistyped `auth.user`).
     new RegExp(`^label ${label('auth.users')} (?:user ".*": |\\S)`),
-    new RegExp(`^label "?${label('headers.')}[^=]* (?:names a header|is one header too many|sets a header|may |has |is )`),
-    new RegExp(`^label "?${label('')}[^=]* is not a route label \\(known: `),
+    // The label bare, or quoted when it holds more than a word's characters (an `=` among them).
+    new RegExp(`^label ${labelShown('headers.')} (?:names a header|is one header too many|sets a header|may |has |is )`),
+    new RegExp(`^label ${labelShown('')} is not a route label \\(known: `),
     // A bad domain, in the words DOMAIN has always had (finish: `domain "<name>" <why>`).
     /^domain ".*" \S/,
     new RegExp(`^a route is either HTTP \\(${label('domain')}\\) or TCP \\(${label('tcp-port')}\\), not both$`),
