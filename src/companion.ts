@@ -21,6 +21,8 @@ import { loadTemplate, renderFiles } from './render/render-config.js';
 import { startStatusServer } from './status/status-server.js';
 import { buildSnapshot, healthOf } from './status/status-snapshot.js';
 import { Supervisor } from './supervisor.js';
+import { CertificateSource } from './tls/certificate-source.js';
+import { certificateNameOf } from './tls/tls-files.js';
 
 export async function runCompanion(config: Config, log: Logger): Promise<void> {
   const { docker, selfId, snapshots: containers } = await createContainerSource(config);
@@ -40,6 +42,10 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     },
   });
 
+  // HTTPS: the certificates are read before the first pass, so HAProxy starts with them.
+  const certificates = config.tls && new CertificateSource(config.tls.certsDir, log.child({ component: 'tls' }));
+  await certificates?.load();
+
   const supervisor = new Supervisor({
     log,
     haproxy,
@@ -48,7 +54,7 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     buildModel: modelBuilder({ selfId, zone: config.zone, ...config.model }),
     busyPorts,
     loadTemplate: () => loadTemplate(config.templatePath),
-    render: (renderer, services, layout) => renderFiles(renderer, services, layout, config, paths),
+    render: (renderer, services, layout) => renderFiles(renderer, services, layout, config, paths, certificates?.certificates),
     onServing: (services) => dns.setDomains(registeredDomains(services)),
   });
 
@@ -86,6 +92,7 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     supervisor.trigger('periodic-resync');
   }, config.resyncIntervalMs);
   const watcher = watchTemplate(config.templatePath, supervisor, log);
+  certificates?.watch(() => supervisor.trigger('certificates-changed'));
   const statusServer =
     config.status &&
     startStatusServer({
@@ -104,6 +111,7 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
           drainingServers: haproxy.drainingServers,
           dns: dns.status(),
           serverStates: await haproxy.serverStates(),
+          tls: config.tls && certificates?.status(config.tls.port, config.tls.defaultCert && certificateNameOf(config.tls.defaultCert)),
         }),
     });
 
@@ -119,6 +127,7 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     clearInterval(resync);
     statusServer?.close();
     await watcher.close();
+    await certificates?.close();
     if (config.dns.deregisterOnExit) {
       // Remove our records first, so clients stop being sent here while HAProxy finishes what it has.
       await Promise.race([

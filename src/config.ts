@@ -7,7 +7,9 @@ import { HOST_ID_PATTERN } from './dns/host-identity.js';
 import { DEFAULT_MAX_NAMES, type RecordMode } from './dns/records.js';
 import { ConfigError } from './errors.js';
 import { parseDnsName, parseServiceDomain } from './model/domain.js';
+import { MAX_HSTS_AGE_S } from './model/route-values.js';
 import { DEFAULT_MAX_DOMAINS_PER_CONTAINER, type ModelOptions } from './model/services.js';
+import { CERTIFICATE_NAME } from './tls/certificate.js';
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const boolean = z
@@ -27,6 +29,14 @@ export const settingsSchema = z.object({
     return parsed.name;
   }),
   HTTP_PORT: integer(1, 65535).default(80),
+  // Defaults to 443 once TLS_CERTS_DIR is set (loadConfig).
+  HTTPS_PORT: integer(1, 65535).optional(),
+  TLS_CERTS_DIR: z.string().min(1).optional(),
+  TLS_DEFAULT_CERT: z
+    .string()
+    .regex(CERTIFICATE_NAME, 'must name a certificate in TLS_CERTS_DIR: its file name (with or without extension) or subdirectory')
+    .optional(),
+  HSTS_MAX_AGE: integer(0, MAX_HSTS_AGE_S).optional(),
   HAPROXY_TEMPLATE: z.string().min(1).optional(),
   HAPROXY_STATS_PORT: integer(1, 65535).optional(),
   HAPROXY_BIN: z.string().min(1).default('haproxy'),
@@ -115,6 +125,8 @@ export interface Config {
   httpPort: number;
   /** HAProxy's stats page and Prometheus exporter; off when absent. */
   haproxyStatsPort?: number;
+  /** HTTPS: off when absent. */
+  tls?: TlsSettings;
   /** Forwarding headers are kept only from these addresses/CIDRs (e.g. a load balancer's subnets). */
   trustedProxies: string[];
   /** After a reload, old workers are stopped this long after, whatever they still serve. */
@@ -157,6 +169,16 @@ export interface Config {
   };
 }
 
+export interface TlsSettings {
+  port: number;
+  /** The operator's certificates (TLS_CERTS_DIR), watched. */
+  certsDir: string;
+  /** The certificate for clients that name no host it knows (or none); absent: their handshake fails. */
+  defaultCert?: string;
+  /** Strict-Transport-Security max-age for routes that set none; absent: no header. */
+  hstsMaxAge?: number;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string): Readonly<Config> {
   // Empty values mean "unset", as with most Docker-deployed tools.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -173,8 +195,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
   if (defaultService && !defaultService.ok) {
     throw new ConfigError([`DEFAULT_SERVICE: must be a domain in ${s.DOMAIN_NAME}, e.g. www (${defaultService.reason})`]);
   }
+  const tls = tlsSettings(s);
   return Object.freeze({
     zone: s.DOMAIN_NAME,
+    tls,
     defaultService: defaultService?.name,
     httpPort: s.HTTP_PORT,
     haproxyStatsPort: s.HAPROXY_STATS_PORT,
@@ -196,7 +220,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
       tcpPorts: s.TCP_PORTS ?? [],
       // Every port the companion listens on, so that no host-network label can point HAProxy at them;
       // a port added later (HTTPS) belongs here too.
-      reservedPorts: [s.HTTP_PORT, s.STATUS_PORT, s.HAPROXY_STATS_PORT].filter((port): port is number => port !== undefined && port !== 0),
+      reservedPorts: [s.HTTP_PORT, tls?.port, s.STATUS_PORT, s.HAPROXY_STATS_PORT].filter(
+        (port): port is number => port !== undefined && port !== 0,
+      ),
     },
     dns: {
       hostedZoneId: s.HOSTED_ZONE_ID,
@@ -214,4 +240,19 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
       imdsDisabled: s.AWS_EC2_METADATA_DISABLED,
     },
   });
+}
+
+/** HTTPS is on when certificates are configured; each setting that needs them says so when they are not. */
+function tlsSettings(s: Settings): TlsSettings | undefined {
+  if (s.TLS_CERTS_DIR === undefined) {
+    const needing = (['HTTPS_PORT', 'TLS_DEFAULT_CERT', 'HSTS_MAX_AGE'] as const).filter((key) => s[key] !== undefined);
+    if (needing.length > 0) {
+      throw new ConfigError(needing.map((key) => `${key}: needs TLS_CERTS_DIR, the directory of the certificates HTTPS serves`));
+    }
+    return undefined;
+  }
+  const port = s.HTTPS_PORT ?? 443;
+  const clash = (['HTTP_PORT', 'STATUS_PORT', 'HAPROXY_STATS_PORT'] as const).find((key) => s[key] === port);
+  if (clash) throw new ConfigError([`HTTPS_PORT: ${port} is ${clash} too; give HTTPS a port of its own`]);
+  return { port, certsDir: s.TLS_CERTS_DIR, defaultCert: s.TLS_DEFAULT_CERT, hstsMaxAge: s.HSTS_MAX_AGE };
 }

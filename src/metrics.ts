@@ -52,6 +52,17 @@ export const metrics = {
     help: 'Served names left out of Route53 because a record set this host did not write holds them (still served by the proxy).',
     registers,
   }),
+  certificateNotAfter: new Gauge({
+    name: 'haproxy_companion_certificate_not_after_timestamp_seconds',
+    help: 'When each certificate HTTPS serves expires (Unix time), by its name in TLS_CERTS_DIR.',
+    labelNames: ['certificate'] as const,
+    registers,
+  }),
+  certificatesRefused: new Gauge({
+    name: 'haproxy_companion_certificates_refused',
+    help: 'Certificates in TLS_CERTS_DIR that cannot be served (no key, a key of another certificate, unreadable…).',
+    registers,
+  }),
   dnsNamesOverCap: new Gauge({
     name: 'haproxy_companion_dns_names_over_cap',
     help: 'Served names beyond DNS_MAX_NAMES, not registered in Route53 (still served by the proxy).',

@@ -4,17 +4,21 @@
  * (host map, then paths map) go in first (the config being checked reads them), and go back when the
  * check fails.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { execa } from 'execa';
 import { ConfigInvalidError } from '../errors.js';
 import { type DurableFs, nodeFs, renameDurably, replaceFileDurably } from '../lib/durable-file.js';
 import type { RenderedFiles } from '../render/render-config.js';
+import type { TlsFiles } from '../tls/tls-files.js';
 
 export interface ConfigFileOptions {
   bin: string;
   configPath: string;
   hostsMap: string;
   pathsMap: string;
+  /** Where the certificates' files go (HTTPS); their names come with them (tls/tls-files.ts). */
+  certsDir?: string;
+  certList?: string;
   /** Tests see the order of writes, flushes and renames through this. */
   fs?: DurableFs;
 }
@@ -51,17 +55,34 @@ export async function installConfig(
   const previousConfig = onDisk?.config ?? (await readFile(options.configPath, 'utf8').catch(() => undefined));
   const previousMaps = onDisk ?? (await readMaps(options));
   const fs = options.fs ?? nodeFs;
+  const previousTls = onDisk?.tls;
   const candidate = `${options.configPath}.new`;
   await fs.writeSynced(candidate, next.config);
+  await replaceTls(options, next.tls, previousTls, fs);
   await replaceMaps(options, next, fs);
   try {
     if (check) await validateConfig(options.bin, candidate);
   } catch (error) {
     await replaceMaps(options, previousMaps, fs);
+    await replaceTls(options, previousTls, next.tls, fs);
     throw error;
   }
   await renameDurably(candidate, options.configPath, fs);
-  return previousConfig === undefined ? undefined : { config: previousConfig, ...previousMaps };
+  return previousConfig === undefined ? undefined : { config: previousConfig, ...previousMaps, tls: previousTls };
+}
+
+/**
+ * Writes the certificates' files that differ from `current` (keys: mode 600, in a directory only root
+ * reads) and the crt-list, and removes the files of certificates `next` no longer has. Without `next`
+ * (HTTPS off, or what a restart found on disk unknown) the files are left as they are: the config that
+ * runs then does not name them, or names them as they are.
+ */
+async function replaceTls(options: ConfigFileOptions, next: TlsFiles | undefined, current: TlsFiles | undefined, fs: DurableFs) {
+  if (next === undefined || options.certsDir === undefined || options.certList === undefined) return;
+  await mkdir(options.certsDir, { recursive: true, mode: 0o700 });
+  for (const [file, pem] of next.pems) if (current?.pems.get(file) !== pem) await replaceFileDurably(file, pem, fs, 0o600);
+  if (current?.list !== next.list) await replaceFileDurably(options.certList, next.list, fs);
+  for (const file of current?.pems.keys() ?? []) if (!next.pems.has(file)) await rm(file, { force: true });
 }
 
 /**
@@ -98,6 +119,7 @@ export class ConfigFiles {
 /** Puts `previous` back after a failed reload, so the files on disk match what runs. */
 export async function restoreConfig(options: ConfigFileOptions, previous: RenderedFiles | undefined): Promise<void> {
   if (previous === undefined) return;
+  await replaceTls(options, previous.tls, undefined, options.fs ?? nodeFs);
   await replaceMaps(options, previous, options.fs);
   await replaceFileDurably(options.configPath, previous.config, options.fs);
 }

@@ -198,7 +198,7 @@ export function createHaproxyController(options: {
   return new Haproxy({
     master: new HaproxyProcess(bin, paths, log.child({ component: 'haproxy' })),
     files: new ConfigFiles({ bin, ...paths }),
-    runtime: new RuntimeExecutor(ask, { hostsMap: paths.hostsMap, pathsMap: paths.pathsMap }, queue, (error) =>
+    runtime: new RuntimeExecutor(ask, { hostsMap: paths.hostsMap, pathsMap: paths.pathsMap, certList: paths.certList }, queue, (error) =>
       log.warn({ err: error }, 'removing a drained server failed'),
     ),
     ask: (command) => sendCliCommand(paths.adminSocket, command, 1_000),

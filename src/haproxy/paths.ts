@@ -9,6 +9,10 @@ export interface RuntimePaths {
   hostsMap: string;
   /** Host name and path prefix -> backend, read by the config with `map_beg` and edited at run time. */
   pathsMap: string;
+  /** One PEM file per certificate (tls/tls-files.ts). */
+  certsDir: string;
+  /** The crt-list naming them, read by the HTTPS bind line and edited at run time. */
+  certList: string;
 }
 
 export function runtimePaths(runtimeDir: string): RuntimePaths {
@@ -18,5 +22,7 @@ export function runtimePaths(runtimeDir: string): RuntimePaths {
     adminSocket: path.join(runtimeDir, 'admin.sock'),
     hostsMap: path.join(runtimeDir, 'hosts.map'),
     pathsMap: path.join(runtimeDir, 'paths.map'),
+    certsDir: path.join(runtimeDir, 'certs'),
+    certList: path.join(runtimeDir, 'certs.list'),
   };
 }

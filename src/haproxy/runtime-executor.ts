@@ -13,7 +13,7 @@
  */
 import { CompanionError, RuntimeApiError } from '../errors.js';
 import type { SerialQueue } from '../lib/serial-queue.js';
-import type { MapChanges, RuntimePlan, ServerLine } from './runtime-plan.js';
+import type { CertificateChanges, MapChanges, RuntimePlan, ServerLine } from './runtime-plan.js';
 
 export type CliSender = (command: string) => Promise<string>;
 
@@ -21,6 +21,8 @@ export type CliSender = (command: string) => Promise<string>;
 export interface MapFiles {
   hostsMap: string;
   pathsMap: string;
+  /** The crt-list of the HTTPS bind line, by the name the config gives it. */
+  certList?: string;
 }
 
 /** How long a removed server may keep connections (in-flight requests, idle keep-alives) before they are cut. */
@@ -60,6 +62,8 @@ export class RuntimeExecutor {
   async apply(plan: RuntimePlan): Promise<void> {
     checkMapEntries(plan.hosts);
     checkMapEntries(plan.paths);
+    // New and renewed certificates first: a name that starts routing below finds its certificate there.
+    if (plan.certificates) await this.putCertificates(plan.certificates);
     await this.deleteEntries(this.maps.hostsMap, plan.hosts);
     await this.deleteEntries(this.maps.pathsMap, plan.paths);
     for (const server of plan.remove) {
@@ -70,6 +74,7 @@ export class RuntimeExecutor {
     for (const server of plan.add) await this.addServer(server);
     await this.setEntries(this.maps.pathsMap, plan.paths);
     await this.setEntries(this.maps.hostsMap, plan.hosts);
+    if (plan.certificates) await this.dropCertificates(plan.certificates.delete);
     if (this.draining.size > 0 && !this.sweeper) {
       this.sweeper = setInterval(() => this.queueSweep(), SWEEP_INTERVAL_MS);
       this.sweeper.unref();
@@ -83,6 +88,34 @@ export class RuntimeExecutor {
   private async setEntries(map: string, changes: MapChanges): Promise<void> {
     for (const [key, backend] of changes.change) await this.expect(`set map ${map} ${key} ${backend}`, /^$/);
     for (const [key, backend] of changes.add) await this.expect(`add map ${map} ${key} ${backend}`, /^$/);
+  }
+
+  /**
+   * A certificate is replaced in one transaction (`set` then `commit ssl cert`): handshakes from then on
+   * get the new one, connections already open keep theirs; a new one is made, filled and added to the
+   * crt-list. A refused step aborts its transaction, and the caller reloads (which reads the files).
+   */
+  private async putCertificates(changes: CertificateChanges): Promise<void> {
+    const list = this.maps.certList;
+    if (list === undefined) throw new CompanionError('runtime API: no crt-list to add certificates to');
+    checkCertificates(changes);
+    for (const [file] of changes.add) await this.expect(`new ssl cert ${file}`, /^New empty certificate store/);
+    for (const [file, pem] of [...changes.add, ...changes.change]) {
+      await this.expect(`set ssl cert ${file} <<\n${pem.trimEnd()}\n`, /^Transaction (?:created|updated) for certificate/);
+      const answer = (await this.send(`commit ssl cert ${file}`)).trim();
+      if (!/Success!$/.test(answer)) {
+        await this.send(`abort ssl cert ${file}`).catch(() => undefined);
+        throw new RuntimeApiError(`commit ssl cert ${file}`, answer);
+      }
+    }
+    for (const [file] of changes.add) await this.expect(`add ssl crt-list ${list} ${file}`, /Success!$/);
+  }
+
+  private async dropCertificates(files: string[]): Promise<void> {
+    for (const file of files) {
+      await this.expect(`del ssl crt-list ${this.maps.certList} ${file}`, /deleted/);
+      await this.expect(`del ssl cert ${file}`, /deleted/);
+    }
   }
 
   private async addServer(server: ServerLine): Promise<void> {
@@ -150,5 +183,14 @@ function checkMapEntries(changes: MapChanges): void {
   const bad = words.find((word) => NOT_ONE_WORD.test(word));
   if (bad !== undefined) {
     throw new CompanionError(`runtime API: map entry ${JSON.stringify(bad)} is not one word; not sent`, { retryable: false });
+  }
+}
+
+/** A certificate's file is one word of the command line, and its PEM a payload without a blank line (its end). */
+function checkCertificates(changes: CertificateChanges): void {
+  for (const [file, pem] of [...changes.add, ...changes.change]) {
+    if (NOT_ONE_WORD.test(file) || /\n\s*\n/.test(pem.trimEnd())) {
+      throw new CompanionError(`runtime API: certificate ${JSON.stringify(file)} cannot be sent; not sent`, { retryable: false });
+    }
   }
 }

@@ -7,6 +7,7 @@
  * disk always describe what runs. Pure: two sets of files in, a plan (or "reload needed") out.
  */
 import type { RenderedFiles } from '../render/render-config.js';
+import type { TlsFiles } from '../tls/tls-files.js';
 
 export interface ServerLine {
   backend: string;
@@ -22,6 +23,13 @@ export interface MapChanges {
   delete: string[];
 }
 
+/** Certificates (their files) to add to the crt-list, to replace in place, and to remove from it. */
+export interface CertificateChanges {
+  add: [string, string][];
+  change: [string, string][];
+  delete: string[];
+}
+
 export interface RuntimePlan {
   remove: ServerLine[];
   add: ServerLine[];
@@ -29,6 +37,8 @@ export interface RuntimePlan {
   hosts: MapChanges;
   /** The paths map: host name and path prefix -> backend. */
   paths: MapChanges;
+  /** Absent: HTTPS is off, or no certificate changed. */
+  certificates?: CertificateChanges;
 }
 
 const SECTION = /^(global|defaults|frontend|backend|listen|peers|resolvers|userlist|program|http-errors|ring|cache|mailers)\b\s*(\S*)/;
@@ -102,5 +112,23 @@ export function planRuntimeUpdate(running: RenderedFiles, next: RenderedFiles): 
   if (before.skeleton !== after.skeleton) return undefined;
   const remove = [...before.servers.entries()].filter(([key, s]) => after.servers.get(key)?.args !== s.args).map(([, s]) => s);
   const add = [...after.servers.entries()].filter(([key, s]) => before.servers.get(key)?.args !== s.args).map(([, s]) => s);
-  return { remove, add, hosts: diffMap(before.hosts, after.hosts), paths: diffMap(before.paths, after.paths) };
+  const plan: RuntimePlan = { remove, add, hosts: diffMap(before.hosts, after.hosts), paths: diffMap(before.paths, after.paths) };
+  const certificates = diffCertificates(running.tls, next.tls);
+  if (certificates === null) return undefined;
+  return certificates ? { ...plan, certificates } : plan;
+}
+
+/**
+ * The certificates' difference, undefined when none, null when only a reload makes it (HTTPS turned on or
+ * off, another default certificate: both change the config too, so this is a second line of defence).
+ */
+function diffCertificates(running: TlsFiles | undefined, next: TlsFiles | undefined): CertificateChanges | undefined | null {
+  if (running === undefined || next === undefined) return running === next ? undefined : null;
+  if (running.defaultPath !== next.defaultPath) return null;
+  const changes: CertificateChanges = {
+    add: [...next.pems].filter(([file]) => !running.pems.has(file)),
+    change: [...next.pems].filter(([file, pem]) => running.pems.has(file) && running.pems.get(file) !== pem),
+    delete: [...running.pems.keys()].filter((file) => !next.pems.has(file)),
+  };
+  return changes.add.length + changes.change.length + changes.delete.length > 0 ? changes : undefined;
 }

@@ -8,16 +8,16 @@ import path from 'node:path';
 
 /** The file operations this needs: a port, so a test can see their order. */
 export interface DurableFs {
-  /** Creates or truncates `file`, writes `text` and flushes it to disk. */
-  writeSynced(file: string, text: string): Promise<void>;
+  /** Creates or truncates `file` (with `mode` when it creates it: 0644 by default), writes `text` and flushes it to disk. */
+  writeSynced(file: string, text: string, mode?: number): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   /** Flushes the directory entry changes (a rename) to disk. */
   syncDirectory(dir: string): Promise<void>;
 }
 
 export const nodeFs: DurableFs = {
-  async writeSynced(file, text) {
-    const handle = await open(file, 'w', 0o644);
+  async writeSynced(file, text, mode = 0o644) {
+    const handle = await open(file, 'w', mode);
     try {
       await handle.writeFile(text);
       await handle.sync();
@@ -42,8 +42,8 @@ export async function renameDurably(temp: string, file: string, fs: DurableFs = 
   await fs.syncDirectory(path.dirname(file));
 }
 
-export async function replaceFileDurably(file: string, text: string, fs: DurableFs = nodeFs): Promise<void> {
+export async function replaceFileDurably(file: string, text: string, fs: DurableFs = nodeFs, mode?: number): Promise<void> {
   const temp = `${file}.new`;
-  await fs.writeSynced(temp, text);
+  await fs.writeSynced(temp, text, mode);
   await renameDurably(temp, file, fs);
 }

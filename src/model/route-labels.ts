@@ -14,6 +14,7 @@ import { parseRouteDomain } from './domain.js';
 import { DOMAIN_ENV, LABEL_PREFIX, Labels } from './labels.js';
 import { clip, MAX_QUOTED, quote } from './reasons.js';
 import {
+  type HttpsMode,
   type Parsed,
   parseAllowList,
   parseAuthUsers,
@@ -22,6 +23,8 @@ import {
   parseDuration,
   parseHeaderName,
   parseHeaderValue,
+  parseHstsMaxAge,
+  parseHttpsMode,
   parseMaxconn,
   parsePathPrefix,
   parsePort,
@@ -52,6 +55,10 @@ export interface RoutePolicy {
   compress?: boolean;
   /** Per server. */
   maxconn?: number;
+  /** Plain HTTP once HTTPS is on; absent: the default, `redirect`. */
+  https?: HttpsMode;
+  /** Strict-Transport-Security max-age on HTTPS answers; absent: HSTS_MAX_AGE; 0: none. */
+  hstsMaxAge?: number;
 }
 
 export interface RouteSpec {
@@ -143,6 +150,8 @@ const ROUTE_KEYS: Record<string, Setter> = {
   redirect: policy('redirect', parseRedirect),
   compress: policy('compress', flag),
   maxconn: policy('maxconn', parseMaxconn),
+  https: policy('https', parseHttpsMode),
+  hsts: policy('hstsMaxAge', parseHstsMaxAge),
   'tcp-port': use(parsePort, (d, v) => {
     d.spec.tcpPort = v;
   }),

@@ -140,6 +140,27 @@ export function parseMaxconn(raw: string): Parsed<number> {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// HTTPS
+
+export const HTTPS_MODES = ['redirect', 'only', 'both'] as const;
+/** What a route does with plain HTTP once HTTPS is on: redirect it, refuse it, or serve it as well. */
+export type HttpsMode = (typeof HTTPS_MODES)[number];
+
+export function parseHttpsMode(raw: string): Parsed<HttpsMode> {
+  const word = raw.trim().toLowerCase();
+  return (HTTPS_MODES as readonly string[]).includes(word) ? ok(word as HttpsMode) : refuse(`is not one of ${HTTPS_MODES.join(', ')}`);
+}
+
+/** Two years, the longest max-age the HSTS preload list asks for; 0 turns the header off. */
+export const MAX_HSTS_AGE_S = 63_072_000;
+
+/** `Strict-Transport-Security: max-age=<seconds>`; 0 turns it off for the route. */
+export function parseHstsMaxAge(raw: string): Parsed<number> {
+  const n = parseInteger(raw, 0, MAX_HSTS_AGE_S);
+  return n === undefined ? refuse(`is not a max-age in seconds (0-${MAX_HSTS_AGE_S}, e.g. 31536000 for a year)`) : ok(n);
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Client addresses
 
 /** HAProxy reads at most 64 words on a line: `http-request deny deny_status 403 unless { src … }` takes 8. */

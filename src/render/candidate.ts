@@ -7,6 +7,7 @@
 import { planRuntimeUpdate, type RuntimePlan } from '../haproxy/runtime-plan.js';
 import { type BackendLayout, freshLayout, keepLayout, type PlacedService } from '../model/backend-pool.js';
 import type { Service } from '../model/services.js';
+import { sameTlsFiles } from '../tls/tls-files.js';
 import type { RenderedFiles } from './render-config.js';
 
 export interface Candidate {
@@ -37,5 +38,5 @@ export function chooseCandidate(services: Service[], running: Candidate | undefi
 }
 
 export function sameFiles(a: RenderedFiles | undefined, b: RenderedFiles): boolean {
-  return a !== undefined && a.config === b.config && a.hostsMap === b.hostsMap && a.pathsMap === b.pathsMap;
+  return a !== undefined && a.config === b.config && a.hostsMap === b.hostsMap && a.pathsMap === b.pathsMap && sameTlsFiles(a.tls, b.tls);
 }

@@ -10,6 +10,8 @@ import { TemplateError } from '../errors.js';
 import { type Backend, type BackendLayout, hostsMapText, type PlacedService, pathsMapText, placeServices } from '../model/backend-pool.js';
 import { configWord, logFormatLiteral } from '../model/route-values.js';
 import type { Service } from '../model/services.js';
+import type { Certificate } from '../tls/certificate.js';
+import { type TlsFiles, tlsFiles } from '../tls/tls-files.js';
 
 /** Everything a template can use. Documented in the README ("Custom templates"). */
 export interface TemplateContext {
@@ -25,11 +27,25 @@ export interface TemplateContext {
   paths: TemplatePaths;
 }
 
-/** Where the files a template names live: the admin socket and the two maps. */
+/** Where the files a template names live: the admin socket, the two maps and the certificates. */
 export interface TemplatePaths {
   adminSocket: string;
   hostsMap: string;
   pathsMap: string;
+  /** The crt-list of the HTTPS bind line. */
+  certList?: string;
+  certsDir?: string;
+}
+
+/** HTTPS as a template sees it; null in the context when HTTPS is off. */
+export interface TemplateTls {
+  port: number;
+  /** The crt-list of every certificate but the default one. */
+  certList: string;
+  /** The default certificate's file (`crt` on the bind line); null: `strict-sni`, unknown names are refused. */
+  defaultCert: string | null;
+  /** Strict-Transport-Security max-age for routes that set none; null: no header. */
+  hstsMaxAge: number | null;
 }
 
 export interface TemplateSettings {
@@ -45,6 +61,8 @@ export interface TemplateSettings {
   maxOldWorkers: number | null;
   /** DEFAULT_SERVICE as a host name (`www.example.com`): where hosts no route names go; null: a 503. */
   defaultService: string | null;
+  /** HTTPS (TLS_CERTS_DIR); null when off. */
+  tls: TemplateTls | null;
 }
 
 /** The companion's settings a template sees (config.ts); tests may leave out what they are not about. */
@@ -57,6 +75,7 @@ export interface RenderSettings {
   maxOldWorkers?: number;
   /** DEFAULT_SERVICE, relative to the zone. */
   defaultService?: string | undefined;
+  tls?: { port: number; defaultCert?: string | undefined; hstsMaxAge?: number | undefined } | undefined;
 }
 
 /** The context for the services of one pass, placed in their backends. */
@@ -64,7 +83,9 @@ export function templateContext(
   placed: { services: PlacedService[]; backends: Backend[] },
   settings: RenderSettings,
   paths: TemplatePaths,
+  tls?: TlsFiles,
 ): TemplateContext {
+  const https = settings.tls;
   return {
     services: placed.services,
     backends: placed.backends,
@@ -76,6 +97,10 @@ export function templateContext(
       hardStopAfterS: settings.hardStopAfterS ?? null,
       maxOldWorkers: settings.maxOldWorkers ?? null,
       defaultService: settings.defaultService === undefined ? null : `${settings.defaultService}.${settings.zone}`,
+      tls:
+        https && tls && paths.certList
+          ? { port: https.port, certList: paths.certList, defaultCert: tls.defaultPath, hstsMaxAge: https.hstsMaxAge ?? null }
+          : null,
     },
     paths: { adminSocket: paths.adminSocket, hostsMap: paths.hostsMap, pathsMap: paths.pathsMap },
   };
@@ -87,12 +112,14 @@ export interface Renderer {
 
 /**
  * What a pass installs: the config, and the two maps beside it, each of sorted `<key> <backend>` lines:
- * the host map (key: a host name) and the paths map (key: a host name and a path prefix ending in `/`).
+ * the host map (key: a host name) and the paths map (key: a host name and a path prefix ending in `/`);
+ * with HTTPS, the certificates' files too.
  */
 export interface RenderedFiles {
   config: string;
   hostsMap: string;
   pathsMap: string;
+  tls?: TlsFiles | undefined;
 }
 
 /** Renders `services` placed in the backends of `layout`: the files, and the services with their backends. */
@@ -102,13 +129,16 @@ export function renderFiles(
   layout: BackendLayout,
   settings: RenderSettings,
   paths: TemplatePaths,
+  certificates: Certificate[] = [],
 ): { files: RenderedFiles; services: PlacedService[] } {
   const placed = placeServices(services, layout);
+  const tls = settings.tls && paths.certsDir ? tlsFiles(certificates, paths.certsDir, settings.tls.defaultCert) : undefined;
   return {
     files: {
-      config: renderer.render(templateContext(placed, settings, paths)),
+      config: renderer.render(templateContext(placed, settings, paths, tls)),
       hostsMap: hostsMapText(placed.services),
       pathsMap: pathsMapText(placed.services),
+      tls,
     },
     services: placed.services,
   };

@@ -3,6 +3,7 @@
  * assets) rendered on the server from the same snapshot as /status. Every value is escaped: container
  * names and skip reasons come from containers, which are untrusted.
  */
+import type { TlsStatus } from '../tls/certificate-source.js';
 import type { StatusSnapshot } from './status-snapshot.js';
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -108,8 +109,30 @@ ${
   overCap
     ? `<p id="dns-over-cap">${escapeHtml(overCap.names.length)} names beyond DNS_MAX_NAMES (${escapeHtml(overCap.limit)}) are served here but not registered: ${escapeHtml(overCap.names.slice(0, 20).join(', '))}${overCap.names.length > 20 ? ', …' : ''}</p>`
     : ''
-}
+}${status.tls ? tlsSection(status.tls) : ''}
 </body>
 </html>
 `;
+}
+
+/** HTTPS: each certificate with its names and days left, and those refused with why. */
+function tlsSection(tls: TlsStatus): string {
+  const rows = tls.certificates
+    .map(
+      (c) =>
+        `<tr><td>${escapeHtml(c.name)}${c.name === tls.defaultCertificate ? ' <small>default</small>' : ''}</td><td>${escapeHtml(c.hostnames.slice(0, 20).join(', '))}${c.hostnames.length > 20 ? ', …' : ''}</td><td>${badge(`${c.daysLeft} days`, c.daysLeft >= 14)} <small>${escapeHtml(c.notAfter)}</small></td></tr>`,
+    )
+    .join('');
+  const refused = tls.refused.map((r) => `<tr><td>${escapeHtml(r.name)}</td><td>${escapeHtml(r.reason)}</td></tr>`).join('');
+  return `
+<h2>HTTPS</h2>
+<p id="tls">Port ${escapeHtml(tls.port)}; ${tls.defaultCertificate ? `default certificate ${escapeHtml(tls.defaultCertificate)}` : 'no default certificate: a client naming no host below is refused at the handshake'}.${tls.readError ? ` <br>${badge('unreadable', false)} <code>${escapeHtml(tls.readError)}</code>: serving the certificates read before.` : ''}</p>
+<table id="certificates"><thead><tr><th>Certificate</th><th>Names</th><th>Expires</th></tr></thead>
+<tbody>${rows || '<tr><td colspan="3">No certificate in TLS_CERTS_DIR.</td></tr>'}</tbody></table>${
+    refused
+      ? `
+<table id="certificates-refused"><thead><tr><th>Refused</th><th>Why</th></tr></thead>
+<tbody>${refused}</tbody></table>`
+      : ''
+  }`;
 }

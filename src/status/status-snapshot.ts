@@ -8,6 +8,7 @@ import type { PlacedService } from '../model/backend-pool.js';
 import type { RoutePolicy } from '../model/route-labels.js';
 import type { SkippedContainer } from '../model/services.js';
 import type { ApplyReport } from '../pass-recorder.js';
+import type { TlsStatus } from '../tls/certificate-source.js';
 
 export interface ServerStatus {
   name: string;
@@ -48,6 +49,8 @@ export interface StatusSnapshot {
   lastApply?: ApplyReport;
   drainingServers: string[];
   dns: DnsStatus;
+  /** Absent when HTTPS is off. */
+  tls?: TlsStatus;
 }
 
 export interface SnapshotInputs {
@@ -62,6 +65,7 @@ export interface SnapshotInputs {
   dns: DnsStatus;
   /** `backend/server` -> HAProxy status. */
   serverStates: Map<string, string>;
+  tls?: TlsStatus | undefined;
 }
 
 export interface Health {
@@ -112,6 +116,7 @@ export function buildSnapshot(inputs: SnapshotInputs): StatusSnapshot {
     lastApply: inputs.lastApply,
     drainingServers: inputs.drainingServers,
     dns: inputs.dns,
+    ...(inputs.tls && { tls: inputs.tls }),
   };
 }
 

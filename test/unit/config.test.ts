@@ -153,6 +153,29 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DOMAIN_NAME: 'example.com', [key]: value }, template)).toThrow(new RegExp(`${key}: `));
   });
 
+  it('turns HTTPS on with TLS_CERTS_DIR, on 443 unless HTTPS_PORT says otherwise, and reserves its port', () => {
+    expect(loadConfig({ DOMAIN_NAME: 'example.com' }, template).tls).toBeUndefined();
+    const on = loadConfig({ DOMAIN_NAME: 'example.com', TLS_CERTS_DIR: '/certs' }, template);
+    expect(on.tls).toEqual({ port: 443, certsDir: '/certs', defaultCert: undefined, hstsMaxAge: undefined });
+    expect(on.model.reservedPorts).toEqual([80, 443, 8404]);
+    const custom = loadConfig(
+      { DOMAIN_NAME: 'example.com', TLS_CERTS_DIR: '/certs', HTTPS_PORT: '8443', TLS_DEFAULT_CERT: 'example.com.pem', HSTS_MAX_AGE: '300' },
+      template,
+    );
+    expect(custom.tls).toEqual({ port: 8443, certsDir: '/certs', defaultCert: 'example.com.pem', hstsMaxAge: 300 });
+  });
+
+  it.each([
+    [{ HTTPS_PORT: '443' }, /HTTPS_PORT: needs TLS_CERTS_DIR/],
+    [{ HSTS_MAX_AGE: '300', TLS_DEFAULT_CERT: 'x' }, /TLS_DEFAULT_CERT: needs TLS_CERTS_DIR.*HSTS_MAX_AGE: needs TLS_CERTS_DIR/s],
+    [{ TLS_CERTS_DIR: '/c', HTTPS_PORT: '80' }, /HTTPS_PORT: 80 is HTTP_PORT too/],
+    [{ TLS_CERTS_DIR: '/c', HTTPS_PORT: '8404' }, /HTTPS_PORT: 8404 is STATUS_PORT too/],
+    [{ TLS_CERTS_DIR: '/c', TLS_DEFAULT_CERT: '../etc/shadow' }, /TLS_DEFAULT_CERT: must name a certificate/],
+    [{ TLS_CERTS_DIR: '/c', HSTS_MAX_AGE: '63072001' }, /HSTS_MAX_AGE: /],
+  ])('refuses the HTTPS settings %j', (env, message) => {
+    expect(() => loadConfig({ DOMAIN_NAME: 'example.com', ...env }, template)).toThrow(message);
+  });
+
   it('turns the status endpoint off with STATUS_PORT=0', () => {
     expect(loadConfig({ DOMAIN_NAME: 'example.com', STATUS_PORT: '0' }, template).status).toBeUndefined();
   });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -155,5 +155,42 @@ describe('durability', () => {
       'fsync dir',
     ]);
     expect(await onDisk()).toEqual(old);
+  });
+});
+
+describe('ConfigFiles with certificates', () => {
+  const tls = (pems: Record<string, string>, certsDir: string) => ({
+    list: Object.keys(pems)
+      .map((name) => `${path.join(certsDir, name)}\n`)
+      .join(''),
+    pems: new Map(Object.entries(pems).map(([name, pem]) => [path.join(certsDir, name), pem])),
+    defaultPath: null,
+  });
+
+  it('writes each certificate readable by root alone, removes the gone ones, and puts them back when the check fails', async () => {
+    const { options } = await setup('true');
+    const certsDir = path.join(path.dirname(options.configPath), 'certs');
+    const withTls = { ...options, certsDir, certList: path.join(path.dirname(options.configPath), 'certs.list') };
+    const files = new ConfigFiles(withTls);
+    const first = { ...next, tls: tls({ 'a.pem': 'A1', 'b.pem': 'B1' }, certsDir) };
+    await files.install(first, { check: true });
+    expect((await stat(certsDir)).mode & 0o777).toBe(0o700);
+    expect((await stat(path.join(certsDir, 'a.pem'))).mode & 0o777).toBe(0o600);
+    expect(await readFile(withTls.certList, 'utf8')).toBe(`${path.join(certsDir, 'a.pem')}\n${path.join(certsDir, 'b.pem')}\n`);
+
+    const second = { ...next, config: 'second\n', tls: tls({ 'a.pem': 'A2' }, certsDir) };
+    await files.install(second, { check: false });
+    expect((await readdir(certsDir)).sort()).toEqual(['a.pem']);
+    expect(await readFile(path.join(certsDir, 'a.pem'), 'utf8')).toBe('A2');
+
+    // Refused by `haproxy -c`: the certificates are the ones that run, again.
+    const refused = new ConfigFiles({ ...withTls, bin: 'false' });
+    await refused.install(second, { check: false });
+    await expect(
+      refused.install({ ...next, config: 'third\n', tls: tls({ 'c.pem': 'C1' }, certsDir) }, { check: true }),
+    ).rejects.toBeInstanceOf(ConfigInvalidError);
+    expect((await readdir(certsDir)).sort()).toEqual(['a.pem']);
+    expect(await readFile(path.join(certsDir, 'a.pem'), 'utf8')).toBe('A2');
+    expect(await readFile(withTls.certList, 'utf8')).toBe(`${path.join(certsDir, 'a.pem')}\n`);
   });
 });

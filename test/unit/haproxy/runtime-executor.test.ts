@@ -5,7 +5,7 @@ import type { MapChanges, RuntimePlan } from '../../../src/haproxy/runtime-plan.
 import { SerialQueue } from '../../../src/lib/serial-queue.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
-const MAPS = { hostsMap: '/run/hosts.map', pathsMap: '/run/paths.map' };
+const MAPS = { hostsMap: '/run/hosts.map', pathsMap: '/run/paths.map', certList: '/run/certs.list' };
 const none: MapChanges = { add: [], change: [], delete: [] };
 const noMaps = { hosts: none, paths: none };
 const executor = (send: (command: string) => Promise<string>, queue = new SerialQueue()) => new RuntimeExecutor(send, MAPS, queue);
@@ -38,6 +38,63 @@ describe('RuntimeExecutor', () => {
       'enable server be_web/w2',
       'enable health be_web/w2',
     ]);
+  });
+
+  it('renews a certificate in one transaction, adds a new one to the crt-list before hosts route, removes a gone one after', async () => {
+    const { sent, send } = socket((command) => {
+      if (command.startsWith('new ssl cert')) return "New empty certificate store '/run/c/new.pem'!\n";
+      if (command.startsWith('set ssl cert')) return 'Transaction created for certificate /run/c/x.pem!\n';
+      if (command.startsWith('commit ssl cert')) return 'Committing /run/c/x.pem\nSuccess!\n';
+      if (command.startsWith('add ssl crt-list'))
+        return "Inserting certificate '/run/c/new.pem' in crt-list '/run/certs.list'.\nSuccess!\n";
+      if (command.startsWith('del ssl crt-list')) return "Entry '/run/c/old.pem' deleted in crtlist '/run/certs.list'!\n";
+      if (command.startsWith('del ssl cert')) return "Certificate '/run/c/old.pem' deleted!\n";
+      return undefined;
+    });
+    const pem = '-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n';
+    await executor(send).apply({
+      remove: [],
+      add: [],
+      hosts: { add: [['new', 'spare_001']], change: [], delete: [] },
+      paths: none,
+      certificates: { add: [['/run/c/new.pem', pem]], change: [['/run/c/www.pem', pem]], delete: ['/run/c/old.pem'] },
+    });
+    expect(sent).toEqual([
+      'new ssl cert /run/c/new.pem',
+      `set ssl cert /run/c/new.pem <<\n${pem.trimEnd()}\n`,
+      'commit ssl cert /run/c/new.pem',
+      `set ssl cert /run/c/www.pem <<\n${pem.trimEnd()}\n`,
+      'commit ssl cert /run/c/www.pem',
+      'add ssl crt-list /run/certs.list /run/c/new.pem',
+      'add map /run/hosts.map new spare_001',
+      'del ssl crt-list /run/certs.list /run/c/old.pem',
+      'del ssl cert /run/c/old.pem',
+    ]);
+  });
+
+  it('aborts a certificate transaction HAProxy refuses to commit, and throws (the caller reloads)', async () => {
+    const { sent, send } = socket((command) => {
+      if (command.startsWith('set ssl cert')) return 'Transaction created for certificate /run/c/www.pem!\n';
+      if (command.startsWith('commit ssl cert'))
+        return 'Committing /run/c/www.pem\nerror: inconsistencies between private key and certificate loaded.\n';
+      return undefined;
+    });
+    const certificates = { add: [], change: [['/run/c/www.pem', 'PEM\n']] as [string, string][], delete: [] };
+    await expect(executor(send).apply({ remove: [], add: [], ...noMaps, certificates })).rejects.toThrow(/commit ssl cert/);
+    expect(sent.at(-1)).toBe('abort ssl cert /run/c/www.pem');
+  });
+
+  it('sends no certificate whose file is not one word or whose PEM has a blank line (the end of a payload)', async () => {
+    for (const change of [
+      ['/run/c/a b.pem', 'PEM'],
+      ['/run/c/a.pem', 'PEM\n\nshow info'],
+    ] as [string, string][]) {
+      const { sent, send } = socket();
+      await expect(
+        executor(send).apply({ remove: [], add: [], ...noMaps, certificates: { add: [], change: [change], delete: [] } }),
+      ).rejects.toThrow(/not sent/);
+      expect(sent).toEqual([]);
+    }
   });
 
   it('routes a new host only once its servers are in, and stops routing a gone host before its servers go', async () => {

@@ -89,4 +89,27 @@ describe('planRuntimeUpdate', () => {
     expect([...splitServers(text).servers.keys()]).toEqual(['b/s1']);
     expect(planRuntimeUpdate(files(text), files(text.replace('default-server check', 'default-server inter 1s')))).toBeUndefined();
   });
+
+  it('plans certificates to add, renew and remove; another default certificate or HTTPS turned on takes a reload', async () => {
+    const config = await golden('https');
+    const tls = (pems: Record<string, string>, defaultPath: string | null = null) => ({
+      list: Object.keys(pems)
+        .filter((f) => f !== defaultPath)
+        .map((f) => `${f}\n`)
+        .join(''),
+      pems: new Map(Object.entries(pems)),
+      defaultPath,
+    });
+    const withTls = (t: ReturnType<typeof tls>) => ({ ...files(config), tls: t });
+    const before = withTls(tls({ '/c/a.pem': 'A1', '/c/b.pem': 'B1' }));
+    expect(planRuntimeUpdate(before, withTls(tls({ '/c/a.pem': 'A1', '/c/b.pem': 'B1' })))).toEqual({ remove: [], add: [], ...noMaps });
+    expect(planRuntimeUpdate(before, withTls(tls({ '/c/a.pem': 'A2', '/c/c.pem': 'C1' })))?.certificates).toEqual({
+      add: [['/c/c.pem', 'C1']],
+      change: [['/c/a.pem', 'A2']],
+      delete: ['/c/b.pem'],
+    });
+    expect(planRuntimeUpdate(before, withTls(tls({ '/c/a.pem': 'A1', '/c/b.pem': 'B1' }, '/c/a.pem')))).toBeUndefined();
+    expect(planRuntimeUpdate(files(config), before)).toBeUndefined();
+    expect(planRuntimeUpdate(before, files(config))).toBeUndefined();
+  });
 });

@@ -876,6 +876,18 @@ const REDIRECT: LabelValues = {
   ),
 };
 
+/** What a route does with plain HTTP once HTTPS is on, and near misses. */
+const HTTPS_MODE: LabelValues = {
+  valid: fc.constantFrom('redirect', 'only', 'both', 'ONLY', ' both '),
+  invalid: fc.oneof(fc.constantFrom('', 'yes', 'true', 'redirect,only', 'https', 'off'), hostileString),
+};
+
+/** HSTS max-age in seconds, 0 (off) to two years, and what is not one. */
+const HSTS: LabelValues = {
+  valid: fc.oneof(fc.constantFrom('0', '31536000', '63072000', ' 300 '), fc.integer({ min: 0, max: 63_072_000 }).map(String)),
+  invalid: fc.oneof(fc.constantFrom('', '-1', '63072001', '1y', '1e9', '0x10', '31536000; includeSubDomains'), hostileString),
+};
+
 /** Keys no route takes: near misses, misplaced case, header keys without a name or direction, and anything. */
 export const unknownRouteKey: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom('domains', 'Domain', 'port ', 'check', 'timout.server', 'headers.request', 'headers.foo.X', 'headers', '', 'tcp_port'),
@@ -898,6 +910,8 @@ const ROUTE_LABEL_KEY_VALUES: Record<string, LabelValues> = {
   redirect: REDIRECT,
   compress: MOSTLY_TRUE,
   maxconn: MAXCONN,
+  https: HTTPS_MODE,
+  hsts: HSTS,
   'tcp-port': PORT,
   'headers.request.<Name>': HEADER_VALUE,
   'headers.response.<Name>': HEADER_VALUE,

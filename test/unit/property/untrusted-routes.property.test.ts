@@ -49,9 +49,12 @@ const PATHS = {
   adminSocket: '/var/run/haproxy-companion/admin.sock',
   hostsMap: '/var/run/haproxy-companion/hosts.map',
   pathsMap: '/var/run/haproxy-companion/paths.map',
+  certList: '/var/run/haproxy-companion/certs.list',
+  certsDir: '/var/run/haproxy-companion/certs',
 };
+// HTTPS on, with a default HSTS: every route writes its HTTPS lines (the default's, or its labels').
 const renderIn = (services: Service[], layout: BackendLayout) =>
-  renderFiles(renderer, services, layout, { zone: ZONE, httpPort: 80 }, PATHS);
+  renderFiles(renderer, services, layout, { zone: ZONE, httpPort: 80, tls: { port: 443, hstsMaxAge: 300 } }, PATHS);
 const model = (containers: ContainerInfo[], where: Placement): ServiceModel => buildServices(containers, where, MODEL_OPTIONS);
 
 // ---------------------------------------------------------------------------------------------------------
@@ -282,6 +285,21 @@ const ROUTE_LINES: Rule[] = [
   rule('user', 'userlist', `    user ([A-Za-z0-9._-]{1,64}) password '[A-Za-z0-9./$=]{13,512}'`),
   rule('backend mode tcp', 'backend', '    mode tcp'),
   rule('timeout', 'backend', `    timeout (?:connect|server) (${NUMBER})ms`),
+  rule(
+    'https redirect',
+    'backend',
+    String.raw`    http-request redirect location https://%\[var\(txn\.host\)\]%\[pathq\] code 301 unless \{ var\(txn\.https\) -m bool \}`,
+  ),
+  rule(
+    'https only',
+    'backend',
+    String.raw`    http-request return status 403 content-type text/plain string "This service answers over HTTPS only\." unless \{ var\(txn\.https\) -m bool \}`,
+  ),
+  rule(
+    'hsts',
+    'backend',
+    String.raw`    http-response set-header Strict-Transport-Security max-age=(${NUMBER}) if \{ var\(txn\.https\) -m bool \}`,
+  ),
   rule('allow', 'backend', String.raw`    http-request deny deny_status 403 unless \{ src ${ALLOW_ENTRY}(?: ${ALLOW_ENTRY})* \}`),
   rule('auth', 'backend', String.raw`    http-request auth realm '${HOST}' unless \{ http_auth\(users_(${BACKEND})\) \}`),
   rule(
@@ -320,6 +338,9 @@ function checkCaptures(name: string, m: RegExpExecArray, section: string, line: 
       break;
     case 'timeout':
       expect(inRange(m[1], 1, 86_400_000), why).toBe(true);
+      break;
+    case 'hsts':
+      expect(inRange(m[1], 1, 63_072_000), why).toBe(true);
       break;
     case 'auth':
       expect(section, why).toBe(`backend ${m[1]}`);

@@ -14,6 +14,7 @@ const settings = {
   hardStopAfterS: 600,
   maxOldWorkers: 3,
   defaultService: null,
+  tls: null,
 };
 const paths = {
   adminSocket: '/var/run/haproxy-companion/admin.sock',
@@ -101,5 +102,44 @@ export const renderCases: Record<string, TemplateContext> = {
       }),
     ]),
     settings: { ...settings, defaultService: 'shop.example.com' },
+  },
+  // HTTPS with every route's choice: redirect (the default), only, both; HSTS by default, by route, off.
+  https: {
+    ...fromContainers([
+      container({
+        id: 'e'.repeat(64),
+        name: 'site',
+        image: 'site',
+        networks: [{ name: 'bridge', ip: '172.17.0.5' }],
+        labels: {
+          'haproxy-companion.web.domain': 'www',
+          'haproxy-companion.api.domain': 'api',
+          'haproxy-companion.api.https': 'only',
+          'haproxy-companion.api.hsts': '63072000',
+          'haproxy-companion.legacy.domain': 'legacy',
+          'haproxy-companion.legacy.https': 'both',
+          'haproxy-companion.legacy.hsts': '0',
+        },
+      }),
+    ]),
+    settings: {
+      ...settings,
+      trustedProxies: ['10.0.0.0/16'],
+      tls: { port: 443, certList: '/var/run/haproxy-companion/certs.list', defaultCert: null, hstsMaxAge: 31536000 },
+    },
+  },
+  'https-default-cert-other-port': {
+    ...fromContainers([
+      container({ id: 'f'.repeat(64), name: 'web', env: { DOMAIN: 'web' }, networks: [{ name: 'bridge', ip: '172.17.0.6' }] }),
+    ]),
+    settings: {
+      ...settings,
+      tls: {
+        port: 8443,
+        certList: '/var/run/haproxy-companion/certs.list',
+        defaultCert: '/var/run/haproxy-companion/certs/default.pem',
+        hstsMaxAge: null,
+      },
+    },
   },
 };

@@ -1,0 +1,77 @@
+/**
+ * Reads TLS_CERTS_DIR: each certificate is a file (`example.com.pem`), a pair or more of files with one
+ * name (`example.com.crt` + `example.com.key`), or a subdirectory (certbot's `live/example.com/`); see
+ * certificate.ts for how their blocks are pooled. Hidden files (`.x`, Kubernetes' `..data`) and files of
+ * other kinds are passed over. A certificate that cannot be read or used is refused alone, with a reason.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { compare } from '../lib/compare.js';
+import { type Certificate, parseCertificate } from './certificate.js';
+
+export interface RefusedCertificate {
+  name: string;
+  reason: string;
+}
+
+export interface CertificateSet {
+  /** Sorted by name. */
+  certificates: Certificate[];
+  refused: RefusedCertificate[];
+}
+
+const PEM_FILE = /\.(pem|crt|cer|key)$/i;
+/** A certificate, chain and key are a few kB; this bounds what one file can make the companion hold. */
+export const MAX_PEM_FILE_BYTES = 1 << 20;
+/** Far more than one host serves, and a bound on the work of one directory listing. */
+export const MAX_CERTIFICATES = 2_000;
+
+/** Throws when the directory itself cannot be read (the caller keeps what it had). */
+export async function readCertificateDir(dir: string): Promise<CertificateSet> {
+  const groups = new Map<string, string[]>();
+  const add = (name: string, file: string) => groups.set(name, [...(groups.get(name) ?? []), file]);
+  for (const entry of (await readdir(dir)).sort(compare)) {
+    if (entry.startsWith('.')) continue;
+    const full = path.join(dir, entry);
+    // stat, not the entry's type: certbot's and Kubernetes' files are symbolic links.
+    const info = await stat(full).catch(() => undefined);
+    if (info?.isDirectory()) {
+      const inside = await readdir(full).catch(() => []);
+      for (const file of inside.sort(compare)) if (!file.startsWith('.') && PEM_FILE.test(file)) add(entry, path.join(full, file));
+    } else if (info?.isFile() && PEM_FILE.test(entry)) {
+      add(entry.replace(PEM_FILE, ''), full);
+    }
+  }
+  const certificates: Certificate[] = [];
+  const refused: RefusedCertificate[] = [];
+  for (const [name, files] of [...groups].sort(([a], [b]) => compare(a, b))) {
+    if (certificates.length + refused.length >= MAX_CERTIFICATES) {
+      refused.push({ name, reason: `one certificate too many: at most ${MAX_CERTIFICATES} are read` });
+      break;
+    }
+    const texts = await readTexts(files);
+    if (typeof texts === 'string') {
+      refused.push({ name, reason: texts });
+      continue;
+    }
+    const parsed = parseCertificate(name, texts);
+    if (parsed.ok) certificates.push(parsed.certificate);
+    else refused.push({ name, reason: `${files.map((f) => path.relative(dir, f)).join(' + ')}: ${parsed.reason}` });
+  }
+  return { certificates, refused };
+}
+
+/** The files' texts, or why one cannot be used. */
+async function readTexts(files: string[]): Promise<string[] | string> {
+  const texts: string[] = [];
+  for (const file of files) {
+    try {
+      const info = await stat(file);
+      if (info.size > MAX_PEM_FILE_BYTES) return `${path.basename(file)} is larger than ${MAX_PEM_FILE_BYTES} bytes`;
+      texts.push(await readFile(file, 'latin1'));
+    } catch (error) {
+      return `${path.basename(file)} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+    }
+  }
+  return texts;
+}

@@ -1,0 +1,137 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCertificateDir } from '../../../src/tls/cert-dir.js';
+import { coversHostname, parseCertificate } from '../../../src/tls/certificate.js';
+import { tlsFiles } from '../../../src/tls/tls-files.js';
+import { createTestCa, type TestCa, type TestCertificate } from '../../helpers/certs.js';
+
+let ca: TestCa;
+let www: TestCertificate;
+let api: TestCertificate;
+let rsa: TestCertificate;
+let dir: string;
+
+beforeAll(async () => {
+  ca = await createTestCa();
+  [www, api, rsa] = await Promise.all([
+    ca.issue(['www.example.com', 'example.com']),
+    ca.issue(['api.example.com', '*.preview.example.com']),
+    ca.issue(['rsa.example.com'], { keyType: 'rsa' }),
+  ]);
+});
+afterAll(() => ca.close());
+
+describe('parseCertificate', () => {
+  it('pools one certificate’s blocks in any order: the key’s own certificate is the leaf, the others its chain', () => {
+    const parsed = parseCertificate('www', [www.key, ca.cert, www.cert]);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const { pem, hostnames, notAfter, fingerprint } = parsed.certificate;
+    const blocks = [...pem.matchAll(/-----BEGIN ([A-Z ]+)-----/g)].map((m) => m[1]);
+    expect(blocks).toEqual(['CERTIFICATE', 'CERTIFICATE', 'PRIVATE KEY']);
+    expect(pem.startsWith(www.cert.trim().split('\n')[0] ?? 'x')).toBe(true);
+    expect(pem.indexOf(www.cert.trim().split('\n')[1] ?? 'x')).toBeLessThan(pem.indexOf(ca.cert.trim().split('\n')[1] ?? 'x'));
+    expect(pem).not.toMatch(/\n\s*\n/);
+    expect(hostnames).toEqual(['example.com', 'www.example.com']);
+    expect(notAfter.getTime()).toBeGreaterThan(Date.now() + 29 * 86_400_000);
+    expect(fingerprint).toMatch(/^[0-9A-F]{64}$/);
+  });
+
+  it('takes RSA keys, CRLF line ends, and the same certificate twice (cert.pem + fullchain.pem) once', () => {
+    const parsed = parseCertificate('rsa', [rsa.cert.replace(/\n/g, '\r\n'), `${rsa.cert}${ca.cert}`, rsa.key]);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    expect(parsed.certificate.pem.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
+  });
+
+  it.each([
+    ['no key', () => [www.cert], /has no private key/],
+    ['two keys', () => [www.cert, www.key, api.key], /has 2 private keys/],
+    ['a key of another certificate', () => [www.cert, api.key], /none of its certificates belongs to its private key/],
+    ['a key alone', () => [www.key], /has no CERTIFICATE block/],
+    [
+      'an encrypted key',
+      () => [www.cert, '-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n'],
+      /encrypted/,
+    ],
+    ['a broken certificate', () => [`-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n`, www.key], /does not parse/],
+    ['a broken key', () => [www.cert, '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n'], /private key does not parse/],
+    ['nothing PEM at all', () => ['hello'], /has no private key/],
+  ])('refuses %s, saying why', (_, texts, reason) => {
+    const parsed = parseCertificate('x', texts());
+    expect(parsed.ok).toBe(false);
+    expect(parsed.ok ? '' : parsed.reason).toMatch(reason);
+  });
+
+  it('refuses a name that is not one safe word (it becomes a file name and a CLI argument)', () => {
+    for (const name of ['a b', '../x', '.hidden', 'x\ny', '', 'a'.repeat(129)]) {
+      expect(parseCertificate(name, [www.cert, www.key]).ok, name).toBe(false);
+    }
+  });
+});
+
+describe('coversHostname', () => {
+  it.each([
+    ['www.example.com', 'www.example.com', true],
+    ['www.example.com', 'api.example.com', false],
+    ['*.example.com', 'api.example.com', true],
+    ['*.example.com', 'example.com', false],
+    ['*.example.com', 'a.b.example.com', false],
+  ])('%s covers %s: %s', (pattern, name, expected) => expect(coversHostname(pattern, name)).toBe(expected));
+});
+
+describe('readCertificateDir', () => {
+  beforeAll(async () => {
+    // As certbot lays out /etc/letsencrypt: live/<name>/ holds links into archive/<name>/; live/ is mounted.
+    const root = await mkdtemp(path.join(tmpdir(), 'hc-certs-'));
+    dir = path.join(root, 'live');
+    await mkdir(path.join(root, 'archive', 'api'), { recursive: true });
+    await mkdir(path.join(dir, 'api'), { recursive: true });
+    // One file with everything; a .crt + .key pair; certbot's live/<name>/ of links; and the refused.
+    await writeFile(path.join(dir, 'www.pem'), `${www.cert}${ca.cert}${www.key}`);
+    await writeFile(path.join(dir, 'rsa.crt'), rsa.cert);
+    await writeFile(path.join(dir, 'rsa.key'), rsa.key);
+    await writeFile(path.join(root, 'archive', 'api', 'fullchain1.pem'), `${api.cert}${ca.cert}`);
+    await writeFile(path.join(root, 'archive', 'api', 'cert1.pem'), api.cert);
+    await writeFile(path.join(root, 'archive', 'api', 'privkey1.pem'), api.key);
+    await symlink('../../archive/api/fullchain1.pem', path.join(dir, 'api', 'fullchain.pem'));
+    await symlink('../../archive/api/cert1.pem', path.join(dir, 'api', 'cert.pem'));
+    await symlink('../../archive/api/privkey1.pem', path.join(dir, 'api', 'privkey.pem'));
+    await writeFile(path.join(dir, 'api', 'README'), 'certbot writes this');
+    await writeFile(path.join(dir, 'nokey.pem'), www.cert);
+    await writeFile(path.join(dir, 'bad name.pem'), `${www.cert}${www.key}`);
+    await writeFile(path.join(dir, '.hidden.pem'), 'not read');
+    await writeFile(path.join(dir, 'notes.txt'), 'not read');
+    await writeFile(path.join(dir, 'huge.pem'), 'x'.repeat((1 << 20) + 1));
+  });
+  afterAll(() => rm(path.dirname(dir), { recursive: true, force: true }));
+
+  it('reads every layout, refuses each bad one alone with its file and reason, passes over other files', async () => {
+    const set = await readCertificateDir(dir);
+    expect(set.certificates.map((c) => [c.name, c.hostnames])).toEqual([
+      ['api', ['*.preview.example.com', 'api.example.com']],
+      ['rsa', ['rsa.example.com']],
+      ['www', ['example.com', 'www.example.com']],
+    ]);
+    const refused = Object.fromEntries(set.refused.map((r) => [r.name, r.reason]));
+    expect(Object.keys(refused).sort()).toEqual(['bad name', 'huge', 'nokey']);
+    expect(refused.nokey).toBe('nokey.pem: has no private key (PRIVATE KEY block)');
+    expect(refused['bad name']).toMatch(/name must be letters, digits/);
+    expect(refused.huge).toMatch(/huge\.pem is larger than 1048576 bytes/);
+  });
+
+  it('throws when the directory itself cannot be read (the caller keeps what it had)', async () => {
+    await expect(readCertificateDir(path.join(dir, 'missing'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('becomes one PEM file per certificate and a crt-list without the default one, which goes on the bind line', async () => {
+    const set = await readCertificateDir(dir);
+    const files = tlsFiles(set.certificates, '/run/certs', 'www.pem');
+    expect([...files.pems.keys()]).toEqual(['/run/certs/api.pem', '/run/certs/rsa.pem', '/run/certs/www.pem']);
+    expect(files.defaultPath).toBe('/run/certs/www.pem');
+    expect(files.list).toBe('/run/certs/api.pem\n/run/certs/rsa.pem\n');
+    const none = tlsFiles(set.certificates, '/run/certs', 'missing');
+    expect(none.defaultPath).toBeNull();
+    expect(none.list.split('\n')).toHaveLength(4);
+  });
+});
