@@ -13,7 +13,7 @@
  *   undici, `node:process`'s report and finalization load their modules, and so on.
  * - One file instead of ~500: no per-module loader records, resolution caches or package.json reads.
  * - What only some configurations use is bundled apart and required on first use: the AWS SDK (with
- *   HOSTED_ZONE_ID) and pino-pretty (LOG_FORMAT=pretty). Code merely present in the main bundle costs
+ *   HOSTED_ZONE_ID), pino-pretty (LOG_FORMAT=pretty), acme-client and the Secrets Manager SDK (ACME). Code merely present in the main bundle costs
  *   memory even if it never runs (V8 keeps the source and pre-parses it): 5.5 MB for the SDK.
  *
  * Not minified: minifying made it larger in memory (V8 compiles eagerly more of the minified code), and
@@ -41,7 +41,13 @@ module.exports = stub;
 }
 
 /** Packages some configurations never load: each in a file of its own next to main.cjs. */
-const APART: Record<string, string> = { '@aws-sdk/client-route-53': 'route53-sdk.cjs', 'pino-pretty': 'pino-pretty.cjs' };
+const APART: Record<string, string> = {
+  '@aws-sdk/client-route-53': 'route53-sdk.cjs',
+  'pino-pretty': 'pino-pretty.cjs',
+  // ACME (ACME_EMAIL), and its store when it is Secrets Manager (TLS_STORE=secretsmanager:…).
+  'acme-client': 'acme-client.cjs',
+  '@aws-sdk/client-secrets-manager': 'secrets-manager-sdk.cjs',
+};
 
 const exactly = (names: string[]) => new RegExp(`^(${names.map((n) => n.replace(/[/.@-]/g, '\\$&')).join('|')})$`);
 

@@ -23,6 +23,7 @@ pkg_installed busybox-static || missing+=(busybox-static) # base-images.sh: a st
 type -P socat >/dev/null || missing+=(socat)
 type -P wrk >/dev/null || missing+=(wrk)
 type -P curl >/dev/null || missing+=(curl)
+type -P pebble >/dev/null || missing+=(pebble)                        # the ACME server of the ACME tests (RFC 8555, Let's Encrypt's test server)
 type -P openssl >/dev/null || missing+=(openssl)                      # test certificates (test/helpers/certs.ts), as an operator makes them
 type -P jq >/dev/null || missing+=(jq)                                # the docs/ec2.md cleanup snippet is run by a test
 [[ -r /etc/ssl/certs/ca-certificates.crt ]] || missing+=(ca-certificates)

@@ -64,6 +64,25 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
   );
   await supervisor.start();
   dns.start();
+  // The fleet's ACME certificate: served from the store (or ordered) once there; HTTP and the other
+  // certificates do not wait for it.
+  const tlsConfig = config.tls;
+  const acme =
+    tlsConfig?.acme &&
+    certificates &&
+    (await (async () => {
+      const { createAcmeIssuer } = await import('./tls/acme/create-acme.js');
+      return createAcmeIssuer(
+        config,
+        tlsConfig.acme as NonNullable<typeof tlsConfig.acme>,
+        log.child({ component: 'acme' }),
+        (certificate) => {
+          certificates.setAcme(certificate);
+          supervisor.trigger('acme-certificate');
+        },
+      );
+    })());
+  acme?.start();
 
   void watchEvents(docker, {
     signal: abort.signal,
@@ -111,7 +130,9 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
           drainingServers: haproxy.drainingServers,
           dns: dns.status(),
           serverStates: await haproxy.serverStates(),
-          tls: config.tls && certificates?.status(config.tls.port, config.tls.defaultCert && certificateNameOf(config.tls.defaultCert)),
+          tls:
+            config.tls &&
+            certificates?.status(config.tls.port, config.tls.defaultCert && certificateNameOf(config.tls.defaultCert), acme?.status()),
         }),
     });
 
@@ -128,6 +149,7 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     statusServer?.close();
     await watcher.close();
     await certificates?.close();
+    acme?.stop();
     if (config.dns.deregisterOnExit) {
       // Remove our records first, so clients stop being sent here while HAProxy finishes what it has.
       await Promise.race([

@@ -9,7 +9,10 @@ import { ConfigError } from './errors.js';
 import { parseDnsName, parseServiceDomain } from './model/domain.js';
 import { MAX_HSTS_AGE_S } from './model/route-values.js';
 import { DEFAULT_MAX_DOMAINS_PER_CONTAINER, type ModelOptions } from './model/services.js';
+import { parseStoreSetting, type StoreSetting } from './tls/acme/cert-store.js';
 import { CERTIFICATE_NAME } from './tls/certificate.js';
+
+const LETS_ENCRYPT = 'https://acme-v02.api.letsencrypt.org/directory';
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const boolean = z
@@ -37,6 +40,23 @@ export const settingsSchema = z.object({
     .regex(CERTIFICATE_NAME, 'must name a certificate in TLS_CERTS_DIR: its file name (with or without extension) or subdirectory')
     .optional(),
   HSTS_MAX_AGE: integer(0, MAX_HSTS_AGE_S).optional(),
+  ACME_EMAIL: z.email({ error: 'must be an e-mail address: the ACME account’s contact' }).optional(),
+  ACME_DIRECTORY_URL: z.url({ protocol: /^https$/, error: 'must be an https:// ACME directory URL' }).default(LETS_ENCRYPT),
+  // Checked against DOMAIN_NAME in loadConfig.
+  ACME_DOMAINS: z.string().optional(),
+  ACME_RENEW_BEFORE_DAYS: integer(1, 89).default(30),
+  ACME_CHECK_INTERVAL_S: integer(60, 86_400).default(3_600),
+  TLS_STORE: z
+    .string()
+    .transform((value, ctx) => {
+      const parsed = parseStoreSetting(value);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    })
+    .optional(),
   HAPROXY_TEMPLATE: z.string().min(1).optional(),
   HAPROXY_STATS_PORT: integer(1, 65535).optional(),
   HAPROXY_BIN: z.string().min(1).default('haproxy'),
@@ -171,12 +191,24 @@ export interface Config {
 
 export interface TlsSettings {
   port: number;
-  /** The operator's certificates (TLS_CERTS_DIR), watched. */
-  certsDir: string;
+  /** The operator's certificates (TLS_CERTS_DIR), watched; absent with ACME alone. */
+  certsDir?: string;
+  /** The fleet's certificate from ACME (DNS-01 through HOSTED_ZONE_ID); absent: off. */
+  acme?: AcmeConfig;
   /** The certificate for clients that name no host it knows (or none); absent: their handshake fails. */
   defaultCert?: string;
   /** Strict-Transport-Security max-age for routes that set none; absent: no header. */
   hstsMaxAge?: number;
+}
+
+export interface AcmeConfig {
+  email: string;
+  directoryUrl: string;
+  /** Fully qualified, in the zone: `*.example.com`, `example.com` by default. */
+  names: string[];
+  store: StoreSetting;
+  renewBeforeDays: number;
+  checkIntervalMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string): Readonly<Config> {
@@ -242,17 +274,58 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
   });
 }
 
-/** HTTPS is on when certificates are configured; each setting that needs them says so when they are not. */
+/** HTTPS is on when certificates are configured (a directory, ACME or both); each setting that needs them says so when they are not. */
 function tlsSettings(s: Settings): TlsSettings | undefined {
-  if (s.TLS_CERTS_DIR === undefined) {
+  const acme = acmeSettings(s);
+  if (s.TLS_CERTS_DIR === undefined && acme === undefined) {
     const needing = (['HTTPS_PORT', 'TLS_DEFAULT_CERT', 'HSTS_MAX_AGE'] as const).filter((key) => s[key] !== undefined);
     if (needing.length > 0) {
-      throw new ConfigError(needing.map((key) => `${key}: needs TLS_CERTS_DIR, the directory of the certificates HTTPS serves`));
+      throw new ConfigError(
+        needing.map((key) => `${key}: needs TLS_CERTS_DIR (a directory of certificates) or ACME_EMAIL (certificates from ACME)`),
+      );
     }
     return undefined;
   }
   const port = s.HTTPS_PORT ?? 443;
   const clash = (['HTTP_PORT', 'STATUS_PORT', 'HAPROXY_STATS_PORT'] as const).find((key) => s[key] === port);
   if (clash) throw new ConfigError([`HTTPS_PORT: ${port} is ${clash} too; give HTTPS a port of its own`]);
-  return { port, certsDir: s.TLS_CERTS_DIR, defaultCert: s.TLS_DEFAULT_CERT, hstsMaxAge: s.HSTS_MAX_AGE };
+  return { port, certsDir: s.TLS_CERTS_DIR, acme, defaultCert: s.TLS_DEFAULT_CERT, hstsMaxAge: s.HSTS_MAX_AGE };
+}
+
+/** ACME: on with ACME_EMAIL, which needs the zone (DNS-01) and a store the fleet shares. */
+function acmeSettings(s: Settings): AcmeConfig | undefined {
+  if (s.ACME_EMAIL === undefined) {
+    const needing = (['ACME_DOMAINS', 'TLS_STORE'] as const).filter((key) => s[key] !== undefined);
+    if (needing.length > 0) throw new ConfigError(needing.map((key) => `${key}: needs ACME_EMAIL (ACME is off without it)`));
+    return undefined;
+  }
+  const problems: string[] = [];
+  if (s.HOSTED_ZONE_ID === undefined) problems.push('ACME_EMAIL: needs HOSTED_ZONE_ID: the DNS-01 challenges are written to that zone');
+  if (s.TLS_STORE === undefined) {
+    problems.push(
+      'ACME_EMAIL: needs TLS_STORE, where the certificate is kept between restarts and shared by the fleet: secretsmanager:<name>, or file:<path> on a volume for one host',
+    );
+  }
+  const names: string[] = [];
+  for (const raw of (s.ACME_DOMAINS ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    const wildcard = raw.startsWith('*.');
+    const parsed = parseDnsName(wildcard ? raw.slice(2) : raw);
+    if (!parsed.ok || !(parsed.name === s.DOMAIN_NAME || parsed.name.endsWith(`.${s.DOMAIN_NAME}`))) {
+      problems.push(`ACME_DOMAINS: ${JSON.stringify(raw)} is not a name in ${s.DOMAIN_NAME} (a wildcard *.<name> is one)`);
+      continue;
+    }
+    names.push(`${wildcard ? '*.' : ''}${parsed.name}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    email: s.ACME_EMAIL,
+    directoryUrl: s.ACME_DIRECTORY_URL,
+    names: names.length > 0 ? [...new Set(names)] : [`*.${s.DOMAIN_NAME}`, s.DOMAIN_NAME],
+    store: s.TLS_STORE as StoreSetting,
+    renewBeforeDays: s.ACME_RENEW_BEFORE_DAYS,
+    checkIntervalMs: s.ACME_CHECK_INTERVAL_S * 1000,
+  };
 }

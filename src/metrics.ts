@@ -63,6 +63,17 @@ export const metrics = {
     help: 'Certificates in TLS_CERTS_DIR that cannot be served (no key, a key of another certificate, unreadable…).',
     registers,
   }),
+  acmeOrders: new Counter({
+    name: 'haproxy_companion_acme_orders_total',
+    help: 'ACME orders this host made for the fleet, by outcome (issued, failed).',
+    labelNames: ['outcome'] as const,
+    registers,
+  }),
+  acmeFailures: new Gauge({
+    name: 'haproxy_companion_acme_consecutive_failures',
+    help: 'Failed looks at the fleet certificate (store, lock or order) in a row; 0 when the last one went through.',
+    registers,
+  }),
   dnsNamesOverCap: new Gauge({
     name: 'haproxy_companion_dns_names_over_cap',
     help: 'Served names beyond DNS_MAX_NAMES, not registered in Route53 (still served by the proxy).',

@@ -5,12 +5,14 @@
  */
 import {
   ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
   GetHostedZoneCommand,
   ListResourceRecordSetsCommand,
   type ResourceRecordSet,
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import { CompanionError } from '../errors.js';
+import { sleep } from '../lib/sleep.js';
 import { metrics } from '../metrics.js';
 import { type Change, normaliseName, type RecordSet, recordKey } from './records.js';
 import { toSdkChanges } from './route53-changes.js';
@@ -19,7 +21,12 @@ export interface ZoneApi {
   /** The zone's name, without the trailing dot. */
   zoneName(): Promise<string>;
   listRecords(): Promise<RecordSet[]>;
-  applyChanges(changes: Change[]): Promise<void>;
+  /** The record sets of one name: one short request, where a listing of a fleet's zone takes hundreds. */
+  recordsAt(name: string): Promise<RecordSet[]>;
+  /** Returns Route53's change id. */
+  applyChanges(changes: Change[]): Promise<string | undefined>;
+  /** Waits until a change is on every Route53 name server (INSYNC), as an ACME server's check needs. */
+  waitForChange(changeId: string, timeoutMs: number): Promise<void>;
 }
 
 /** The SDK client as the standard chain configures it (AWS_REGION, credentials, AWS_ENDPOINT_URL_ROUTE_53). */
@@ -80,8 +87,15 @@ export function createZoneApi(client: Pick<Route53Client, 'send'>, zoneId: strin
         start = next;
       }
     },
+    async recordsAt(name) {
+      const page = await client.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: name, MaxItems: 20 }));
+      return (page.ResourceRecordSets ?? []).flatMap((set) => {
+        const record = fromSdk(set);
+        return record && record.name === normaliseName(name) ? [record] : [];
+      });
+    },
     async applyChanges(changes) {
-      await client.send(
+      const out = await client.send(
         new ChangeResourceRecordSetsCommand({
           HostedZoneId: zoneId,
           ChangeBatch: {
@@ -90,6 +104,16 @@ export function createZoneApi(client: Pick<Route53Client, 'send'>, zoneId: strin
           },
         }),
       );
+      return out.ChangeInfo?.Id;
+    },
+    async waitForChange(changeId, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      for (let delay = 1_000; ; delay = Math.min(delay * 2, 10_000)) {
+        const out = await client.send(new GetChangeCommand({ Id: changeId }));
+        if (out.ChangeInfo?.Status === 'INSYNC') return;
+        if (Date.now() + delay > deadline) throw new CompanionError(`Route53 change ${changeId} not in sync after ${timeoutMs} ms`);
+        await sleep(delay);
+      }
     },
   };
 }

@@ -31,7 +31,8 @@ export async function readCertificateDir(dir: string): Promise<CertificateSet> {
   const groups = new Map<string, string[]>();
   const add = (name: string, file: string) => groups.set(name, [...(groups.get(name) ?? []), file]);
   for (const entry of (await readdir(dir)).sort(compare)) {
-    if (entry.startsWith('.')) continue;
+    // `.x`: hidden (an editor's, Kubernetes' `..data`); `_x`: the companion's own names (`_acme`).
+    if (entry.startsWith('.') || entry.startsWith('_')) continue;
     const full = path.join(dir, entry);
     // stat, not the entry's type: certbot's and Kubernetes' files are symbolic links.
     const info = await stat(full).catch(() => undefined);

@@ -1,14 +1,17 @@
 /**
- * The operator's certificates (TLS_CERTS_DIR), read at start and again whenever the directory changes
- * (certbot renewing, a secret mounted anew, a file copied in): each change asks for a pass, which installs
- * what changed through the runtime API. A directory that cannot be read keeps the certificates last read,
- * so HTTPS never goes down because a volume was briefly away.
+ * The certificates HTTPS serves: the operator's (TLS_CERTS_DIR), read at start and again whenever the
+ * directory changes (certbot renewing, a secret mounted anew, a file copied in), and the fleet's ACME
+ * certificate (acme/acme-issuer.ts) as the certificate `_acme`. Each change asks for a pass, which
+ * installs what changed through the runtime API. A directory that cannot be read keeps the certificates
+ * last read, so HTTPS never goes down because a volume was briefly away.
  */
 import chokidar from 'chokidar';
+import { compare } from '../lib/compare.js';
 import type { Logger } from '../log.js';
 import { metrics } from '../metrics.js';
+import type { AcmeStatus } from './acme/acme-issuer.js';
 import { type CertificateSet, type RefusedCertificate, readCertificateDir } from './cert-dir.js';
-import type { Certificate } from './certificate.js';
+import { type Certificate, parseCertificate } from './certificate.js';
 
 /** A certificate as /status shows it: no key, no PEM. */
 export interface CertificateStatus {
@@ -21,6 +24,8 @@ export interface CertificateStatus {
 
 export interface TlsStatus {
   port: number;
+  /** The fleet's ACME certificate: its store, state, last error. */
+  acme?: AcmeStatus;
   certificates: CertificateStatus[];
   refused: RefusedCertificate[];
   /** The default certificate's name, or why there is none. */
@@ -29,30 +34,54 @@ export interface TlsStatus {
   readError?: string;
 }
 
+/** The ACME certificate's name: a directory's names never start with `_` (cert-dir.ts). */
+export const ACME_CERTIFICATE = '_acme';
+
 export class CertificateSource {
   private set: CertificateSet = { certificates: [], refused: [] };
+  private acme: Certificate | undefined;
+  private merged: Certificate[] = [];
   private readError: string | undefined;
   /** Reads run one after the other: a burst of file events never has two reads racing. */
   private reading: Promise<void> = Promise.resolve();
   private watcher: ReturnType<typeof chokidar.watch> | undefined;
 
   constructor(
-    private readonly dir: string,
+    /** Absent: ACME's certificate alone. */
+    private readonly dir: string | undefined,
     private readonly log: Logger,
   ) {}
 
+  /** Sorted by name; the same array until something changes (a pass compares by content anyway). */
   get certificates(): Certificate[] {
-    return this.set.certificates;
+    return this.merged;
+  }
+
+  /** The fleet's ACME certificate, or a reason it cannot be served (logged). */
+  setAcme(certificate: { certificate: string; privateKey: string }): void {
+    const parsed = parseCertificate(ACME_CERTIFICATE, [certificate.certificate, certificate.privateKey]);
+    if (!parsed.ok) {
+      this.log.error({ reason: parsed.reason }, 'the certificate from the ACME store cannot be served');
+      return;
+    }
+    this.acme = parsed.certificate;
+    this.log.info(
+      { certificate: ACME_CERTIFICATE, hostnames: this.acme.hostnames, notAfter: this.acme.notAfter.toISOString() },
+      'certificate read',
+    );
+    this.merge();
   }
 
   /** Reads the directory again; never throws. */
   load(): Promise<void> {
-    this.reading = this.reading.then(() => this.read());
+    if (this.dir === undefined) return Promise.resolve();
+    this.reading = this.reading.then(() => this.read(this.dir as string));
     return this.reading;
   }
 
   /** Calls `changed` after each read that a change in the directory caused. */
   watch(changed: () => void): void {
+    if (this.dir === undefined) return;
     // awaitWriteFinish: a file is read once it stopped growing, never half-copied.
     this.watcher = chokidar.watch(this.dir, {
       ignoreInitial: true,
@@ -67,11 +96,12 @@ export class CertificateSource {
     await this.watcher?.close();
   }
 
-  status(port: number, defaultName: string | undefined, now = Date.now()): TlsStatus {
-    const byName = (name: string) => this.set.certificates.find((c) => c.name === name);
+  status(port: number, defaultName: string | undefined, acme?: AcmeStatus, now = Date.now()): TlsStatus {
+    const byName = (name: string) => this.merged.find((c) => c.name === name);
     return {
       port,
-      certificates: this.set.certificates.map((c) => ({
+      ...(acme && { acme }),
+      certificates: this.merged.map((c) => ({
         name: c.name,
         hostnames: c.hostnames,
         notAfter: c.notAfter.toISOString(),
@@ -84,14 +114,20 @@ export class CertificateSource {
     };
   }
 
-  private async read(): Promise<void> {
+  private merge(): void {
+    this.merged = [...this.set.certificates, ...(this.acme ? [this.acme] : [])].sort((a, b) => compare(a.name, b.name));
+    metrics.certificateNotAfter.reset();
+    for (const c of this.merged) metrics.certificateNotAfter.set({ certificate: c.name }, Math.floor(c.notAfter.getTime() / 1000));
+  }
+
+  private async read(dir: string): Promise<void> {
     let next: CertificateSet;
     try {
-      next = await readCertificateDir(this.dir);
+      next = await readCertificateDir(dir);
     } catch (error) {
       const message = `${(error as NodeJS.ErrnoException).code ?? ''} ${(error as Error).message}`.trim();
       if (this.readError !== message)
-        this.log.warn({ dir: this.dir, err: error }, 'cannot read the certificate directory; keeping the certificates read before');
+        this.log.warn({ dir, err: error }, 'cannot read the certificate directory; keeping the certificates read before');
       this.readError = message;
       return;
     }
@@ -108,8 +144,7 @@ export class CertificateSource {
       }
     }
     this.set = next;
-    metrics.certificateNotAfter.reset();
-    for (const c of next.certificates) metrics.certificateNotAfter.set({ certificate: c.name }, Math.floor(c.notAfter.getTime() / 1000));
+    this.merge();
     metrics.certificatesRefused.set(next.refused.length);
   }
 }

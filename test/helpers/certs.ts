@@ -15,7 +15,7 @@ export interface TestCa {
   certFile: string;
   dir: string;
   /** A leaf certificate for `names` (the first is the subject), valid `days`. */
-  issue(names: string[], options?: { days?: number; keyType?: 'ec' | 'rsa' }): Promise<TestCertificate>;
+  issue(names: string[], options?: { days?: number; keyType?: 'ec' | 'rsa'; ipAddresses?: string[] }): Promise<TestCertificate>;
   close(): Promise<void>;
 }
 
@@ -54,7 +54,7 @@ export async function createTestCa(): Promise<TestCa> {
     cert,
     certFile,
     dir,
-    async issue(names, { days = 30, keyType = 'ec' } = {}) {
+    async issue(names, { days = 30, keyType = 'ec', ipAddresses = [] } = {}) {
       const n = ++serial;
       const base = path.join(dir, `leaf${n}`);
       const keyArgs = keyType === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'] : ['-newkey', 'rsa:2048'];
@@ -70,7 +70,8 @@ export async function createTestCa(): Promise<TestCa> {
         '-out',
         `${base}.csr`,
       ]);
-      await writeFile(`${base}.ext`, `subjectAltName=${names.map((name) => `DNS:${name}`).join(',')}\n`);
+      const alternatives = [...names.map((name) => `DNS:${name}`), ...ipAddresses.map((ip) => `IP:${ip}`)];
+      await writeFile(`${base}.ext`, `subjectAltName=${alternatives.join(',')}\n`);
       await execa('openssl', [
         'x509',
         '-req',

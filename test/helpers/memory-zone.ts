@@ -35,7 +35,13 @@ export class MemoryZone implements ZoneApi {
     return listing;
   }
 
-  async applyChanges(changes: Change[]) {
+  async recordsAt(name: string) {
+    return structuredClone(this.records.filter((r) => r.name === name));
+  }
+
+  async waitForChange() {}
+
+  async applyChanges(changes: Change[]): Promise<string | undefined> {
     this.calls.applyChanges++;
     this.batches.push(structuredClone(changes));
     this.maybeFail();
@@ -63,6 +69,7 @@ export class MemoryZone implements ZoneApi {
       next = [...next.filter((r) => r !== existing), structuredClone(record)];
     }
     this.records = next;
+    return `/change/C${this.batches.length}`;
   }
 
   private maybeFail() {

@@ -19,14 +19,32 @@ afterAll(async () => {
 describe('the production bundle (scripts/bundle.ts)', () => {
   it('leaves out what the companion never calls, keeps apart what only some configurations load, and is ASCII', async () => {
     const files = await bundle(dir);
-    expect(files.map((f) => path.basename(f.file)).sort()).toEqual(['main.cjs', 'pino-pretty.cjs', 'route53-sdk.cjs']);
+    expect(files.map((f) => path.basename(f.file)).sort()).toEqual([
+      'acme-client.cjs',
+      'main.cjs',
+      'pino-pretty.cjs',
+      'route53-sdk.cjs',
+      'secrets-manager-sdk.cjs',
+    ]);
     const main = await readFile(path.join(dir, 'main.cjs'), 'utf8');
     // esbuild marks where each module starts with a comment naming its file.
-    for (const absent of ['ssh2', '@grpc/grpc-js', 'protobufjs', 'tar-fs', '@aws-sdk/client-route-53', 'pino-pretty'])
+    for (const absent of [
+      'ssh2',
+      '@grpc/grpc-js',
+      'protobufjs',
+      'tar-fs',
+      '@aws-sdk/client-route-53',
+      'pino-pretty',
+      'acme-client',
+      'node-forge',
+      'axios',
+    ])
       expect(main).not.toContain(`// node_modules/${absent}/`);
     expect(main).toContain('// node_modules/dockerode/');
     expect(main).toContain('require("./route53-sdk.cjs")');
     expect(main).toContain('require("./pino-pretty.cjs")');
+    expect(main).toContain('require("./acme-client.cjs")');
+    expect(main).toContain('require("./secrets-manager-sdk.cjs")');
     // Latin-1 sources are kept at one byte a character.
     expect(/[^\t\n\r -~]/u.test(main)).toBe(false);
     // It runs on its own: every module it needs is inside (a dynamic require of a package would not be).

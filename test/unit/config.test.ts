@@ -176,6 +176,41 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DOMAIN_NAME: 'example.com', ...env }, template)).toThrow(message);
   });
 
+  it('turns ACME on with ACME_EMAIL, which needs the zone and a store, and HTTPS with it; ACME_DOMAINS in the zone', () => {
+    const env = { DOMAIN_NAME: 'example.com', ACME_EMAIL: 'ops@example.com', HOSTED_ZONE_ID: 'Z123', TLS_STORE: 'secretsmanager:hc/tls' };
+    const config = loadConfig(env, template);
+    expect(config.tls).toMatchObject({ port: 443, certsDir: undefined });
+    expect(config.tls?.acme).toEqual({
+      email: 'ops@example.com',
+      directoryUrl: 'https://acme-v02.api.letsencrypt.org/directory',
+      names: ['*.example.com', 'example.com'],
+      store: { kind: 'secretsmanager', name: 'hc/tls' },
+      renewBeforeDays: 30,
+      checkIntervalMs: 3_600_000,
+    });
+    expect(loadConfig({ ...env, ACME_DOMAINS: '*.apps.example.com, www.example.com' }, template).tls?.acme?.names).toEqual([
+      '*.apps.example.com',
+      'www.example.com',
+    ]);
+  });
+
+  it.each([
+    [{ ACME_EMAIL: 'ops@example.com' }, /ACME_EMAIL: needs HOSTED_ZONE_ID.*ACME_EMAIL: needs TLS_STORE/s],
+    [{ ACME_EMAIL: 'not-an-address', HOSTED_ZONE_ID: 'Z1', TLS_STORE: 'file:/data/a.json' }, /ACME_EMAIL: must be an e-mail/],
+    [{ TLS_STORE: 'file:/data/a.json' }, /TLS_STORE: needs ACME_EMAIL/],
+    [
+      { ACME_EMAIL: 'a@b.co', HOSTED_ZONE_ID: 'Z1', TLS_STORE: 'file:/d', ACME_DOMAINS: 'evil.org' },
+      /ACME_DOMAINS: "evil.org" is not a name in example.com/,
+    ],
+    [{ ACME_EMAIL: 'a@b.co', HOSTED_ZONE_ID: 'Z1', TLS_STORE: 's3:bucket' }, /TLS_STORE: must be secretsmanager:/],
+    [
+      { ACME_EMAIL: 'a@b.co', HOSTED_ZONE_ID: 'Z1', TLS_STORE: 'file:/d', ACME_DIRECTORY_URL: 'http://acme.test/dir' },
+      /ACME_DIRECTORY_URL: must be an https/,
+    ],
+  ])('refuses the ACME settings %j', (env, message) => {
+    expect(() => loadConfig({ DOMAIN_NAME: 'example.com', ...env }, template)).toThrow(message);
+  });
+
   it('turns the status endpoint off with STATUS_PORT=0', () => {
     expect(loadConfig({ DOMAIN_NAME: 'example.com', STATUS_PORT: '0' }, template).status).toBeUndefined();
   });

@@ -268,11 +268,16 @@ class RecordingZone implements ZoneApi {
   async listRecords() {
     return structuredClone(this.records);
   }
+  async recordsAt(name: string) {
+    return structuredClone(this.records.filter((r) => r.name === name));
+  }
+  async waitForChange() {}
   async applyChanges(changes: Change[]) {
     for (const change of changes) {
       this.sent.push(structuredClone(change));
       const rest = this.records.filter((r) => recordKey(r) !== recordKey(change.record));
       this.records = change.action === 'DELETE' ? rest : [...rest, structuredClone(change.record)];
     }
+    return undefined;
   }
 }
