@@ -76,7 +76,11 @@ describe('declaredRoutes: the label grammar', () => {
       /takes no HTTP policy/,
     ],
     [{ 'haproxy-companion.api.domain': 'x', 'haproxy-companion.api.strip-path': 'true' }, /needs a haproxy-companion\.api\.path/],
-    [{ 'haproxy-companion.api.domain': 'www.google.com' }, /domain "www\.google\.com" ends in the top-level domain/],
+    [
+      { 'haproxy-companion.api.domain': 'www.google.com' },
+      /^label haproxy-companion\.api\.domain="www\.google\.com" ends in the top-level domain/,
+    ],
+    [{ 'haproxy-companion.api.domain': 'a, b c' }, /^label haproxy-companion\.api\.domain="a, b c": domain "b c" may contain only/],
     [{ 'haproxy-companion.api.domain': 'x', 'haproxy-companion.api.headers.request.Host': 'evil' }, /names a header that/],
     [{ 'haproxy-companion.API.domain': 'x' }, /a route name is lower-case/],
   ])('refuses %j with a reason naming the label', (labels, reason) => {
@@ -84,6 +88,33 @@ describe('declaredRoutes: the label grammar', () => {
     expect(list).toEqual([]);
     expect(refused).toHaveLength(1);
     expect(refused[0]?.reason).toMatch(reason);
+  });
+
+  it.each(['__proto__', 'constructor', 'hasOwnProperty', 'toString'])(
+    'refuses the key %s as no route label (it once threw out of the model)',
+    (key) => {
+      const { routes: list, refused } = routes({
+        'haproxy-companion.api.domain': 'x',
+        [`haproxy-companion.api.${key}`]: 'v',
+        'haproxy-companion.ok.domain': 'ok',
+      });
+      expect(list.map((r) => r.name)).toEqual(['ok']);
+      expect(refused).toEqual([
+        {
+          route: 'api',
+          names: ['x'],
+          reason: expect.stringMatching(new RegExp(`^label haproxy-companion\\.api\\.${key} is not a route label`)),
+        },
+      ]);
+    },
+  );
+
+  it('says a bad name of the forms before routes in the words they have always had, and names the label of the route default', () => {
+    for (const legacy of [routes({}, { DOMAIN: 'bad name' }), routes({ 'haproxy-companion.domain': 'bad name' })])
+      expect(legacy.refused[0]?.reason).toMatch(/^domain "bad name" may contain only/);
+    expect(routes({ 'haproxy-companion.default.domain': 'bad name' }).refused[0]?.reason).toMatch(
+      /^label haproxy-companion\.default\.domain="bad name" may contain only/,
+    );
   });
 
   it('refuses one route and keeps the others', () => {
@@ -202,8 +233,8 @@ describe('declaredRoutes: the label grammar', () => {
 
   it('takes a wildcard for any single label under a name', () => {
     expect(routes({ 'haproxy-companion.preview.domain': '*.preview' }).routes[0]?.domains).toEqual(['*.preview']);
-    expect(routes({ 'haproxy-companion.preview.domain': '*' }).refused[0]?.reason).toMatch(/domain "\*"/);
-    expect(routes({ 'haproxy-companion.preview.domain': 'a.*.b' }).refused[0]?.reason).toMatch(/domain "a\.\*\.b"/);
+    expect(routes({ 'haproxy-companion.preview.domain': '*' }).refused[0]?.reason).toMatch(/domain="\*" /);
+    expect(routes({ 'haproxy-companion.preview.domain': 'a.*.b' }).refused[0]?.reason).toMatch(/domain="a\.\*\.b" /);
   });
 });
 

@@ -492,8 +492,6 @@ function routeReasons(route: string): RegExp[] {
     // The label bare, or quoted when it holds more than a word's characters (an `=` among them).
     new RegExp(`^label ${labelShown('headers.')} (?:names a header|is one header too many|sets a header|may |has |is )`),
     new RegExp(`^label ${labelShown('')} is not a route label \\(known: `),
-    // A bad domain, in the words DOMAIN has always had (finish: `domain "<name>" <why>`).
-    /^domain ".*" \S/,
     new RegExp(`^a route is either HTTP \\(${label('domain')}\\) or TCP \\(${label('tcp-port')}\\), not both$`),
     new RegExp(`^a TCP route \\(${label('tcp-port')}\\) takes no HTTP policy \\(path, headers, auth…\\)$`),
     new RegExp(`^has no ${label('domain')} \\(or ${label('tcp-port')}\\) to route$`),
@@ -515,6 +513,9 @@ function routeReasons(route: string): RegExp[] {
     // The forms before routes are the route `default` (route-labels.ts legacyDefault).
     ...(route === 'default'
       ? [
+          // A bad domain of DOMAIN or haproxy-companion.domain, in the words they have always had (`domain "<name>" <why>`);
+          // a route's domain label is a bad value as any other (the first pattern).
+          /^domain ".*" \S/,
           new RegExp(`^label ${escapeRe(`${LABEL}port`)}=".*" `),
           new RegExp(`^both ${escapeRe(`${LABEL}domain`)} \\(or DOMAIN\\) and ${label('domain')} are set: keep one$`),
           new RegExp(`^both ${escapeRe(`${LABEL}port`)} and ${label('port')} are set: keep one$`),
