@@ -253,9 +253,13 @@ describe('buildServices: routes', () => {
     expect(summary(model([c]))).toEqual([`admin ${ip}:9090`, `web ${ip}:8080`]);
   });
 
-  it('sends a path prefix of a host to another service than the rest', () => {
-    const site = container({ labels: { 'haproxy-companion.domain': 'shop' } });
-    const api = container({ image: 'api', labels: { 'haproxy-companion.api.domain': 'shop', 'haproxy-companion.api.path': '/api' } });
+  it('sends a path prefix of a host to another service than the rest (of one compose project)', () => {
+    const project = (service: string) => ({ 'com.docker.compose.project': 'shop', 'com.docker.compose.service': service });
+    const site = container({ labels: { 'haproxy-companion.domain': 'shop', ...project('site') } });
+    const api = container({
+      image: 'api',
+      labels: { 'haproxy-companion.api.domain': 'shop', 'haproxy-companion.api.path': '/api', ...project('api') },
+    });
     const m = model([site, api]);
     expect(summary(m)).toEqual([`shop ${site.networks[0]?.ip}:8080`, `shop/api ${api.networks[0]?.ip}:8080`]);
     const placed = placeServices(m.services, freshLayout(m.services)).services;
