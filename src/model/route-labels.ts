@@ -99,6 +99,8 @@ type Setter = (route: Draft, value: string, key: string) => string | undefined;
 
 interface Draft {
   domainsRaw?: string;
+  /** The label `domainsRaw` came from; absent for the forms before routes (`DOMAIN`, `haproxy-companion.domain`). */
+  domainsLabel?: string;
   spec: RouteSpec;
 }
 
@@ -129,8 +131,9 @@ const flag = (raw: string): Parsed<true | undefined> => {
 
 /** The keys a route takes, after `haproxy-companion.<route>.`. */
 const ROUTE_KEYS: Record<string, Setter> = {
-  domain: (draft, raw) => {
+  domain: (draft, raw, key) => {
     draft.domainsRaw = raw;
+    draft.domainsLabel = key;
     return undefined;
   },
   port: use(parsePort, (d, v) => {
@@ -231,7 +234,9 @@ export function declaredRoutes(container: ContainerInfo, zone: string, maxDomain
     }
     const draft = draftOf(name);
     const header = /^headers\.(request|response)\.(.*)$/.exec(routeKey);
-    const setter = ROUTE_KEYS[routeKey];
+    // Own keys only: `__proto__`, `constructor` or `hasOwnProperty` after a route's name are the container's
+    // words too, and an inherited member called as a setter threw out of the whole model (every container's).
+    const setter = Object.hasOwn(ROUTE_KEYS, routeKey) ? ROUTE_KEYS[routeKey] : undefined;
     const problem = header
       ? setHeader(draft, header[1] as 'request' | 'response', header[2] ?? '', value)
       : setter
@@ -340,14 +345,25 @@ function validNames(draft: Draft | undefined, zone: string): string[] | undefine
 }
 
 /** The distinct names of a `domain` value, relative to the zone, or the first bad one's reason. */
-function parseNames(raw: string, zone: string): { ok: true; value: string[] } | { ok: false; reason: string } {
+function parseNames(raw: string, zone: string): { ok: true; value: string[] } | { ok: false; name: string; reason: string } {
   const names = new Set<string>();
   for (const part of raw.split(',')) {
     const parsed = parseRouteDomain(part, zone);
-    if (!parsed.ok) return { ok: false, reason: `domain ${quote(part.trim())} ${parsed.reason}` };
+    if (!parsed.ok) return { ok: false, name: part.trim(), reason: parsed.reason };
     names.add(parsed.name);
   }
   return { ok: true, value: [...names] };
+}
+
+/**
+ * Why a route's names are refused: the label and its value, as for any other bad value, and which name of
+ * a list it is. The forms before routes keep the words they have always had: `domain "<name>" <why>`.
+ */
+function badName(draft: Draft, bad: { name: string; reason: string }): string {
+  const name = `domain ${quote(bad.name)} ${bad.reason}`;
+  if (draft.domainsLabel === undefined || draft.domainsRaw === undefined) return name;
+  const label = `label ${labelKey(draft.domainsLabel)}=${quote(draft.domainsRaw)}`;
+  return draft.domainsRaw.includes(',') ? `${label}: ${name}` : `${label} ${bad.reason}`;
 }
 
 /** Checks what a route needs as a whole, and parses its names; a reason when it cannot be routed. */
@@ -367,7 +383,7 @@ function finish(draft: Draft, zone: string): string | undefined {
   }
   if (draft.domainsRaw === undefined) return `has no ${label('domain')} (or ${label('tcp-port')}) to route`;
   const names = parseNames(draft.domainsRaw, zone);
-  if (!names.ok) return names.reason;
+  if (!names.ok) return badName(draft, names);
   spec.domains = names.value;
   if (spec.policy.stripPath && spec.path === '/') return `${label('strip-path')} needs a ${label('path')} to strip`;
   return undefined;

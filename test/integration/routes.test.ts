@@ -20,6 +20,8 @@ const route = (name: string, labels: Record<string, string>) =>
   Object.fromEntries(Object.entries(labels).map(([key, value]) => [`haproxy-companion.${name}.${key}`, value]));
 
 const names: Record<string, string> = {};
+/** Compose's labels for a service of the project that serves the host `shop`. */
+const shopProject = (service: string) => ({ 'com.docker.compose.project': `hc-${run.id}-shop`, 'com.docker.compose.service': service });
 
 const answers = (host: string, path: string, text: string) =>
   waitFor(async () => (await get(port, host, path)).body === text, { what: `${host}${path} to answer ${text}` });
@@ -62,18 +64,24 @@ beforeAll(async () => {
     '-c',
     'mkdir -p /a /b && echo web-8080 > /a/index.html && echo admin-9090 > /b/index.html && httpd -p 9090 -h /b && exec httpd -f -p 8080 -h /a',
   );
-  // One host, `/` to one service and `/api` (and `/api/v2`, longest wins) to others, with and without strip.
-  names.site = await run.backend({ domain: 'shop', text: 'site-root', setup: files({ '/api/x': 'site-api-x' }) });
+  // One host, `/` to one service and `/api` (and `/api/v2`, longest wins) to others, with and without strip:
+  // services of one compose project, which may split a host (another owner's path under it would be refused).
+  names.site = await run.backend({
+    domain: 'shop',
+    text: 'site-root',
+    labels: shopProject('site'),
+    setup: files({ '/api/x': 'site-api-x' }),
+  });
   names.api = await run.backend({
     text: 'api-root',
     image: `hc-${run.id}-api`,
-    labels: route('api', { domain: 'shop', path: '/api' }),
+    labels: { ...route('api', { domain: 'shop', path: '/api' }), ...shopProject('api') },
     setup: files({ '/api/x': 'api-unstripped-x' }),
   });
   names.v2 = await run.backend({
     text: 'v2-root',
     image: `hc-${run.id}-v2`,
-    labels: route('v2', { domain: 'shop', path: '/api/v2', 'strip-path': 'true' }),
+    labels: { ...route('v2', { domain: 'shop', path: '/api/v2', 'strip-path': 'true' }), ...shopProject('v2') },
     setup: files({ '/x': 'v2-stripped-x' }),
   });
   // Policy: health check, allow lists, auth, headers, redirect, compression.
@@ -146,8 +154,9 @@ beforeAll(async () => {
   // DEFAULT_SERVICE and a wildcard.
   await run.backend({ domain: 'fallback', text: 'fallback' });
   await run.backend({ text: 'fallback-private', labels: route('fp', { domain: 'fallback', path: '/private', allow: '10.0.0.0/8' }) });
-  await run.backend({ text: 'any-preview', image: `hc-${run.id}-preview`, labels: route('pr', { domain: '*.preview' }) });
+  // The exact name first: another owner's, it would be refused under an older wildcard.
   await run.backend({ domain: 'exact.preview', text: 'exact-preview' });
+  await run.backend({ text: 'any-preview', image: `hc-${run.id}-preview`, labels: route('pr', { domain: '*.preview' }) });
   // Hostile values: each route refused for its own label, the container's good route still served.
   names.hostile = await run.backend({
     text: 'hostile-good',
@@ -340,7 +349,7 @@ describe('routes', () => {
     await run.backend({
       text: 'late',
       image: `hc-${run.id}-api`,
-      labels: route('late', { domain: 'shop', path: '/late' }),
+      labels: { ...route('late', { domain: 'shop', path: '/late' }), ...shopProject('late') },
       setup: files({ '/late/index.html': 'late' }),
     });
     await waitFor(async () => (await get(port, 'shop.example.com', '/late/')).body === 'late', { what: '/late to answer' });

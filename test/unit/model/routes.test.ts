@@ -76,7 +76,11 @@ describe('declaredRoutes: the label grammar', () => {
       /takes no HTTP policy/,
     ],
     [{ 'haproxy-companion.api.domain': 'x', 'haproxy-companion.api.strip-path': 'true' }, /needs a haproxy-companion\.api\.path/],
-    [{ 'haproxy-companion.api.domain': 'www.google.com' }, /domain "www\.google\.com" ends in the top-level domain/],
+    [
+      { 'haproxy-companion.api.domain': 'www.google.com' },
+      /^label haproxy-companion\.api\.domain="www\.google\.com" ends in the top-level domain/,
+    ],
+    [{ 'haproxy-companion.api.domain': 'a, b c' }, /^label haproxy-companion\.api\.domain="a, b c": domain "b c" may contain only/],
     [{ 'haproxy-companion.api.domain': 'x', 'haproxy-companion.api.headers.request.Host': 'evil' }, /names a header that/],
     [{ 'haproxy-companion.API.domain': 'x' }, /a route name is lower-case/],
   ])('refuses %j with a reason naming the label', (labels, reason) => {
@@ -84,6 +88,33 @@ describe('declaredRoutes: the label grammar', () => {
     expect(list).toEqual([]);
     expect(refused).toHaveLength(1);
     expect(refused[0]?.reason).toMatch(reason);
+  });
+
+  it.each(['__proto__', 'constructor', 'hasOwnProperty', 'toString'])(
+    'refuses the key %s as no route label (it once threw out of the model)',
+    (key) => {
+      const { routes: list, refused } = routes({
+        'haproxy-companion.api.domain': 'x',
+        [`haproxy-companion.api.${key}`]: 'v',
+        'haproxy-companion.ok.domain': 'ok',
+      });
+      expect(list.map((r) => r.name)).toEqual(['ok']);
+      expect(refused).toEqual([
+        {
+          route: 'api',
+          names: ['x'],
+          reason: expect.stringMatching(new RegExp(`^label haproxy-companion\\.api\\.${key} is not a route label`)),
+        },
+      ]);
+    },
+  );
+
+  it('says a bad name of the forms before routes in the words they have always had, and names the label of the route default', () => {
+    for (const legacy of [routes({}, { DOMAIN: 'bad name' }), routes({ 'haproxy-companion.domain': 'bad name' })])
+      expect(legacy.refused[0]?.reason).toMatch(/^domain "bad name" may contain only/);
+    expect(routes({ 'haproxy-companion.default.domain': 'bad name' }).refused[0]?.reason).toMatch(
+      /^label haproxy-companion\.default\.domain="bad name" may contain only/,
+    );
   });
 
   it('refuses one route and keeps the others', () => {
@@ -202,8 +233,8 @@ describe('declaredRoutes: the label grammar', () => {
 
   it('takes a wildcard for any single label under a name', () => {
     expect(routes({ 'haproxy-companion.preview.domain': '*.preview' }).routes[0]?.domains).toEqual(['*.preview']);
-    expect(routes({ 'haproxy-companion.preview.domain': '*' }).refused[0]?.reason).toMatch(/domain "\*"/);
-    expect(routes({ 'haproxy-companion.preview.domain': 'a.*.b' }).refused[0]?.reason).toMatch(/domain "a\.\*\.b"/);
+    expect(routes({ 'haproxy-companion.preview.domain': '*' }).refused[0]?.reason).toMatch(/domain="\*" /);
+    expect(routes({ 'haproxy-companion.preview.domain': 'a.*.b' }).refused[0]?.reason).toMatch(/domain="a\.\*\.b" /);
   });
 });
 
@@ -222,9 +253,13 @@ describe('buildServices: routes', () => {
     expect(summary(model([c]))).toEqual([`admin ${ip}:9090`, `web ${ip}:8080`]);
   });
 
-  it('sends a path prefix of a host to another service than the rest', () => {
-    const site = container({ labels: { 'haproxy-companion.domain': 'shop' } });
-    const api = container({ image: 'api', labels: { 'haproxy-companion.api.domain': 'shop', 'haproxy-companion.api.path': '/api' } });
+  it('sends a path prefix of a host to another service than the rest (of one compose project)', () => {
+    const project = (service: string) => ({ 'com.docker.compose.project': 'shop', 'com.docker.compose.service': service });
+    const site = container({ labels: { 'haproxy-companion.domain': 'shop', ...project('site') } });
+    const api = container({
+      image: 'api',
+      labels: { 'haproxy-companion.api.domain': 'shop', 'haproxy-companion.api.path': '/api', ...project('api') },
+    });
     const m = model([site, api]);
     expect(summary(m)).toEqual([`shop ${site.networks[0]?.ip}:8080`, `shop/api ${api.networks[0]?.ip}:8080`]);
     const placed = placeServices(m.services, freshLayout(m.services)).services;

@@ -66,10 +66,23 @@ function world() {
 }
 
 const id = (n: number) => n.toString(16).padStart(64, '0');
-const domain = fc.constantFrom('login', 'shop', 'api', 'web');
-/** One change to the world, and the container Docker's events name for it. */
+const domain = fc.constantFrom('login', 'shop', 'api', 'web', '*.preview', 'a.preview');
+/**
+ * One change to the world, and the container Docker's events name for it. Containers of three owners (two
+ * groups and the image), with paths and wildcards: who holds a key, and what is under it, is decided
+ * across containers at every pass, so an increment must not keep a decision that another container changed.
+ */
 const change = fc.oneof(
-  fc.record({ op: fc.constant('start' as const), n: fc.nat(7), domain, viaLabel: fc.boolean(), prod: fc.boolean(), ip: fc.nat(250) }),
+  fc.record({
+    op: fc.constant('start' as const),
+    n: fc.nat(7),
+    domain,
+    path: fc.constantFrom(undefined, undefined, '/api', '/api/v2'),
+    group: fc.constantFrom(undefined, 'a', 'b'),
+    viaLabel: fc.boolean(),
+    prod: fc.boolean(),
+    ip: fc.nat(250),
+  }),
   fc.record({
     op: fc.constantFrom('stop' as const, 'remove' as const, 'pause' as const, 'unpause' as const, 'rename' as const),
     n: fc.nat(7),
@@ -88,8 +101,16 @@ function apply(containers: Map<string, Fake>, c: Change, clock: number): string 
         name: current?.name ?? `c${c.n}`,
         running: true,
         paused: false,
-        labels: { ...(c.viaLabel ? { 'haproxy-companion.domain': c.domain } : {}), ...(c.prod ? { env: 'prod' } : {}) },
-        env: c.viaLabel ? [] : [`DOMAIN=${c.domain}`],
+        labels: {
+          ...(c.path !== undefined
+            ? { 'haproxy-companion.web.domain': c.domain, 'haproxy-companion.web.path': c.path }
+            : c.viaLabel
+              ? { 'haproxy-companion.domain': c.domain }
+              : {}),
+          ...(c.group !== undefined ? { 'haproxy-companion.group': c.group } : {}),
+          ...(c.prod ? { env: 'prod' } : {}),
+        },
+        env: c.viaLabel || c.path !== undefined ? [] : [`DOMAIN=${c.domain}`],
         networks: { bridge: `172.17.0.${c.ip + 2}` },
         created: current?.created ?? `2026-01-01T00:00:${String(clock).padStart(2, '0')}.000000000Z`,
       });

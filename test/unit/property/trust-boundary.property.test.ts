@@ -2,14 +2,16 @@
  * Issue "Trust boundary": what a container may claim. The attacker is anyone who can start a container on
  * the host; whatever it declares, it must not answer for a name outside the zone (point 2), reach the host's
  * loopback without both opt-ins or ever the companion's own ports (point 3), take a share of a domain that
- * belongs to another owner (point 4), or make the companion say more than a few hundred characters about it (point 8).
+ * belongs to another owner, or a part of a host or wildcard another owner served first (point 4), or make the companion say more than a few hundred characters about it (point 8).
  */
 import { isIP } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { ContainerInfo } from '../../../src/model/container.js';
 import { parseServiceDomain } from '../../../src/model/domain.js';
 import { ownerOf } from '../../../src/model/ownership.js';
-import { buildServices } from '../../../src/model/services.js';
+import { buildServices, type Service } from '../../../src/model/services.js';
+import { container } from '../../helpers/containers.js';
 import {
   anyContainer,
   type ContainerSpec,
@@ -190,5 +192,88 @@ describe('trust boundary: one owner per domain (point 4)', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('trust boundary: no part of another owner’s host (point 4, paths and wildcards)', () => {
+  const member = fc.record({
+    host: fc.constantFrom('shop', 'a.preview', 'b.preview', '*.preview', 'a.b.preview', '*.b.preview'),
+    path: fc.constantFrom('/', '/', '/a', '/a/b', '/ab'),
+    image: fc.constantFrom('x', 'y', 'z'),
+    group: fc.constantFrom(undefined, undefined, undefined, 'g'),
+    project: fc.constantFrom(undefined, undefined, 'p', 'q'),
+    service: fc.constantFrom('web', 'api'),
+  });
+  type Member = typeof member extends fc.Arbitrary<infer T> ? T : never;
+  /** Each made after the one before, so younger (test/helpers/containers.ts). */
+  const make = (m: Member, i: number) =>
+    container({
+      name: `c${i}`,
+      image: m.image,
+      labels: {
+        'haproxy-companion.web.domain': m.host,
+        ...(m.path === '/' ? {} : { 'haproxy-companion.web.path': m.path }),
+        ...(m.group ? { 'haproxy-companion.group': m.group } : {}),
+        ...(m.project ? { 'com.docker.compose.project': m.project, 'com.docker.compose.service': m.service } : {}),
+      },
+    });
+  const PROBES = ['shop', 'a.preview', 'b.preview', 'c.preview', 'a.b.preview', 'c.b.preview'].flatMap((host) =>
+    ['/', '/a', '/a/b', '/a/b/c', '/ab', '/x'].map((path) => ({ host, path })),
+  );
+  /** The service a request goes to, as HAProxy looks it up: the longest path prefix of the host, then of its wildcard. */
+  const lookup = (services: Service[], { host, path }: { host: string; path: string }) => {
+    const longest = (domain: string) =>
+      services
+        .filter((s) => s.domain === domain && (s.path === '/' || path === s.path || path.startsWith(`${s.path}/`)))
+        .sort((a, b) => b.path.length - a.path.length)[0];
+    return longest(host) ?? longest(`*${host.slice(host.indexOf('.'))}`);
+  };
+  const sameUnit = (a: ContainerInfo, b: ContainerInfo) =>
+    ownerOf(a).key === ownerOf(b).key ||
+    (a.labels['com.docker.compose.project'] !== undefined &&
+      a.labels['com.docker.compose.project'] === b.labels['com.docker.compose.project']);
+
+  it('never moves a request from one trust unit to a newer container of another; never takes a key from a container that serves it', {
+    timeout: PROPERTY_TIMEOUT_MS,
+  }, () => {
+    // Containers arrive one by one, each younger than the others, each with one route. After each arrival,
+    // every service of before is still there with its servers (the newcomer may join its owner's), and a
+    // request (host and path) that went to a service goes to the same service, or to a new one of the
+    // newcomer only when the newcomer may split a host with the service's first container (one owner or
+    // one compose project). A request nobody served may go anywhere.
+    const seen = { movedWithinUnit: 0, refused: 0 };
+    fc.assert(
+      fc.property(fc.array(member, { minLength: 2, maxLength: 8 }), (members) => {
+        const containers = members.map(make);
+        let before: Service[] = [];
+        for (let k = 1; k <= containers.length; k++) {
+          const newcomer = containers[k - 1]!;
+          const model = buildServices(containers.slice(0, k), {}, { zone: ZONE });
+          const after = model.services;
+          for (const old of before) {
+            const now = after.find((s) => s.key === old.key);
+            expect(now, `${old.key} lost when ${newcomer.name} arrived`).toBeDefined();
+            expect(now!.servers.filter((v) => v.containerId !== newcomer.id)).toEqual(old.servers);
+          }
+          for (const probe of PROBES) {
+            const [from, to] = [lookup(before, probe), lookup(after, probe)];
+            if (from === undefined || to === undefined || from.key === to.key) continue;
+            const first = containers.find((c) => c.id === from.servers[0]?.containerId)!;
+            expect(
+              to.servers.map((v) => v.containerId),
+              `${probe.host}${probe.path}`,
+            ).toEqual([newcomer.id]);
+            expect(sameUnit(first, newcomer), `${probe.host}${probe.path} moved from ${from.key} (${first.name}) to ${to.key}`).toBe(true);
+            seen.movedWithinUnit++;
+          }
+          if (model.skipped.some((s) => / is under | would take /.test(s.reason))) seen.refused++;
+          before = after;
+        }
+      }),
+      { numRuns: 500 },
+    );
+    // Not vacuous: requests moved within a unit (a path split off by its own), and other units were refused.
+    expect(seen.movedWithinUnit).toBeGreaterThan(100);
+    expect(seen.refused).toBeGreaterThan(300);
   });
 });

@@ -8,7 +8,9 @@
  * The setting: the well-behaved neighbours of untrusted-render.property.test.ts, neighbours that use routes
  * (paths, policy of every kind, a redirect, a TCP route, a wildcard), and one container with arbitrary route
  * labels. That one is the youngest and has an owner of its own (its image), so it can never hold a name a
- * neighbour holds (README, "Ownership"): whatever it says, the neighbours' lines must stay as they are.
+ * neighbour holds, nor a path or an exact name under one (README, "One owner per domain" and "No part of
+ * another's host"): whatever it says, the neighbours' lines must stay as they are, and none of their
+ * requests may go to it.
  */
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
@@ -199,6 +201,21 @@ function scenario({ spec, where }: Hostile) {
   const baseKeys = new Set(base.model.services.map((s) => s.key));
   const own = fresh.services.filter((s) => !baseKeys.has(s.key));
   return { bad, base, withIt, fresh, own, baseKeys };
+}
+
+/**
+ * Whether `outer` would have to give `inner` some of its requests (README, "No part of another's host"):
+ * the same host and a shorter path of whole segments, or `outer` the wildcard of `inner`'s exact name (one
+ * label under it), its path a prefix of `inner`'s or under it (an exact name wins over a wildcard whatever
+ * the path). Written from the lookup order, apart from ownership.ts.
+ */
+function covers(outer: Service, inner: Service): boolean {
+  if (outer.kind !== 'http' || inner.kind !== 'http' || outer.key === inner.key) return false;
+  const under = (a: string, b: string) => a === '/' || b === a || b.startsWith(`${a}/`);
+  if (outer.domain === inner.domain) return under(outer.path, inner.path);
+  const wildcardOf =
+    inner.domain.startsWith('*.') || !inner.domain.includes('.') ? '' : `*${inner.domain.slice(inner.domain.indexOf('.'))}`;
+  return outer.domain === wildcardOf && (under(outer.path, inner.path) || under(inner.path, outer.path));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -513,8 +530,6 @@ function routeReasons(route: string): RegExp[] {
     // The label bare, or quoted when it holds more than a word's characters (an `=` among them).
     new RegExp(`^label ${labelShown('headers.')} (?:names a header|is one header too many|sets a header|may |has |is )`),
     new RegExp(`^label ${labelShown('')} is not a route label \\(known: `),
-    // A bad domain, in the words DOMAIN has always had (finish: `domain "<name>" <why>`).
-    /^domain ".*" \S/,
     new RegExp(`^a route is either HTTP \\(${label('domain')}\\) or TCP \\(${label('tcp-port')}\\), not both$`),
     new RegExp(`^a TCP route \\(${label('tcp-port')}\\) takes no HTTP policy \\(path, headers, auth…\\)$`),
     new RegExp(`^has no ${label('domain')} \\(or ${label('tcp-port')}\\) to route$`),
@@ -531,11 +546,18 @@ function routeReasons(route: string): RegExp[] {
     new RegExp(`^several exposed TCP ports \\([0-9, ]+\\); set label ${port} to choose one$`),
     // ownership.ts: another owner's older container holds a name (and path) or the port.
     /^(?:domain ".*"|host and path ".*"|TCP port \d+) belongs to container ".*" \(.*\), older than this one \(image "hostile\/app"\); to share it, give both the same label haproxy-companion\.group$/,
+    // ownership.ts: a path or an exact name under another owner's older host, path or wildcard, or an exact
+    // name over another owner's older wildcard path.
+    /^(?:domain ".*"|host and path ".*") is under (?:domain ".*"|host and path ".*"|wildcard ".*"|wildcard and path ".*"), which belongs to container ".*" \(.*\), older than this one \(image "hostile\/app"\); to share it, give both the same label haproxy-companion\.group$/,
+    /^(?:domain ".*"|host and path ".*") would take this name's requests from wildcard and path ".*", which belongs to container ".*" \(.*\), older than this one \(image "hostile\/app"\); to share it, give both the same label haproxy-companion\.group$/,
     // services.ts: the oldest container of the route says its policy (cannot happen across owners, listed for completeness).
     /^its policy labels differ from those of the same route on ".*", the oldest container serving it, whose labels apply$/,
     // The forms before routes are the route `default` (route-labels.ts legacyDefault).
     ...(route === 'default'
       ? [
+          // A bad domain of DOMAIN or haproxy-companion.domain, in the words they have always had (`domain "<name>" <why>`);
+          // a route's domain label is a bad value as any other (the first pattern).
+          /^domain ".*" \S/,
           new RegExp(`^label ${escapeRe(`${LABEL}port`)}=".*" `),
           new RegExp(`^both ${escapeRe(`${LABEL}domain`)} \\(or DOMAIN\\) and ${label('domain')} are set: keep one$`),
           new RegExp(`^both ${escapeRe(`${LABEL}port`)} and ${label('port')} are set: keep one$`),
@@ -597,7 +619,7 @@ describe('untrusted route labels: one container with arbitrary route labels', ()
     // it, once and byte for byte (`frontend http` included, which per-route lines never touch: TCP routes
     // get sections of their own), every line of it is still there, and every map line too, new map lines
     // naming none of the neighbours' backends.
-    const seen = { ownServices: 0, ownPathOnNeighbourHost: 0 };
+    const seen = { ownServices: 0, refusedUnderNeighbour: 0 };
     fc.assert(
       fc.property(hostile, (h) => {
         const { bad, base, withIt, fresh, own, baseKeys } = scenario(h);
@@ -634,14 +656,21 @@ describe('untrusted route labels: one container with arbitrary route labels', ()
           }
         }
 
+        // Nor any part of a neighbour's requests: no service of its own is under a neighbour's (a path of its
+        // host or path, an exact name of its wildcard), as it is of another owner and project and younger.
+        for (const s of own) {
+          const over = base.model.services.find((b) => covers(b, s));
+          expect(over, `${showString(s.key)} served under the neighbour's ${showString(over?.key ?? '')}`).toBeUndefined();
+        }
         if (own.length > 1) seen.ownServices++;
-        if (own.some((s) => s.path !== '/' && base.model.services.some((b) => b.domain === s.domain))) seen.ownPathOnNeighbourHost++;
+        if (withIt.skipped.some((s) => s.containerId === bad.id && / is under | would take this name's requests /.test(s.reason)))
+          seen.refusedUnderNeighbour++;
       }),
       { numRuns: 300 },
     );
-    // Not vacuous: the container often served more than its good route, sometimes a path of a neighbour's host.
+    // Not vacuous: the container often served more than its good route, and often asked for a part of a neighbour's.
     expect(seen.ownServices).toBeGreaterThan(60);
-    expect(seen.ownPathOnNeighbourHost).toBeGreaterThan(0);
+    expect(seen.refusedUnderNeighbour).toBeGreaterThan(3);
   });
 
   it('(b) writes only lines of the template’s grammar for a route, and nothing HAProxy would refuse the file for', {
