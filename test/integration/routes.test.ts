@@ -170,6 +170,9 @@ beforeAll(async () => {
       ...route('e', { domain: 'evil-e', allow: '0.0.0.0/0 #' }),
       ...route('f', { domain: 'evil-f', 'timeout.server': '99999999h' }),
       ...route('g', { 'tcp-port': String(port) }),
+      // A path under another owner's host, and an exact name under another owner's wildcard: phishing.
+      ...route('h', { domain: 'shop', path: '/login' }),
+      ...route('i', { domain: 'phish.preview' }),
     },
   });
 
@@ -323,9 +326,9 @@ describe('routes', () => {
     const skipped = await waitFor(
       async () => {
         const list = (await status()).skipped.filter((s: any) => s.containerName === names.hostile);
-        return list.length === 7 ? list : undefined;
+        return list.length === 9 ? list : undefined;
       },
-      { what: 'seven skipped routes' },
+      { what: 'nine skipped routes' },
     );
     expect(Object.fromEntries(skipped.map((s: any) => [s.route, s.reason]))).toEqual({
       a: expect.stringMatching(/^label haproxy-companion\.a\.headers\.response\.X-Evil may contain only printable/),
@@ -335,7 +338,12 @@ describe('routes', () => {
       e: expect.stringMatching(/^label haproxy-companion\.e\.allow=/),
       f: expect.stringMatching(/^label haproxy-companion\.f\.timeout\.server=/),
       g: expect.stringMatching(new RegExp(`TCP port ${port} is the companion's own`)),
+      h: expect.stringMatching(/^host and path "shop\/login" is under domain "shop", which belongs to container /),
+      i: expect.stringMatching(/^domain "phish\.preview" is under wildcard "\*\.preview", which belongs to container /),
     });
+    // Their requests stay with the owners of the host and of the wildcard.
+    expect((await get(port, 'shop.example.com', '/login')).body).not.toBe('hostile-good');
+    expect((await get(port, 'phish.preview.example.com')).body).toBe('any-preview');
     // The plain-text password is nowhere in /status.
     expect(JSON.stringify(await status())).not.toContain('hunter2');
     await answers('survivor.example.com', '/', 'hostile-good');
