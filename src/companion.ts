@@ -88,7 +88,9 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     signal: abort.signal,
     log,
     onEvent: (event) => {
-      if (event.containerId) containers.markDirty(event.containerId);
+      if (event.containerId && event.stopping) containers.markStopping(event.containerId);
+      else if (event.containerId && event.reason === 'container:start') containers.clearStopping(event.containerId);
+      else if (event.containerId) containers.markDirty(event.containerId);
       else containers.markAllDirty();
       supervisor.trigger(event.reason);
     },

@@ -64,9 +64,16 @@ export function summaryFingerprint(c: ContainerSummary): string {
  * a full resync (at every (re)connection of the event stream, when nothing is known of what was missed)
  * inspects everything again. Both ways give the same containers (tested as a property).
  */
+/** How long a container stays out of rotation after its stop signal if it keeps running (Docker's stop timeout is 10 s by default). */
+export const STOPPING_LIMIT_MS = 5 * 60_000;
+
 export class ContainerSnapshots {
   private cache = new Map<string, { info: ContainerInfo; fingerprint: string }>();
   private dirty = new Set<string>();
+  /** Id -> when its stop signal came; the snapshot's copy of its facts says `stopping`. */
+  private stopping = new Map<string, number>();
+  /** The same marked copy while the mark lasts: the model judges a container again only when its object changes. */
+  private stoppingCopies = new Map<string, { source: ContainerInfo; copy: ContainerInfo }>();
   private full = true;
   private listDue = false;
   inspections = 0;
@@ -83,6 +90,23 @@ export class ContainerSnapshots {
 
   /** An event named this container: inspect it again at the next snapshot. */
   markDirty(id: string): void {
+    this.dirty.add(id);
+  }
+
+  /**
+   * Docker sent this container its stop signal: it is served no more from the next snapshot, while it
+   * finishes its requests. Forgotten when it starts again, when it is gone, or after
+   * {@link STOPPING_LIMIT_MS} (an app that traps the signal and keeps running comes back).
+   */
+  markStopping(id: string, now = Date.now()): void {
+    this.stopping.set(id, now);
+    this.dirty.add(id);
+  }
+
+  /** It started (again): routable as its inspect says. */
+  clearStopping(id: string): void {
+    this.stoppingCopies.delete(id);
+    this.stopping.delete(id);
     this.dirty.add(id);
   }
 
@@ -107,7 +131,13 @@ export class ContainerSnapshots {
     try {
       if (full || listDue) await this.listAndInspect(full, dirty);
       else await this.inspectOnly(dirty);
-      return [...this.cache.values()].map((c) => c.info).sort((a, b) => compare(a.id, b.id));
+      // A container gone (it exited) has no mark to keep.
+      for (const id of this.stopping.keys()) {
+        if (this.cache.has(id)) continue;
+        this.stopping.delete(id);
+        this.stoppingCopies.delete(id);
+      }
+      return [...this.cache.values()].map((c) => this.withStopping(c.info)).sort((a, b) => compare(a.id, b.id));
     } catch (error) {
       // Nothing was learned: ask again what this pass would have.
       this.full ||= full;
@@ -129,6 +159,20 @@ export class ContainerSnapshots {
       if (listed) this.cache.set(id, { info, fingerprint: '' });
       else this.cache.delete(id);
     }
+  }
+
+  private withStopping(info: ContainerInfo, now = Date.now()): ContainerInfo {
+    const since = this.stopping.get(info.id);
+    if (since === undefined || now - since > STOPPING_LIMIT_MS) {
+      this.stopping.delete(info.id);
+      this.stoppingCopies.delete(info.id);
+      return info;
+    }
+    const known = this.stoppingCopies.get(info.id);
+    if (known?.source === info) return known.copy;
+    const copy = { ...info, stopping: true };
+    this.stoppingCopies.set(info.id, { source: info, copy });
+    return copy;
   }
 
   private passesFilter(info: ContainerInfo): boolean {

@@ -19,7 +19,16 @@ const WATCHED_EVENTS = {
 export interface DockerEvent {
   reason: string;
   containerId?: string;
+  /** A `kill` with a signal that stops a container: take it out of rotation now, before it exits. */
+  stopping?: boolean;
 }
+
+/**
+ * The signals `docker stop` sends (a container's StopSignal: SIGTERM by default, SIGQUIT for nginx, SIGINT
+ * for some), then SIGKILL; Docker names them by number in the event. SIGHUP, SIGUSR1 and the like ask an
+ * app to reload or reopen its logs: it stays in rotation.
+ */
+const STOP_SIGNALS = new Set(['2', '3', '9', '15', 'SIGINT', 'SIGQUIT', 'SIGKILL', 'SIGTERM', 'INT', 'QUIT', 'KILL', 'TERM']);
 
 export interface EventWatchOptions {
   onEvent: (event: DockerEvent) => void;
@@ -82,7 +91,8 @@ function readEvents(stream: NodeJS.ReadableStream, signal: AbortSignal, onEvent:
         }
         // Network events name the network as actor and the container as an attribute.
         const containerId = event.Type === 'network' ? event.Actor?.Attributes?.container : event.Actor?.ID;
-        onEvent({ reason: `${event.Type}:${event.Action}`, containerId });
+        const stopping = event.Type === 'container' && event.Action === 'kill' && STOP_SIGNALS.has(event.Actor?.Attributes?.signal ?? '');
+        onEvent({ reason: `${event.Type}:${event.Action}`, containerId, ...(stopping && { stopping }) });
       }
     });
     const done = (error?: Error) => {

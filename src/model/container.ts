@@ -22,6 +22,11 @@ export interface ContainerInfo {
   exposedPorts: string[];
   running: boolean;
   paused: boolean;
+  /**
+   * Docker sent it its stop signal (`docker stop`, a rolling `docker compose up -d`): still running,
+   * finishing what it has, and out of rotation from now on. Set from the `kill` event, not from inspect.
+   */
+  stopping?: boolean;
   /** `starting`, `healthy` or `unhealthy` when the container has a health check. */
   health?: string;
   /** `host`, `bridge`, `none`, `container:<id>` or a network name. */

@@ -157,9 +157,10 @@ function judge(container: ContainerInfo, placement: Placement, options: ModelOpt
   return { kind: 'declares', container, owner: ownerOf(container), claims, refused: declared.refused };
 }
 
-/** Paused or not healthy: none of its routes is served, but it still holds what it claims. */
+/** Paused, stopping or not healthy: none of its routes is served, but it still holds what it claims. */
 function healthProblem(container: ContainerInfo): string | undefined {
   if (container.paused) return 'container is paused';
+  if (container.stopping) return 'container is stopping: out of rotation while it finishes its requests';
   // Docker's own words (starting, unhealthy), but cut like any other value that is not ours.
   if (container.health !== undefined && container.health !== 'healthy') return `health check is ${clip(container.health, MAX_QUOTED)}`;
   return undefined;

@@ -69,7 +69,11 @@ afterEach(() => {
 });
 
 describe('a record made by hand after the registrar listed the zone', () => {
-  it('simple mode: the CREATE is refused (Route53’s rule), the record stays, the name becomes a conflict', async () => {
+  // moto answers in milliseconds, but CI runs this beside the integration suite (and its Docker daemon
+  // restart): the waits below allow 20 s each, and so must the test.
+  it('simple mode: the CREATE is refused (Route53’s rule), the record stays, the name becomes a conflict', {
+    timeout: 60_000,
+  }, async () => {
     const { registrar, www } = await setUp('simple');
     registrar.setDomains(['other', 'www']);
     await registrar.idle();
@@ -82,7 +86,9 @@ describe('a record made by hand after the registrar listed the zone', () => {
     expect(await www()).toEqual([handMade]);
   });
 
-  it('multivalue mode, where moto accepts our record beside the plain one: the next listing makes it a conflict and takes ours out', async () => {
+  it('multivalue mode, where moto accepts our record beside the plain one: the next listing makes it a conflict and takes ours out', {
+    timeout: 60_000,
+  }, async () => {
     const { registrar, www } = await setUp('multivalue', 300);
     registrar.setDomains(['other', 'www']);
     await waitFor(async () => (await www()).length === 2, { what: 'our record beside the hand-made one' });

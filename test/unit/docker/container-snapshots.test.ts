@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ContainerSnapshots, type ContainerSummary, type DockerApi, summaryFingerprint } from '../../../src/docker/container-snapshots.js';
+import {
+  ContainerSnapshots,
+  type ContainerSummary,
+  type DockerApi,
+  STOPPING_LIMIT_MS,
+  summaryFingerprint,
+} from '../../../src/docker/container-snapshots.js';
 
 /** A Docker API stand-in that counts inspections. */
 function fakeDocker(ids: string[]) {
@@ -38,6 +44,34 @@ describe('ContainerSnapshots', () => {
     expect((await snapshots.snapshot()).map((c) => c.id)).toEqual(['a', 'c', 'd']);
     expect(state.inspected.sort()).toEqual(['b', 'd']);
     expect(snapshots.lists).toBe(1);
+  });
+
+  it('says a container is stopping from its stop signal until it starts again, is gone, or the limit passes', async () => {
+    const { api, state } = fakeDocker(['a', 'b']);
+    const snapshots = new ContainerSnapshots(api);
+    await snapshots.snapshot();
+    snapshots.markStopping('a');
+    const marked = await snapshots.snapshot();
+    expect(marked.map((c) => [c.id, c.stopping === true])).toEqual([
+      ['a', true],
+      ['b', false],
+    ]);
+    // The same object while nothing changes: the model judges it once.
+    expect((await snapshots.snapshot())[0]).toBe(marked[0]);
+    snapshots.clearStopping('a');
+    expect((await snapshots.snapshot())[0]?.stopping).toBeUndefined();
+    // Marked again, then it exits: no mark is kept for it.
+    snapshots.markStopping('a');
+    await snapshots.snapshot();
+    state.ids = ['b'];
+    snapshots.markDirty('a');
+    expect((await snapshots.snapshot()).map((c) => c.id)).toEqual(['b']);
+    state.ids = ['a', 'b'];
+    snapshots.markDirty('a');
+    expect((await snapshots.snapshot())[0]?.stopping).toBeUndefined();
+    // An app that traps the signal and keeps running comes back after the limit.
+    snapshots.markStopping('b', Date.now() - STOPPING_LIMIT_MS - 1);
+    expect((await snapshots.snapshot())[1]?.stopping).toBeUndefined();
   });
 
   it('finds what no event named at the periodic list, inspecting only what is new', async () => {

@@ -57,6 +57,28 @@ describe('watchEvents', () => {
     abort.abort();
   });
 
+  it('marks a kill with a stop signal as stopping (docker stop, compose up), not one asking for a reload', async () => {
+    const { api, streams } = fakeEvents();
+    const events: DockerEvent[] = [];
+    const abort = new AbortController();
+    void watchEvents(api, {
+      signal: abort.signal,
+      log,
+      onEvent: (e) => events.push(e),
+      onConnected: () => undefined,
+      onDisconnected: () => undefined,
+    });
+    await waitFor(() => streams.length === 1);
+    streams[0]!.write(
+      ['15', '3', '9', 'SIGTERM', '1', '10', undefined]
+        .map((signal) => line('container', 'kill', 'abc', signal ? { signal } : {}))
+        .join(''),
+    );
+    await waitFor(() => events.length === 7);
+    expect(events.map((e) => e.stopping === true)).toEqual([true, true, true, true, false, false, false]);
+    abort.abort();
+  });
+
   it('keeps up with thousands of events in a burst', async () => {
     const { api, streams } = fakeEvents();
     let count = 0;

@@ -362,6 +362,17 @@ describe('buildServices: routes', () => {
     expect(m.skipped).toEqual([{ containerId: paused.id, containerName: paused.name, domain: 'pa,pb', reason: 'container is paused' }]);
   });
 
+  it('takes a stopping container out of its service, which it still holds against other owners', () => {
+    const stopping = container({ stopping: true, image: 'web', env: { DOMAIN: 'web' } });
+    const other = container({ image: 'intruder', env: { DOMAIN: 'web' } });
+    const m = model([stopping, other]);
+    expect(m.services).toEqual([]);
+    expect(m.skipped.map((s) => [s.containerName, s.reason.split(':')[0]])).toEqual([
+      [stopping.name, 'container is stopping'],
+      [other.name, expect.stringMatching(/^domain "web" belongs to container/)],
+    ]);
+  });
+
   it('keeps a container with a bad route serving its good ones, and names the bad label', () => {
     const c = container({
       labels: { 'haproxy-companion.domain': 'ok', 'haproxy-companion.x.domain': 'x', 'haproxy-companion.x.allow': '10.0.0.1/8' },

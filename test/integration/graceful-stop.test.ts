@@ -1,0 +1,141 @@
+/**
+ * A container that stops loses no request (issue "Fleet lifecycle", point 3): three replicas of an app
+ * that finishes its in-flight requests on SIGTERM, under keep-alive load; one is stopped with `docker
+ * stop`. The companion takes it out of rotation at Docker's `kill` event, before it exits, and HAProxy
+ * retries a request the stopping app refused (or a keep-alive race) on another replica: no request fails.
+ */
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docker, TestRun } from '../helpers/docker.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const run = new TestRun();
+const port = 18175;
+const NODE_IMAGE = process.env.FAST_BACKEND_IMAGE ?? 'node:24-trixie-slim';
+
+/**
+ * Answers its name after 20 ms of "work"; on SIGTERM it stops accepting, lets in-flight requests finish
+ * (and closes idle keep-alive connections), then exits, as a well-behaved app does.
+ */
+const APP = `
+const http = require('node:http');
+const name = process.env.NAME;
+const server = http.createServer((req, res) => setTimeout(() => res.end(name), 20));
+server.keepAliveTimeout = 5000;
+server.listen(8080);
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+
+async function replica(name: string): Promise<string> {
+  const container = run.name(name);
+  await docker(
+    'run',
+    '-d',
+    '--name',
+    container,
+    '--label',
+    run.label,
+    '--expose',
+    '8080',
+    '-e',
+    'DOMAIN=graceful',
+    '-e',
+    `NAME=${name}`,
+    NODE_IMAGE,
+    'node',
+    '-e',
+    APP,
+  );
+  return container;
+}
+
+/** GETs through the proxy over keep-alive connections, `concurrency` at a time, until stopped. */
+function load(concurrency: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const result = { ok: 0, failed: [] as string[], by: new Map<string, number>() };
+  let running = true;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const req = http.request(
+        { host: '127.0.0.1', port, path: '/', headers: { Host: 'graceful.example.com' }, agent, timeout: 5_000 },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => {
+            if (res.statusCode === 200) {
+              result.ok++;
+              result.by.set(body, (result.by.get(body) ?? 0) + 1);
+            } else result.failed.push(`${res.statusCode} ${body.slice(0, 80)}`);
+            resolve();
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', (error) => {
+        result.failed.push(error.message);
+        resolve();
+      });
+      req.end();
+    });
+  const workers = Array.from({ length: concurrency }, async () => {
+    while (running) await one();
+  });
+  return {
+    result,
+    async stop() {
+      running = false;
+      await Promise.all(workers);
+      agent.destroy();
+      return result;
+    },
+  };
+}
+
+const names: string[] = [];
+
+beforeAll(async () => {
+  for (const name of ['r1', 'r2', 'r3']) names.push(await replica(name));
+  await run.companion({ port });
+  await waitFor(
+    async () => {
+      const seen = new Set<string>();
+      for (let i = 0; i < 12; i++) {
+        const body = await new Promise<string>((resolve) =>
+          http
+            .get({ host: '127.0.0.1', port, headers: { Host: 'graceful.example.com' }, agent: false }, (res) => {
+              let text = '';
+              res.on('data', (c: Buffer) => (text += c.toString()));
+              res.on('end', () => resolve(res.statusCode === 200 ? text : ''));
+            })
+            .on('error', () => resolve('')),
+        );
+        seen.add(body);
+      }
+      return ['r1', 'r2', 'r3'].every((n) => seen.has(n));
+    },
+    { what: 'all three replicas serving', timeoutMs: 30_000 },
+  );
+}, 120_000);
+
+afterAll(() => run.cleanup());
+
+describe('a container that stops', () => {
+  it('loses no request: `docker stop` of one of three replicas under keep-alive load, which exits by itself', async () => {
+    const traffic = load(8);
+    await waitFor(() => traffic.result.ok > 200, { what: 'load to be flowing' });
+    expect(traffic.result.by.get('r1')).toBeGreaterThan(0);
+    const started = Date.now();
+    await docker('stop', names[0] as string);
+    const stopMs = Date.now() - started;
+    // Keep the load on a while after it exited.
+    const after = traffic.result.ok;
+    await waitFor(() => traffic.result.ok > after + 300, { what: 'load after the stop' });
+    const result = await traffic.stop();
+    expect(result.failed).toEqual([]);
+    // Out of rotation at its stop signal, it could finish and exit 0; kept in rotation, HAProxy would feed
+    // it new requests on its keep-alive connections until Docker's 10 s timeout and a SIGKILL (137).
+    expect(await docker('inspect', '-f', '{{.State.ExitCode}}', names[0] as string)).toBe('0');
+    expect(stopMs).toBeLessThan(8_000);
+  }, 60_000);
+});
