@@ -11,6 +11,7 @@ import { createDnsHalf } from './dns/create-dns-half.js';
 import { createContainerSource } from './docker/container-snapshots.js';
 import { watchEvents } from './docker/docker-events.js';
 import { createHaproxyController } from './haproxy/haproxy-controller.js';
+import { writeHoldScript } from './haproxy/hold-script.js';
 import { runtimePaths } from './haproxy/paths.js';
 import { busyPorts } from './haproxy/port-probe.js';
 import { sleep } from './lib/sleep.js';
@@ -32,6 +33,7 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
   const dns = await createDnsHalf(config, log);
   const paths = runtimePaths(config.runtimeDir);
   await mkdir(config.runtimeDir, { recursive: true });
+  await writeHoldScript(paths.holdScript);
   const haproxy = createHaproxyController({
     bin: config.haproxyBin,
     paths,
@@ -56,6 +58,7 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     loadTemplate: () => loadTemplate(config.templatePath),
     render: (renderer, services, layout) => renderFiles(renderer, services, layout, config, paths, certificates?.certificates),
     onServing: (services) => dns.setDomains(registeredDomains(services)),
+    lingerMs: config.holdRequestsMs,
   });
 
   log.info(

@@ -62,6 +62,7 @@ export const settingsSchema = z.object({
   HAPROXY_BIN: z.string().min(1).default('haproxy'),
   HAPROXY_HARD_STOP_AFTER_S: integer(1, 86_400).default(600),
   HAPROXY_MAX_OLD_WORKERS: integer(1, 100).default(3),
+  HOLD_REQUESTS_S: integer(0, 60).default(10),
   TRUSTED_PROXIES: z
     .string()
     .transform((value) =>
@@ -153,6 +154,8 @@ export interface Config {
   hardStopAfterS: number;
   /** Old workers alive at once, at most. */
   maxOldWorkers: number;
+  /** A request for a service with no server up waits this long for one; the service keeps its routes as long after its last container went. */
+  holdRequestsMs: number;
   /** DEFAULT_SERVICE, relative to the zone: where hosts no route names go. */
   defaultService?: string;
   templatePath: string;
@@ -237,6 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
     trustedProxies: s.TRUSTED_PROXIES ?? [],
     hardStopAfterS: s.HAPROXY_HARD_STOP_AFTER_S,
     maxOldWorkers: s.HAPROXY_MAX_OLD_WORKERS,
+    holdRequestsMs: s.HOLD_REQUESTS_S * 1000,
     templatePath: s.HAPROXY_TEMPLATE ?? defaultTemplatePath,
     haproxyBin: s.HAPROXY_BIN,
     runtimeDir: s.RUNTIME_DIR,

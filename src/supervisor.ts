@@ -11,7 +11,7 @@ import type { HaproxyController } from './haproxy/haproxy-controller.js';
 import type { Logger } from './log.js';
 import { type BackendLayout, homeBackend, type PlacedService } from './model/backend-pool.js';
 import type { ContainerInfo } from './model/container.js';
-import { type Service, type ServiceModel, type SkippedContainer, withoutBusyTcpPorts } from './model/services.js';
+import { byServiceOrder, type Service, type ServiceModel, type SkippedContainer, withoutBusyTcpPorts } from './model/services.js';
 import { PassRecorder } from './pass-recorder.js';
 import { type Candidate, chooseCandidate, sameFiles } from './render/candidate.js';
 import type { RenderedFiles, Renderer } from './render/render-config.js';
@@ -33,6 +33,13 @@ export interface SupervisorDeps {
   retryDelayMs?: number;
   /** Called after every pass whose services HAProxy now serves (applied, or unchanged): DNS follows it. */
   onServing?: (services: Service[]) => void;
+  /**
+   * How long an HTTP service whose last container went (stopping, crashed, being replaced) keeps its
+   * routes, with no server: requests for it wait for a new one (HOLD_REQUESTS_S) instead of meeting an
+   * unknown host, and DNS does not drop and re-add its names. 0: it goes at once.
+   */
+  lingerMs?: number;
+  now?: () => number;
 }
 
 const EMPTY_MODEL: ServiceModel = { services: [], skipped: [] };
@@ -51,6 +58,9 @@ export class Supervisor {
   private lastFailure: Error | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Services whose last container went, kept without servers until the time given. */
+  private lingering = new Map<string, { service: Service; until: number }>();
+  private lingerTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.recorder = new PassRecorder(deps.log);
@@ -98,6 +108,7 @@ export class Supervisor {
     this.stopped = true;
     this.debouncer.cancel();
     clearTimeout(this.retryTimer);
+    clearTimeout(this.lingerTimer);
     await this.debouncer.idle();
     await this.deps.haproxy.stop(graceMs);
   }
@@ -113,7 +124,7 @@ export class Supervisor {
     // Before the first start there is no running picture to keep: start serving the empty one.
     if (containers === undefined && this.applied !== undefined) return;
     const snapshotMs = Math.round(performance.now() - started);
-    if (containers) this.model = await this.withoutBusyPorts(this.deps.buildModel(containers));
+    if (containers) this.model = this.withLingering(this.model, await this.withoutBusyPorts(this.deps.buildModel(containers)));
     this.recorder.modelBuilt(this.model);
 
     let next: Candidate;
@@ -141,6 +152,30 @@ export class Supervisor {
       if (!isRetryable(error)) this.refused = next.files;
       this.fail(error, started, 'configuration rejected; running configuration kept');
     }
+  }
+
+  /**
+   * `next`, plus the HTTP services of `previous` that it lost within the linger time, without servers
+   * (ownership and policy as they were). A service claimed again comes back from the model as usual.
+   */
+  private withLingering(previous: ServiceModel, next: ServiceModel): ServiceModel {
+    const lingerMs = this.deps.lingerMs ?? 0;
+    if (lingerMs <= 0) return next;
+    const now = (this.deps.now ?? Date.now)();
+    const present = new Set(next.services.map((s) => s.key));
+    for (const service of previous.services) {
+      if (!present.has(service.key) && service.kind === 'http' && !this.lingering.has(service.key)) {
+        this.lingering.set(service.key, { service: { ...service, servers: [] }, until: now + lingerMs });
+      }
+    }
+    for (const [key, { until }] of this.lingering) if (present.has(key) || until <= now) this.lingering.delete(key);
+    clearTimeout(this.lingerTimer);
+    if (this.lingering.size === 0) return next;
+    const first = Math.min(...[...this.lingering.values()].map((l) => l.until));
+    this.lingerTimer = setTimeout(() => this.trigger('linger-ended'), Math.max(0, first - now) + 10);
+    this.lingerTimer.unref();
+    const services = [...next.services, ...[...this.lingering.values()].map((l) => l.service)].sort(byServiceOrder);
+    return { services, skipped: next.skipped };
   }
 
   /** A TCP route on a port in use on the host would fail the whole reload: skip that route instead. */

@@ -13,6 +13,8 @@ export interface RuntimePaths {
   certsDir: string;
   /** The crt-list naming them, read by the HTTPS bind line and edited at run time. */
   certList: string;
+  /** The Lua action that holds requests for a service without a server (hold-script.ts). */
+  holdScript: string;
 }
 
 export function runtimePaths(runtimeDir: string): RuntimePaths {
@@ -24,5 +26,6 @@ export function runtimePaths(runtimeDir: string): RuntimePaths {
     pathsMap: path.join(runtimeDir, 'paths.map'),
     certsDir: path.join(runtimeDir, 'certs'),
     certList: path.join(runtimeDir, 'certs.list'),
+    holdScript: path.join(runtimeDir, 'hold.lua'),
   };
 }

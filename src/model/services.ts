@@ -268,12 +268,15 @@ export function buildServices(
       addServer(services, claim, claim.target.value, options.zone);
     }
   }
-  const sorted = [...services.values()].sort(
-    (a, b) => compare(a.kind, b.kind) || compare(a.domain, b.domain) || compare(a.path, b.path) || (a.tcpPort ?? 0) - (b.tcpPort ?? 0),
-  );
+  const sorted = [...services.values()].sort(byServiceOrder);
   for (const service of sorted) service.servers.sort((a, b) => compare(a.name, b.name));
   skipped.sort(bySkipOrder);
   return { services: sorted, skipped };
+}
+
+/** The order of a model's services: kind, domain, path, TCP port. */
+export function byServiceOrder(a: Service, b: Service): number {
+  return compare(a.kind, b.kind) || compare(a.domain, b.domain) || compare(a.path, b.path) || (a.tcpPort ?? 0) - (b.tcpPort ?? 0);
 }
 
 /** For skip entries: the route's names, or its TCP port. */

@@ -35,6 +35,8 @@ export interface TemplatePaths {
   /** The crt-list of the HTTPS bind line. */
   certList?: string;
   certsDir?: string;
+  /** The Lua action holding requests for a service without a server (with settings.holdMs). */
+  holdScript?: string;
 }
 
 /** HTTPS as a template sees it; null in the context when HTTPS is off. */
@@ -63,6 +65,8 @@ export interface TemplateSettings {
   defaultService: string | null;
   /** HTTPS (TLS_CERTS_DIR); null when off. */
   tls: TemplateTls | null;
+  /** HOLD_REQUESTS_S in ms: how long a request for a service with no server up waits for one; 0: not at all. */
+  holdMs: number;
 }
 
 /** The companion's settings a template sees (config.ts); tests may leave out what they are not about. */
@@ -76,6 +80,7 @@ export interface RenderSettings {
   /** DEFAULT_SERVICE, relative to the zone. */
   defaultService?: string | undefined;
   tls?: { port: number; defaultCert?: string | undefined; hstsMaxAge?: number | undefined } | undefined;
+  holdRequestsMs?: number;
 }
 
 /** The context for the services of one pass, placed in their backends. */
@@ -101,8 +106,9 @@ export function templateContext(
         https && tls && paths.certList
           ? { port: https.port, certList: paths.certList, defaultCert: tls.defaultPath, hstsMaxAge: https.hstsMaxAge ?? null }
           : null,
+      holdMs: paths.holdScript ? (settings.holdRequestsMs ?? 0) : 0,
     },
-    paths: { adminSocket: paths.adminSocket, hostsMap: paths.hostsMap, pathsMap: paths.pathsMap },
+    paths: { adminSocket: paths.adminSocket, hostsMap: paths.hostsMap, pathsMap: paths.pathsMap, holdScript: paths.holdScript ?? '' },
   };
 }
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HOLD_SCRIPT } from '../../src/haproxy/hold-script.js';
 import { createTestCa, type TestCa } from '../helpers/certs.js';
 import { IMAGE } from '../helpers/docker.js';
 
@@ -21,6 +22,7 @@ describe('golden configurations', async () => {
     const leaf = await ca.issue(['www.example.com']);
     for (const name of ['a.pem', 'default.pem']) await writeFile(path.join(tlsDir, name), `${leaf.cert}${leaf.chain}${leaf.key}`);
     await writeFile(path.join(tlsDir, 'certs.list'), '/var/run/haproxy-companion/certs/a.pem\n');
+    await writeFile(path.join(tlsDir, 'hold.lua'), HOLD_SCRIPT);
   });
   afterAll(async () => {
     await rm(tlsDir, { recursive: true, force: true });
@@ -38,7 +40,7 @@ describe('golden configurations', async () => {
   // Each config reads its host and paths maps (and certificates) from the runtime directory, as in the companion's container.
   const withMap = (file: string) =>
     'mkdir -p /var/run/haproxy-companion/certs && cp /tls/*.pem /var/run/haproxy-companion/certs/ && ' +
-    'cp /tls/certs.list /var/run/haproxy-companion/certs.list && ' +
+    'cp /tls/certs.list /tls/hold.lua /var/run/haproxy-companion/ && ' +
     `cp /golden/${file.replace(/\.cfg$/, '.map')} /var/run/haproxy-companion/hosts.map && ` +
     `cp /golden/${file.replace(/\.cfg$/, '.paths')} /var/run/haproxy-companion/paths.map && `;
 

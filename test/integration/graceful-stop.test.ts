@@ -7,6 +7,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, TestRun } from '../helpers/docker.js';
+import { get } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const run = new TestRun();
@@ -50,27 +51,24 @@ async function replica(name: string): Promise<string> {
 }
 
 /** GETs through the proxy over keep-alive connections, `concurrency` at a time, until stopped. */
-function load(concurrency: number) {
+function load(concurrency: number, host = 'graceful.example.com') {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const result = { ok: 0, failed: [] as string[], by: new Map<string, number>() };
   let running = true;
   const one = () =>
     new Promise<void>((resolve) => {
-      const req = http.request(
-        { host: '127.0.0.1', port, path: '/', headers: { Host: 'graceful.example.com' }, agent, timeout: 5_000 },
-        (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (body += chunk));
-          res.on('end', () => {
-            if (res.statusCode === 200) {
-              result.ok++;
-              result.by.set(body, (result.by.get(body) ?? 0) + 1);
-            } else result.failed.push(`${res.statusCode} ${body.slice(0, 80)}`);
-            resolve();
-          });
-        },
-      );
+      const req = http.request({ host: '127.0.0.1', port, path: '/', headers: { Host: host }, agent, timeout: 15_000 }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => {
+          if (res.statusCode === 200) {
+            result.ok++;
+            result.by.set(body, (result.by.get(body) ?? 0) + 1);
+          } else result.failed.push(`${res.statusCode} ${body.slice(0, 80)}`);
+          resolve();
+        });
+      });
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', (error) => {
         result.failed.push(error.message);
@@ -137,5 +135,23 @@ describe('a container that stops', () => {
     // it new requests on its keep-alive connections until Docker's 10 s timeout and a SIGKILL (137).
     expect(await docker('inspect', '-f', '{{.State.ExitCode}}', names[0] as string)).toBe('0');
     expect(stopMs).toBeLessThan(8_000);
+  }, 60_000);
+});
+
+describe('a service whose only container is replaced', () => {
+  it('keeps its routes meanwhile: a request for it waits for the new container instead of a 503 (HOLD_REQUESTS_S)', async () => {
+    const old = await run.backend({ domain: 'held', text: 'old' });
+    await waitFor(async () => (await get(port, 'held.example.com')).body === 'old', { what: 'the old container serving' });
+    await docker('stop', '-t', '1', old);
+    const status = async () => (await (await fetch(`http://127.0.0.1:${port + 1000}/status`)).json()) as any;
+    await waitFor(async () => (await status()).services.find((s: any) => s.key === 'held')?.servers.length === 0, {
+      what: 'the service kept without a server',
+    });
+    const started = Date.now();
+    const waiting = get(port, 'held.example.com');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await run.backend({ domain: 'held', text: 'new' });
+    expect(await waiting).toEqual({ status: 200, body: 'new' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
   }, 60_000);
 });

@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       trustedProxies: [],
       hardStopAfterS: 600,
       maxOldWorkers: 3,
+      holdRequestsMs: 10_000,
       shutdownGraceMs: 10_000,
       model: { allowHostNetwork: false, maxDomainsPerContainer: 100, reservedPorts: [80, 8404], tcpPorts: [] },
       dns: {

@@ -52,7 +52,7 @@ class FakeHaproxy implements HaproxyController {
   }
 }
 
-function setup() {
+function setup({ lingerMs = 0 }: { lingerMs?: number } = {}) {
   const haproxy = new FakeHaproxy();
   const docker = { containers: [] as ContainerInfo[], down: false as boolean | Error };
   const template = { loads: 0, fail: undefined as TemplateError | undefined };
@@ -80,6 +80,8 @@ function setup() {
     },
     render: (r, services, layout) => renderFiles(r, services, layout, SETTINGS, PATHS),
     onServing: (services) => served.push(services.map((s) => s.domain)),
+    lingerMs,
+    now: () => Date.now(),
   });
   /** Runs what is due now to its end. */
   const settle = async () => {
@@ -116,6 +118,33 @@ describe('Supervisor', () => {
     // HAProxy holds 5432 now: only 22 is asked about again.
     await pass();
     expect(host.probed.at(-1)).toEqual([22]);
+  });
+
+  it('keeps a service whose last container went for the linger time, without servers, then lets it go', async () => {
+    const { supervisor, haproxy, docker, served, pass } = setup({ lingerMs: 10_000 });
+    const web = container({ name: 'web-1', env: { DOMAIN: 'web' } });
+    docker.containers = [web, container({ labels: { 'haproxy-companion.t.tcp-port': '5432' } })];
+    await supervisor.start();
+    // Both go (stopped, replaced): the HTTP service stays, with no server, and DNS keeps its name.
+    docker.containers = [];
+    await pass();
+    expect(supervisor.services.map((s) => [s.key, s.servers.length])).toEqual([['web', 0]]);
+    expect(haproxy.offered.at(-1)?.files.hostsMap).toContain('web.example.com be_web');
+    expect(served.at(-1)).toEqual(['web']);
+    // Its replacement arrives within the time: served by it, as if it had never gone.
+    const next = container({ name: 'web-2', env: { DOMAIN: 'web' } });
+    docker.containers = [next];
+    await vi.advanceTimersByTimeAsync(5_000);
+    await pass();
+    expect(supervisor.services.map((s) => [s.key, s.servers.map((x) => x.containerName)])).toEqual([['web', ['web-2']]]);
+    // Gone again, and no one comes: it goes once the time is up, by itself.
+    docker.containers = [];
+    await pass();
+    expect(supervisor.services.map((s) => s.key)).toEqual(['web']);
+    await vi.advanceTimersByTimeAsync(10_100);
+    await supervisor.idle();
+    expect(supervisor.services).toEqual([]);
+    expect(served.at(-1)).toEqual([]);
   });
 
   it('starts HAProxy with the services Docker reports, and DNS follows what is served', async () => {

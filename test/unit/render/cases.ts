@@ -15,11 +15,13 @@ const settings = {
   maxOldWorkers: 3,
   defaultService: null,
   tls: null,
+  holdMs: 10_000,
 };
 const paths = {
   adminSocket: '/var/run/haproxy-companion/admin.sock',
   hostsMap: '/var/run/haproxy-companion/hosts.map',
   pathsMap: '/var/run/haproxy-companion/paths.map',
+  holdScript: '/var/run/haproxy-companion/hold.lua',
 };
 
 /** As the companion renders at startup: each service in its own backend, then the spares. */
