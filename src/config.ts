@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { HOST_ID_PATTERN } from './dns/host-identity.js';
 import { DEFAULT_MAX_NAMES, type RecordMode } from './dns/records.js';
 import { ConfigError } from './errors.js';
+import { canonicalIpv6, unreachableIpv6 } from './lib/addresses.js';
 import { parseDnsName, parseServiceDomain } from './model/domain.js';
 import { MAX_HSTS_AGE_S } from './model/route-values.js';
 import { DEFAULT_MAX_DOMAINS_PER_CONTAINER, type ModelOptions } from './model/services.js';
@@ -115,13 +116,29 @@ export const settingsSchema = z.object({
   RECORD_TTL: integer(0, 172_800).default(60),
   RECORD_MODE: z.enum(['multivalue', 'simple']).default('multivalue'),
   HOST_IP: z.ipv4({ error: 'must be an IPv4 address (the A records point at it)' }).optional(),
+  HOST_IPV6: z
+    .string()
+    .transform((value, ctx) => {
+      if (value.toLowerCase() === 'none') return false as const;
+      const address = canonicalIpv6(value);
+      const problem = address === undefined ? undefined : unreachableIpv6(address);
+      if (address === undefined || problem !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be an IPv6 address other hosts can reach (the AAAA records point at it), e.g. 2001:db8::10, or none${problem ? `: ${problem}` : ''}`,
+        });
+        return z.NEVER;
+      }
+      return address;
+    })
+    .optional(),
   HOST_ID: z.string().regex(HOST_ID_PATTERN, 'must be 1-63 letters, digits, dots, dashes or underscores, e.g. i-0abc123').optional(),
   DEREGISTER_ON_EXIT: boolean.default(false),
   DEREGISTER_WAIT_S: integer(0, 3_600).default(0),
   DNS_RECONCILE_INTERVAL_S: integer(10, 86_400).default(300),
   DNS_DEBOUNCE_MIN_MS: integer(0, 600_000).default(5_000),
   DNS_DEBOUNCE_MAX_MS: integer(0, 3_600_000).default(60_000),
-  // No real host serves 1,000 names; a zone's default quota is 10,000 record sets, and each name costs 2.
+  // No real host serves 1,000 names; a zone's default quota is 10,000 record sets, and each name costs 2 (3 with IPv6).
   DNS_MAX_NAMES: integer(1, 50_000).default(DEFAULT_MAX_NAMES),
   AWS_REGION: z.string().min(1).optional(),
   AWS_EC2_METADATA_SERVICE_ENDPOINT: z.url().default('http://169.254.169.254'),
@@ -177,6 +194,8 @@ export interface Config {
     ttl: number;
     mode: RecordMode;
     hostIp?: string;
+    /** HOST_IPV6: the AAAA records' value; false (`none`): no AAAA records; absent: from instance metadata, if any. */
+    hostIpv6?: string | false;
     hostId?: string;
     deregisterOnExit: boolean;
     /** After deregistering on exit, how long to keep serving clients with cached answers. */
@@ -265,6 +284,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
       ttl: s.RECORD_TTL,
       mode: s.RECORD_MODE,
       hostIp: s.HOST_IP,
+      hostIpv6: s.HOST_IPV6,
       hostId: s.HOST_ID,
       deregisterOnExit: s.DEREGISTER_ON_EXIT,
       deregisterWaitMs: s.DEREGISTER_WAIT_S * 1000,

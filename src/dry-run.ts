@@ -64,7 +64,7 @@ export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableSt
   if (dns.hostedZoneId !== undefined) {
     // Read-only: the zone is listed to diff against, never changed.
     const identity = await identityFor(config);
-    const ctx = { zone: config.zone, hostId: identity.id, hostIp: identity.ip, ttl: dns.ttl, mode: dns.mode };
+    const ctx = { zone: config.zone, hostId: identity.id, hostIp: identity.ip, hostIpv6: identity.ipv6, ttl: dns.ttl, mode: dns.mode };
     const zoneApi = await zoneApiFor({ ...config, dns: { ...dns, hostedZoneId: dns.hostedZoneId } });
     const records = await zoneApi.listRecords();
     const owned = ownedRecords(records, ctx);
@@ -76,7 +76,15 @@ export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableSt
     zone = dns.hostedZoneId;
   } else {
     // Registration off: show what would be written into an empty zone, with placeholders for what is unknown.
-    const ctx = { zone: config.zone, hostId: dns.hostId ?? '<host-id>', hostIp: dns.hostIp ?? '<host-ip>', ttl: dns.ttl, mode: dns.mode };
+    // Instance metadata is not asked, so AAAA records show only with HOST_IPV6.
+    const ctx = {
+      zone: config.zone,
+      hostId: dns.hostId ?? '<host-id>',
+      hostIp: dns.hostIp ?? '<host-ip>',
+      hostIpv6: dns.hostIpv6 || undefined,
+      ttl: dns.ttl,
+      mode: dns.mode,
+    };
     leftOut.report(domains);
     changes = diffRecords(desiredRecords(leftOut.registrable(domains), ctx), []);
     zone = '<HOSTED_ZONE_ID>';

@@ -7,10 +7,16 @@ import { DnsRegistrar } from './dns-registrar.js';
 import { type HostIdentity, resolveHostIdentity } from './host-identity.js';
 import type { ZoneApi } from './route53-zone.js';
 
-/** This host's identity: HOST_IP/HOST_ID, else EC2 instance metadata. */
+/** This host's identity: HOST_IP/HOST_IPV6/HOST_ID, else EC2 instance metadata. */
 export function identityFor(config: Config): Promise<HostIdentity> {
   const { dns } = config;
-  return resolveHostIdentity({ imdsEndpoint: dns.imdsEndpoint, imdsDisabled: dns.imdsDisabled, hostIp: dns.hostIp, hostId: dns.hostId });
+  return resolveHostIdentity({
+    imdsEndpoint: dns.imdsEndpoint,
+    imdsDisabled: dns.imdsDisabled,
+    hostIp: dns.hostIp,
+    hostIpv6: dns.hostIpv6,
+    hostId: dns.hostId,
+  });
 }
 
 /**

@@ -70,7 +70,14 @@ export class DnsRegistrar implements DnsHalf {
     private readonly options: RegistrarOptions,
     private readonly log: Logger,
   ) {
-    this.ctx = { zone: options.zone, hostId: options.identity.id, hostIp: options.identity.ip, ttl: options.ttl, mode: options.mode };
+    this.ctx = {
+      zone: options.zone,
+      hostId: options.identity.id,
+      hostIp: options.identity.ip,
+      hostIpv6: options.identity.ipv6,
+      ttl: options.ttl,
+      mode: options.mode,
+    };
     this.leftOut = new LeftOutNames(options.zone, options.maxNames ?? DEFAULT_MAX_NAMES, log);
     this.syncs = createDebouncer({ ...(options.debounce ?? { minMs: 5_000, maxMs: 60_000 }), run: () => this.syncAndRetry() });
   }
@@ -168,7 +175,8 @@ export class DnsRegistrar implements DnsHalf {
           );
         }
         this.zoneVerified = true;
-        this.log.info({ zone: name, hostId: this.ctx.hostId, hostIp: this.ctx.hostIp, mode: this.ctx.mode }, 'hosted zone verified');
+        const { hostId, hostIp, hostIpv6, mode } = this.ctx;
+        this.log.info({ zone: name, hostId, hostIp, hostIpv6, mode }, 'hosted zone verified');
       }
       if (this.forceList || this.known === undefined) {
         this.forceList = false;

@@ -1,19 +1,25 @@
 /**
- * Who this host is in DNS: its private IP (the A record's value) and an id that keeps its records
- * apart from every other host's. HOST_IP/HOST_ID win; otherwise EC2 instance metadata with IMDSv2.
+ * Who this host is in DNS: its private IP (the A record's value), its IPv6 address if it has one (the
+ * AAAA record's), and an id that keeps its records apart from every other host's. HOST_IP/HOST_IPV6/HOST_ID
+ * win; otherwise EC2 instance metadata with IMDSv2.
  */
 import { isIP } from 'node:net';
 import { CompanionError } from '../errors.js';
+import { canonicalIpv6, unreachableIpv6 } from '../lib/addresses.js';
 import { plainHttp } from '../lib/plain-http.js';
 
 export interface HostIdentity {
   ip: string;
+  /** Absent: this host writes no AAAA records (and deletes the ones it wrote before). */
+  ipv6?: string;
   id: string;
   source: 'env' | 'imds';
 }
 
 export interface IdentityOptions {
   hostIp?: string;
+  /** HOST_IPV6; false: none, whatever instance metadata says; absent: instance metadata's, when it has one. */
+  hostIpv6?: string | false;
   hostId?: string;
   /** e.g. http://169.254.169.254 (AWS_EC2_METADATA_SERVICE_ENDPOINT). */
   imdsEndpoint: string;
@@ -32,11 +38,19 @@ export async function resolveHostIdentity(options: IdentityOptions): Promise<Hos
     throw new CompanionError(`host IP ${JSON.stringify(identity.ip)} (from ${identity.source}) is not an IPv4 address`);
   if (!HOST_ID_PATTERN.test(identity.id))
     throw new CompanionError(`host id ${JSON.stringify(identity.id)} (from ${identity.source}) must match ${HOST_ID_PATTERN}`);
-  return identity;
+  if (identity.ipv6 === undefined) return identity;
+  const ipv6 = canonicalIpv6(identity.ipv6);
+  const problem = ipv6 === undefined ? 'it is not an IPv6 address' : unreachableIpv6(ipv6);
+  if (problem !== undefined || ipv6 === undefined)
+    throw new CompanionError(
+      `host IPv6 address ${JSON.stringify(identity.ipv6)} (from ${identity.source}) cannot be published: ${problem}`,
+    );
+  return { ...identity, ipv6 };
 }
 
 async function lookup(options: IdentityOptions): Promise<HostIdentity> {
-  if (options.hostIp !== undefined && options.hostId !== undefined) return { ip: options.hostIp, id: options.hostId, source: 'env' };
+  if (options.hostIp !== undefined && options.hostId !== undefined)
+    return withIpv6({ ip: options.hostIp, id: options.hostId, source: 'env' }, options.hostIpv6 || undefined);
   if (options.imdsDisabled) {
     throw new CompanionError(
       'no host identity: set HOST_IP and HOST_ID, or allow EC2 instance metadata (AWS_EC2_METADATA_DISABLED is true)',
@@ -60,14 +74,24 @@ async function lookup(options: IdentityOptions): Promise<HostIdentity> {
         '--http-put-response-hop-limit 2), or run the companion with network_mode: host; elsewhere set HOST_IP and HOST_ID.',
     );
   }
+  /** A category the instance lacks is a 404: undefined. */
   const read = async (path: string) => {
     const res = await plainHttp(`${base}/latest/meta-data/${path}`, { headers: { 'X-aws-ec2-metadata-token': token }, timeoutMs });
+    if (res.status === 404) return undefined;
     if (res.status !== 200) throw new CompanionError(`instance metadata ${path}: HTTP ${res.status}`);
     return res.body.trim();
   };
-  return {
-    ip: options.hostIp ?? (await read('local-ipv4')),
-    id: options.hostId ?? (await read('instance-id')),
-    source: 'imds',
+  const required = async (path: string) => {
+    const value = await read(path);
+    if (value === undefined) throw new CompanionError(`instance metadata ${path}: HTTP 404`);
+    return value;
   };
+  const ip = options.hostIp ?? (await required('local-ipv4'));
+  const id = options.hostId ?? (await required('instance-id'));
+  // `ipv6` is the primary network interface's IPv6 address (its first, should it list more), and a 404 on an
+  // instance without one: no AAAA records then, not an error.
+  const ipv6 = options.hostIpv6 === undefined ? (await read('ipv6'))?.split('\n')[0] : options.hostIpv6 || undefined;
+  return withIpv6({ ip, id, source: 'imds' }, ipv6);
 }
+
+const withIpv6 = (identity: HostIdentity, ipv6: string | undefined): HostIdentity => (ipv6 ? { ...identity, ipv6 } : identity);

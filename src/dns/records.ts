@@ -3,22 +3,24 @@
  * records come in as data, changes go out as data.
  *
  * Ownership (documented in the README, "DNS records"): for every name `<d>.<zone>` this host serves it
- * writes an A record and a TXT marker `_hc-owner.<d>.<zone>` whose value names the host. In `multivalue`
- * mode both are multivalue-answer records whose SetIdentifier is `<hostId>-<hash of the name>`, so any
- * number of hosts coexist on one name. A record set is only ever changed or deleted by the host whose
- * marker proves it owns it: records of other hosts and hand-made ones are never touched. A record set a
+ * writes an A record (and an AAAA record when it has an IPv6 address) and a TXT marker
+ * `_hc-owner.<d>.<zone>` whose value names the host. In `multivalue` mode all are multivalue-answer records
+ * whose SetIdentifier is `<hostId>-<hash of the name>` (of the name and type for AAAA), so any number of
+ * hosts coexist on one name. A record set is only ever changed or deleted by the host whose marker proves
+ * it owns it: records of other hosts and hand-made ones are never touched. A record set a
  * host does not own yet is written with CREATE, which Route53 refuses over an existing one, and a name
  * where a record set it does not own is in the way is not written at all (see {@link foreignConflicts}).
  */
 import { createHash } from 'node:crypto';
+import { canonicalIpv6 } from '../lib/addresses.js';
 import { compare } from '../lib/compare.js';
 
 export type RecordMode = 'multivalue' | 'simple';
 
 export interface RecordSet {
   name: string;
-  /** This host writes A and TXT; CNAME is only read, as a record set in the way. */
-  type: 'A' | 'TXT' | 'CNAME';
+  /** This host writes A, AAAA and TXT; CNAME is only read, as a record set in the way. */
+  type: 'A' | 'AAAA' | 'TXT' | 'CNAME';
   ttl: number;
   values: string[];
   setIdentifier?: string;
@@ -36,6 +38,8 @@ export interface RecordContext {
   zone: string;
   hostId: string;
   hostIp: string;
+  /** Absent: no AAAA records, and this host's old ones are deleted. */
+  hostIpv6?: string;
   ttl: number;
   mode: RecordMode;
 }
@@ -69,9 +73,14 @@ export function markerValue(hostId: string): string {
   return `"${HERITAGE},owner=${hostId}"`;
 }
 
-/** Unique per host and per name: moto deletes by SetIdentifier alone, and it keeps the id readable. */
-export function setIdentifierFor(hostId: string, name: string): string {
-  return `${hostId}-${createHash('sha256').update(normaliseName(name)).digest('hex').slice(0, 10)}`;
+/**
+ * Unique per host, name and type: moto deletes by SetIdentifier alone (a DELETE of a name's AAAA record would
+ * take its A record with it), and it keeps the id readable. A name's A record hashes the name alone, as it
+ * always has; its marker lives at a name of its own.
+ */
+export function setIdentifierFor(hostId: string, name: string, type: RecordSet['type'] = 'A'): string {
+  const hashed = type === 'AAAA' ? `${normaliseName(name)} AAAA` : normaliseName(name);
+  return `${hostId}-${createHash('sha256').update(hashed).digest('hex').slice(0, 10)}`;
 }
 
 /** The records for the domains (relative to the zone) this host serves. */
@@ -79,45 +88,57 @@ export function desiredRecords(domains: string[], ctx: RecordContext): RecordSet
   const records: RecordSet[] = [];
   for (const domain of [...new Set(domains)].sort()) {
     const name = `${domain}.${ctx.zone}`;
-    records.push(record(name, 'A', [ctx.hostIp], ctx), record(`${MARKER_PREFIX}${name}`, 'TXT', [markerValue(ctx.hostId)], ctx));
+    records.push(record(name, 'A', [ctx.hostIp], ctx));
+    if (ctx.hostIpv6 !== undefined) records.push(record(name, 'AAAA', [ctx.hostIpv6], ctx));
+    records.push(record(`${MARKER_PREFIX}${name}`, 'TXT', [markerValue(ctx.hostId)], ctx));
   }
   return records;
 }
 
 function record(name: string, type: RecordSet['type'], values: string[], ctx: RecordContext): RecordSet {
   return ctx.mode === 'multivalue'
-    ? { name, type, ttl: ctx.ttl, values, setIdentifier: setIdentifierFor(ctx.hostId, name), multiValueAnswer: true }
+    ? { name, type, ttl: ctx.ttl, values, setIdentifier: setIdentifierFor(ctx.hostId, name, type), multiValueAnswer: true }
     : { name, type, ttl: ctx.ttl, values };
 }
 
-/** The zone's record sets this host owns: its markers, and the A records those markers vouch for. */
+/** The address records this host writes beside its markers. */
+const isAddress = (type: RecordSet['type']) => type === 'A' || type === 'AAAA';
+
+/**
+ * The zone's record sets this host owns: its markers, and the A and AAAA records those markers vouch for,
+ * whether or not this host still has an IPv6 address (an AAAA record it no longer wants is deleted).
+ * In `simple` mode a marker vouches for the plain A and AAAA records at its name; in `multivalue` mode for
+ * the ones under this host's SetIdentifier for the name and type.
+ */
 export function ownedRecords(zoneRecords: RecordSet[], ctx: Pick<RecordContext, 'hostId' | 'mode'>): RecordSet[] {
   const marker = markerValue(ctx.hostId);
-  const expectedId = (name: string) => (ctx.mode === 'multivalue' ? setIdentifierFor(ctx.hostId, name) : undefined);
+  const expectedId = (r: RecordSet) => (ctx.mode === 'multivalue' ? setIdentifierFor(ctx.hostId, r.name, r.type) : undefined);
   const markers = zoneRecords.filter(
-    (r) => r.type === 'TXT' && r.name.startsWith(MARKER_PREFIX) && r.setIdentifier === expectedId(r.name) && r.values.includes(marker),
+    (r) => r.type === 'TXT' && r.name.startsWith(MARKER_PREFIX) && r.setIdentifier === expectedId(r) && r.values.includes(marker),
   );
   const vouched = new Set(markers.map((m) => baseName(m.name)));
   const records = zoneRecords.filter(
-    (r) => r.type === 'A' && !r.aliasTarget && vouched.has(r.name) && r.setIdentifier === expectedId(r.name),
+    (r) => isAddress(r.type) && !r.aliasTarget && vouched.has(r.name) && r.setIdentifier === expectedId(r),
   );
   return [...records, ...markers];
 }
 
 /**
  * The names where a record set this host does not own is in the way, with the reason: such a name is
- * left out of Route53 (the proxy still serves it). Only A and CNAME records at the name and TXT and CNAME
- * records at its marker name count (a TXT record such as SPF beside the A record is no business of ours).
- * - `simple`: anything there not vouched for by this host's marker; the first writer keeps the name.
+ * left out of Route53 (the proxy still serves it). Only A, AAAA and CNAME records at the name and TXT and
+ * CNAME records at its marker name count (a TXT record such as SPF beside the A record is no business of ours).
+ * - `simple`: anything there not vouched for by this host's marker; the first writer keeps the name. An
+ *   AAAA record holds a name as an A record does, whether or not this host has an IPv6 address.
  * - `multivalue`: what cannot coexist with this host's multivalue record sets: a CNAME, a plain (or alias)
- *   record set, or one at this host's own SetIdentifier that its marker does not vouch for. Other hosts'
- *   multivalue records are no conflict: a fleet shares names.
+ *   record set, or one at this host's own SetIdentifier that its marker does not vouch for (the marker, once
+ *   written, would). A plain AAAA record is in the way only of this host's AAAA record, so only when it has
+ *   an IPv6 address. Other hosts' multivalue records are no conflict: a fleet shares names.
  * Linear in the zone: `owned` is keyed once.
  */
 export function foreignConflicts(
   zoneRecords: RecordSet[],
   owned: RecordSet[],
-  ctx: Pick<RecordContext, 'hostId' | 'mode'>,
+  ctx: Pick<RecordContext, 'hostId' | 'mode' | 'hostIpv6'>,
 ): Map<string, string> {
   const ours = new Set(owned.map(recordKey));
   const conflicts = new Map<string, string>();
@@ -129,16 +150,19 @@ export function foreignConflicts(
   return conflicts;
 }
 
-function conflictReason(r: RecordSet, ctx: Pick<RecordContext, 'hostId' | 'mode'>): string | undefined {
+function conflictReason(r: RecordSet, ctx: Pick<RecordContext, 'hostId' | 'mode' | 'hostIpv6'>): string | undefined {
   const isMarkerName = r.name.startsWith(MARKER_PREFIX);
   if (r.type === 'CNAME') return 'a CNAME record this host did not write';
-  if (r.type !== (isMarkerName ? 'TXT' : 'A')) return undefined;
+  if (isMarkerName ? r.type !== 'TXT' : !isAddress(r.type)) return undefined;
   if (ctx.mode === 'simple') {
-    return isMarkerName ? 'an ownership marker this host did not write' : 'an A record this host did not write';
+    return isMarkerName ? 'an ownership marker this host did not write' : `an ${r.type} record this host did not write`;
   }
+  const atOwnId = r.setIdentifier === setIdentifierFor(ctx.hostId, r.name, r.type);
+  // Without an IPv6 address this host writes no AAAA record for a plain one to clash with; but one at its own
+  // SetIdentifier is in the way all the same: the marker it writes would vouch for it.
+  if (r.type === 'AAAA' && ctx.hostIpv6 === undefined && !atOwnId) return undefined;
   if (!r.multiValueAnswer) return `a plain ${r.type} record this host did not write (it cannot coexist with multivalue records)`;
-  if (r.setIdentifier === setIdentifierFor(ctx.hostId, r.name))
-    return "a record at this host's SetIdentifier that its marker does not vouch for";
+  if (atOwnId) return "a record at this host's SetIdentifier that its marker does not vouch for";
   return undefined;
 }
 
@@ -146,7 +170,7 @@ const describeRecord = (r: RecordSet) =>
   `${r.name} ${r.type} ${r.aliasTarget ? `alias ${r.aliasTarget}` : r.values.join(',')}${r.setIdentifier ? ` (SetIdentifier ${r.setIdentifier})` : ''}`;
 
 /** The first `maxNames` domains in sorted order that no conflict holds: the ones to register. */
-/** DNS_MAX_NAMES's default: no real host serves more, and each name costs 2 of a zone's 10,000 record sets. */
+/** DNS_MAX_NAMES's default: no real host serves more, and each name costs 2 (3 with IPv6) of a zone's 10,000 record sets. */
 export const DEFAULT_MAX_NAMES = 1_000;
 
 export function registrableDomains(domains: string[], conflicts: ReadonlyMap<string, string>, zone: string, maxNames: number): string[] {
@@ -156,10 +180,15 @@ export function registrableDomains(domains: string[], conflicts: ReadonlyMap<str
     .filter((d) => !conflicts.has(`${d}.${zone}`));
 }
 
+/** AAAA values compare as addresses: Route53 keeps the text it was given, and one address has many. */
+const valuesOf = (r: RecordSet) =>
+  r.values
+    .map((v) => (r.type === 'AAAA' ? (canonicalIpv6(v) ?? v) : v))
+    .sort()
+    .join();
+
 const same = (a: RecordSet, b: RecordSet) =>
-  a.ttl === b.ttl &&
-  (a.multiValueAnswer ?? false) === (b.multiValueAnswer ?? false) &&
-  [...a.values].sort().join() === [...b.values].sort().join();
+  a.ttl === b.ttl && (a.multiValueAnswer ?? false) === (b.multiValueAnswer ?? false) && valuesOf(a) === valuesOf(b);
 
 /**
  * Write what this host does not own yet or owns with another value, DELETE what it owns and no longer
@@ -168,8 +197,8 @@ const same = (a: RecordSet, b: RecordSet) =>
  * multivalue record set is this host's alone by its SetIdentifier (`<hostId>-<hash>`, a namespace no one
  * else writes), so it is UPSERTed: other record sets at the name are other sets, and a plain one made
  * there since the listing makes Route53 refuse ours (the two cannot be mixed). Per name, the
- * marker is written before its A record and deleted after it: a marker without its A record is
- * harmless, while an A record without its marker could never be proven ours again.
+ * marker is written before its A and AAAA records and deleted after them: a marker without its A record
+ * is harmless, while an A record without its marker could never be proven ours again.
  */
 export function diffRecords(desired: RecordSet[], owned: RecordSet[]): Change[] {
   const have = new Map(owned.map((r) => [recordKey(r), r]));
@@ -181,7 +210,9 @@ export function diffRecords(desired: RecordSet[], owned: RecordSet[]): Change[] 
     else if (!same(current, record)) writes.push({ action: 'UPSERT', record });
   }
   const deletes = owned.filter((r) => !want.has(recordKey(r))).map((record) => ({ action: 'DELETE' as const, record }));
-  const rank = (c: Change) => (c.action !== 'DELETE' ? (c.record.type === 'TXT' ? 0 : 1) : c.record.type === 'A' ? 2 : 3);
+  // Writes marker first; deletes, after every write, in the reverse order.
+  const order: RecordSet['type'][] = ['TXT', 'A', 'AAAA'];
+  const rank = (c: Change) => (c.action !== 'DELETE' ? order.indexOf(c.record.type) : 10 - order.indexOf(c.record.type));
   return [...writes, ...deletes].sort((a, b) => compare(baseName(a.record.name), baseName(b.record.name)) || rank(a) - rank(b));
 }
 
@@ -225,7 +256,7 @@ export function splitIntoBatches(changes: Change[]): Change[][] {
 
 const weight = (c: Change) => (c.action === 'UPSERT' ? 2 : 1);
 
-/** A name's A record and its marker, which must succeed or fail together. */
+/** A name's A (and AAAA) record and its marker, which must succeed or fail together. */
 export function groupByName(changes: Change[]): Change[][] {
   const groups = new Map<string, Change[]>();
   for (const change of changes) {

@@ -118,8 +118,8 @@ export function createZoneApi(client: Pick<Route53Client, 'send'>, zoneId: strin
   };
 }
 
-/** The types the registrar reads: its own A and TXT, and CNAME, which is in the way of anything at its name. */
-const READ_TYPES: ReadonlySet<string> = new Set<RecordSet['type']>(['A', 'TXT', 'CNAME']);
+/** The types the registrar reads: its own A, AAAA and TXT, and CNAME, which is in the way of anything at its name. */
+const READ_TYPES: ReadonlySet<string> = new Set<RecordSet['type']>(['A', 'AAAA', 'TXT', 'CNAME']);
 
 /** Alias records are kept (a CREATE over one fails like any other): no host ever owns one. */
 function fromSdk(set: ResourceRecordSet): RecordSet | undefined {

@@ -94,7 +94,7 @@ export function renderStatusPage(status: StatusSnapshot): string {
 <h2>DNS</h2>
 <p id="dns">${
     status.dns.enabled
-      ? `Route53, ${escapeHtml(status.dns.mode)} records, host ${escapeHtml(status.dns.identity?.id)} → ${escapeHtml(status.dns.identity?.ip)}.
+      ? `Route53, ${escapeHtml(status.dns.mode)} records, host ${escapeHtml(status.dns.identity?.id)} → ${escapeHtml(status.dns.identity?.ip)}${status.dns.identity?.ipv6 ? `, ${escapeHtml(status.dns.identity.ipv6)}` : ''}.
   ${sync ? `Last sync ${badge(sync.ok ? 'ok' : 'failed', sync.ok)} at ${escapeHtml(sync.at)}: ${escapeHtml(sync.upserts)} upserts, ${escapeHtml(sync.deletes)} deletes${sync.error ? ` <br><code>${escapeHtml(sync.error)}</code>` : ''}.` : 'Not synced yet.'}
   Pending changes: ${escapeHtml(status.dns.pendingChanges === -1 ? 'unknown until the next listing' : status.dns.pendingChanges)}.`
       : 'DNS registration is off (no HOSTED_ZONE_ID).'

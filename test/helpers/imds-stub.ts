@@ -15,6 +15,11 @@ export interface ImdsOptions {
   /** What /latest/meta-data/instance-id answers, e.g. i-0123456789abcdef0. */
   instanceId: string;
   /**
+   * What /latest/meta-data/ipv6 answers, e.g. 2001:db8::10. Absent (the default): 404, as on an instance
+   * whose primary network interface has no IPv6 address.
+   */
+  ipv6?: string;
+  /**
    * The token PUT is accepted but never answered: what a container on a bridge network sees on EC2 when the
    * instance's metadata hop limit is 1 (the answer is dropped one hop short).
    */
@@ -44,6 +49,7 @@ export async function startImdsStub(options: ImdsOptions): Promise<ImdsStub> {
   const metadata: Record<string, string> = {
     '/latest/meta-data/local-ipv4': options.ip,
     '/latest/meta-data/instance-id': options.instanceId,
+    ...(options.ipv6 === undefined ? {} : { '/latest/meta-data/ipv6': options.ipv6 }),
   };
   const tokens = new Map<string, number>(); // token -> expiry (Date.now() ms)
   const log: ImdsRequest[] = [];

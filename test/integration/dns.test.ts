@@ -256,3 +256,46 @@ describe('a name held by a record this host did not write (issue "Trust boundary
     },
   );
 });
+
+describe('AAAA records (HOST_IPV6)', () => {
+  it('writes an A and an AAAA record for a name, under SetIdentifiers of their own; without HOST_IPV6, deletes the AAAA record alone', async () => {
+    const own = new TestRun();
+    const companionPort = port + 5;
+    try {
+      const zone = await createHostedZone(moto.endpoint, 'example.com');
+      await own.backend({ domain: 'dual', text: 'dual-1' });
+      const v4Only = companionEnv({ HOSTED_ZONE_ID: zone, HOST_IP: '10.0.0.1', HOST_ID: 'host-v6' });
+      // Written longhand: the records hold the canonical form.
+      const dualStack = await own.companion({ port: companionPort, env: { ...v4Only, HOST_IPV6: '2001:DB8:0:0::10' } });
+      const at = async (name: string) =>
+        (await listRecords(moto.endpoint, zone))
+          .filter((r) => r.Name === name)
+          .map((r) => `${r.Type} ${r.ResourceRecords!.map((v) => v.Value).join(',')} ${r.SetIdentifier ?? '-'}`)
+          .sort();
+
+      await waitFor(async () => (await at('dual.example.com.')).length === 2, { what: 'dual to get its A and AAAA records' });
+      const [a, aaaa] = await at('dual.example.com.');
+      expect(a).toMatch(/^A 10\.0\.0\.1 host-v6-[0-9a-f]{10}$/);
+      expect(aaaa).toMatch(/^AAAA 2001:db8::10 host-v6-[0-9a-f]{10}$/);
+      // moto deletes by SetIdentifier alone: a shared one would take the A record with the AAAA record below.
+      expect(aaaa!.split(' ')[2]).not.toBe(a!.split(' ')[2]);
+      expect(await at('_hc-owner.dual.example.com.')).toEqual([expect.stringMatching(/^TXT "heritage=haproxy-companion,owner=host-v6"/)]);
+      expect((await get(companionPort, 'dual.example.com')).body).toBe('dual-1');
+      expect((await dualStack.logs()).find((l) => l.msg === 'hosted zone verified')).toMatchObject({ hostIpv6: '2001:db8::10' });
+      const status = (await (await fetch(`http://127.0.0.1:${companionPort + 1000}/status`)).json()) as { dns: DnsStatus };
+      expect(status.dns.identity).toMatchObject({ ip: '10.0.0.1', ipv6: '2001:db8::10', id: 'host-v6' });
+
+      // The operator unsets HOST_IPV6: the same host, restarted, owns the AAAA record still and deletes it.
+      await docker('rm', '-f', dualStack.name);
+      await own.companion({ port: companionPort, env: v4Only });
+      await waitFor(async () => !(await at('dual.example.com.')).some((r) => r.startsWith('AAAA ')), {
+        timeoutMs: 30_000,
+        what: 'the stale AAAA record to go',
+      });
+      expect(await at('dual.example.com.')).toEqual([a]);
+      expect(await at('_hc-owner.dual.example.com.')).toHaveLength(1);
+    } finally {
+      await own.cleanup();
+    }
+  });
+});

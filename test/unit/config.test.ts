@@ -95,6 +95,42 @@ describe('loadConfig', () => {
       mode: 'simple',
       maxNames: 50,
     });
+    expect(config.dns.hostIpv6).toBeUndefined();
+  });
+
+  it.each([
+    ['2001:db8::10', '2001:db8::10'],
+    ['2001:0DB8:0000:0000:0000:0000:0000:0010', '2001:db8::10'],
+    ['2600:1f18:abcd:1200:0:0:0:1', '2600:1f18:abcd:1200::1'],
+    ['fd12:3456:789a::5', 'fd12:3456:789a::5'],
+    ['none', false],
+    ['None', false],
+  ])('reads HOST_IPV6=%j, canonical', (value, expected) => {
+    expect(loadConfig({ DOMAIN_NAME: 'example.com', HOST_IPV6: value }, template).dns.hostIpv6).toBe(expected);
+  });
+
+  it.each([
+    ['10.0.0.5', /must be an IPv6 address other hosts can reach .*, or none$/],
+    ['2001:db8::1%eth0', /must be an IPv6 address other hosts can reach .*, or none$/],
+    ['2001:db8::/64', /must be an IPv6 address/],
+    ['::', /the unspecified address/],
+    ['::1', /the loopback address ::1/],
+    ['fe80::1', /a link-local address \(fe80::\/10\) is only reachable on its own network link/],
+    ['febf:ffff::1', /a link-local address/],
+    ['ff02::1', /a multicast address \(ff00::\/8\)/],
+    ['::ffff:10.0.0.5', /an IPv4-mapped address \(::ffff:0:0\/96\) is an IPv4 address: set HOST_IP/],
+    ['::10.0.0.5', /an IPv4-compatible address/],
+    ['fec0::1', /a site-local address/],
+  ])('rejects HOST_IPV6=%j, saying why', (value, reason) => {
+    const error = (() => {
+      try {
+        loadConfig({ DOMAIN_NAME: 'example.com', HOST_IPV6: value }, template);
+      } catch (thrown) {
+        return thrown as ConfigError;
+      }
+    })();
+    expect(error?.problems).toEqual([expect.stringMatching(/^HOST_IPV6: must be an IPv6 address other hosts can reach/)]);
+    expect(error?.problems[0]).toMatch(reason);
   });
 
   it.each([

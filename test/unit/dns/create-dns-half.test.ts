@@ -37,4 +37,12 @@ describe('createDnsHalf', () => {
     expect(edge.loaded).toBe(true);
     expect(edge.zoneIds).toEqual(['Z123']);
   });
+
+  it('gives the registrar HOST_IPV6, canonical, in its identity', async () => {
+    const env = { HOSTED_ZONE_ID: 'Z123', HOST_IP: '192.0.2.10', HOST_IPV6: '2001:DB8:0::10', HOST_ID: 'host-a' };
+    const half = await createDnsHalf(config(env), log);
+    expect(half.status().identity).toStrictEqual({ ip: '192.0.2.10', ipv6: '2001:db8::10', id: 'host-a', source: 'env' });
+    const without = await createDnsHalf(config({ ...env, HOST_IPV6: 'none' }), log);
+    expect(without.status().identity).toStrictEqual({ ip: '192.0.2.10', id: 'host-a', source: 'env' });
+  });
 });

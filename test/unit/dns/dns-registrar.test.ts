@@ -11,14 +11,14 @@ afterEach(() => {
   for (const r of registrars.splice(0)) r.stop();
 });
 
-function registrar(zone: MemoryZone, hostId = 'i-host1', hostIp = '10.0.0.1', reconcileIntervalMs = 3_600_000) {
+function registrar(zone: MemoryZone, hostId = 'i-host1', hostIp = '10.0.0.1', reconcileIntervalMs = 3_600_000, hostIpv6?: string) {
   const r = new DnsRegistrar(
     zone,
     {
       zone: 'example.com',
       ttl: 60,
       mode: 'multivalue',
-      identity: { id: hostId, ip: hostIp, source: 'env' },
+      identity: { id: hostId, ip: hostIp, ...(hostIpv6 ? { ipv6: hostIpv6 } : {}), source: 'env' },
       reconcileIntervalMs,
       retryMinMs: 5,
       retryMaxMs: 20,
@@ -77,6 +77,35 @@ describe('DnsRegistrar', () => {
     await waitFor(() => aRecords(zone).length === 3);
     await r.deregister();
     expect(aRecords(zone)).toEqual(['login.example.com 10.0.0.9', 'login.example.com 192.0.2.1']);
+  });
+
+  it('writes an AAAA record beside each A record with an IPv6 address; restarted without one, deletes them alone', async () => {
+    const zone = new MemoryZone();
+    const dualStack = registrar(zone, 'i-host1', '10.0.0.1', 3_600_000, '2001:db8::1');
+    dualStack.setDomains(['login', 'publish']);
+    dualStack.start();
+    await waitFor(() => dualStack.lastSync?.ok && zone.records.length === 6);
+    expect(zone.batches).toHaveLength(1);
+    expect(dualStack.status().identity?.ipv6).toBe('2001:db8::1');
+    const aaaa = () =>
+      zone.records
+        .filter((r) => r.type === 'AAAA')
+        .map((r) => `${r.name} ${r.values.join(',')}`)
+        .sort();
+    expect(aaaa()).toEqual(['login.example.com 2001:db8::1', 'publish.example.com 2001:db8::1']);
+    dualStack.stop();
+
+    const v4Only = registrar(zone);
+    v4Only.setDomains(['login', 'publish']);
+    v4Only.start();
+    await waitFor(() => v4Only.lastSync?.ok && zone.records.length === 4);
+    expect(zone.batches.at(-1)?.map((c) => `${c.action} ${c.record.type} ${c.record.name}`)).toEqual([
+      'DELETE AAAA login.example.com',
+      'DELETE AAAA publish.example.com',
+    ]);
+    expect(aaaa()).toEqual([]);
+    expect(aRecords(zone)).toEqual(['login.example.com 10.0.0.1', 'publish.example.com 10.0.0.1']);
+    expect(v4Only.pendingChanges).toBe(0);
   });
 
   it('retries through an outage and loses nothing', async () => {

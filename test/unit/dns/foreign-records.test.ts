@@ -52,8 +52,13 @@ const manualMultivalue: RecordSet = { ...plainA, setIdentifier: 'manual', multiV
 /** A record set at this host's own SetIdentifier, but no marker of this host vouches for it. */
 const unvouched: RecordSet = { ...plainA, setIdentifier: setIdentifierFor('host-a', WWW), multiValueAnswer: true };
 const plainMarker: RecordSet = { name: `_hc-owner.${WWW}`, type: 'TXT', ttl: 60, values: [markerValue('host-b')] };
+const IPV6 = '2001:db8::1';
+const plainAaaa: RecordSet = { name: WWW, type: 'AAAA', ttl: 300, values: ['2001:db8::99'] };
+const otherHost6 = (mode: RecordMode) =>
+  desiredRecords(['www'], { zone: 'example.com', hostId: 'host-b', hostIp: '10.0.0.2', hostIpv6: '2001:db8::2', ttl: 60, mode });
 
-const cases: { desc: string; mode: RecordMode; handMade: RecordSet[]; conflict: RegExp | undefined }[] = [
+/** `ipv6`: this host has that IPv6 address, and writes AAAA records. */
+const cases: { desc: string; mode: RecordMode; ipv6?: string; handMade: RecordSet[]; conflict: RegExp | undefined }[] = [
   { desc: 'a hand-made plain A record', mode: 'simple', handMade: [plainA], conflict: /A record .*203\.0\.113\.10/ },
   { desc: 'a hand-made CNAME', mode: 'simple', handMade: [cname], conflict: /CNAME/ },
   { desc: 'another host’s simple records (first writer keeps the name)', mode: 'simple', handMade: otherHost('simple'), conflict: /./ },
@@ -74,15 +79,41 @@ const cases: { desc: string; mode: RecordMode; handMade: RecordSet[]; conflict: 
     conflict: undefined,
   },
   { desc: 'a hand-made multivalue A record', mode: 'multivalue', handMade: [manualMultivalue], conflict: undefined },
+  {
+    desc: 'IPv6, a hand-made plain AAAA record',
+    mode: 'simple',
+    ipv6: IPV6,
+    handMade: [plainAaaa],
+    conflict: /AAAA record .*2001:db8::99/,
+  },
+  { desc: 'no IPv6, a hand-made plain AAAA record', mode: 'simple', handMade: [plainAaaa], conflict: /AAAA record .*2001:db8::99/ },
+  { desc: 'IPv6, another host’s simple records with IPv6', mode: 'simple', ipv6: IPV6, handMade: otherHost6('simple'), conflict: /./ },
+  { desc: 'IPv6, a hand-made plain AAAA record', mode: 'multivalue', ipv6: IPV6, handMade: [plainAaaa], conflict: /plain AAAA record/ },
+  { desc: 'IPv6, a hand-made CNAME', mode: 'multivalue', ipv6: IPV6, handMade: [cname], conflict: /CNAME/ },
+  { desc: 'no IPv6, a hand-made plain AAAA record (it coexists)', mode: 'multivalue', handMade: [plainAaaa], conflict: undefined },
+  {
+    desc: 'IPv6, another host’s multivalue records with IPv6 (a fleet shares names)',
+    mode: 'multivalue',
+    ipv6: IPV6,
+    handMade: otherHost6('multivalue'),
+    conflict: undefined,
+  },
+  {
+    desc: 'IPv6, a hand-made multivalue AAAA record',
+    mode: 'multivalue',
+    ipv6: IPV6,
+    handMade: [{ ...plainAaaa, setIdentifier: 'manual', multiValueAnswer: true }],
+    conflict: undefined,
+  },
 ];
 
 const mineAt = (zone: MemoryZone, name: string) => zone.records.filter((r) => r.name === name && r.values.includes('10.0.0.1'));
 
 describe('records this host did not write', () => {
-  it.each(cases)('$mode mode, $desc: never changed or deleted', async ({ mode, handMade, conflict }) => {
+  it.each(cases)('$mode mode, $desc: never changed or deleted', async ({ mode, ipv6, handMade, conflict }) => {
     const zone = new MemoryZone();
     zone.records = structuredClone(handMade);
-    const { r } = registrar(zone, { mode });
+    const { r } = registrar(zone, { mode, identity: { id: 'host-a', ip: '10.0.0.1', ipv6, source: 'env' } });
     r.setDomains(['other', 'www']);
     r.start();
     await waitFor(() => r.lastSync?.ok && mineAt(zone, 'other.example.com').length === 1, { what: 'other to be registered' });
@@ -94,6 +125,7 @@ describe('records this host did not write', () => {
       expect(r.status().conflicts).toEqual({ [WWW]: expect.stringMatching(conflict) });
     } else {
       expect(mineAt(zone, WWW)).toHaveLength(1);
+      if (ipv6) expect(zone.records.filter((x) => x.name === WWW && x.values.includes(ipv6))).toHaveLength(1);
       expect(r.status().conflicts).toEqual({});
     }
 

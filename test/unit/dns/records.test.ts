@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   applyChanges,
+  type Change,
   desiredRecords,
   diffRecords,
   foreignConflicts,
@@ -16,6 +17,10 @@ import {
 
 const ctx: RecordContext = { zone: 'example.com', hostId: 'i-host1', hostIp: '10.0.0.1', ttl: 60, mode: 'multivalue' };
 const other: RecordContext = { ...ctx, hostId: 'i-host2', hostIp: '10.0.0.2' };
+/** The same hosts with IPv6 addresses. */
+const ctx6: RecordContext = { ...ctx, hostIpv6: '2001:db8::1' };
+const other6: RecordContext = { ...other, hostIpv6: '2001:db8::2' };
+const show = (changes: Change[]) => changes.map((c) => `${c.action} ${c.record.type} ${c.record.name}`);
 
 describe('normaliseName', () => {
   it('reads names as Route53 lists them: trailing dot, any case, a wildcard as \\052', () => {
@@ -54,6 +59,31 @@ describe('desiredRecords', () => {
     expect(a).toBe(setIdentifierFor('i-host1', 'A.example.com.'));
   });
 
+  it('writes an AAAA record beside the A record when the host has an IPv6 address, under a SetIdentifier of its own', () => {
+    const records = desiredRecords(['login'], ctx6);
+    expect(records.map((r) => `${r.type} ${r.name} ${r.values}`)).toEqual([
+      'A login.example.com 10.0.0.1',
+      'AAAA login.example.com 2001:db8::1',
+      'TXT _hc-owner.login.example.com "heritage=haproxy-companion,owner=i-host1"',
+    ]);
+    const [a, aaaa] = records;
+    expect(aaaa).toEqual({
+      ...a,
+      type: 'AAAA',
+      values: ['2001:db8::1'],
+      setIdentifier: setIdentifierFor('i-host1', 'login.example.com', 'AAAA'),
+    });
+    // moto deletes by SetIdentifier alone: a shared one would take the A record with a stale AAAA record.
+    expect(aaaa?.setIdentifier).toMatch(/^i-host1-[0-9a-f]{10}$/);
+    expect(aaaa?.setIdentifier).not.toBe(a?.setIdentifier);
+    expect(desiredRecords(['login'], { ...ctx6, mode: 'simple' })[1]).toEqual({
+      name: 'login.example.com',
+      type: 'AAAA',
+      ttl: 60,
+      values: ['2001:db8::1'],
+    });
+  });
+
   it('writes plain records in simple mode', () => {
     expect(desiredRecords(['login'], { ...ctx, mode: 'simple' })[0]).toEqual({
       name: 'login.example.com',
@@ -85,6 +115,13 @@ describe('ownedRecords', () => {
     expect(ownedRecords([mine[0]!, forged], ctx)).toEqual([]);
   });
 
+  it('owns its AAAA records, also once it has no IPv6 address any more, but not another host’s', () => {
+    const withV6 = desiredRecords(['login'], ctx6);
+    expect(ownedRecords([...desiredRecords(['login'], other6), ...withV6], ctx)).toEqual([withV6[0], withV6[1], withV6[2]]);
+    const aaaaAtTheASetIdentifier = { ...withV6[1]!, setIdentifier: setIdentifierFor('i-host1', 'login.example.com') };
+    expect(ownedRecords([withV6[0]!, aaaaAtTheASetIdentifier, withV6[2]!], ctx)).toEqual([withV6[0], withV6[2]]);
+  });
+
   it('in simple mode owns the plain A record its marker vouches for', () => {
     const simple = { ...ctx, mode: 'simple' as const };
     const records = desiredRecords(['login'], simple);
@@ -105,6 +142,8 @@ describe('foreignConflicts', () => {
   const manual: RecordSet = { ...plainA, setIdentifier: 'manual', multiValueAnswer: true };
   const unvouched: RecordSet = { ...manual, setIdentifier: setIdentifierFor('i-host1', www) };
   const theirs = (mode: 'simple' | 'multivalue') => desiredRecords(['www'], { ...other, mode });
+  const simple6 = { ...ctx6, mode: 'simple' as const };
+  const plainAaaa: RecordSet = { name: www, type: 'AAAA', ttl: 300, values: ['2001:db8::99'] };
 
   it.each<[string, RecordContext, RecordSet[], RegExp | undefined]>([
     ['simple: a hand-made plain A record', simple, [plainA], /^an A record this host did not write: www\.example\.com A 203\.0\.113\.10$/],
@@ -127,6 +166,46 @@ describe('foreignConflicts', () => {
     ['multivalue: other hosts’ multivalue records (a fleet shares names)', ctx, theirs('multivalue'), undefined],
     ['multivalue: a hand-made multivalue A record', ctx, [manual], undefined],
     ['multivalue: its own records', ctx, desiredRecords(['www'], ctx), undefined],
+    [
+      'simple, IPv6: a hand-made plain AAAA record',
+      simple6,
+      [plainAaaa],
+      /^an AAAA record this host did not write: www\.example\.com AAAA 2001:db8::99$/,
+    ],
+    ['simple, no IPv6: a hand-made plain AAAA record holds the name as an A record would', simple, [plainAaaa], /^an AAAA record/],
+    ['simple, IPv6: another host’s simple records with IPv6', simple6, desiredRecords(['www'], { ...other6, mode: 'simple' }), /./],
+    ['simple, IPv6: a CNAME', simple6, [cname], /^a CNAME record/],
+    ['simple, IPv6: its own records', simple6, desiredRecords(['www'], simple6), undefined],
+    ['multivalue, IPv6: a hand-made plain AAAA record', ctx6, [plainAaaa], /^a plain AAAA record .*cannot coexist/],
+    ['multivalue, IPv6: an AAAA alias record', ctx6, [{ ...alias, type: 'AAAA' }], /^a plain AAAA record/],
+    ['multivalue, no IPv6: a plain AAAA record coexists with its A record', ctx, [plainAaaa], undefined],
+    [
+      'multivalue, no IPv6: an AAAA record at its own AAAA SetIdentifier, which its marker would vouch for',
+      ctx,
+      [{ ...plainAaaa, multiValueAnswer: true, setIdentifier: setIdentifierFor('i-host1', www, 'AAAA') }],
+      /SetIdentifier that its marker does not vouch for/,
+    ],
+    ['multivalue, IPv6: a CNAME', ctx6, [cname], /CNAME/],
+    [
+      'multivalue, IPv6: an AAAA record at its own AAAA SetIdentifier, not vouched for',
+      ctx6,
+      [{ ...plainAaaa, multiValueAnswer: true, setIdentifier: setIdentifierFor('i-host1', www, 'AAAA') }],
+      /SetIdentifier that its marker does not vouch for/,
+    ],
+    [
+      'multivalue, IPv6: other hosts’ multivalue A and AAAA records (a fleet shares names)',
+      ctx6,
+      desiredRecords(['www'], other6),
+      undefined,
+    ],
+    [
+      'multivalue, IPv6: a hand-made multivalue AAAA record',
+      ctx6,
+      [{ ...plainAaaa, setIdentifier: 'manual', multiValueAnswer: true }],
+      undefined,
+    ],
+    ['multivalue, IPv6: its own records', ctx6, desiredRecords(['www'], ctx6), undefined],
+    ['multivalue, no IPv6: its own stale AAAA record', ctx, desiredRecords(['www'], ctx6), undefined],
   ])('%s', (_desc, context, zone, reason) => {
     const conflicts = foreignConflicts(zone, ownedRecords(zone, context), context);
     expect(Object.fromEntries(conflicts)).toEqual(reason ? { [www]: expect.stringMatching(reason) } : {});
@@ -164,6 +243,39 @@ describe('diffRecords', () => {
 
   it('changes nothing when the zone already matches', () => {
     expect(diffRecords(desiredRecords(['a', 'b'], ctx), desiredRecords(['b', 'a'], ctx))).toEqual([]);
+  });
+
+  it('writes the AAAA record after the marker, and deletes it before the marker', () => {
+    expect(show(diffRecords(desiredRecords(['new'], ctx6), desiredRecords(['old'], ctx6)))).toEqual([
+      'UPSERT TXT _hc-owner.new.example.com',
+      'UPSERT A new.example.com',
+      'UPSERT AAAA new.example.com',
+      'DELETE AAAA old.example.com',
+      'DELETE A old.example.com',
+      'DELETE TXT _hc-owner.old.example.com',
+    ]);
+  });
+
+  it.each<[string, RecordContext]>([
+    ['multivalue', ctx],
+    ['simple', { ...ctx, mode: 'simple' }],
+  ])('%s: deletes only the stale AAAA record once the host has no IPv6 address, and adds one when it gets one', (_mode, host) => {
+    const zone = desiredRecords(['a', 'b'], { ...host, hostIpv6: '2001:db8::1' });
+    const owned = ownedRecords(zone, host);
+    expect(owned).toHaveLength(6);
+    expect(foreignConflicts(zone, owned, host).size).toBe(0);
+    expect(show(diffRecords(desiredRecords(['a', 'b'], host), owned))).toEqual(['DELETE AAAA a.example.com', 'DELETE AAAA b.example.com']);
+    const v4 = desiredRecords(['a'], host);
+    expect(show(diffRecords(desiredRecords(['a'], { ...host, hostIpv6: '2001:db8::1' }), ownedRecords(v4, host)))).toEqual([
+      host.mode === 'simple' ? 'CREATE AAAA a.example.com' : 'UPSERT AAAA a.example.com',
+    ]);
+  });
+
+  it('upserts an AAAA record whose address changed, and not one that holds the same address written otherwise', () => {
+    const owned = desiredRecords(['a'], { ...ctx, hostIpv6: '2001:db8::9' });
+    expect(show(diffRecords(desiredRecords(['a'], ctx6), owned))).toEqual(['UPSERT AAAA a.example.com']);
+    const longhand = owned.map((r) => (r.type === 'AAAA' ? { ...r, values: ['2001:0DB8:0:0:0:0:0:1'] } : r));
+    expect(diffRecords(desiredRecords(['a'], ctx6), longhand)).toEqual([]);
   });
 
   it('upserts a record whose value or TTL drifted', () => {

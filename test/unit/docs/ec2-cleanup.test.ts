@@ -1,7 +1,7 @@
 /**
  * Issue "Trust boundary", point 9: docs/ec2.md's dead-host cleanup, run as written (`sh`, with a fake
  * `aws` that lists a fixture zone and keeps the change batch) over a zone where one host id is a prefix
- * of another's. It must delete exactly the host's markers and the A records they vouch for.
+ * of another's. It must delete exactly the host's markers and the A and AAAA records they vouch for.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -37,13 +37,21 @@ function toListing(r: RecordSet): ResourceRecordSet {
   };
 }
 
-const web = desiredRecords(['login', 'api'], ctx('web'));
+// web has an IPv6 address: its AAAA records go with its A records.
+const web = desiredRecords(['login', 'api'], { ...ctx('web'), hostIpv6: '2001:db8::1' });
 const web2 = desiredRecords(['login', 'shop'], ctx('web-2'));
 const zone: RecordSet[] = [
   ...web,
   ...web2,
   // Written with web's SetIdentifier scheme, but no marker of web vouches for it.
   { name: 'forged.example.com', type: 'A', ttl: 60, values: ['192.0.2.1'], setIdentifier: setIdentifierFor('web', 'forged.example.com') },
+  {
+    name: 'forged.example.com',
+    type: 'AAAA',
+    ttl: 60,
+    values: ['2001:db8::66'],
+    setIdentifier: setIdentifierFor('web', 'forged.example.com', 'AAAA'),
+  },
   // A marker at web's SetIdentifier that names another host.
   {
     name: '_hc-owner.forged.example.com',

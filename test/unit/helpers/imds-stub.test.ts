@@ -32,6 +32,16 @@ describe('startImdsStub', () => {
     expect(await (await read(imds, 'instance-id', sessionToken)).text()).toBe(INSTANCE_ID);
   });
 
+  it('answers ipv6 when given one, and 404 (no IPv6 address) by default', async () => {
+    imds = await startImdsStub({ ip: IP, instanceId: INSTANCE_ID, ipv6: '2001:db8::10' });
+    const sessionToken = await (await token(imds)).text();
+    expect(await (await read(imds, 'ipv6', sessionToken)).text()).toBe('2001:db8::10');
+    await imds.close();
+
+    imds = await startImdsStub({ ip: IP, instanceId: INSTANCE_ID });
+    expect((await read(imds, 'ipv6', await (await token(imds)).text())).status).toBe(404);
+  });
+
   it('enforces the token: none or a wrong one is 401, a token PUT without a valid TTL is 400', async () => {
     imds = await startImdsStub({ ip: IP, instanceId: INSTANCE_ID });
     expect((await read(imds, 'local-ipv4')).status).toBe(401);

@@ -22,6 +22,7 @@ import {
   setIdentifierFor,
 } from '../../../src/dns/records.js';
 import type { ZoneApi } from '../../../src/dns/route53-zone.js';
+import { canonicalIpv6, unreachableIpv6 } from '../../../src/lib/addresses.js';
 import { parseServiceDomain } from '../../../src/model/domain.js';
 import { buildServices, registeredDomains } from '../../../src/model/services.js';
 import {
@@ -45,6 +46,11 @@ const RFC1123_NAME = /^(?=.{1,253}$)(?:\*|[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(
 /** Route53 SetIdentifier: `<host id>-<10 hex>` (and Route53 allows at most 128 characters). */
 const SET_IDENTIFIER = /^[A-Za-z0-9._-]+-[0-9a-f]{10}$/;
 const ZONE_SUFFIX = `.${ZONE}`;
+/** An IPv6 address a host may publish, as resolveHostIdentity gives it: canonical, reachable. */
+const hostIpv6 = fc
+  .ipV6()
+  .map((address) => canonicalIpv6(address) ?? '')
+  .filter((address) => address !== '' && unreachableIpv6(address) === undefined);
 
 const fixed = wellBehavedContainers();
 
@@ -73,18 +79,19 @@ describe('untrusted containers: parseServiceDomain', () => {
 });
 
 describe('untrusted containers: desiredRecords', () => {
-  it('only ever writes RFC 1123 names under the zone, the host IP or the marker, and well-formed SetIdentifiers', {
+  it('only ever writes RFC 1123 names under the zone, the host IPs or the marker, and well-formed SetIdentifiers', {
     timeout: PROPERTY_TIMEOUT_MS,
   }, () => {
     // Property 3 (records). For any snapshot of containers, the domains buildServices routes become exactly
-    // two record sets each: `<d>.<zone>` A -> [host IP] and `_hc-owner.<d>.<zone>` TXT -> [marker]. Both
-    // names are valid DNS names (labels ≤ 63, whole name ≤ 253 characters, the marker name included, or
+    // two record sets each: `<d>.<zone>` A -> [host IP] and `_hc-owner.<d>.<zone>` TXT -> [marker], and a
+    // third, `<d>.<zone>` AAAA -> [host IPv6 address], when the host has one. The names are valid DNS names (labels ≤ 63, whole name ≤ 253 characters, the marker name included, or
     // Route53 refuses the batch), RFC 1123 apart from the `_hc-owner` label, and inside the zone. In
     // multivalue mode each carries a SetIdentifier `<host id>-<10 hex>` of at most 128 characters; in
     // simple mode none.
     const context = fc.record({
       hostId: fc.stringMatching(HOST_ID_PATTERN),
       hostIp: fc.ipV4(),
+      hostIpv6: fc.option(hostIpv6, { nil: undefined }),
       ttl: fc.integer({ min: 1, max: 86_400 }),
       mode: fc.constantFrom('multivalue' as const, 'simple' as const),
     });
@@ -95,7 +102,8 @@ describe('untrusted containers: desiredRecords', () => {
         routedDomains += domains.length;
         const ctx: RecordContext = { zone: ZONE, ...host };
         const records = desiredRecords(domains, ctx);
-        expect(records).toHaveLength(2 * new Set(domains).size);
+        expect(records).toHaveLength((ctx.hostIpv6 === undefined ? 2 : 3) * new Set(domains).size);
+        const setIdentifiers = new Set<string>();
         for (const record of records) {
           const isMarker = record.name.startsWith(MARKER_PREFIX);
           const name = isMarker ? record.name.slice(MARKER_PREFIX.length) : record.name;
@@ -103,10 +111,21 @@ describe('untrusted containers: desiredRecords', () => {
           expect(name.endsWith(ZONE_SUFFIX) && name !== ZONE, `${name} is not inside ${ZONE}`).toBe(true);
           expect(domains).toContain(name.slice(0, -ZONE_SUFFIX.length));
           expect(record.name.length, `record name longer than 253 characters: ${record.name}`).toBeLessThanOrEqual(253);
-          expect(record.type).toBe(isMarker ? 'TXT' : 'A');
-          expect(record.values).toEqual(isMarker ? [markerValue(ctx.hostId)] : [ctx.hostIp]);
+          if (isMarker) {
+            expect(record.type).toBe('TXT');
+            expect(record.values).toEqual([markerValue(ctx.hostId)]);
+          } else if (record.type === 'AAAA') {
+            expect(ctx.hostIpv6, 'an AAAA record without an IPv6 address').toBeDefined();
+            expect(record.values).toEqual([ctx.hostIpv6]);
+          } else {
+            expect(record.type).toBe('A');
+            expect(record.values).toEqual([ctx.hostIp]);
+          }
           if (ctx.mode === 'multivalue') {
             expect(record.setIdentifier).toMatch(SET_IDENTIFIER);
+            // One per record set: moto deletes by SetIdentifier alone.
+            expect(setIdentifiers.has(record.setIdentifier!), `${record.setIdentifier} used twice`).toBe(false);
+            setIdentifiers.add(record.setIdentifier!);
             expect(record.setIdentifier!.startsWith(`${ctx.hostId}-`)).toBe(true);
             expect(record.setIdentifier!.length).toBeLessThanOrEqual(128);
             expect(record.multiValueAnswer).toBe(true);
@@ -139,9 +158,14 @@ describe('untrusted zones: the registrar never touches what it does not own', ()
         fqdn,
         fqdn.map((n) => `${MARKER_PREFIX}${n}`),
       ),
-      type: fc.constantFrom('A' as const, 'TXT' as const, 'CNAME' as const),
+      type: fc.constantFrom('A' as const, 'AAAA' as const, 'TXT' as const, 'CNAME' as const),
       ttl: fc.constantFrom(60, 300),
-      value: fc.oneof(fc.ipV4(), fc.constantFrom(...HOSTS).map(markerValue), fc.constant('elsewhere.example.org')),
+      value: fc.oneof(
+        fc.ipV4(),
+        fc.constantFrom('2001:db8::99', '2001:db8::1'),
+        fc.constantFrom(...HOSTS).map(markerValue),
+        fc.constant('elsewhere.example.org'),
+      ),
       setIdentifier: fc.option(
         fc.oneof(
           fc.constant('manual'),
@@ -158,7 +182,7 @@ describe('untrusted zones: the registrar never touches what it does not own', ()
       ttl,
       values: [value],
       // Sometimes exactly the SetIdentifier this host would use for the name: only its marker makes it ours.
-      setIdentifier: ownId ? setIdentifierFor(us.hostId, name) : setIdentifier,
+      setIdentifier: ownId ? setIdentifierFor(us.hostId, name, type) : setIdentifier,
       multiValueAnswer: multiValueAnswer ?? (ownId || setIdentifier !== undefined),
     }));
   const scenario = fc.record({
@@ -166,6 +190,9 @@ describe('untrusted zones: the registrar never touches what it does not own', ()
     othersMode: fc.constantFrom<RecordMode>('multivalue', 'simple'),
     ours: fc.subarray(POOL),
     drift: fc.boolean(),
+    // Whether this host had an IPv6 address when it wrote its records, and whether it has one now.
+    ipv6Before: fc.boolean(),
+    ipv6Now: fc.boolean(),
     others: fc.array(fc.constantFrom(...HOSTS.slice(1))),
     foreign: fc.array(foreignRecord, { maxLength: 6 }),
     first: fc.subarray(POOL),
@@ -179,8 +206,11 @@ describe('untrusted zones: the registrar never touches what it does not own', ()
     let leftAlone = 0;
     await fc.assert(
       fc.asyncProperty(scenario, fc.context(), async (s, ctx) => {
-        const mine = desiredRecords(s.ours, { ...us, mode: s.mode, hostIp: s.drift ? '10.0.0.99' : us.hostIp });
-        const others = s.others.flatMap((h) => desiredRecords(s.first, { ...us, hostId: h, hostIp: '10.0.0.9', mode: s.othersMode }));
+        const hostIpv6 = s.ipv6Before ? (s.drift ? '2001:db8::99' : '2001:db8::1') : undefined;
+        const mine = desiredRecords(s.ours, { ...us, mode: s.mode, hostIp: s.drift ? '10.0.0.99' : us.hostIp, hostIpv6 });
+        const others = s.others.flatMap((h) =>
+          desiredRecords(s.first, { ...us, hostId: h, hostIp: '10.0.0.9', hostIpv6: '2001:db8::9', mode: s.othersMode }),
+        );
         // A zone holds one record set per name, type and SetIdentifier: the first one generated wins.
         const byKey = new Map<string, RecordSet>();
         for (const r of [...mine, ...others, ...s.foreign]) if (!byKey.has(recordKey(r))) byKey.set(recordKey(r), r);
@@ -195,7 +225,7 @@ describe('untrusted zones: the registrar never touches what it does not own', ()
             zone: ZONE,
             ttl: 60,
             mode: s.mode,
-            identity: { id: us.hostId, ip: us.hostIp, source: 'env' },
+            identity: { id: us.hostId, ip: us.hostIp, ...(s.ipv6Now ? { ipv6: '2001:db8::1' } : {}), source: 'env' },
             reconcileIntervalMs: 3_600_000,
             debounce: { minMs: 0, maxMs: 0 },
           },
@@ -221,7 +251,7 @@ describe('untrusted zones: the registrar never touches what it does not own', ()
           if (firstWrite) {
             expect(owned.has(key), `${shown}: already its own`).toBe(false);
             if (change.action === 'UPSERT')
-              expect(change.record.setIdentifier, shown).toBe(setIdentifierFor(us.hostId, change.record.name));
+              expect(change.record.setIdentifier, shown).toBe(setIdentifierFor(us.hostId, change.record.name, change.record.type));
             else expect(change.record.setIdentifier, shown).toBeUndefined();
             const inTheWay = foreign.find((f) => blocks(f, change.record, s.mode));
             expect(inTheWay, `${shown} over ${JSON.stringify(inTheWay)}`).toBeUndefined();
@@ -237,7 +267,7 @@ describe('untrusted zones: the registrar never touches what it does not own', ()
         for (const f of foreign) expect(zone.records).toContainEqual(f);
         leftAlone += foreign.length;
       }),
-      { numRuns: 300 },
+      { numRuns: 500 },
     );
     // Not vacuous: it did write, and there was something in its way to leave alone.
     expect(created).toBeGreaterThan(100);

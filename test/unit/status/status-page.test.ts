@@ -44,4 +44,10 @@ describe('status page, DNS section', () => {
   it('shows neither when nothing is left out', () => {
     expect(page({ ...registrar, conflicts: {} })).not.toMatch(/dns-conflicts|dns-over-cap/);
   });
+
+  it('shows the host’s addresses: the IPv6 one only when it has one', () => {
+    expect(page(registrar)).toContain('host host-a → 10.0.0.1.');
+    const dualStack = page({ ...registrar, identity: { ...registrar.identity!, ipv6: '2001:db8::1' } });
+    expect(dualStack).toContain('host host-a → 10.0.0.1, 2001:db8::1.');
+  });
 });
