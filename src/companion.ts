@@ -12,6 +12,7 @@ import { createContainerSource } from './docker/container-snapshots.js';
 import { watchEvents } from './docker/docker-events.js';
 import { createHaproxyController } from './haproxy/haproxy-controller.js';
 import { writeHoldScript } from './haproxy/hold-script.js';
+import { listenOnIpv6 } from './haproxy/listen-ipv6.js';
 import { runtimePaths } from './haproxy/paths.js';
 import { busyPorts } from './haproxy/port-probe.js';
 import { sleep } from './lib/sleep.js';
@@ -34,10 +35,15 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
   const paths = runtimePaths(config.runtimeDir);
   await mkdir(config.runtimeDir, { recursive: true });
   await writeHoldScript(paths.holdScript);
+  // LISTEN_IPV6=auto is settled once, here: the listeners stay what HAProxy started with.
+  const ipv6 = await listenOnIpv6(config.listenIpv6);
+  const settings = { ...config, ipv6 };
   const haproxy = createHaproxyController({
     bin: config.haproxyBin,
     paths,
     log,
+    // The access log: HAProxy writes to the container's stdout itself.
+    output: config.accessLog === 'json' ? { stdoutFd: 1 } : {},
     onFatal: (error) => {
       log.fatal({ err: error }, 'giving up; exiting so the container restart policy takes over');
       process.exit(1);
@@ -54,15 +60,23 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     debounce: config.debounce,
     snapshot: () => containers.snapshot(),
     buildModel: modelBuilder({ selfId, zone: config.zone, ...config.model }),
-    busyPorts,
+    busyPorts: (ports) => busyPorts(ports, { ipv6 }),
     loadTemplate: () => loadTemplate(config.templatePath),
-    render: (renderer, services, layout) => renderFiles(renderer, services, layout, config, paths, certificates?.certificates),
+    render: (renderer, services, layout) => renderFiles(renderer, services, layout, settings, paths, certificates?.certificates),
     onServing: (services) => dns.setDomains(registeredDomains(services)),
     lingerMs: config.holdRequestsMs,
   });
 
   log.info(
-    { zone: config.zone, httpPort: config.httpPort, template: config.templatePath, selfId: selfId?.slice(0, 12) },
+    {
+      zone: config.zone,
+      httpPort: config.httpPort,
+      ipv6,
+      proxyProtocol: config.proxyProtocol,
+      accessLog: config.accessLog,
+      template: config.templatePath,
+      selfId: selfId?.slice(0, 12),
+    },
     'haproxy-companion starting',
   );
   await supervisor.start();

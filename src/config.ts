@@ -33,6 +33,13 @@ export const settingsSchema = z.object({
     return parsed.name;
   }),
   HTTP_PORT: integer(1, 65535).default(80),
+  // `auto`: where the host can open an IPv6 socket, resolved at startup (haproxy/listen-ipv6.ts).
+  LISTEN_IPV6: z
+    .string()
+    .toLowerCase()
+    .pipe(z.enum(['auto', 'true', 'false', '1', '0', 'yes', 'no'], { error: 'must be auto, true or false' }))
+    .transform((value) => (value === 'auto' ? value : value === 'true' || value === '1' || value === 'yes'))
+    .default('auto'),
   // Defaults to 443 once TLS_CERTS_DIR is set (loadConfig).
   HTTPS_PORT: integer(1, 65535).optional(),
   TLS_CERTS_DIR: z.string().min(1).optional(),
@@ -80,6 +87,9 @@ export const settingsSchema = z.object({
       ),
     )
     .optional(),
+  // Needs TRUSTED_PROXIES: checked in loadConfig.
+  PROXY_PROTOCOL: boolean.default(false),
+  ACCESS_LOG: z.enum(['json', 'off']).default('off'),
   RUNTIME_DIR: z.string().min(1).default('/var/run/haproxy-companion'),
   CONTAINER_LABEL_FILTER: z
     .string()
@@ -167,6 +177,12 @@ export interface Config {
   tls?: TlsSettings;
   /** Forwarding headers are kept only from these addresses/CIDRs (e.g. a load balancer's subnets). */
   trustedProxies: string[];
+  /** HTTP and HTTPS take a PROXY protocol header from `trustedProxies`, and only from them. */
+  proxyProtocol: boolean;
+  /** Whether HAProxy listens on IPv6 as well; `auto`: where the host has it (resolved at startup). */
+  listenIpv6: 'auto' | boolean;
+  /** `json`: one JSON line per request (per connection on TCP routes) on HAProxy's stdout. */
+  accessLog: Settings['ACCESS_LOG'];
   /** After a reload, old workers are stopped this long after, whatever they still serve. */
   hardStopAfterS: number;
   /** Old workers alive at once, at most. */
@@ -249,6 +265,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
   if (defaultService && !defaultService.ok) {
     throw new ConfigError([`DEFAULT_SERVICE: must be a domain in ${s.DOMAIN_NAME}, e.g. www (${defaultService.reason})`]);
   }
+  if (s.PROXY_PROTOCOL && (s.TRUSTED_PROXIES ?? []).length === 0) {
+    throw new ConfigError([
+      'PROXY_PROTOCOL: needs TRUSTED_PROXIES, the addresses of the load balancers that send the PROXY header (from anyone else the header would be a client claiming any address)',
+    ]);
+  }
   const tls = tlsSettings(s);
   return Object.freeze({
     zone: s.DOMAIN_NAME,
@@ -257,6 +278,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
     httpPort: s.HTTP_PORT,
     haproxyStatsPort: s.HAPROXY_STATS_PORT,
     trustedProxies: s.TRUSTED_PROXIES ?? [],
+    proxyProtocol: s.PROXY_PROTOCOL,
+    listenIpv6: s.LISTEN_IPV6,
+    accessLog: s.ACCESS_LOG,
     hardStopAfterS: s.HAPROXY_HARD_STOP_AFTER_S,
     maxOldWorkers: s.HAPROXY_MAX_OLD_WORKERS,
     holdRequestsMs: s.HOLD_REQUESTS_S * 1000,

@@ -14,6 +14,7 @@ import { toSdkChanges } from './dns/route53-changes.js';
 import { createContainerSource } from './docker/container-snapshots.js';
 import { isHaproxyRefusal } from './errors.js';
 import { validateConfig } from './haproxy/config-files.js';
+import { listenOnIpv6 } from './haproxy/listen-ipv6.js';
 import { runtimePaths } from './haproxy/paths.js';
 import type { Logger } from './log.js';
 import { freshLayout } from './model/backend-pool.js';
@@ -28,7 +29,8 @@ export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableSt
 
   let status = 0;
   const paths = runtimePaths(config.runtimeDir);
-  const { files } = renderFiles(await loadTemplate(config.templatePath), model.services, freshLayout(model.services), config, paths);
+  const settings = { ...config, ipv6: await listenOnIpv6(config.listenIpv6) };
+  const { files } = renderFiles(await loadTemplate(config.templatePath), model.services, freshLayout(model.services), settings, paths);
   out.write(files.config.endsWith('\n') ? files.config : `${files.config}\n`);
   out.write(`# ---- ${paths.hostsMap} ----\n${files.hostsMap}`);
   // Shown only when there are path routes: without them the output stays what it always was.

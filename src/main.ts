@@ -40,6 +40,11 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const log = createJsonLogger({ level: 'info' });
+  // A setting the host cannot honour (LISTEN_IPV6=true without IPv6) is found only once running: as at load.
+  if (error instanceof ConfigError) {
+    log.fatal({ problems: error.problems }, error.message);
+    process.exit(2);
+  }
   log.fatal({ err: asError(error) }, 'haproxy-companion failed to start');
   process.exit(1);
 });

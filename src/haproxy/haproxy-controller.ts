@@ -13,7 +13,7 @@ import type { Candidate } from '../render/candidate.js';
 import type { RenderedFiles } from '../render/render-config.js';
 import { sendCliCommand } from './cli-socket.js';
 import { ConfigFiles } from './config-files.js';
-import { type HaproxyMaster, HaproxyProcess } from './haproxy-process.js';
+import { type HaproxyMaster, type HaproxyOutput, HaproxyProcess } from './haproxy-process.js';
 import type { RuntimePaths } from './paths.js';
 import { RestartBudget } from './restart-budget.js';
 import { RuntimeExecutor } from './runtime-executor.js';
@@ -191,12 +191,14 @@ export function createHaproxyController(options: {
   paths: RuntimePaths;
   log: Logger;
   onFatal: (error: Error) => void;
+  /** Where HAProxy's stdout goes (the access log): see {@link HaproxyOutput}. */
+  output?: HaproxyOutput;
 }): Haproxy {
   const { bin, paths, log } = options;
   const queue = new SerialQueue();
   const ask = (command: string) => sendCliCommand(paths.adminSocket, command, 5_000);
   return new Haproxy({
-    master: new HaproxyProcess(bin, paths, log.child({ component: 'haproxy' })),
+    master: new HaproxyProcess(bin, paths, log.child({ component: 'haproxy' }), options.output),
     files: new ConfigFiles({ bin, ...paths }),
     runtime: new RuntimeExecutor(ask, { hostsMap: paths.hostsMap, pathsMap: paths.pathsMap, certList: paths.certList }, queue, (error) =>
       log.warn({ err: error }, 'removing a drained server failed'),

@@ -22,6 +22,17 @@ export interface HaproxyPaths {
   masterSocket: string;
 }
 
+export interface HaproxyOutput {
+  /**
+   * A descriptor of ours that becomes HAProxy's stdout (1: the container's, for the access log), instead of
+   * a pipe whose lines are logged. HAProxy's workers then write their log lines to it directly, a writev()
+   * each, without costing this process anything per request; they make it non-blocking and drop a line
+   * rather than wait (pino's synchronous writes on the same pipe retry on EAGAIN). stderr, where HAProxy's
+   * alerts and warnings go, is still read and logged with their severity.
+   */
+  stdoutFd?: number;
+}
+
 export class HaproxyProcess implements HaproxyMaster {
   private child: ResultPromise | undefined;
   private stopping = false;
@@ -30,6 +41,7 @@ export class HaproxyProcess implements HaproxyMaster {
     private readonly bin: string,
     private readonly paths: HaproxyPaths,
     private readonly log: Logger,
+    private readonly output: HaproxyOutput = {},
   ) {}
 
   get running(): boolean {
@@ -40,7 +52,9 @@ export class HaproxyProcess implements HaproxyMaster {
   start(onExit: (code: number | undefined) => void): void {
     const args = ['-W', '-S', `${this.paths.masterSocket},mode,600`, '-f', this.paths.configPath];
     this.log.info({ bin: this.bin, args }, 'starting haproxy');
-    const child = execa(this.bin, args, { reject: false, stdin: 'ignore', buffer: false, cleanup: true });
+    // execa's types list descriptors 1-9 only; like child_process.spawn, it takes any.
+    const stdout = (this.output.stdoutFd ?? 'pipe') as 1 | 'pipe';
+    const child = execa(this.bin, args, { reject: false, stdin: 'ignore', stdout, buffer: false, cleanup: true });
     this.child = child;
     for (const stream of [child.stdout, child.stderr]) {
       stream?.setEncoding('utf8');

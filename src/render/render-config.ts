@@ -57,6 +57,12 @@ export interface TemplateSettings {
   statsPort: number | null;
   /** Addresses and CIDRs whose forwarding headers (X-Forwarded-*, Forwarded) are kept; everyone else's are replaced. */
   trustedProxies: string[];
+  /** PROXY_PROTOCOL: the HTTP and HTTPS listeners take a PROXY header from `trustedProxies`, and only from them. */
+  proxyProtocol: boolean;
+  /** Every listener on IPv6 too (LISTEN_IPV6, resolved against the host at startup). */
+  ipv6: boolean;
+  /** ACCESS_LOG: `json`, one JSON line per request on HAProxy's stdout; null when off. */
+  accessLog: 'json' | null;
   /** Old workers are stopped this long after a reload, whatever they still serve; null: never. */
   hardStopAfterS: number | null;
   /** At most this many old workers: one that has outlived more reloads is stopped; null: no bound. */
@@ -75,6 +81,10 @@ export interface RenderSettings {
   httpPort: number;
   haproxyStatsPort?: number | undefined;
   trustedProxies?: string[];
+  proxyProtocol?: boolean;
+  /** Whether to listen on IPv6: LISTEN_IPV6 once resolved (config.ts leaves `auto` to the companion). */
+  ipv6?: boolean;
+  accessLog?: 'json' | 'off';
   hardStopAfterS?: number;
   maxOldWorkers?: number;
   /** DEFAULT_SERVICE, relative to the zone. */
@@ -99,6 +109,9 @@ export function templateContext(
       httpPort: settings.httpPort,
       statsPort: settings.haproxyStatsPort ?? null,
       trustedProxies: settings.trustedProxies ?? [],
+      proxyProtocol: settings.proxyProtocol ?? false,
+      ipv6: settings.ipv6 ?? false,
+      accessLog: settings.accessLog === 'json' ? 'json' : null,
       hardStopAfterS: settings.hardStopAfterS ?? null,
       maxOldWorkers: settings.maxOldWorkers ?? null,
       defaultService: settings.defaultService === undefined ? null : `${settings.defaultService}.${settings.zone}`,

@@ -21,6 +21,9 @@ describe('loadConfig', () => {
       log: { level: 'info', format: 'json' },
       status: { address: '127.0.0.1', port: 8404 },
       trustedProxies: [],
+      proxyProtocol: false,
+      listenIpv6: 'auto',
+      accessLog: 'off',
       hardStopAfterS: 600,
       maxOldWorkers: 3,
       holdRequestsMs: 10_000,
@@ -152,6 +155,11 @@ describe('loadConfig', () => {
     ['ALLOW_HOST_NETWORK', 'sometimes'],
     ['MAX_DOMAINS_PER_CONTAINER', '0'],
     ['MAX_DOMAINS_PER_CONTAINER', 'many'],
+    ['PROXY_PROTOCOL', 'v2'],
+    ['LISTEN_IPV6', 'maybe'],
+    ['LISTEN_IPV6', '::'],
+    ['ACCESS_LOG', 'text'],
+    ['ACCESS_LOG', 'true'],
   ])('rejects %s=%j', (key, value) => {
     expect(() => loadConfig({ DOMAIN_NAME: 'example.com', [key]: value }, template)).toThrow(new RegExp(`${key}:`));
   });
@@ -246,6 +254,31 @@ describe('loadConfig', () => {
     ],
   ])('refuses the ACME settings %j', (env, message) => {
     expect(() => loadConfig({ DOMAIN_NAME: 'example.com', ...env }, template)).toThrow(message);
+  });
+
+  it.each([
+    // [env, what the config holds]
+    [{}, { proxyProtocol: false, listenIpv6: 'auto', accessLog: 'off' }],
+    [
+      { PROXY_PROTOCOL: 'true', TRUSTED_PROXIES: '10.0.0.0/16' },
+      { proxyProtocol: true, trustedProxies: ['10.0.0.0/16'] },
+    ],
+    [{ PROXY_PROTOCOL: 'false' }, { proxyProtocol: false }],
+    [{ LISTEN_IPV6: 'AUTO' }, { listenIpv6: 'auto' }],
+    [{ LISTEN_IPV6: 'true' }, { listenIpv6: true }],
+    [{ LISTEN_IPV6: 'yes' }, { listenIpv6: true }],
+    [{ LISTEN_IPV6: '0' }, { listenIpv6: false }],
+    [{ LISTEN_IPV6: 'False' }, { listenIpv6: false }],
+    [{ ACCESS_LOG: 'json' }, { accessLog: 'json' }],
+    [{ ACCESS_LOG: 'off' }, { accessLog: 'off' }],
+  ])('reads the edge settings %j', (env, expected) => {
+    expect(loadConfig({ DOMAIN_NAME: 'example.com', ...env }, template)).toMatchObject(expected);
+  });
+
+  it('refuses PROXY_PROTOCOL without TRUSTED_PROXIES: from anyone the header would be a client claiming any address', () => {
+    for (const env of [{ PROXY_PROTOCOL: 'true' }, { PROXY_PROTOCOL: 'true', TRUSTED_PROXIES: ' , ' }]) {
+      expect(() => loadConfig({ DOMAIN_NAME: 'example.com', ...env }, template)).toThrow(/PROXY_PROTOCOL: needs TRUSTED_PROXIES/);
+    }
   });
 
   it('turns the status endpoint off with STATUS_PORT=0', () => {

@@ -20,4 +20,20 @@ describe('busyPorts', () => {
       await new Promise((resolve) => holder.close(resolve));
     }
   });
+
+  it('with IPv6 on, also names a port taken on IPv6 only, which HAProxy could not bind there', async (context) => {
+    const holder = net.createServer();
+    const listening = await new Promise<boolean>((resolve) => {
+      holder.once('error', () => resolve(false));
+      holder.listen({ port: 0, host: '::', ipv6Only: true }, () => resolve(true));
+    });
+    if (!listening) return context.skip('no IPv6 on this host');
+    const held = (holder.address() as net.AddressInfo).port;
+    try {
+      expect(await busyPorts([held], { ipv6: true })).toEqual(new Set([held]));
+      expect(await busyPorts([held])).toEqual(new Set());
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  });
 });

@@ -5,12 +5,15 @@ import { buildServices, type Service } from '../../../src/model/services.js';
 import type { TemplateContext } from '../../../src/render/render-config.js';
 import { container } from '../../helpers/containers.js';
 
-/** As config.ts's defaults give them. */
+/** As config.ts's defaults give them (`ipv6` as on a host without IPv6: LISTEN_IPV6=auto resolves per host). */
 const settings = {
   zone: 'example.com',
   httpPort: 80,
   statsPort: null,
   trustedProxies: [],
+  proxyProtocol: false,
+  ipv6: false,
+  accessLog: null,
   hardStopAfterS: 600,
   maxOldWorkers: 3,
   defaultService: null,
@@ -142,6 +145,78 @@ export const renderCases: Record<string, TemplateContext> = {
         defaultCert: '/var/run/haproxy-companion/certs/default.pem',
         hstsMaxAge: null,
       },
+    },
+  },
+  // Behind an AWS NLB: PROXY headers from its subnets only, on HTTP and HTTPS.
+  'proxy-protocol': {
+    ...fromContainers([
+      container({ id: '1a'.repeat(32), name: 'web', env: { DOMAIN: 'web' }, networks: [{ name: 'bridge', ip: '172.17.0.7' }] }),
+    ]),
+    settings: {
+      ...settings,
+      proxyProtocol: true,
+      trustedProxies: ['10.0.0.0/16', '2001:db8::/32'],
+      tls: { port: 443, certList: '/var/run/haproxy-companion/certs.list', defaultCert: null, hstsMaxAge: null },
+    },
+  },
+  // Every listener twice, IPv4 and IPv6: HTTP, HTTPS, a TCP route and HAProxy's stats.
+  ipv6: {
+    ...fromContainers([
+      container({
+        id: '2b'.repeat(32),
+        name: 'db',
+        networks: [{ name: 'bridge', ip: '172.17.0.8' }],
+        labels: {
+          'haproxy-companion.web.domain': 'web',
+          'haproxy-companion.web.port': '8080',
+          'haproxy-companion.db.tcp-port': '15432',
+          'haproxy-companion.db.port': '5432',
+        },
+        exposedPorts: ['8080/tcp', '5432/tcp'],
+      }),
+    ]),
+    settings: {
+      ...settings,
+      ipv6: true,
+      statsPort: 8405,
+      tls: { port: 443, certList: '/var/run/haproxy-companion/certs.list', defaultCert: null, hstsMaxAge: null },
+    },
+  },
+  // JSON lines for HTTP (with HTTPS) and for a TCP route; HAProxy's stats page is not logged.
+  'access-log': {
+    ...fromContainers([
+      container({
+        id: '3c'.repeat(32),
+        name: 'app',
+        networks: [{ name: 'bridge', ip: '172.17.0.9' }],
+        labels: {
+          'haproxy-companion.web.domain': 'app',
+          'haproxy-companion.web.port': '8080',
+          'haproxy-companion.db.tcp-port': '15432',
+          'haproxy-companion.db.port': '5432',
+        },
+        exposedPorts: ['8080/tcp', '5432/tcp'],
+      }),
+    ]),
+    settings: {
+      ...settings,
+      accessLog: 'json',
+      statsPort: 8405,
+      tls: { port: 443, certList: '/var/run/haproxy-companion/certs.list', defaultCert: null, hstsMaxAge: null },
+    },
+  },
+  // The three together, as on a host behind an NLB: PROXY headers, IPv6, JSON access log.
+  'behind-nlb': {
+    ...fromContainers([
+      container({ id: '4d'.repeat(32), name: 'web', env: { DOMAIN: 'web' }, networks: [{ name: 'bridge', ip: '172.17.0.10' }] }),
+    ]),
+    settings: {
+      ...settings,
+      proxyProtocol: true,
+      ipv6: true,
+      accessLog: 'json',
+      trustedProxies: ['10.0.0.0/16'],
+      tls: { port: 443, certList: '/var/run/haproxy-companion/certs.list', defaultCert: null, hstsMaxAge: 31536000 },
     },
   },
 };

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TemplateError } from '../../../src/errors.js';
 import { freshLayout, hostsMapText, pathsMapText } from '../../../src/model/backend-pool.js';
 import { buildServices } from '../../../src/model/services.js';
-import { loadTemplate, type Renderer, renderFiles } from '../../../src/render/render-config.js';
+import { loadTemplate, type Renderer, type RenderSettings, renderFiles, templateContext } from '../../../src/render/render-config.js';
 import { container } from '../../helpers/containers.js';
 import { renderCases } from './cases.js';
 
@@ -84,5 +84,97 @@ describe('loadTemplate', () => {
     await writeFile(`${dir}/t.njk`, 'bind :{{ settings.nope }}\n');
     const renderer = await loadTemplate(`${dir}/t.njk`);
     expect(() => renderer.render(renderCases.empty!)).toThrow(/undefined|null/);
+  });
+});
+
+describe('edge settings in the template', () => {
+  const paths = { adminSocket: '/run/admin.sock', hostsMap: '/run/hosts.map', pathsMap: '/run/paths.map' };
+
+  it.each([
+    // [the companion's settings, what the template sees]
+    [{}, { proxyProtocol: false, ipv6: false, accessLog: null }],
+    [
+      { proxyProtocol: true, ipv6: true, accessLog: 'json' },
+      { proxyProtocol: true, ipv6: true, accessLog: 'json' },
+    ],
+    [{ accessLog: 'off' }, { accessLog: null }],
+  ] as [Partial<RenderSettings>, object][])('%j reaches the template as %j', (given, expected) => {
+    const context = templateContext({ services: [], backends: [] }, { zone: 'example.com', httpPort: 80, ...given }, paths);
+    expect(context.settings).toMatchObject(expected);
+  });
+
+  it('logs only the fields of its table: no header value but the host, no cookie, query string or body', async () => {
+    const config = (await loadTemplate(templatePath)).render(renderCases['access-log']!);
+    const formats = [...config.matchAll(/^ {4}((?:error-)?log-format) "(.*)"$/gm)].map((m) => ({ directive: m[1]!, format: m[2]! }));
+    // Every item of a format: %{flags}o, %(name)alias or %(name)[sample expression].
+    const items = formats.map(({ directive, format }) => ({
+      directive,
+      items: [...format.matchAll(/%(?:\{[^}]*\})?(?:\(([^)]*)\))?(\[[^\]]*\]|[A-Za-z]+)/g)].map((m) => ({ key: m[1], item: m[2]! })),
+    }));
+    const allowed = new Set(['o', 'ci', 'cp', 'HV', 'HM', 'HPO', 'ST', 'B', 'U', 'b', 's', 'fp', 'Tq', 'Tw', 'Tc', 'Tr', 'Ta', 'Tt', 'ts']);
+    const allowedExpressions = [
+      /^\[str\((http|tcp)\)\]$/,
+      /^\[date\(0,ms\),ms_utime\('[^']*'\)\]$/,
+      /^\[ssl_fc\]$/,
+      // The host, as captured below.
+      /^\[capture\.req\.hdr\(0\)\]$/,
+      /^\[fc_err_str,regsub\(\^Success,\)\]$/,
+    ];
+    for (const { item } of items.flatMap((f) => f.items)) {
+      expect(allowed.has(item) || allowedExpressions.some((re) => re.test(item)), item).toBe(true);
+    }
+    expect(items.map(({ directive, items: list }) => [directive, list.filter((i) => i.key).map((i) => i.key)])).toEqual([
+      [
+        'log-format',
+        [
+          'access_log',
+          'time',
+          'client_ip',
+          'client_port',
+          'tls:bool',
+          'protocol',
+          'method',
+          'host',
+          'path',
+          'status',
+          'bytes_sent',
+          'bytes_received',
+          'backend',
+          'server',
+          'request_ms',
+          'queue_ms',
+          'connect_ms',
+          'response_ms',
+          'total_ms',
+          'termination',
+        ],
+      ],
+      [
+        'error-log-format',
+        ['access_log', 'time', 'client_ip', 'client_port', 'tls:bool', 'status', 'bytes_received', 'termination', 'error'],
+      ],
+      [
+        'log-format',
+        [
+          'access_log',
+          'time',
+          'client_ip',
+          'client_port',
+          'port',
+          'bytes_sent',
+          'bytes_received',
+          'backend',
+          'server',
+          'queue_ms',
+          'connect_ms',
+          'total_ms',
+          'termination',
+        ],
+      ],
+    ]);
+    // The only capture: the host, without its port, cut at the longest a DNS name can be.
+    expect(config.match(/^.*capture.*$/gm)?.filter((line) => !line.includes('log-format'))).toEqual([
+      '    http-request capture req.hdr(host),host_only,lower len 253',
+    ]);
   });
 });
