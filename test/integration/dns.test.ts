@@ -107,7 +107,12 @@ describe('Route53 registration', () => {
 
   it('removes this host’s record once the last container of a domain stops', async () => {
     await docker('stop', '-t', '1', publishName);
-    await waitFor(async () => ours('publish.example.com', await aRecords()).length === 0, { what: 'publish to be deregistered' });
+    // The service keeps its routes (and its name) for HOLD_REQUESTS_S (10 s) in case a new container comes,
+    // then DNS_DEBOUNCE_MIN_MS (5 s) passes before Route53 is told.
+    await waitFor(async () => ours('publish.example.com', await aRecords()).length === 0, {
+      what: 'publish to be deregistered',
+      timeoutMs: 40_000,
+    });
     const txt = (await listRecords(moto.endpoint, zoneId)).filter((r) => r.Name?.startsWith('_hc-owner.publish.'));
     expect(txt).toEqual([]);
   });
