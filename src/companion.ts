@@ -148,7 +148,7 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
           lastApply: supervisor.recorder.lastApply,
           drainingServers: haproxy.drainingServers,
           dns: dns.status(),
-          serverStates: await haproxy.serverStates(),
+          ...(await haproxy.stats().then((stats) => ({ serverStates: stats.servers, backendTraffic: stats.backends }))),
           tls:
             config.tls &&
             certificates?.status(config.tls.port, config.tls.defaultCert && certificateNameOf(config.tls.defaultCert), acme?.status()),

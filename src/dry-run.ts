@@ -14,6 +14,7 @@ import { toSdkChanges } from './dns/route53-changes.js';
 import { createContainerSource } from './docker/container-snapshots.js';
 import { isHaproxyRefusal } from './errors.js';
 import { validateConfig } from './haproxy/config-files.js';
+import { writeHoldScript } from './haproxy/hold-script.js';
 import { listenOnIpv6 } from './haproxy/listen-ipv6.js';
 import { runtimePaths } from './haproxy/paths.js';
 import type { Logger } from './log.js';
@@ -40,9 +41,14 @@ export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableSt
     // Checked in a scratch directory: the copy there reads the maps beside it.
     const scratchHosts = path.join(dir, 'hosts.map');
     const scratchPaths = path.join(dir, 'paths.map');
+    const scratchHold = path.join(dir, 'hold.lua');
     await writeFile(scratchHosts, files.hostsMap);
     await writeFile(scratchPaths, files.pathsMap);
-    const checked = files.config.replaceAll(paths.hostsMap, scratchHosts).replaceAll(paths.pathsMap, scratchPaths);
+    await writeHoldScript(scratchHold);
+    const checked = files.config
+      .replaceAll(paths.hostsMap, scratchHosts)
+      .replaceAll(paths.pathsMap, scratchPaths)
+      .replaceAll(paths.holdScript, scratchHold);
     await writeFile(path.join(dir, 'haproxy.cfg'), checked);
     await validateConfig(config.haproxyBin, path.join(dir, 'haproxy.cfg'));
   } catch (error) {

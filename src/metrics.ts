@@ -40,6 +40,12 @@ export const metrics = {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers,
   }),
+  backendInfo: new Gauge({
+    name: 'haproxy_companion_backend_info',
+    help: 'Which service each HAProxy backend serves now (1): join haproxy_backend_* series on `backend` (spare backends change service over time).',
+    labelNames: ['backend', 'service', 'domain', 'path'] as const,
+    registers,
+  }),
   services: new Gauge({ name: 'haproxy_companion_services', help: 'Services (domains) routed.', registers }),
   servers: new Gauge({ name: 'haproxy_companion_servers', help: 'Servers (containers) routed.', registers }),
   skipped: new Gauge({

@@ -6,6 +6,7 @@ import { isHaproxyRefusal } from './errors.js';
 import type { ApplyOutcome } from './haproxy/haproxy-controller.js';
 import type { Logger } from './log.js';
 import { metrics } from './metrics.js';
+import type { PlacedService } from './model/backend-pool.js';
 import type { ServiceModel, SkippedContainer } from './model/services.js';
 
 /** The outcome of the last pass that tried to change what HAProxy runs. */
@@ -56,6 +57,15 @@ export class PassRecorder {
   }
 
   /** Logs a failed pass with HAProxy's own lines when there are some, and keeps it for /status. */
+  /**
+   * Which service each backend serves now, as a metric dashboards join HAProxy's own per-backend series
+   * on: spare backends (`spare_NNN`) change service over time, so their names alone say nothing.
+   */
+  serving(services: PlacedService[]): void {
+    metrics.backendInfo.reset();
+    for (const s of services) metrics.backendInfo.set({ backend: s.backend, service: s.key, domain: s.domain, path: s.path }, 1);
+  }
+
   failed(error: Error, started: number, message: string): void {
     const haproxy = isHaproxyRefusal(error) ? error.haproxyLines : undefined;
     this.lastApply = {

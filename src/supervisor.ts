@@ -195,6 +195,7 @@ export class Supervisor {
   }
 
   private serving(): void {
+    this.recorder.serving(this.services);
     this.deps.onServing?.(this.model.services);
   }
 

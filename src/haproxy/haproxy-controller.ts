@@ -18,6 +18,7 @@ import type { RuntimePaths } from './paths.js';
 import { RestartBudget } from './restart-budget.js';
 import { RuntimeExecutor } from './runtime-executor.js';
 import type { RuntimePlan } from './runtime-plan.js';
+import { type HaproxyStats, parseShowStat } from './show-stat.js';
 
 export type ApplyHow = 'started' | 'runtime' | 'reloaded';
 
@@ -40,8 +41,8 @@ export interface HaproxyController {
    * candidate was refused, with the previous configuration still running and back on disk.
    */
   apply(candidate: Candidate): Promise<ApplyOutcome>;
-  /** `backend/server` -> HAProxy's status of it (UP, DOWN, MAINT…); empty when HAProxy does not answer. */
-  serverStates(): Promise<Map<string, string>>;
+  /** Servers' states and backends' traffic (`show stat`); empty when HAProxy does not answer. */
+  stats(): Promise<HaproxyStats>;
   /** Soft stop: in-flight requests finish, for at most `graceMs`. */
   stop(graceMs: number): Promise<void>;
 }
@@ -126,9 +127,9 @@ export class Haproxy implements HaproxyController {
   }
 
   /** Read-only, so outside the queue: /status never waits for a reload. */
-  async serverStates(): Promise<Map<string, string>> {
-    if (!this.running) return new Map();
-    return parseServerStates(await this.ports.ask('show stat').catch(() => ''));
+  async stats(): Promise<HaproxyStats> {
+    if (!this.running) return parseShowStat('');
+    return parseShowStat(await this.ports.ask('show stat').catch(() => ''));
   }
 
   async stop(graceMs: number): Promise<void> {
@@ -209,20 +210,4 @@ export function createHaproxyController(options: {
     log,
     onFatal: options.onFatal,
   });
-}
-
-/** Parses `show stat` CSV into `backend/server` -> status (UP, DOWN, MAINT, …). */
-function parseServerStates(csv: string): Map<string, string> {
-  const lines = csv.split('\n').filter((line) => line.trim() !== '');
-  const header = (lines.shift() ?? '').replace(/^# /, '').split(',');
-  const [px, sv, status] = ['pxname', 'svname', 'status'].map((name) => header.indexOf(name));
-  const states = new Map<string, string>();
-  if (px === undefined || sv === undefined || status === undefined || px < 0 || sv < 0 || status < 0) return states;
-  for (const line of lines) {
-    const fields = line.split(',');
-    const server = fields[sv];
-    if (!server || server === 'FRONTEND' || server === 'BACKEND') continue;
-    states.set(`${fields[px]}/${server}`, fields[status] ?? '');
-  }
-  return states;
 }

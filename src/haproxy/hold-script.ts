@@ -1,20 +1,32 @@
 /**
- * The Lua action that holds a request for a service with no server up (its container restarting, or
- * being replaced by `docker compose up -d`) until one is, for at most HOLD_REQUESTS_S, instead of an
- * immediate 503: HAProxy has no such wait of its own. It sleeps in steps of 100 ms (a sleep yields: the
+ * The Lua action that holds a request for a service whose containers are leaving or gone (restarting,
+ * being replaced by `docker compose up -d`) until a server is up, for at most HOLD_REQUESTS_S, instead
+ * of an immediate 503: HAProxy has no such wait of its own. It runs in the backend, after the route's
+ * own rules (a redirect answers without waiting); a server failing its health check is not waited for. It sleeps in steps of 100 ms (a sleep yields: the
  * worker serves everything else meanwhile, and it does not count against Lua's execution timeout).
  * Written into RUNTIME_DIR at start, where the template's `lua-load` finds it.
  */
 import { writeFile } from 'node:fs/promises';
 
 export const HOLD_SCRIPT = `-- Written by haproxy-companion (src/haproxy/hold-script.ts): rewritten at every start.
+-- Whether a backend's requests should wait: none of its servers is up, and every one it has is in
+-- maintenance (leaving: its container stopping) or it has none (its containers gone, a new one coming).
+-- A server failing its health check is no reason to wait: its requests get their 503 at once.
+local function waiting(backend)
+  if backend:get_srv_act() > 0 then return false end
+  for _, server in pairs(backend.servers) do
+    local status = server:get_stats()["status"] or ""
+    if status:sub(1, 5) ~= "MAINT" then return false end
+  end
+  return true
+end
+
 core.register_action("hold_for_server", { "http-req" }, function(txn, max_ms)
-  local name = txn:get_var("txn.backend")
-  local backend = name and core.backends[name]
+  local backend = core.backends[txn.f:be_name()]
   if not backend then return end
   local limit = tonumber(max_ms) or 0
   local waited = 0
-  while waited < limit and backend:get_srv_act() == 0 and backend:get_srv_bck() == 0 do
+  while waited < limit and waiting(backend) do
     core.msleep(100)
     waited = waited + 100
   end

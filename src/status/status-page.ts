@@ -20,10 +20,12 @@ function routeTitle(service: ServiceStatus): string {
   return `${service.hostnames[0] ?? service.domain}${service.path === '/' ? '' : service.path}`;
 }
 
-/** The other host names, the route's label name and the policy keys it set. */
+/** The other host names, the route's label name, the policy keys it set, and its traffic right now. */
 function routeDetails(service: ServiceStatus): string {
   const policy = Object.keys(service.policy);
-  return [service.hostnames.slice(1).join(', '), `route ${service.route}`, policy.length > 0 ? `policy: ${policy.join(', ')}` : '']
+  const t = service.traffic;
+  const traffic = t && `${t.requestsPerSecond} req/s · ${t.responseTimeMs} ms · ${t.responses5xx} 5xx of ${t.requestsTotal}`;
+  return [service.hostnames.slice(1).join(', '), `route ${service.route}`, policy.length > 0 ? `policy: ${policy.join(', ')}` : '', traffic]
     .filter(Boolean)
     .join(' · ');
 }

@@ -4,6 +4,7 @@
  */
 
 import type { DnsStatus } from '../dns/dns-half.js';
+import type { BackendTraffic } from '../haproxy/show-stat.js';
 import type { PlacedService } from '../model/backend-pool.js';
 import type { RoutePolicy } from '../model/route-labels.js';
 import type { SkippedContainer } from '../model/services.js';
@@ -37,6 +38,8 @@ export interface ServiceStatus {
     responseHeaders?: HeaderAction[];
   };
   servers: ServerStatus[];
+  /** HAProxy's counters of the service's backend (this worker's, since its last reload); absent when HAProxy does not answer. */
+  traffic?: BackendTraffic;
 }
 
 export interface StatusSnapshot {
@@ -65,6 +68,8 @@ export interface SnapshotInputs {
   dns: DnsStatus;
   /** `backend/server` -> HAProxy status. */
   serverStates: Map<string, string>;
+  /** Backend -> its traffic. */
+  backendTraffic?: Map<string, BackendTraffic>;
   tls?: TlsStatus | undefined;
 }
 
@@ -96,6 +101,7 @@ export function buildSnapshot(inputs: SnapshotInputs): StatusSnapshot {
       hostnames: service.hostnames,
       backend: service.backend,
       policy: publicPolicy(service.policy),
+      ...(inputs.backendTraffic?.has(service.backend) && { traffic: inputs.backendTraffic.get(service.backend) }),
       servers: service.servers.map((server) => {
         const state = inputs.serverStates.get(`${service.backend}/${server.name}`);
         return {

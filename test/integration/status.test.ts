@@ -72,6 +72,18 @@ describe('status endpoint', () => {
     expect(await (await fetch(`http://127.0.0.1:${port + 2000}/`)).text()).toMatch(/Statistics Report/);
   });
 
+  it('publishes which service each backend serves, and each service’s traffic from HAProxy’s counters', async () => {
+    const body = await (await fetch(`${statusUrl}/metrics`)).text();
+    expect(body).toMatch(/^haproxy_companion_backend_info\{backend="be_login",service="login",domain="login",path="\/"\} 1$/m);
+    for (let i = 0; i < 5; i++) await get(port, 'publish.example.com');
+    await get(port, 'publish.example.com', '/missing');
+    const status = (await (await fetch(`${statusUrl}/status`)).json()) as any;
+    const publish = status.services.find((s: any) => s.domain === 'publish');
+    expect(publish.traffic.requestsTotal).toBeGreaterThanOrEqual(6);
+    expect(publish.traffic.responses5xx).toBe(0);
+    expect(publish.traffic.responseTimeMs).toBeGreaterThanOrEqual(0);
+  });
+
   it('answers 404 for anything else', async () => {
     expect((await fetch(`${statusUrl}/env`)).status).toBe(404);
   });

@@ -39,8 +39,8 @@ class FakeHaproxy implements HaproxyController {
     return { how, checkMs: 0, applyMs: 0 };
   }
 
-  async serverStates() {
-    return new Map<string, string>();
+  async stats() {
+    return { servers: new Map<string, string>(), backends: new Map() };
   }
 
   async stop() {

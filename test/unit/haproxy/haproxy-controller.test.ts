@@ -90,7 +90,7 @@ function setup() {
     master,
     files,
     runtime,
-    ask: async () => '# pxname,svname,status\nbe_web,web-1,UP\nbe_web,BACKEND,UP\n',
+    ask: async () => '# pxname,svname,status,rate,req_tot,hrsp_5xx,rtime\nbe_web,web-1,UP,3,90,1,12\nbe_web,BACKEND,UP,4,100,2,11\n',
     queue: new SerialQueue(),
     budget: new RestartBudget(5, 60_000),
     log: pino({ level: 'silent' }),
@@ -190,14 +190,17 @@ describe('HAProxy controller', () => {
     await haproxy.apply(candidate('v1'));
     master.reload = () => new Promise(() => {}); // a reload that never answers
     void haproxy.apply(candidate('v2'));
-    expect(await haproxy.serverStates()).toEqual(new Map([['be_web/web-1', 'UP']]));
+    expect((await haproxy.stats()).servers).toEqual(new Map([['be_web/web-1', 'UP']]));
   });
 
-  it('reads server states from the admin socket', async () => {
+  it('reads server states and backend traffic from the admin socket', async () => {
     const { haproxy } = setup();
-    expect(await haproxy.serverStates()).toEqual(new Map());
+    expect(await haproxy.stats()).toEqual({ servers: new Map(), backends: new Map() });
     await haproxy.apply(candidate('v1'));
-    expect(await haproxy.serverStates()).toEqual(new Map([['be_web/web-1', 'UP']]));
+    expect(await haproxy.stats()).toEqual({
+      servers: new Map([['be_web/web-1', 'UP']]),
+      backends: new Map([['be_web', { requestsPerSecond: 4, requestsTotal: 100, responses5xx: 2, responseTimeMs: 11 }]]),
+    });
   });
 
   describe('after HAProxy dies', () => {

@@ -53,10 +53,11 @@ const PATHS = {
   pathsMap: '/var/run/haproxy-companion/paths.map',
   certList: '/var/run/haproxy-companion/certs.list',
   certsDir: '/var/run/haproxy-companion/certs',
+  holdScript: '/var/run/haproxy-companion/hold.lua',
 };
 // HTTPS on, with a default HSTS: every route writes its HTTPS lines (the default's, or its labels').
 const renderIn = (services: Service[], layout: BackendLayout) =>
-  renderFiles(renderer, services, layout, { zone: ZONE, httpPort: 80, tls: { port: 443, hstsMaxAge: 300 } }, PATHS);
+  renderFiles(renderer, services, layout, { zone: ZONE, httpPort: 80, tls: { port: 443, hstsMaxAge: 300 }, holdRequestsMs: 10_000 }, PATHS);
 const model = (containers: ContainerInfo[], where: Placement): ServiceModel => buildServices(containers, where, MODEL_OPTIONS);
 
 // ---------------------------------------------------------------------------------------------------------
@@ -312,6 +313,7 @@ const ROUTE_LINES: Rule[] = [
     'backend',
     String.raw`    http-request return status 403 content-type text/plain string "This service answers over HTTPS only\." unless \{ var\(txn\.https\) -m bool \}`,
   ),
+  rule('hold', 'backend', String.raw`    http-request lua\.hold_for_server 10000 if \{ nbsrv eq 0 \}`),
   rule(
     'hsts',
     'backend',

@@ -51,3 +51,35 @@ describe('status page, DNS section', () => {
     expect(dualStack).toContain('host host-a → 10.0.0.1, 2001:db8::1.');
   });
 });
+
+describe('status page, services', () => {
+  it('shows each service’s traffic from HAProxy’s counters of its backend', () => {
+    const service = {
+      key: 'web',
+      kind: 'http' as const,
+      domain: 'web',
+      path: '/',
+      hostnames: ['web.example.com', 'web'],
+      route: 'default',
+      policy: {},
+      backend: 'spare_007',
+      servers: [],
+    };
+    const html = renderStatusPage(
+      buildSnapshot({
+        zone: 'example.com',
+        startedAt: '2026-01-01T00:00:00.000Z',
+        services: [service],
+        skipped: [],
+        haproxyRunning: true,
+        dockerConnected: true,
+        lastApply: undefined,
+        drainingServers: [],
+        dns: { enabled: false, domains: [] },
+        serverStates: new Map(),
+        backendTraffic: new Map([['spare_007', { requestsPerSecond: 42, responses5xx: 3, requestsTotal: 1200, responseTimeMs: 17 }]]),
+      }),
+    );
+    expect(html).toContain('42 req/s · 17 ms · 3 5xx of 1200');
+  });
+});
