@@ -50,8 +50,17 @@ export class ReloadFailedError extends HaproxyRefusedError {
 /** The runtime API answered a command with something other than success; a reload applies the change instead. */
 export class RuntimeApiError extends CompanionError {
   constructor(command: string, answer: string) {
-    super(`runtime API: "${command}" answered "${answer.slice(0, 200)}"`);
+    super(`runtime API: "${commandLine(command)}" answered "${answer.slice(0, 200)}"`);
   }
+}
+
+/**
+ * A CLI command as a message may show it: its first line. A payload (`set ssl cert … <<` and the PEM
+ * after it) holds a private key, which must never reach a log line.
+ */
+export function commandLine(command: string): string {
+  const [first = '', ...rest] = command.split('\n');
+  return rest.some((line) => line.trim() !== '') ? `${first} <payload>` : first;
 }
 
 /** The template could not be read (retryable) or does not compile or render (not, until it changes). */

@@ -4,7 +4,7 @@
  * (host map, then paths map) go in first (the config being checked reads them), and go back when the
  * check fails.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { execa } from 'execa';
 import { ConfigInvalidError } from '../errors.js';
 import { type DurableFs, nodeFs, renameDurably, replaceFileDurably } from '../lib/durable-file.js';
@@ -80,6 +80,7 @@ export async function installConfig(
 async function replaceTls(options: ConfigFileOptions, next: TlsFiles | undefined, current: TlsFiles | undefined, fs: DurableFs) {
   if (next === undefined || options.certsDir === undefined || options.certList === undefined) return;
   await mkdir(options.certsDir, { recursive: true, mode: 0o700 });
+  await chmod(options.certsDir, 0o700);
   for (const [file, pem] of next.pems) if (current?.pems.get(file) !== pem) await replaceFileDurably(file, pem, fs, 0o600);
   if (current?.list !== next.list) await replaceFileDurably(options.certList, next.list, fs);
   for (const file of current?.pems.keys() ?? []) if (!next.pems.has(file)) await rm(file, { force: true });

@@ -9,6 +9,7 @@
 import { writeFile } from 'node:fs/promises';
 
 export const HOLD_SCRIPT = `-- Written by haproxy-companion (src/haproxy/hold-script.ts): rewritten at every start.
+-- Loaded per thread (lua-load-per-thread): no lock shared between threads.
 -- Whether a backend's requests should wait: none of its servers is up, and every one it has is in
 -- maintenance (leaving: its container stopping) or it has none (its containers gone, a new one coming).
 -- A server failing its health check is no reason to wait: its requests get their 503 at once.
@@ -21,15 +22,23 @@ local function waiting(backend)
   return true
 end
 
+-- Requests waiting now, per backend, in this thread: beyond the cap a request gets its 503 at once, so
+-- clients cannot pile up sleeping requests without bound.
+local held = {}
+local MAX_HELD = 200
+
 core.register_action("hold_for_server", { "http-req" }, function(txn, max_ms)
-  local backend = core.backends[txn.f:be_name()]
-  if not backend then return end
+  local name = txn.f:be_name()
+  local backend = core.backends[name]
+  if not backend or (held[name] or 0) >= MAX_HELD then return end
+  held[name] = (held[name] or 0) + 1
   local limit = tonumber(max_ms) or 0
   local waited = 0
   while waited < limit and waiting(backend) do
     core.msleep(100)
     waited = waited + 100
   end
+  held[name] = held[name] - 1
 end, 1)
 `;
 

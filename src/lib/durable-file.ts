@@ -19,6 +19,8 @@ export const nodeFs: DurableFs = {
   async writeSynced(file, text, mode = 0o644) {
     const handle = await open(file, 'w', mode);
     try {
+      // `open` sets the mode only when it creates the file: a left-over temp file keeps its own.
+      await handle.chmod(mode);
       await handle.writeFile(text);
       await handle.sync();
     } finally {

@@ -132,6 +132,7 @@ export class CertificateSource {
       return;
     }
     this.readError = undefined;
+    next = keepServed(this.set, next);
     const before = new Map(this.set.refused.map((r) => [r.name, r.reason]));
     for (const refused of next.refused) {
       if (before.get(refused.name) !== refused.reason)
@@ -147,4 +148,25 @@ export class CertificateSource {
     this.merge();
     metrics.certificatesRefused.set(next.refused.length);
   }
+}
+
+/**
+ * A certificate that was served and now reads as refused keeps being served: a renewal caught half-way
+ * (certbot repoints `fullchain.pem` and `privkey.pem` one after the other; a `.crt` copied before its
+ * `.key`) or a broken copy must not take HTTPS down for its names. Its refusal is still reported. One
+ * that is gone from the directory goes (the operator removed it).
+ */
+export function keepServed(previous: CertificateSet, next: CertificateSet): CertificateSet {
+  const served = new Map(previous.certificates.map((c) => [c.name, c]));
+  const read = new Set(next.certificates.map((c) => c.name));
+  const kept = next.refused.flatMap((r) => {
+    const certificate = served.get(r.name);
+    return certificate && !read.has(r.name) ? [certificate] : [];
+  });
+  if (kept.length === 0) return next;
+  const keptNames = new Set(kept.map((c) => c.name));
+  return {
+    certificates: [...next.certificates, ...kept].sort((a, b) => compare(a.name, b.name)),
+    refused: next.refused.map((r) => (keptNames.has(r.name) ? { ...r, reason: `${r.reason}; serving the one read before` } : r)),
+  };
 }

@@ -69,6 +69,11 @@ export function parseCertificate(name: string, texts: string[]): CertificateResu
     };
   }
   const key = keys[0] as KeyObject;
+  // HAProxy's OpenSSL (security level 2) refuses a smaller RSA key, and would then refuse the whole file.
+  const bits = key.asymmetricKeyDetails?.modulusLength;
+  if (key.asymmetricKeyType === 'rsa' && bits !== undefined && bits < 2048) {
+    return { ok: false, reason: `its RSA key has ${bits} bits; HAProxy's OpenSSL needs at least 2048` };
+  }
   const leaf = certificates.find((certificate) => certificate.checkPrivateKey(key));
   if (leaf === undefined) {
     return {

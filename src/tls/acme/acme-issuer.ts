@@ -145,12 +145,21 @@ export class AcmeIssuer {
         metrics.acmeOrders.inc({ outcome: 'failed' });
         throw error;
       }
+      const leaf = new X509Certificate(result.certificate);
+      const issuedFor = dnsNames(leaf);
+      const missing = this.settings.names.filter((name) => !issuedFor.includes(name));
+      if (missing.length > 0) {
+        metrics.acmeOrders.inc({ outcome: 'failed' });
+        throw new Error(
+          `the ACME server issued a certificate without ${missing.join(', ')} (it names ${issuedFor.join(', ')}); not stored`,
+        );
+      }
       metrics.acmeOrders.inc({ outcome: 'issued' });
       const stored: StoredCertificate = {
         certificate: result.certificate,
         privateKey: result.privateKey,
-        names: this.settings.names,
-        notAfter: notAfterOf(result.certificate),
+        names: issuedFor,
+        notAfter: new Date(leaf.validTo).toISOString(),
         issuedBy: this.settings.hostId,
         issuedAt: new Date(this.now()).toISOString(),
       };
@@ -207,9 +216,12 @@ export class AcmeIssuer {
   }
 }
 
-/** The leaf's end of validity, from the PEM the ACME server returned. */
-function notAfterOf(pem: string): string {
-  return new Date(new X509Certificate(pem).validTo).toISOString();
+/** The DNS names a certificate is for (its subject alternative names), lower-case. */
+function dnsNames(certificate: X509Certificate): string[] {
+  return (certificate.subjectAltName ?? '')
+    .split(', ')
+    .filter((entry) => entry.startsWith('DNS:'))
+    .map((entry) => entry.slice(4).toLowerCase());
 }
 
 /** The names to order: ACME_DOMAINS, or the zone's wildcard and the zone itself. */

@@ -4,7 +4,7 @@
  * role) or `file:<path>` (one host, on a volume that outlives the container). It also keeps the ACME
  * account's key, so the fleet is one account, not one per host or per order.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface StoredCertificate {
@@ -68,6 +68,7 @@ export function fileStore(file: string): CertStore {
     },
     async write(contents) {
       await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+      await rm(`${file}.new`, { force: true });
       await writeFile(`${file}.new`, JSON.stringify(contents), { mode: 0o600 });
       await rename(`${file}.new`, file);
     },

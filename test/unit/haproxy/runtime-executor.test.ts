@@ -82,6 +82,18 @@ describe('RuntimeExecutor', () => {
     const certificates = { add: [], change: [['/run/c/www.pem', 'PEM\n']] as [string, string][], delete: [] };
     await expect(executor(send).apply({ remove: [], add: [], ...noMaps, certificates })).rejects.toThrow(/commit ssl cert/);
     expect(sent.at(-1)).toBe('abort ssl cert /run/c/www.pem');
+    // A refused `set ssl cert` names the command, never its payload (the private key).
+    const refusing = socket((command) => (command.startsWith('set ssl cert') ? "Can't update /run/c/www.pem!\n" : undefined));
+    const secret = {
+      add: [],
+      change: [['/run/c/www.pem', '-----BEGIN PRIVATE KEY-----\nSECRETKEY\n-----END PRIVATE KEY-----\n']] as [string, string][],
+      delete: [],
+    };
+    const error = await executor(refusing.send)
+      .apply({ remove: [], add: [], ...noMaps, certificates: secret })
+      .catch((e: Error) => e);
+    expect(String((error as Error).message)).toMatch(/set ssl cert \/run\/c\/www\.pem <<? ?<payload>/);
+    expect(String((error as Error).message)).not.toContain('SECRETKEY');
   });
 
   it('sends no certificate whose file is not one word or whose PEM has a blank line (the end of a payload)', async () => {

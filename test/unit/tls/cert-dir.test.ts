@@ -1,9 +1,11 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCertificateDir } from '../../../src/tls/cert-dir.js';
 import { coversHostname, parseCertificate } from '../../../src/tls/certificate.js';
+import { keepServed } from '../../../src/tls/certificate-source.js';
 import { tlsFiles } from '../../../src/tls/tls-files.js';
 import { createTestCa, type TestCa, type TestCertificate } from '../../helpers/certs.js';
 
@@ -61,6 +63,31 @@ describe('parseCertificate', () => {
     const parsed = parseCertificate('x', texts());
     expect(parsed.ok).toBe(false);
     expect(parsed.ok ? '' : parsed.reason).toMatch(reason);
+  });
+
+  it('refuses an RSA key under 2048 bits, which HAProxy’s OpenSSL would refuse with the whole file', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'hc-small-'));
+    try {
+      await execa('openssl', [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:1024',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=small.example.com',
+        '-keyout',
+        `${dir}/k`,
+        '-out',
+        `${dir}/c`,
+      ]);
+      const parsed = parseCertificate('small', [await readFile(`${dir}/c`, 'utf8'), await readFile(`${dir}/k`, 'utf8')]);
+      expect(parsed.ok ? '' : parsed.reason).toBe("its RSA key has 1024 bits; HAProxy's OpenSSL needs at least 2048");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a name that is not one safe word (it becomes a file name and a CLI argument)', () => {
@@ -133,5 +160,22 @@ describe('readCertificateDir', () => {
     const none = tlsFiles(set.certificates, '/run/certs', 'missing');
     expect(none.defaultPath).toBeNull();
     expect(none.list.split('\n')).toHaveLength(4);
+  });
+});
+
+describe('keepServed', () => {
+  it('keeps serving a certificate that now reads as refused (a renewal caught half-way), and lets a removed one go', async () => {
+    const parsed = parseCertificate('www', [www.cert, www.key]);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const previous = { certificates: [parsed.certificate], refused: [] };
+    const halfway = keepServed(previous, {
+      certificates: [],
+      refused: [{ name: 'www', reason: 'none of its certificates belongs to its private key' }],
+    });
+    expect(halfway.certificates).toEqual([parsed.certificate]);
+    expect(halfway.refused).toEqual([
+      { name: 'www', reason: 'none of its certificates belongs to its private key; serving the one read before' },
+    ]);
+    expect(keepServed(previous, { certificates: [], refused: [] }).certificates).toEqual([]);
   });
 });
