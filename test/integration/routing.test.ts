@@ -84,7 +84,7 @@ describe('scaling one service', () => {
       ...(await companion.config())
         .split('\nbackend be_login\n')[1]!
         .split('\nbackend ')[0]!
-        .matchAll(/server (\S+) (\S+)/g),
+        .matchAll(/^ {4}server (\S+) (\S+)/gm),
     ].map((m) => `${m[1]} ${m[2]}`);
     expect(serving.sort()).toEqual(diskLogin.sort());
     expect(serving).toHaveLength(2);
