@@ -8,6 +8,7 @@ import path from 'node:path';
 import chokidar from 'chokidar';
 import type { Config } from './config.js';
 import { createDnsHalf } from './dns/create-dns-half.js';
+import { watchLifecycle } from './dns/lifecycle-watch.js';
 import { createContainerSource } from './docker/container-snapshots.js';
 import { watchEvents } from './docker/docker-events.js';
 import { createHaproxyController } from './haproxy/haproxy-controller.js';
@@ -130,6 +131,24 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     supervisor.trigger('periodic-resync');
   }, config.resyncIntervalMs);
   const watcher = watchTemplate(config.templatePath, supervisor, log);
+  // Auto Scaling taking this instance out: its records go first, then it serves while cached answers
+  // expire, until the instance is stopped (SIGTERM below).
+  const lifecycle = !config.dns.watchLifecycle
+    ? undefined
+    : watchLifecycle({
+        imdsEndpoint: config.dns.imdsEndpoint,
+        log: log.child({ component: 'lifecycle' }),
+        onTerminating: () =>
+          void dns
+            .deregister()
+            .then(() =>
+              log.info(
+                { waitMs: Math.max(config.dns.deregisterWaitMs, config.dns.ttl * 1000) },
+                'deregistered; serving while cached DNS answers expire',
+              ),
+            )
+            .catch((error: unknown) => log.error({ err: error }, 'dns deregistration failed')),
+      });
   certificates?.watch(() => supervisor.trigger('certificates-changed'));
   const statusServer =
     config.status &&
@@ -165,6 +184,7 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     log.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
     abort.abort();
     clearInterval(resync);
+    lifecycle?.stop();
     statusServer?.close();
     await watcher.close();
     await certificates?.close();

@@ -145,6 +145,7 @@ export const settingsSchema = z.object({
   HOST_ID: z.string().regex(HOST_ID_PATTERN, 'must be 1-63 letters, digits, dots, dashes or underscores, e.g. i-0abc123').optional(),
   DEREGISTER_ON_EXIT: boolean.default(false),
   DEREGISTER_WAIT_S: integer(0, 3_600).default(0),
+  ASG_LIFECYCLE: z.enum(['auto', 'off']).default('auto'),
   DNS_RECONCILE_INTERVAL_S: integer(10, 86_400).default(300),
   DNS_DEBOUNCE_MIN_MS: integer(0, 600_000).default(5_000),
   DNS_DEBOUNCE_MAX_MS: integer(0, 3_600_000).default(60_000),
@@ -216,6 +217,8 @@ export interface Config {
     deregisterOnExit: boolean;
     /** After deregistering on exit, how long to keep serving clients with cached answers. */
     deregisterWaitMs: number;
+    /** Watch instance metadata for Auto Scaling taking this instance out (ASG_LIFECYCLE=auto, with registration on and metadata allowed). */
+    watchLifecycle: boolean;
     reconcileIntervalMs: number;
     /** Route53 changes wait until no service changed for minMs, or maxMs after the first change: one request per burst. */
     debounce: { minMs: number; maxMs: number };
@@ -312,6 +315,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
       hostId: s.HOST_ID,
       deregisterOnExit: s.DEREGISTER_ON_EXIT,
       deregisterWaitMs: s.DEREGISTER_WAIT_S * 1000,
+      watchLifecycle: s.ASG_LIFECYCLE === 'auto' && s.HOSTED_ZONE_ID !== undefined && !s.AWS_EC2_METADATA_DISABLED,
       reconcileIntervalMs: s.DNS_RECONCILE_INTERVAL_S * 1000,
       debounce: { minMs: s.DNS_DEBOUNCE_MIN_MS, maxMs: s.DNS_DEBOUNCE_MAX_MS },
       maxNames: s.DNS_MAX_NAMES,

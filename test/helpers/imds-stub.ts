@@ -24,6 +24,11 @@ export interface ImdsOptions {
    * instance's metadata hop limit is 1 (the answer is dropped one hop short).
    */
   tokenHangs?: boolean;
+  /**
+   * What /latest/meta-data/autoscaling/target-lifecycle-state answers (InService, Terminated…), settable
+   * while the stub runs; absent: 404, as on an instance outside an Auto Scaling group.
+   */
+  lifecycleState?: string;
 }
 
 export interface ImdsRequest {
@@ -38,18 +43,22 @@ export interface ImdsStub {
   readonly endpoint: string;
   /** Every request so far, in arrival order. */
   requests(): ImdsRequest[];
+  /** What target-lifecycle-state answers from now on (undefined: 404). */
+  setLifecycleState(state: string | undefined): void;
   close(): Promise<void>;
 }
 
 const TOKEN_TTL_HEADER = 'x-aws-ec2-metadata-token-ttl-seconds';
 const TOKEN_HEADER = 'x-aws-ec2-metadata-token';
 const MAX_TTL_SECONDS = 21_600;
+const LIFECYCLE_PATH = '/latest/meta-data/autoscaling/target-lifecycle-state';
 
 export async function startImdsStub(options: ImdsOptions): Promise<ImdsStub> {
   const metadata: Record<string, string> = {
     '/latest/meta-data/local-ipv4': options.ip,
     '/latest/meta-data/instance-id': options.instanceId,
     ...(options.ipv6 === undefined ? {} : { '/latest/meta-data/ipv6': options.ipv6 }),
+    ...(options.lifecycleState === undefined ? {} : { [LIFECYCLE_PATH]: options.lifecycleState }),
   };
   const tokens = new Map<string, number>(); // token -> expiry (Date.now() ms)
   const log: ImdsRequest[] = [];
@@ -88,6 +97,10 @@ export async function startImdsStub(options: ImdsOptions): Promise<ImdsStub> {
   return {
     endpoint: listening.endpoint,
     requests: () => log.map((entry) => ({ ...entry })),
+    setLifecycleState(state) {
+      if (state === undefined) delete metadata[LIFECYCLE_PATH];
+      else metadata[LIFECYCLE_PATH] = state;
+    },
     close: listening.close,
   };
 }

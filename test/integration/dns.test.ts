@@ -192,6 +192,31 @@ describe('host identity from instance metadata (IMDSv2)', () => {
     expect(imds.requests().map((r) => `${r.method} ${r.path}`)).toContain('PUT /latest/api/token');
   });
 
+  it('deregisters when Auto Scaling takes the instance out (target-lifecycle-state), and keeps serving', async () => {
+    const asg = await startImdsStub({ ip: '10.0.0.9', instanceId: 'i-0asg000000000001', lifecycleState: 'InService' });
+    try {
+      await run.backend({ domain: 'scaled', text: 'scaled-1' });
+      await run.companion({
+        port: port + 6,
+        env: companionEnv({
+          AWS_EC2_METADATA_DISABLED: 'false',
+          AWS_EC2_METADATA_SERVICE_ENDPOINT: asg.endpoint,
+          DNS_DEBOUNCE_MIN_MS: '500',
+        }),
+      });
+      const ofThisHost = async () => (await aRecords()).filter((r) => r.includes(' i-0asg000000000001-'));
+      await waitFor(async () => (await ofThisHost()).some((r) => r.startsWith('scaled.example.com 10.0.0.9 ')), {
+        what: 'this host registered',
+      });
+      asg.setLifecycleState('Terminated');
+      await waitFor(async () => (await ofThisHost()).length === 0, { what: 'this host deregistered', timeoutMs: 30_000 });
+      // Still serving the clients that hold the old answer, until the instance is stopped.
+      expect((await get(port + 6, 'scaled.example.com')).body).toBe('scaled-1');
+    } finally {
+      await asg.close();
+    }
+  });
+
   it('refuses to start without a token, explaining the hop limit', async () => {
     const hanging = await startImdsStub({ ip: '10.0.0.8', instanceId: 'i-hang', tokenHangs: true });
     try {

@@ -34,6 +34,7 @@ describe('loadConfig', () => {
         mode: 'multivalue',
         deregisterOnExit: false,
         deregisterWaitMs: 0,
+        watchLifecycle: false,
         reconcileIntervalMs: 300_000,
         debounce: { minMs: 5_000, maxMs: 60_000 },
         maxNames: 1_000,
