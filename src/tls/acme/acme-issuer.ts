@@ -32,7 +32,9 @@ export interface AcmeSettings {
 
 export interface AcmePorts {
   store: CertStore;
-  lock: Pick<FleetLock, 'acquire' | 'release' | 'holder'>;
+  lock: Pick<FleetLock, 'acquire' | 'release' | 'holder' | 'renew'>;
+  /** How often the lock's lease is renewed while this host orders; default a third of ACME's 10-minute lease. */
+  renewLockEveryMs?: number;
   challenges: Pick<ChallengeRecords, 'add' | 'remove'>;
   order: Orderer;
   log: Logger;
@@ -139,11 +141,18 @@ export class AcmeIssuer {
         ca: this.settings.ca,
       };
       let result: Awaited<ReturnType<Orderer>>;
+      // An order can outlast the lease (DNS slow to sync): keep it, so no second host orders meanwhile.
+      const renewal = setInterval(
+        () => void this.ports.lock.renew().catch((error: unknown) => this.ports.log.warn({ err: error }, 'renewing the ACME lock failed')),
+        this.ports.renewLockEveryMs ?? 200_000,
+      );
       try {
         result = await this.ports.order(request);
       } catch (error) {
         metrics.acmeOrders.inc({ outcome: 'failed' });
         throw error;
+      } finally {
+        clearInterval(renewal);
       }
       const leaf = new X509Certificate(result.certificate);
       const issuedFor = dnsNames(leaf);

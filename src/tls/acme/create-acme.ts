@@ -45,6 +45,7 @@ export async function createAcmeIssuer(
       lock: new FleetLock({ zone, zoneName: config.zone, hostId: identity.id, leaseMs: LEASE_MS }),
       challenges: new ChallengeRecords(zone),
       order: orderCertificate,
+      renewLockEveryMs: LEASE_MS / 3,
       log,
     },
     onCertificate,

@@ -126,8 +126,10 @@ describe('AcmeIssuer', () => {
       lock: {
         acquire: vi.fn(async () => lockFree),
         release: vi.fn(async () => undefined),
+        renew: vi.fn(async () => true),
         holder: vi.fn(async () => ({ holder: 'i-2', expiresAt: 0 })),
       },
+      renewLockEveryMs: 20,
       challenges: { add: vi.fn(), remove: vi.fn() },
       order: vi.fn(
         async (): Promise<OrderResult> => ({ accountKey: 'ACCOUNT', certificate: `${leaf.cert}${leaf.chain}`, privateKey: leaf.key }),
@@ -167,6 +169,20 @@ describe('AcmeIssuer', () => {
       expect(served.at(-1)).toBe(`${leaf.cert}${leaf.chain}`);
       expect(ports.lock.release).toHaveBeenCalledTimes(1);
     }
+  });
+
+  it('renews the lock’s lease while an order takes long', async () => {
+    const { issuer, ports } = await setup({});
+    const order = ports.order.getMockImplementation();
+    ports.order.mockImplementationOnce(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      return (order as NonNullable<typeof order>)();
+    });
+    expect(await issuer.check()).toBe('ordered');
+    expect(ports.lock.renew.mock.calls.length).toBeGreaterThanOrEqual(3);
+    const renewals = ports.lock.renew.mock.calls.length;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(ports.lock.renew.mock.calls.length).toBe(renewals);
   });
 
   it('keeps serving the old certificate while renewal is due and another host holds the lock', async () => {
