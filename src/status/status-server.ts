@@ -28,6 +28,7 @@ export interface StatusServerOptions {
   /** Tests shorten these. */
   maxConnections?: number;
   requestTimeoutMs?: number;
+  rebindDelayMs?: number;
   snapshot: () => Promise<StatusSnapshot>;
   health: () => Health;
   log: Logger;
@@ -93,7 +94,18 @@ export function startStatusServer(options: StatusServerOptions): http.Server {
       );
     }
   });
-  server.on('error', (error) => options.log.error({ err: error }, 'status endpoint failed'));
+  // The port taken (the companion being replaced still holds it during a handover): bind as soon as it
+  // is free, never stay dead; said once.
+  let waiting = false;
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EADDRINUSE') {
+      options.log.error({ err: error }, 'status endpoint failed');
+      return;
+    }
+    if (!waiting) options.log.warn({ port: options.port }, 'status port in use (a companion being replaced?); binding it once it is free');
+    waiting = true;
+    setTimeout(() => server.listen(options.port, options.address), options.rebindDelayMs ?? 1_000).unref();
+  });
   return server;
 }
 

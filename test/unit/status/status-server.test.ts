@@ -67,6 +67,26 @@ describe('status endpoint', () => {
     expect((await fetch(url('/healthz'))).status).toBe(200);
   });
 
+  it('binds its port once the companion it replaces lets it go, instead of staying dead', async () => {
+    const old = net.createServer();
+    await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));
+    const port = (old.address() as net.AddressInfo).port;
+    const server = startStatusServer({
+      address: '127.0.0.1',
+      port,
+      rebindDelayMs: 50,
+      snapshot: async () => snapshot,
+      health: () => snapshot,
+      log: pino({ level: 'silent' }),
+    });
+    servers.push(server);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(server.listening).toBe(false);
+    await new Promise((resolve) => old.close(resolve));
+    await waitFor(() => server.listening, { what: 'the port bound' });
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+  });
+
   it('needs no token when none is set', async () => {
     const port = await start();
     expect((await fetch(`http://127.0.0.1:${port}/status`)).status).toBe(200);
