@@ -11,6 +11,7 @@ import { createDnsHalf } from './dns/create-dns-half.js';
 import { watchLifecycle } from './dns/lifecycle-watch.js';
 import { createContainerSource } from './docker/container-snapshots.js';
 import { watchEvents } from './docker/docker-events.js';
+import { otherCompanion } from './docker/successor.js';
 import { createHaproxyController } from './haproxy/haproxy-controller.js';
 import { writeHoldScript } from './haproxy/hold-script.js';
 import { listenOnIpv6 } from './haproxy/listen-ipv6.js';
@@ -189,7 +190,11 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     await watcher.close();
     await certificates?.close();
     acme?.stop();
-    if (config.dns.deregisterOnExit) {
+    // A companion replacing this one on the same host (an upgrade) serves these records from now on.
+    const successor =
+      config.dns.deregisterOnExit && selfId !== undefined ? await otherCompanion(docker, selfId).catch(() => undefined) : undefined;
+    if (successor !== undefined) log.info({ successor }, 'another companion runs on this host: its records stay');
+    if (config.dns.deregisterOnExit && successor === undefined) {
       // Remove our records first, so clients stop being sent here while HAProxy finishes what it has.
       await Promise.race([
         dns.deregister().catch((error: unknown) => log.error({ err: error }, 'dns deregistration failed')),

@@ -3,7 +3,7 @@
  * old one with the same settings (its HAProxy shares the HTTP port, SO_REUSEPORT; its status endpoint
  * waits for the port), then the old one stopped (SIGTERM: its HAProxy finishes what it has). Under
  * keep-alive load: no request fails, the new one's /healthz answers, and this host's Route53 records
- * (moto) are the same before and after.
+ * (moto) are the same before and after, DEREGISTER_ON_EXIT on: the old one sees its successor.
  */
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,8 @@ const env = () => ({
   HOST_IP: '10.0.0.21',
   HOST_ID: 'host-upgrade',
   DNS_DEBOUNCE_MIN_MS: '500',
+  // On: the old one must see its successor and leave the records; the last one to go removes them.
+  DEREGISTER_ON_EXIT: 'true',
 });
 
 /** This host's records, as `name type value setIdentifier`, sorted. */
@@ -112,5 +114,10 @@ describe('upgrading the companion', () => {
     // The old one said it could not have the status port only in the new one's log: never dead for good.
     expect((await next.logs()).some((l) => l.msg.startsWith('status port in use'))).toBe(true);
     expect((await next.logs()).some((l) => l.msg === 'status endpoint listening')).toBe(true);
+    expect((await old.logs()).some((l) => l.msg === 'another companion runs on this host: its records stay')).toBe(true);
+
+    // The last companion of the host going: no successor, so its records go.
+    await docker('stop', next.name);
+    await waitFor(async () => (await records()).length === 0, { what: 'the records removed by the last companion' });
   }, 90_000);
 });
