@@ -53,3 +53,54 @@ export function request(port: number, host: string, path = '/', headers: Record<
     req.end();
   });
 }
+
+export interface LoadResult {
+  ok: number;
+  /** Each failure: the status and the start of the body, or the error. */
+  failed: string[];
+  /** 200 answers by body: with one body per server, which servers answered. */
+  by: Map<string, number>;
+}
+
+/**
+ * GETs through the proxy over keep-alive connections, `concurrency` at a time, until stopped: the load
+ * under which a change must lose no request.
+ */
+export function keepAliveLoad(port: number, host: string, concurrency = 8): { result: LoadResult; stop(): Promise<LoadResult> } {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const result: LoadResult = { ok: 0, failed: [], by: new Map() };
+  let running = true;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/', headers: { Host: host }, agent, timeout: 15_000 }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => {
+          if (res.statusCode === 200) {
+            result.ok++;
+            result.by.set(body, (result.by.get(body) ?? 0) + 1);
+          } else result.failed.push(`${res.statusCode} ${body.slice(0, 80)}`);
+          resolve();
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', (error) => {
+        result.failed.push(error.message);
+        resolve();
+      });
+      req.end();
+    });
+  const workers = Array.from({ length: concurrency }, async () => {
+    while (running) await one();
+  });
+  return {
+    result,
+    async stop() {
+      running = false;
+      await Promise.all(workers);
+      agent.destroy();
+      return result;
+    },
+  };
+}

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, TestRun } from '../helpers/docker.js';
-import { get } from '../helpers/http.js';
+import { get, keepAliveLoad } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const run = new TestRun();
@@ -68,46 +68,6 @@ async function replica(name: string): Promise<string> {
   return container;
 }
 
-/** GETs through the proxy over keep-alive connections, `concurrency` at a time, until stopped. */
-function load(concurrency: number, host = 'graceful.example.com') {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const result = { ok: 0, failed: [] as string[], by: new Map<string, number>() };
-  let running = true;
-  const one = () =>
-    new Promise<void>((resolve) => {
-      const req = http.request({ host: '127.0.0.1', port, path: '/', headers: { Host: host }, agent, timeout: 15_000 }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => {
-          if (res.statusCode === 200) {
-            result.ok++;
-            result.by.set(body, (result.by.get(body) ?? 0) + 1);
-          } else result.failed.push(`${res.statusCode} ${body.slice(0, 80)}`);
-          resolve();
-        });
-      });
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', (error) => {
-        result.failed.push(error.message);
-        resolve();
-      });
-      req.end();
-    });
-  const workers = Array.from({ length: concurrency }, async () => {
-    while (running) await one();
-  });
-  return {
-    result,
-    async stop() {
-      running = false;
-      await Promise.all(workers);
-      agent.destroy();
-      return result;
-    },
-  };
-}
-
 const names: string[] = [];
 
 beforeAll(async () => {
@@ -138,7 +98,7 @@ afterAll(() => run.cleanup());
 
 describe('a container that stops', () => {
   it('loses no request: `docker stop` of one of three replicas under keep-alive load, which exits by itself', async () => {
-    const traffic = load(8);
+    const traffic = keepAliveLoad(port, 'graceful.example.com');
     await waitFor(() => traffic.result.ok > 200, { what: 'load to be flowing' });
     expect(traffic.result.by.get('r1')).toBeGreaterThan(0);
     const started = Date.now();
@@ -197,7 +157,7 @@ describe('a service Compose replaces', () => {
   });
 
   it('loses no request when `up -d` replaces all three replicas at once', async () => {
-    const traffic = load(8, 'composed.example.com');
+    const traffic = keepAliveLoad(port, 'composed.example.com');
     await waitFor(() => (traffic.result.by.get('v1') ?? 0) > 200, { what: 'v1 serving under load', timeoutMs: 30_000 });
     await write('v2');
     await compose('-p', project, '-f', file(), 'up', '-d', '--scale', 'app=3');

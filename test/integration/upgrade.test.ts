@@ -5,10 +5,9 @@
  * keep-alive load: no request fails, the new one's /healthz answers, and this host's Route53 records
  * (moto) are the same before and after, DEREGISTER_ON_EXIT on: the old one sees its successor.
  */
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Companion, docker, TestRun } from '../helpers/docker.js';
-import { get } from '../helpers/http.js';
+import { get, keepAliveLoad } from '../helpers/http.js';
 import { AWS_TEST_ENV, createHostedZone, listRecords, type Moto, startMoto } from '../helpers/moto.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -36,45 +35,6 @@ async function records(): Promise<string[]> {
     .sort();
 }
 
-/** GETs over keep-alive connections, 8 at a time, until stopped; failures kept with their reason. */
-function load() {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-  const result = { ok: 0, failed: [] as string[] };
-  let running = true;
-  const one = () =>
-    new Promise<void>((resolve) => {
-      const req = http.request(
-        { host: '127.0.0.1', port, path: '/', headers: { Host: 'web.example.com' }, agent, timeout: 15_000 },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            if (res.statusCode === 200) result.ok++;
-            else result.failed.push(`HTTP ${res.statusCode}`);
-            resolve();
-          });
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', (error) => {
-        result.failed.push(error.message);
-        resolve();
-      });
-      req.end();
-    });
-  const workers = Array.from({ length: 8 }, async () => {
-    while (running) await one();
-  });
-  return {
-    result,
-    async stop() {
-      running = false;
-      await Promise.all(workers);
-      agent.destroy();
-      return result;
-    },
-  };
-}
-
 let old: Companion;
 
 beforeAll(async () => {
@@ -96,7 +56,7 @@ afterAll(async () => {
 describe('upgrading the companion', () => {
   it('new beside old, then the old stopped: no request fails, the new one is healthy, the records stay', async () => {
     const before = await records();
-    const traffic = load();
+    const traffic = keepAliveLoad(port, 'web.example.com');
     await waitFor(() => traffic.result.ok > 200, { what: 'load flowing' });
 
     const next = await run.companion({ port, env: env() });
