@@ -43,6 +43,7 @@ export async function createDnsHalf(config: Config, log: Logger): Promise<DnsHal
       mode: dns.mode,
       identity,
       reconcileIntervalMs: dns.reconcileIntervalMs,
+      leaseMs: dns.leaseMs,
       debounce: dns.debounce,
       maxNames: dns.maxNames,
     },
