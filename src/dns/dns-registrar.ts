@@ -25,6 +25,7 @@
 import { createDebouncer, type Debouncer } from '../debounce.js';
 import { asError, CompanionError } from '../errors.js';
 import { backoffDelay, jittered } from '../lib/backoff.js';
+import { sleep } from '../lib/sleep.js';
 import type { Logger } from '../log.js';
 import type { DnsHalf, DnsStatus, SyncReport } from './dns-half.js';
 import type { HostIdentity } from './host-identity.js';
@@ -54,7 +55,11 @@ import type { ZoneApi } from './route53-zone.js';
 export const DEFAULT_LEASE_MS = 3_600_000;
 /** The fleet's listings together, in requests a second: a tenth of the account's 5. */
 export const LISTING_SHARE_PER_S = 0.5;
-/** A throttled reconcile is put off by its interval times 2, 4, … up to this factor. */
+/** The longest wait before retrying a sync Route53 throttled (the AWS SDK's own maximum backoff). */
+const THROTTLED_RETRY_MAX_MS = 20_000;
+/** Deregistration's syncs: the first and up to three retries. */
+const DEREGISTER_ATTEMPTS = 4;
+/** A throttled reconcile is put off by its interval times 2, 4, ... up to this factor. */
 const MAX_RECONCILE_BACKOFF = 8;
 
 export interface RegistrarOptions {
@@ -151,11 +156,15 @@ export class DnsRegistrar implements DnsHalf {
   private readonly syncs: Debouncer;
   lastSync: SyncReport | undefined;
 
-  constructor(
-    private readonly api: ZoneApi,
-    private readonly options: RegistrarOptions,
-    private readonly log: Logger,
-  ) {
+  private readonly api: ZoneApi;
+  private readonly options: RegistrarOptions;
+  private readonly log: Logger;
+
+  // Plain fields, not parameter properties: the benchmark loads this module with Node's type stripping.
+  constructor(api: ZoneApi, options: RegistrarOptions, log: Logger) {
+    this.api = api;
+    this.options = options;
+    this.log = log;
     this.ctx = {
       zone: options.zone,
       hostId: options.identity.id,
@@ -218,10 +227,21 @@ export class DnsRegistrar implements DnsHalf {
     this.stop();
     await this.idle();
     this.domains = [];
-    // Every record this host owns, also ones a previous process wrote and this one never knew of.
-    this.listing = 'required';
     this.leftOut.forgetRefusals();
-    await this.sync();
+    // No sync comes after this one to retry it: a few attempts here (the caller bounds the time they take).
+    for (let attempt = 0; ; attempt++) {
+      // Every record this host owns, also ones a previous process wrote and this one never knew of.
+      this.listing = 'required';
+      try {
+        await this.sync();
+        break;
+      } catch (error) {
+        if (attempt + 1 >= DEREGISTER_ATTEMPTS) throw error;
+        await sleep(
+          backoffDelay(attempt, { minMs: this.options.retryMinMs ?? 1_000, maxMs: this.options.retryMaxMs ?? 60_000, jitter: 1 }),
+        );
+      }
+    }
     this.log.info({ hostId: this.ctx.hostId }, 'dns records of this host removed');
   }
 
@@ -254,10 +274,13 @@ export class DnsRegistrar implements DnsHalf {
     } catch (thrown) {
       const error = asError(thrown);
       this.busy = true;
-      // Full jitter: a fleet throttled together spreads its retries over the whole window.
+      // Full jitter: a fleet throttled together spreads its retries over the whole window. Throttled, the
+      // window stops at 20 s: N hosts then try about 2N/20 times a second, twice the account's 5 for 50
+      // hosts, 5 times for 250 (a throttled request takes none of the 5); longer leaves the budget idle.
+      const maxMs = this.options.retryMaxMs ?? 60_000;
       const delay = backoffDelay(this.failures++, {
         minMs: this.options.retryMinMs ?? 1_000,
-        maxMs: this.options.retryMaxMs ?? 60_000,
+        maxMs: refusedUnapplied(error) ? Math.min(maxMs, THROTTLED_RETRY_MAX_MS) : maxMs,
         jitter: 1,
       });
       this.log.warn({ err: error, errorName: error.name, retryInMs: delay, failures: this.failures }, 'dns sync failed; will retry');

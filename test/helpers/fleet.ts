@@ -15,7 +15,8 @@ export interface Host {
 }
 
 /**
- * The SDK reads AWS_ENDPOINT_URL_ROUTE_53 and credentials from the env, as the companion does.
+ * The SDK reads AWS_ENDPOINT_URL_ROUTE_53 and credentials from the env, as the companion does; the client
+ * makes one attempt a request, as the companion's registrar's does.
  * `retry`: the registrar's backoff, by default 250 ms to 5 s (production: 1 s to 60 s); `leaseMs`: DNS_LEASE_S
  * (default the registrar's one hour).
  */
@@ -25,7 +26,8 @@ export function host(
   ip: string,
   options: { reconcileIntervalMs?: number; leaseMs?: number; retry?: { minMs: number; maxMs: number } } = {},
 ): Host {
-  const api = createZoneApi(createRoute53Client(), zoneId);
+  // As createDnsHalf makes it: one attempt a request, the registrar retries.
+  const api = createZoneApi(createRoute53Client({ maxAttempts: 1 }), zoneId);
   const registrar = new DnsRegistrar(
     api,
     {
