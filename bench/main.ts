@@ -15,12 +15,15 @@ import { type Results, writeReport } from './report.ts';
 import { bursts } from './scenarios/bursts.ts';
 import { churn } from './scenarios/churn.ts';
 import { convergence } from './scenarios/convergence.ts';
+import { type FleetBackoff, fleet } from './scenarios/fleet.ts';
 import { overhead } from './scenarios/overhead.ts';
 import { scale } from './scenarios/scale.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(REPO, 'bench', 'results');
-const SCENARIOS = ['convergence', 'churn', 'bursts', 'overhead', 'scale'] as const;
+const SCENARIOS = ['convergence', 'churn', 'bursts', 'overhead', 'scale', 'fleet'] as const;
+/** Scenarios that need neither Docker nor the image: a run of only these asks Docker nothing. */
+const WITHOUT_DOCKER: ReadonlySet<string> = new Set(['fleet']);
 
 const { values: opt } = parseArgs({
   options: {
@@ -46,6 +49,9 @@ const { values: opt } = parseArgs({
     'scale-services': { type: 'string', default: '500' },
     'scale-per-service': { type: 'string', default: '2' },
     'idle-seconds': { type: 'string', default: '60' },
+    'fleet-hosts': { type: 'string', default: '100,250' },
+    'fleet-backoff': { type: 'string', default: 'simulation,production' },
+    'fleet-seed': { type: 'string', default: '20261124' },
     'skip-scale-baseline': { type: 'boolean', default: false },
     'no-host-tuning': { type: 'boolean', default: false },
     'no-dns': { type: 'boolean', default: false },
@@ -80,6 +86,11 @@ if (opt.help) {
   --scale-services N --scale-per-service M   scale size (default 500 x 2)
   --idle-seconds S               idle CPU window at scale (default 60)
   --skip-scale-baseline          at scale, measure ours only
+  --fleet-hosts LIST             fleet simulation sizes (default 100,250): in-process DNS halves on one moto
+                                 zone, 5 requests/s for all; needs moto only (--only fleet runs without Docker)
+  --fleet-backoff LIST           simulation,production (default both): the registrars' retries, 250 ms-5 s as
+                                 CI runs the simulation, or the companion's own 1-60 s
+  --fleet-seed N                 the simulation's seed (default 20261124)
   --no-host-tuning               at scale, do not raise the kernel's ARP table size (restored afterwards)
                                  when it is too small for the number of containers
   --no-dns                       Route53 off for both systems (default: both on moto)
@@ -121,6 +132,14 @@ const variants = opt['overhead-variants']!.split(',')
   });
 if (variants.length && !systems.has('ours')) throw new Error('--overhead-variants: variants are instances of ours; add ours to --systems');
 const scaleDocker = new Set(opt['scale-docker']!.split(',').map((s) => s.trim()));
+const fleetHosts = opt['fleet-hosts']!.split(',').map((s) => {
+  const n = Number(s.trim());
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--fleet-hosts: not a host count: ${s}`);
+  return n;
+});
+const fleetBackoffs = opt['fleet-backoff']!.split(',').map((s) => s.trim()) as FleetBackoff[];
+for (const b of fleetBackoffs) if (b !== 'simulation' && b !== 'production') throw new Error(`--fleet-backoff: unknown ${b}`);
+const needsDocker = [...only].some((s) => !WITHOUT_DOCKER.has(s));
 for (const s of scaleDocker) if (s !== 'real' && s !== 'stand-in') throw new Error(`--scale-docker: unknown ${s}`);
 if (only.has('overhead') && !(await imageExists(FAST_BACKEND_IMAGE))) {
   console.error(`the overhead scenario's backend image ${FAST_BACKEND_IMAGE} is missing: run scripts/base-images.sh first`);
@@ -141,7 +160,7 @@ if (opt.build) {
 }
 
 // Leftovers of an interrupted earlier run: only this benchmark labels containers hc-bench.
-const stale = await cleanup(BENCH_LABEL);
+const stale = needsDocker ? await cleanup(BENCH_LABEL) : 0;
 if (stale) log(`removed ${stale} containers left by an earlier run`);
 
 const results: Results = {
@@ -149,7 +168,7 @@ const results: Results = {
   startedAt: new Date(started).toISOString(),
   command: `node bench/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
   options: { ...opt, only: [...only], systems: [...systems] },
-  machine: machine(IMAGE, REPO),
+  machine: machine(IMAGE, REPO, { docker: needsDocker }),
   errors: [],
 };
 const resultsFile = path.join(RESULTS, `${runId}.json`);
@@ -162,7 +181,7 @@ log(`run ${runId}: ${[...only].join(', ')}; image ${results.machine.image}`);
 let moto: Moto | undefined;
 const proxies: { close(): Promise<void> }[] = [];
 const teardown = async () => {
-  await cleanup(`${BENCH_LABEL}=${runId}`).catch(() => undefined);
+  if (needsDocker) await cleanup(`${BENCH_LABEL}=${runId}`).catch(() => undefined);
   for (const p of proxies) await p.close().catch(() => undefined);
   await moto?.stop().catch(() => undefined);
 };
@@ -177,9 +196,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 try {
-  const ctx: Context = { runId, workDir, ports: { ours: 18210, baseline: 18220 }, networks: [await makeNetwork(runId, 'a', 213)], log };
-  if (!opt['no-dns']) {
+  const networks = needsDocker ? [await makeNetwork(runId, 'a', 213)] : [];
+  const ctx: Context = { runId, workDir, ports: { ours: 18210, baseline: 18220 }, networks, log };
+  // The fleet simulation needs moto whatever --no-dns says: Route53 is what it measures.
+  if (!opt['no-dns'] || only.has('fleet')) {
     moto = await startMoto(18280, runId);
+    results.route53 = `moto (${moto.runner}) at ${moto.endpoint}`;
+    log(results.route53);
+  }
+  if (moto && !opt['no-dns']) {
     const oursProxy = await countingProxy(moto.endpoint);
     const baselineProxy = await countingProxy(moto.endpoint);
     proxies.push(oursProxy, baselineProxy);
@@ -189,7 +214,6 @@ try {
       baseline: { endpoint: baselineProxy.endpoint, zoneId: await createZone(moto.endpoint, 'example.com', true), proxy: baselineProxy },
     };
     results.route53 = `moto (${moto.runner}) at ${moto.endpoint}; one counting proxy per system`;
-    log(results.route53);
   }
 
   const step = async (name: string, fn: () => Promise<void>) => {
@@ -278,6 +302,9 @@ try {
       standIn: scaleDocker.has('stand-in') && systems.has('ours'),
       real: scaleDocker.has('real'),
     });
+  });
+  await step('fleet', async () => {
+    results.fleet = await fleet(moto!.endpoint, { hosts: fleetHosts, backoffs: fleetBackoffs, seed: int('fleet-seed') }, log);
   });
 } catch (error) {
   results.errors.push(`setup: ${(error as Error).stack ?? error}`);

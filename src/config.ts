@@ -147,6 +147,12 @@ export const settingsSchema = z.object({
   DEREGISTER_WAIT_S: integer(0, 3_600).default(0),
   ASG_LIFECYCLE: z.enum(['auto', 'off']).default('auto'),
   DNS_RECONCILE_INTERVAL_S: integer(10, 86_400).default(300),
+  // 0: no lease. Otherwise long enough that throttling cannot keep a live host from renewing (it renews a third of the way in).
+  DNS_LEASE_S: z.coerce
+    .number()
+    .int()
+    .refine((s) => s === 0 || (s >= 300 && s <= 604_800), 'must be 0 (no lease) or 300 to 604800 seconds')
+    .default(3_600),
   DNS_DEBOUNCE_MIN_MS: integer(0, 600_000).default(5_000),
   DNS_DEBOUNCE_MAX_MS: integer(0, 3_600_000).default(60_000),
   // No real host serves 1,000 names; a zone's default quota is 10,000 record sets, and each name costs 2 (3 with IPv6).
@@ -220,6 +226,8 @@ export interface Config {
     /** Watch instance metadata for Auto Scaling taking this instance out (ASG_LIFECYCLE=auto, with registration on and metadata allowed). */
     watchLifecycle: boolean;
     reconcileIntervalMs: number;
+    /** How long this host's markers vouch for its records without a renewal; 0: no lease (never taken for dead). */
+    leaseMs: number;
     /** Route53 changes wait until no service changed for minMs, or maxMs after the first change: one request per burst. */
     debounce: { minMs: number; maxMs: number };
     /** Served names beyond this many (in sorted order) are not registered. */
@@ -317,6 +325,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
       deregisterWaitMs: s.DEREGISTER_WAIT_S * 1000,
       watchLifecycle: s.ASG_LIFECYCLE === 'auto' && s.HOSTED_ZONE_ID !== undefined && !s.AWS_EC2_METADATA_DISABLED,
       reconcileIntervalMs: s.DNS_RECONCILE_INTERVAL_S * 1000,
+      leaseMs: s.DNS_LEASE_S * 1000,
       debounce: { minMs: s.DNS_DEBOUNCE_MIN_MS, maxMs: s.DNS_DEBOUNCE_MAX_MS },
       maxNames: s.DNS_MAX_NAMES,
       region: s.AWS_REGION,

@@ -72,7 +72,17 @@ export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableSt
   if (dns.hostedZoneId !== undefined) {
     // Read-only: the zone is listed to diff against, never changed.
     const identity = await identityFor(config);
-    const ctx = { zone: config.zone, hostId: identity.id, hostIp: identity.ip, hostIpv6: identity.ipv6, ttl: dns.ttl, mode: dns.mode };
+    // A starting registrar takes a fresh lease (DNS_LEASE_S): its markers are written with it.
+    const leaseExpiresS = dns.leaseMs > 0 ? Math.ceil((Date.now() + dns.leaseMs) / 1000) : undefined;
+    const ctx = {
+      zone: config.zone,
+      hostId: identity.id,
+      hostIp: identity.ip,
+      hostIpv6: identity.ipv6,
+      ttl: dns.ttl,
+      mode: dns.mode,
+      leaseExpiresS,
+    };
     const zoneApi = await zoneApiFor({ ...config, dns: { ...dns, hostedZoneId: dns.hostedZoneId } });
     const records = await zoneApi.listRecords();
     const owned = ownedRecords(records, ctx);
@@ -84,7 +94,8 @@ export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableSt
     zone = dns.hostedZoneId;
   } else {
     // Registration off: show what would be written into an empty zone, with placeholders for what is unknown.
-    // Instance metadata is not asked, so AAAA records show only with HOST_IPV6.
+    // Instance metadata is not asked, so AAAA records show only with HOST_IPV6; markers without their lease,
+    // which is a time of the write.
     const ctx = {
       zone: config.zone,
       hostId: dns.hostId ?? '<host-id>',

@@ -18,18 +18,22 @@ export class CompanionError extends Error {
 
 /** Startup configuration is invalid; every problem is listed at once. */
 export class ConfigError extends CompanionError {
-  constructor(readonly problems: string[]) {
+  readonly problems: string[];
+
+  // Plain fields, not parameter properties, here and below: the benchmark loads this module with Node's type stripping.
+  constructor(problems: string[]) {
     super(`invalid configuration:\n  - ${problems.join('\n  - ')}`, { retryable: false });
+    this.problems = problems;
   }
 }
 
 /** HAProxy refused a configuration; `haproxyLines` holds HAProxy's own words. The same text is refused again. */
 export class HaproxyRefusedError extends CompanionError {
-  constructor(
-    message: string,
-    readonly haproxyLines: string[],
-  ) {
+  readonly haproxyLines: string[];
+
+  constructor(message: string, haproxyLines: string[]) {
     super(`${message}: ${haproxyLines.join(' | ')}`, { retryable: false });
+    this.haproxyLines = haproxyLines;
   }
 }
 

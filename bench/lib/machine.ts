@@ -11,7 +11,9 @@ function sh(cmd: string, args: string[]): string {
   }
 }
 
-export function machine(image: string, repo: string) {
+/** `docker: false`: a run without Docker (the fleet scenario alone) asks Docker nothing. */
+export function machine(image: string, repo: string, { docker = true }: { docker?: boolean } = {}) {
+  const notUsed = 'not used by this run';
   const osRelease = /PRETTY_NAME="([^"]+)"/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'unknown';
   let dirty = '';
   try {
@@ -27,10 +29,10 @@ export function machine(image: string, repo: string) {
     memoryGb: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
     kernel: os.release(),
     os: osRelease,
-    docker: sh('docker', ['version', '--format', '{{.Server.Version}}']),
-    image: sh('docker', ['image', 'inspect', '--format', '{{.Id}} built {{.Created}}', image]),
-    haproxy: sh('docker', ['run', '--rm', '--entrypoint', 'haproxy', image, '-v']).split('\n')[0] ?? '',
-    imageNode: sh('docker', ['run', '--rm', '--entrypoint', 'node', image, '--version']),
+    docker: docker ? sh('docker', ['version', '--format', '{{.Server.Version}}']) : notUsed,
+    image: docker ? sh('docker', ['image', 'inspect', '--format', '{{.Id}} built {{.Created}}', image]) : notUsed,
+    haproxy: docker ? (sh('docker', ['run', '--rm', '--entrypoint', 'haproxy', image, '-v']).split('\n')[0] ?? '') : notUsed,
+    imageNode: docker ? sh('docker', ['run', '--rm', '--entrypoint', 'node', image, '--version']) : notUsed,
     benchNode: process.version,
     ansible: sh('ansible-playbook', ['--version']).split('\n')[0] ?? '',
     jinja2: sh('/usr/bin/python3', ['-c', 'import jinja2; print(jinja2.__version__)']),

@@ -23,9 +23,12 @@ export function identityFor(config: Config): Promise<HostIdentity> {
  * The zone's API. The AWS SDK is loaded here, on first use: a host without HOSTED_ZONE_ID never loads
  * it, and it is a large share of the supervisor's memory (docs/benchmarks.md, memory notes).
  */
-export async function zoneApiFor(config: Config & { dns: { hostedZoneId: string } }): Promise<ZoneApi> {
+export async function zoneApiFor(
+  config: Config & { dns: { hostedZoneId: string } },
+  client: { maxAttempts?: number } = {},
+): Promise<ZoneApi> {
   const { createRoute53Client, createZoneApi } = await import('./route53-zone.js');
-  return createZoneApi(createRoute53Client({ region: config.dns.region }), config.dns.hostedZoneId);
+  return createZoneApi(createRoute53Client({ region: config.dns.region, ...client }), config.dns.hostedZoneId);
 }
 
 /** The Route53 registrar when HOSTED_ZONE_ID is set; otherwise a preview that only logs. */
@@ -36,13 +39,17 @@ export async function createDnsHalf(config: Config, log: Logger): Promise<DnsHal
   // A wrong identity would publish wrong records for the whole fleet to see: no identity, no start.
   const identity = await identityFor(config);
   return new DnsRegistrar(
-    await zoneApiFor({ ...config, dns: { ...dns, hostedZoneId: dns.hostedZoneId } }),
+    // One attempt a request: the registrar retries itself, with full jitter, and sees every throttle. The SDK's
+    // quick second and third attempts land in the second a fleet is throttled in (half the throttled
+    // requests of the fleet simulation, docs/benchmarks.md).
+    await zoneApiFor({ ...config, dns: { ...dns, hostedZoneId: dns.hostedZoneId } }, { maxAttempts: 1 }),
     {
       zone: config.zone,
       ttl: dns.ttl,
       mode: dns.mode,
       identity,
       reconcileIntervalMs: dns.reconcileIntervalMs,
+      leaseMs: dns.leaseMs,
       debounce: dns.debounce,
       maxNames: dns.maxNames,
     },

@@ -21,8 +21,10 @@ export interface DnsStatus extends Partial<LeftOutStatus> {
   ttl?: number;
   identity?: HostIdentity;
   lastSync?: SyncReport;
-  /** Changes not yet in the zone (-1: unknown until the zone is listed again). */
+  /** Changes not yet in the zone (-1: unknown while the outcome of a failed request is). */
   pendingChanges?: number;
+  /** When this host's ownership markers lapse unless renewed (DNS_LEASE_S); absent without a lease. */
+  leaseExpiresAt?: string;
 }
 
 /** The DNS half as the rest of the companion sees it. */

@@ -24,11 +24,16 @@ export class LeftOutNames {
   private reported = new Map<string, string>();
   private overCap: string[] = [];
 
-  constructor(
-    private readonly zone: string,
-    private readonly maxNames: number,
-    private readonly log: Logger,
-  ) {}
+  private readonly zone: string;
+  private readonly maxNames: number;
+  private readonly log: Logger;
+
+  // Plain fields, not parameter properties: the benchmark loads this module with Node's type stripping.
+  constructor(zone: string, maxNames: number, log: Logger) {
+    this.zone = zone;
+    this.maxNames = maxNames;
+    this.log = log;
+  }
 
   /** After a full listing: the conflicts it shows replace the previous listing's. */
   setListed(conflicts: ReadonlyMap<string, string>): void {

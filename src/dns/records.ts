@@ -10,6 +10,11 @@
  * it owns it: records of other hosts and hand-made ones are never touched. A record set a
  * host does not own yet is written with CREATE, which Route53 refuses over an existing one, and a name
  * where a record set it does not own is in the way is not written at all (see {@link foreignConflicts}).
+ *
+ * Leases: a marker may carry an expiry (`expires=<unix seconds>`), which its host renews well before it
+ * lapses. A host that died without deregistering stops renewing; any live host then removes the records
+ * that host's lapsed markers vouch for, exactly as that host would have (see {@link lapsedRecords}). A
+ * marker without an expiry (written before leases, or with DNS_LEASE_S=0) never lapses.
  */
 import { createHash } from 'node:crypto';
 import { canonicalIpv6 } from '../lib/addresses.js';
@@ -42,6 +47,8 @@ export interface RecordContext {
   hostIpv6?: string;
   ttl: number;
   mode: RecordMode;
+  /** The lease written into this host's markers (unix seconds); absent: markers without an expiry. */
+  leaseExpiresS?: number;
 }
 
 /** The ownership marker of `<name>` is the TXT record `_hc-owner.<name>`. */
@@ -69,8 +76,19 @@ export function normaliseName(name: string): string {
     .replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
 }
 
-export function markerValue(hostId: string): string {
-  return `"${HERITAGE},owner=${hostId}"`;
+/** The TXT value of a marker: `"heritage=haproxy-companion,owner=<id>"`, with `,expires=<unix s>` under a lease. */
+export function markerValue(hostId: string, expiresS?: number): string {
+  return `"${HERITAGE},owner=${hostId}${expiresS === undefined ? '' : `,expires=${expiresS}`}"`;
+}
+
+/** A host id as host-identity.ts allows it (no comma or quote, so the owner field cannot be forged wider). */
+const MARKER = /^"heritage=haproxy-companion,owner=([A-Za-z0-9][A-Za-z0-9._-]{0,62})(?:,expires=([0-9]{1,12}))?"$/;
+
+/** The owner and lease of a marker value; undefined for anything else (a hand-made TXT value, another format). */
+export function parseMarker(value: string): { owner: string; expiresS?: number } | undefined {
+  const [, owner, expires] = MARKER.exec(value) ?? [];
+  if (owner === undefined) return undefined;
+  return expires === undefined ? { owner } : { owner, expiresS: Number(expires) };
 }
 
 /**
@@ -90,7 +108,7 @@ export function desiredRecords(domains: string[], ctx: RecordContext): RecordSet
     const name = `${domain}.${ctx.zone}`;
     records.push(record(name, 'A', [ctx.hostIp], ctx));
     if (ctx.hostIpv6 !== undefined) records.push(record(name, 'AAAA', [ctx.hostIpv6], ctx));
-    records.push(record(`${MARKER_PREFIX}${name}`, 'TXT', [markerValue(ctx.hostId)], ctx));
+    records.push(record(`${MARKER_PREFIX}${name}`, 'TXT', [markerValue(ctx.hostId, ctx.leaseExpiresS)], ctx));
   }
   return records;
 }
@@ -111,10 +129,14 @@ const isAddress = (type: RecordSet['type']) => type === 'A' || type === 'AAAA';
  * the ones under this host's SetIdentifier for the name and type.
  */
 export function ownedRecords(zoneRecords: RecordSet[], ctx: Pick<RecordContext, 'hostId' | 'mode'>): RecordSet[] {
-  const marker = markerValue(ctx.hostId);
   const expectedId = (r: RecordSet) => (ctx.mode === 'multivalue' ? setIdentifierFor(ctx.hostId, r.name, r.type) : undefined);
+  // Whatever its lease: a host's own lapsed marker is still its own (renewed, or deleted with its records).
   const markers = zoneRecords.filter(
-    (r) => r.type === 'TXT' && r.name.startsWith(MARKER_PREFIX) && r.setIdentifier === expectedId(r) && r.values.includes(marker),
+    (r) =>
+      r.type === 'TXT' &&
+      r.name.startsWith(MARKER_PREFIX) &&
+      r.setIdentifier === expectedId(r) &&
+      r.values.some((v) => parseMarker(v)?.owner === ctx.hostId),
   );
   const vouched = new Set(markers.map((m) => baseName(m.name)));
   const records = zoneRecords.filter(
@@ -166,6 +188,54 @@ function conflictReason(r: RecordSet, ctx: Pick<RecordContext, 'hostId' | 'mode'
   return undefined;
 }
 
+/**
+ * The record sets of other hosts whose lease lapsed before `nowS`, grouped by owner: each lapsed marker
+ * and the A and AAAA records it vouches for, by the rules {@link ownedRecords} applies to the marker's
+ * own host (that host's SetIdentifier for the name and type in `multivalue` mode, the plain records at the
+ * name in `simple` mode). A marker counts only when every value it holds is a marker of one host with an
+ * expiry in the past: a marker without an expiry, another host's, or one holding anything else is never
+ * taken for lapsed. This host's own records are never among them.
+ */
+export function lapsedRecords(
+  zoneRecords: RecordSet[],
+  ctx: Pick<RecordContext, 'hostId' | 'mode'>,
+  nowS: number,
+): Map<string, { expiresS: number; records: RecordSet[] }> {
+  const byKey = new Map(zoneRecords.map((r) => [recordKey(r), r]));
+  const lapsed = new Map<string, { expiresS: number; records: RecordSet[] }>();
+  for (const marker of zoneRecords) {
+    if (marker.type !== 'TXT' || !marker.name.startsWith(MARKER_PREFIX) || marker.values.length === 0) continue;
+    const parsed = marker.values.map(parseMarker);
+    const owner = parsed[0]?.owner;
+    if (owner === undefined || owner === ctx.hostId) continue;
+    if (!parsed.every((p) => p?.owner === owner && p.expiresS !== undefined && p.expiresS < nowS)) continue;
+    const idFor = (name: string, type: RecordSet['type']) => (ctx.mode === 'multivalue' ? setIdentifierFor(owner, name, type) : undefined);
+    if (marker.setIdentifier !== idFor(marker.name, 'TXT')) continue;
+    const name = baseName(marker.name);
+    const vouched = (['A', 'AAAA'] as const)
+      .map((type) => byKey.get(recordKey({ name, type, setIdentifier: idFor(name, type) })))
+      .filter((r): r is RecordSet => r !== undefined && !r.aliasTarget);
+    const entry = lapsed.get(owner) ?? { expiresS: 0, records: [] };
+    entry.expiresS = Math.max(entry.expiresS, ...parsed.map((p) => p?.expiresS ?? 0));
+    entry.records.push(...vouched, marker);
+    lapsed.set(owner, entry);
+  }
+  return lapsed;
+}
+
+/** The hosts with a marker in the zone whose lease has not lapsed (or that has none): the fleet, as the zone sees it. */
+export function liveOwners(zoneRecords: RecordSet[], nowS: number): Set<string> {
+  const owners = new Set<string>();
+  for (const r of zoneRecords) {
+    if (r.type !== 'TXT' || !r.name.startsWith(MARKER_PREFIX)) continue;
+    for (const value of r.values) {
+      const marker = parseMarker(value);
+      if (marker && (marker.expiresS === undefined || marker.expiresS >= nowS)) owners.add(marker.owner);
+    }
+  }
+  return owners;
+}
+
 const describeRecord = (r: RecordSet) =>
   `${r.name} ${r.type} ${r.aliasTarget ? `alias ${r.aliasTarget}` : r.values.join(',')}${r.setIdentifier ? ` (SetIdentifier ${r.setIdentifier})` : ''}`;
 
@@ -192,7 +262,8 @@ const same = (a: RecordSet, b: RecordSet) =>
 
 /**
  * Write what this host does not own yet or owns with another value, DELETE what it owns and no longer
- * wants. A first write of a plain record set (simple mode) is a CREATE: Route53 refuses a CREATE over an
+ * wants. A first write of a plain record set (simple mode), or of any record set `blind` says the host has
+ * not seen the zone for, is a CREATE: Route53 refuses a CREATE over an
  * existing record set, so one made by someone else since the zone was listed is never overwritten. A
  * multivalue record set is this host's alone by its SetIdentifier (`<hostId>-<hash>`, a namespace no one
  * else writes), so it is UPSERTed: other record sets at the name are other sets, and a plain one made
@@ -200,13 +271,13 @@ const same = (a: RecordSet, b: RecordSet) =>
  * marker is written before its A and AAAA records and deleted after them: a marker without its A record
  * is harmless, while an A record without its marker could never be proven ours again.
  */
-export function diffRecords(desired: RecordSet[], owned: RecordSet[]): Change[] {
+export function diffRecords(desired: RecordSet[], owned: RecordSet[], blind: (record: RecordSet) => boolean = () => false): Change[] {
   const have = new Map(owned.map((r) => [recordKey(r), r]));
   const want = new Set(desired.map(recordKey));
   const writes: Change[] = [];
   for (const record of desired) {
     const current = have.get(recordKey(record));
-    if (current === undefined) writes.push({ action: record.setIdentifier === undefined ? 'CREATE' : 'UPSERT', record });
+    if (current === undefined) writes.push({ action: record.setIdentifier === undefined || blind(record) ? 'CREATE' : 'UPSERT', record });
     else if (!same(current, record)) writes.push({ action: 'UPSERT', record });
   }
   const deletes = owned.filter((r) => !want.has(recordKey(r))).map((record) => ({ action: 'DELETE' as const, record }));
@@ -225,6 +296,9 @@ export function applyChanges(known: RecordSet[], changes: Change[]): RecordSet[]
   }
   return [...records.values()];
 }
+
+/** Record sets per ListResourceRecordSets page (Route53's maximum). */
+export const LIST_PAGE_SIZE = 300;
 
 /** Route53 counts each value once (UPSERT twice) and allows 1,000 per request (32,000 characters). */
 const MAX_ELEMENTS = 1000;

@@ -14,9 +14,20 @@ export interface Host {
   domains: Set<string>;
 }
 
-/** The SDK reads AWS_ENDPOINT_URL_ROUTE_53 and credentials from the env, as the companion does. */
-export function host(zoneId: string, id: string, ip: string, options: { reconcileIntervalMs?: number } = {}): Host {
-  const api = createZoneApi(createRoute53Client(), zoneId);
+/**
+ * The SDK reads AWS_ENDPOINT_URL_ROUTE_53 and credentials from the env, as the companion does; the client
+ * makes one attempt a request, as the companion's registrar's does.
+ * `retry`: the registrar's backoff, by default 250 ms to 5 s (production: 1 s to 60 s); `leaseMs`: DNS_LEASE_S
+ * (default the registrar's one hour).
+ */
+export function host(
+  zoneId: string,
+  id: string,
+  ip: string,
+  options: { reconcileIntervalMs?: number; leaseMs?: number; retry?: { minMs: number; maxMs: number } } = {},
+): Host {
+  // As createDnsHalf makes it: one attempt a request, the registrar retries.
+  const api = createZoneApi(createRoute53Client({ maxAttempts: 1 }), zoneId);
   const registrar = new DnsRegistrar(
     api,
     {
@@ -25,8 +36,9 @@ export function host(zoneId: string, id: string, ip: string, options: { reconcil
       mode: 'multivalue',
       identity: { id, ip, source: 'env' },
       reconcileIntervalMs: options.reconcileIntervalMs ?? 3_600_000,
-      retryMinMs: 250,
-      retryMaxMs: 5_000,
+      retryMinMs: options.retry?.minMs ?? 250,
+      retryMaxMs: options.retry?.maxMs ?? 5_000,
+      ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
     },
     pino({ level: process.env.FLEET_LOG_LEVEL ?? 'silent' }),
   );
@@ -44,6 +56,19 @@ export async function zoneARecords(endpoint: string, zoneId: string): Promise<Ma
     byName.set(name, entries.sort());
   }
   return byName;
+}
+
+/** The owners named by the zone's ownership markers (read from moto directly). */
+export async function zoneMarkerOwners(endpoint: string, zoneId: string): Promise<Set<string>> {
+  const owners = new Set<string>();
+  for (const r of await listRecords(endpoint, zoneId, { pageSize: 1000 })) {
+    if (r.Type !== 'TXT' || !r.Name?.startsWith('_hc-owner.')) continue;
+    for (const v of r.ResourceRecords ?? []) {
+      const owner = /owner=([^,"]+)/.exec(v.Value ?? '')?.[1];
+      if (owner) owners.add(owner);
+    }
+  }
+  return owners;
 }
 
 /** What the zone must hold: every serving host's IP under its own SetIdentifier prefix, plus `extra`. */

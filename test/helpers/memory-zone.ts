@@ -16,6 +16,8 @@ export class MemoryZone implements ZoneApi {
   batches: Change[][] = [];
   /** Errors thrown by the next calls, in order (e.g. a Throttling error after the SDK gave up). */
   failures: Error[] = [];
+  /** How many of the next change batches are applied, then answered with a 503 (the outcome unknown to the sender). */
+  lostAnswers = 0;
   /** Called once a listing has been taken, before it is returned: a test can change the zone behind the lister's back. */
   afterList: (() => void) | undefined;
 
@@ -69,6 +71,10 @@ export class MemoryZone implements ZoneApi {
       next = [...next.filter((r) => r !== existing), structuredClone(record)];
     }
     this.records = next;
+    if (this.lostAnswers > 0) {
+      this.lostAnswers--;
+      throw awsError('ServiceUnavailable', 'applied, but the answer was lost');
+    }
     return `/change/C${this.batches.length}`;
   }
 

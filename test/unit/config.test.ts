@@ -36,6 +36,7 @@ describe('loadConfig', () => {
         deregisterWaitMs: 0,
         watchLifecycle: false,
         reconcileIntervalMs: 300_000,
+        leaseMs: 3_600_000,
         debounce: { minMs: 5_000, maxMs: 60_000 },
         maxNames: 1_000,
         imdsEndpoint: 'http://169.254.169.254',
@@ -88,6 +89,7 @@ describe('loadConfig', () => {
         DEREGISTER_ON_EXIT: 'TRUE',
         RECORD_MODE: 'simple',
         DNS_MAX_NAMES: '50',
+        DNS_LEASE_S: '900',
       },
       template,
     );
@@ -98,8 +100,11 @@ describe('loadConfig', () => {
       deregisterOnExit: true,
       mode: 'simple',
       maxNames: 50,
+      leaseMs: 900_000,
     });
     expect(config.dns.hostIpv6).toBeUndefined();
+    // 0: no lease.
+    expect(loadConfig({ DOMAIN_NAME: 'example.com', DNS_LEASE_S: '0' }, template).dns.leaseMs).toBe(0);
   });
 
   it.each([
@@ -148,6 +153,8 @@ describe('loadConfig', () => {
     ['DEREGISTER_ON_EXIT', 'maybe'],
     ['DNS_MAX_NAMES', '0'],
     ['DNS_MAX_NAMES', 'all'],
+    ['DNS_LEASE_S', '60'],
+    ['DNS_LEASE_S', '1h'],
     ['HAPROXY_MAX_OLD_WORKERS', '0'],
     ['HAPROXY_MAX_OLD_WORKERS', '3\nglobal'],
     ['HAPROXY_HARD_STOP_AFTER_S', '10s'],

@@ -99,10 +99,14 @@ describe('DnsRegistrar', () => {
     v4Only.setDomains(['login', 'publish']);
     v4Only.start();
     await waitFor(() => v4Only.lastSync?.ok && zone.records.length === 4);
-    expect(zone.batches.at(-1)?.map((c) => `${c.action} ${c.record.type} ${c.record.name}`)).toEqual([
-      'DELETE AAAA login.example.com',
-      'DELETE AAAA publish.example.com',
-    ]);
+    // A new process takes a lease of its own: its markers are renewed in the same batch when the second
+    // has turned since the first one wrote them (DNS_LEASE_S), and nothing else changes.
+    expect(
+      zone.batches
+        .at(-1)
+        ?.map((c) => `${c.action} ${c.record.type} ${c.record.name}`)
+        .filter((c) => !c.startsWith('UPSERT TXT _hc-owner.')),
+    ).toEqual(['DELETE AAAA login.example.com', 'DELETE AAAA publish.example.com']);
     expect(aaaa()).toEqual([]);
     expect(aRecords(zone)).toEqual(['login.example.com 10.0.0.1', 'publish.example.com 10.0.0.1']);
     expect(v4Only.pendingChanges).toBe(0);

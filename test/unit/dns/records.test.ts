@@ -5,9 +5,12 @@ import {
   desiredRecords,
   diffRecords,
   foreignConflicts,
+  lapsedRecords,
+  liveOwners,
   markerValue,
   normaliseName,
   ownedRecords,
+  parseMarker,
   type RecordContext,
   type RecordSet,
   registrableDomains,
@@ -319,5 +322,128 @@ describe('splitIntoBatches', () => {
       expect(batch.length).toBe(names.size * 2);
     }
     expect(batches.flat()).toEqual(changes);
+  });
+});
+
+describe('leases in markers', () => {
+  it('writes the expiry into the marker, and reads owner and expiry back; a marker of before leases has none', () => {
+    expect(markerValue('i-host1', 1_900_000_000)).toBe('"heritage=haproxy-companion,owner=i-host1,expires=1900000000"');
+    expect(desiredRecords(['login'], { ...ctx, leaseExpiresS: 1_900_000_000 })[1]?.values).toEqual([markerValue('i-host1', 1_900_000_000)]);
+    expect(parseMarker(markerValue('i-host1', 1_900_000_000))).toEqual({ owner: 'i-host1', expiresS: 1_900_000_000 });
+    expect(parseMarker(markerValue('i-host1'))).toEqual({ owner: 'i-host1' });
+  });
+
+  it.each([
+    '"heritage=haproxy-companion,owner=i-host1,expires=soon"',
+    '"heritage=haproxy-companion,owner=i-host1,expires=1,extra=2"',
+    '"heritage=haproxy-companion,owner=i-host1,i-host2"',
+    '"heritage=haproxy-companion,owner="',
+    'heritage=haproxy-companion,owner=i-host1',
+    '"heritage=external-dns,external-dns/owner=default"',
+    '"v=spf1 -all"',
+  ])('reads %s as no marker', (value) => {
+    expect(parseMarker(value)).toBeUndefined();
+  });
+
+  it('owns its records whatever the lease in its marker, lapsed or none', () => {
+    const leased = desiredRecords(['login'], { ...ctx, leaseExpiresS: 100 });
+    expect(ownedRecords(leased, ctx)).toEqual(leased);
+  });
+});
+
+describe('lapsedRecords', () => {
+  const NOW = 1_900_000_000;
+  const lapsedHost = desiredRecords(['login', 'api'], { ...other6, leaseExpiresS: NOW - 1 });
+  const liveHost = desiredRecords(['login'], { ...ctx, hostId: 'i-host3', hostIp: '10.0.0.3', leaseExpiresS: NOW + 600 });
+  const oldHost = desiredRecords(['login'], { ...ctx, hostId: 'i-host4', hostIp: '10.0.0.4' });
+  const mineLapsed = desiredRecords(['login'], { ...ctx, leaseExpiresS: NOW - 1 });
+  const handMade: RecordSet = {
+    name: 'login.example.com',
+    type: 'A',
+    ttl: 300,
+    values: ['192.0.2.1'],
+    setIdentifier: 'manual',
+    multiValueAnswer: true,
+  };
+  const zone = [...lapsedHost, ...liveHost, ...oldHost, ...mineLapsed, handMade];
+
+  it('gives a lapsed host’s markers and the A and AAAA records they vouch for, and nothing else', () => {
+    const lapsed = lapsedRecords(zone, ctx, NOW);
+    expect([...lapsed.keys()]).toEqual(['i-host2']);
+    expect(lapsed.get('i-host2')?.records.sort((a, b) => `${a.name}${a.type}`.localeCompare(`${b.name}${b.type}`))).toEqual(
+      [...lapsedHost].sort((a, b) => `${a.name}${a.type}`.localeCompare(`${b.name}${b.type}`)),
+    );
+    expect(lapsed.get('i-host2')?.expiresS).toBe(NOW - 1);
+    // Deleted as that host would: address records first, then the marker.
+    expect(show(diffRecords([], lapsed.get('i-host2')!.records))).toEqual([
+      'DELETE AAAA api.example.com',
+      'DELETE A api.example.com',
+      'DELETE TXT _hc-owner.api.example.com',
+      'DELETE AAAA login.example.com',
+      'DELETE A login.example.com',
+      'DELETE TXT _hc-owner.login.example.com',
+    ]);
+  });
+
+  it('leaves a lease that lapses only at this second, and the host that asks, alone', () => {
+    expect(lapsedRecords(zone, ctx, NOW - 1).size).toBe(0);
+    // Its own lapsed records are its own to renew or delete: from another host's view they are lapsed.
+    expect([...lapsedRecords(zone, other, NOW).keys()]).toEqual(['i-host1']);
+  });
+
+  it.each<[string, RecordSet[]]>([
+    ['a marker that names another host than its SetIdentifier', [{ ...lapsedHost[2]!, values: [markerValue('i-host9', NOW - 1)] }]],
+    ['a marker with a hand-made value beside it', [{ ...lapsedHost[2]!, values: [markerValue('i-host2', NOW - 1), '"v=spf1 -all"'] }]],
+    [
+      'a marker holding a lapsed and a live lease',
+      [{ ...lapsedHost[2]!, values: [markerValue('i-host2', NOW - 1), markerValue('i-host2', NOW + 60)] }],
+    ],
+    [
+      'a marker at a SetIdentifier of another host',
+      [{ ...lapsedHost[2]!, setIdentifier: setIdentifierFor('i-host3', lapsedHost[2]!.name) }],
+    ],
+    ['a plain marker, in multivalue mode', [{ ...lapsedHost[2]!, setIdentifier: undefined, multiValueAnswer: undefined }]],
+  ])('never takes %s for lapsed', (_, records) => {
+    expect(lapsedRecords([lapsedHost[0]!, lapsedHost[1]!, ...records], ctx, NOW).size).toBe(0);
+  });
+
+  it('does not take an A record at the lapsed host’s SetIdentifier of another name, nor an alias record', () => {
+    const marker = lapsedHost.find((r) => r.name === '_hc-owner.login.example.com')!;
+    const elsewhere: RecordSet = { ...lapsedHost[0]!, name: 'other.example.com' };
+    const alias: RecordSet = { ...lapsedHost[0]!, values: [], aliasTarget: 'lb.example.org' };
+    expect(lapsedRecords([marker, elsewhere], ctx, NOW).get('i-host2')?.records).toEqual([marker]);
+    expect(lapsedRecords([marker, alias], ctx, NOW).get('i-host2')?.records).toEqual([marker]);
+  });
+
+  it('in simple mode takes the plain A and AAAA records at the name of a lapsed plain marker', () => {
+    const simple = desiredRecords(['login'], { ...other6, mode: 'simple', leaseExpiresS: NOW - 1 });
+    expect(lapsedRecords(simple, { ...ctx, mode: 'simple' }, NOW).get('i-host2')?.records).toHaveLength(3);
+    expect(lapsedRecords(simple, ctx, NOW).size).toBe(0);
+  });
+});
+
+describe('liveOwners', () => {
+  it('counts hosts with a live or an unexpiring marker, not lapsed ones nor values that are no marker', () => {
+    const zone = [
+      ...desiredRecords(['a', 'b'], { ...ctx, leaseExpiresS: 200 }),
+      ...desiredRecords(['a'], { ...other, leaseExpiresS: 50 }),
+      ...desiredRecords(['a'], { ...ctx, hostId: 'i-old' }),
+      { name: '_hc-owner.c.example.com', type: 'TXT' as const, ttl: 60, values: ['"v=spf1 -all"'] },
+    ];
+    expect([...liveOwners(zone, 100)].sort()).toEqual(['i-host1', 'i-old']);
+  });
+});
+
+describe('diffRecords, before any listing', () => {
+  it('writes first writes with CREATE, which Route53 refuses over anything in the way, and changes to what it wrote with UPSERT', () => {
+    const leased = { ...ctx, leaseExpiresS: 1_900_000_000 };
+    expect(show(diffRecords(desiredRecords(['a'], leased), [], () => true))).toEqual([
+      'CREATE TXT _hc-owner.a.example.com',
+      'CREATE A a.example.com',
+    ]);
+    const renewed = { ...ctx, leaseExpiresS: 1_900_001_200 };
+    expect(show(diffRecords(desiredRecords(['a'], renewed), desiredRecords(['a'], leased), () => true))).toEqual([
+      'UPSERT TXT _hc-owner.a.example.com',
+    ]);
   });
 });

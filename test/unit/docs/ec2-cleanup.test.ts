@@ -37,8 +37,9 @@ function toListing(r: RecordSet): ResourceRecordSet {
   };
 }
 
-// web has an IPv6 address: its AAAA records go with its A records.
-const web = desiredRecords(['login', 'api'], { ...ctx('web'), hostIpv6: '2001:db8::1' });
+// web has an IPv6 address: its AAAA records go with its A records. Its markers carry a lease; web-2's are
+// of a version before leases.
+const web = desiredRecords(['login', 'api'], { ...ctx('web'), hostIpv6: '2001:db8::1', leaseExpiresS: 1_900_000_000 });
 const web2 = desiredRecords(['login', 'shop'], ctx('web-2'));
 const zone: RecordSet[] = [
   ...web,
@@ -52,12 +53,12 @@ const zone: RecordSet[] = [
     values: ['2001:db8::66'],
     setIdentifier: setIdentifierFor('web', 'forged.example.com', 'AAAA'),
   },
-  // A marker at web's SetIdentifier that names another host.
+  // A marker at web's SetIdentifier that names another host, with a lease.
   {
     name: '_hc-owner.forged.example.com',
     type: 'TXT',
     ttl: 60,
-    values: ['"heritage=haproxy-companion,owner=web-2"'],
+    values: ['"heritage=haproxy-companion,owner=web-2,expires=1900000000"'],
     setIdentifier: setIdentifierFor('web', '_hc-owner.forged.example.com'),
   },
   { name: 'login.example.com', type: 'A', ttl: 300, values: ['192.0.2.10'], setIdentifier: 'manual' },

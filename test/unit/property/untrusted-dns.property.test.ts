@@ -25,6 +25,8 @@ import type { ZoneApi } from '../../../src/dns/route53-zone.js';
 import { canonicalIpv6, unreachableIpv6 } from '../../../src/lib/addresses.js';
 import { parseServiceDomain } from '../../../src/model/domain.js';
 import { buildServices, registeredDomains } from '../../../src/model/services.js';
+import { MemoryZone } from '../../helpers/memory-zone.js';
+import { waitFor } from '../../helpers/wait-for.js';
 import {
   anyContainer,
   decoratedDomain,
@@ -274,6 +276,142 @@ describe('untrusted zones: the registrar never touches what it does not own', ()
     expect(leftAlone).toBeGreaterThan(300);
   });
 });
+
+/**
+ * Issue 15: a host that finds Route53 busy at its start (its zone check throttled) writes what it owns
+ * before listing the zone, with CREATEs, and relies on Route53's refusals. Against a zone that refuses what
+ * Route53 refuses, the same holds of every change the zone accepted: only record sets this host owns are
+ * changed or deleted, a new one lands only where nothing it does not own is in the way, and every record
+ * set it did not own is still there at the end, also after its marker vouches for a name.
+ */
+describe('untrusted zones, written before listing: the registrar never changes what it does not own', () => {
+  const POOL = ['www', 'api', 'login', 'a.b'];
+  const HOSTS = ['host-a', 'host-b', 'host-a-2', 'host'];
+  const us: RecordContext = { zone: ZONE, hostId: 'host-a', hostIp: '10.0.0.1', ttl: 60, mode: 'multivalue' };
+  const fqdn = fc.constantFrom(...POOL).map((d) => `${d}${ZONE_SUFFIX}`);
+  const foreignRecord: fc.Arbitrary<RecordSet> = fc
+    .record({
+      name: fc.oneof(
+        fqdn,
+        fqdn.map((n) => `${MARKER_PREFIX}${n}`),
+      ),
+      type: fc.constantFrom('A' as const, 'AAAA' as const, 'TXT' as const, 'CNAME' as const),
+      value: fc.oneof(
+        fc.ipV4(),
+        fc.constantFrom('2001:db8::99'),
+        fc.constantFrom(...HOSTS).map(markerValue),
+        fc.constant('elsewhere.example.org'),
+      ),
+      setIdentifier: fc.option(
+        fc.oneof(
+          fc.constant('manual'),
+          fc.constantFrom(...HOSTS).map((h) => `${h}-0123456789`),
+        ),
+        { nil: undefined },
+      ),
+      ownId: fc.boolean(),
+      multiValueAnswer: fc.option(fc.boolean(), { nil: undefined }),
+    })
+    .map(({ name, type, value, setIdentifier, ownId, multiValueAnswer }) => ({
+      name,
+      type,
+      ttl: 300,
+      values: [value],
+      setIdentifier: ownId ? setIdentifierFor(us.hostId, name, type) : setIdentifier,
+      multiValueAnswer: multiValueAnswer ?? (ownId || setIdentifier !== undefined),
+    }));
+  const scenario = fc.record({
+    ours: fc.subarray(POOL),
+    ipv6Before: fc.boolean(),
+    ipv6Now: fc.boolean(),
+    others: fc.array(fc.constantFrom(...HOSTS.slice(1))),
+    foreign: fc.array(foreignRecord, { maxLength: 6 }),
+    first: fc.subarray(POOL),
+    next: fc.subarray(POOL),
+  });
+
+  it('changes and deletes only its own record sets; the zone takes a new one only where nothing it does not own is in the way', {
+    timeout: PROPERTY_TIMEOUT_MS,
+  }, async () => {
+    let created = 0;
+    let leftAlone = 0;
+    await fc.assert(
+      fc.asyncProperty(scenario, fc.context(), async (s, ctx) => {
+        const hostIpv6 = s.ipv6Before ? '2001:db8::1' : undefined;
+        const mine = desiredRecords(s.ours, { ...us, hostIpv6 });
+        const others = s.others.flatMap((h) => desiredRecords(s.first, { ...us, hostId: h, hostIp: '10.0.0.9', hostIpv6: '2001:db8::9' }));
+        // A zone holds one record set per name, type and SetIdentifier, and Route53 would have refused the
+        // rest: keep a record set only where it could have been made.
+        const zone = new AcceptedChangesZone();
+        for (const r of [...mine, ...others, ...s.foreign])
+          await zone.applyChanges([{ action: 'CREATE', record: r }]).catch(() => undefined);
+        zone.sent = [];
+        zone.failures = [Object.assign(new Error('Rate exceeded'), { name: 'Throttling' })];
+        const owned = new Map(ownedRecords(zone.records, us).map((r) => [recordKey(r), r]));
+        const foreign = zone.records.filter((r) => !owned.has(recordKey(r)));
+        ctx.log(`zone: ${JSON.stringify(zone.records)}`);
+
+        const registrar = new DnsRegistrar(
+          zone,
+          {
+            zone: ZONE,
+            ttl: 60,
+            mode: 'multivalue',
+            identity: { id: us.hostId, ip: us.hostIp, ...(s.ipv6Now ? { ipv6: '2001:db8::1' } : {}), source: 'env' },
+            reconcileIntervalMs: 3_600_000,
+            retryMinMs: 1,
+            retryMaxMs: 1,
+            debounce: { minMs: 0, maxMs: 0 },
+          },
+          pino({ level: 'silent' }),
+        );
+        try {
+          registrar.setDomains(s.first);
+          registrar.start();
+          await waitFor(() => registrar.lastSync?.ok, { intervalMs: 1 });
+          registrar.setDomains(s.next);
+          await registrar.idle();
+          await registrar.deregister();
+        } finally {
+          registrar.stop();
+        }
+
+        for (const change of zone.sent) {
+          const key = recordKey(change.record);
+          const shown = `${change.action} ${key}`;
+          const firstWrite = change.action === 'CREATE' || (change.action === 'UPSERT' && !owned.has(key));
+          if (firstWrite) {
+            expect(owned.has(key), `${shown}: already its own`).toBe(false);
+            expect(change.record.setIdentifier, shown).toBe(setIdentifierFor(us.hostId, change.record.name, change.record.type));
+            const inTheWay = foreign.find((f) => zone.records.includes(f) && blocks(f, change.record, 'multivalue'));
+            expect(inTheWay, `${shown} over ${JSON.stringify(inTheWay)}`).toBeUndefined();
+            owned.set(key, change.record);
+            created++;
+          } else {
+            expect(owned.has(key), `${shown}: not its own`).toBe(true);
+            if (change.action === 'DELETE') owned.delete(key);
+            else owned.set(key, change.record);
+          }
+        }
+        for (const f of foreign) expect(zone.records).toContainEqual(f);
+        leftAlone += foreign.length;
+      }),
+      { numRuns: 300 },
+    );
+    expect(created).toBeGreaterThan(100);
+    expect(leftAlone).toBeGreaterThan(200);
+  });
+});
+
+/** The in-memory zone (Route53's refusals), keeping the changes of every batch it accepted, in order. */
+class AcceptedChangesZone extends MemoryZone {
+  sent: Change[] = [];
+  override async applyChanges(changes: Change[]) {
+    const id = await super.applyChanges(changes);
+    this.sent.push(...structuredClone(changes));
+    return id;
+  }
+}
 
 /**
  * Whether `f`, a record set this host does not own, keeps a CREATE of `c` from succeeding on Route53: a
