@@ -348,7 +348,9 @@ function assertAccepted<T>(input: fc.Arbitrary<string>, parse: (raw: string) => 
     }),
     { numRuns },
   );
-  expect(accepted, 'accepted inputs').toBeGreaterThan(numRuns / 10);
+  // Not vacuous: some of the inputs pass. 5 %, not a tighter share: header names accept about 12 % of the
+  // hostile strings, and one CI run drew 99 of 1,000 (the earlier 10 % bound failed on a sound parser).
+  expect(accepted, 'accepted inputs').toBeGreaterThan(numRuns / 20);
 }
 
 // ---------------------------------------------------------------------------------------------------------
