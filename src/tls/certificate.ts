@@ -100,13 +100,18 @@ export function parseCertificate(name: string, texts: string[]): CertificateResu
 
 /** `DNS:` entries of the subject alternative names; browsers ignore the common name when there are any. */
 function hostnamesOf(certificate: X509Certificate): string[] {
-  const alternatives = (certificate.subjectAltName ?? '')
-    .split(', ')
-    .filter((entry) => entry.startsWith('DNS:'))
-    .map((entry) => entry.slice(4).toLowerCase());
+  const alternatives = subjectAltDnsNames(certificate);
   if (alternatives.length > 0) return [...new Set(alternatives)].sort();
   const commonName = /^CN=(.+)$/m.exec(certificate.subject)?.[1]?.toLowerCase();
   return commonName && /^[a-z0-9*][a-z0-9.-]*$/.test(commonName) ? [commonName] : [];
+}
+
+/** The `DNS:` subject alternative names, lower-case, in the certificate's order. */
+export function subjectAltDnsNames(certificate: X509Certificate): string[] {
+  return (certificate.subjectAltName ?? '')
+    .split(', ')
+    .filter((entry) => entry.startsWith('DNS:'))
+    .map((entry) => entry.slice(4).toLowerCase());
 }
 
 /** Whether a certificate for `pattern` (`a.example.com`, `*.example.com`) serves `hostname`, as TLS clients match. */

@@ -11,6 +11,7 @@ import { X509Certificate } from 'node:crypto';
 import { backoffDelay, jittered } from '../../lib/backoff.js';
 import type { Logger } from '../../log.js';
 import { metrics } from '../../metrics.js';
+import { subjectAltDnsNames } from '../certificate.js';
 import type { Orderer, OrderRequest } from './acme-orderer.js';
 import type { CertStore, StoredCertificate } from './cert-store.js';
 import type { ChallengeRecords } from './challenge-records.js';
@@ -155,7 +156,7 @@ export class AcmeIssuer {
         clearInterval(renewal);
       }
       const leaf = new X509Certificate(result.certificate);
-      const issuedFor = dnsNames(leaf);
+      const issuedFor = subjectAltDnsNames(leaf);
       const missing = this.settings.names.filter((name) => !issuedFor.includes(name));
       if (missing.length > 0) {
         metrics.acmeOrders.inc({ outcome: 'failed' });
@@ -223,14 +224,6 @@ export class AcmeIssuer {
     this.served = certificate;
     this.onCertificate(certificate);
   }
-}
-
-/** The DNS names a certificate is for (its subject alternative names), lower-case. */
-function dnsNames(certificate: X509Certificate): string[] {
-  return (certificate.subjectAltName ?? '')
-    .split(', ')
-    .filter((entry) => entry.startsWith('DNS:'))
-    .map((entry) => entry.slice(4).toLowerCase());
 }
 
 /** The names to order: ACME_DOMAINS, or the zone's wildcard and the zone itself. */
