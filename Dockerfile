@@ -16,7 +16,7 @@ RUN npm run build
 
 FROM node:24-trixie-slim
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends haproxy tini \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends haproxy tini ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && haproxy -v | head -1
 WORKDIR /app

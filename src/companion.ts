@@ -20,7 +20,8 @@ import { busyPorts } from './haproxy/port-probe.js';
 import { sleep } from './lib/sleep.js';
 import type { Logger } from './log.js';
 import { metrics } from './metrics.js';
-import { modelBuilder, registeredDomains } from './model/services.js';
+import { modelBuilder, registeredDomains, type Service } from './model/services.js';
+import { peerServersOf } from './render/fleet-servers.js';
 import { loadTemplate, renderFiles } from './render/render-config.js';
 import { startStatusServer } from './status/status-server.js';
 import { buildSnapshot, healthOf } from './status/status-snapshot.js';
@@ -33,13 +34,17 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
   const abort = new AbortController();
   const startedAt = new Date().toISOString();
   let dockerConnected = false;
-  const dns = await createDnsHalf(config, log);
+  // The zone shows other hosts serving our names (FLEET_FALLBACK): render them in as backup servers.
+  let onFleetChanged = () => {};
+  const dns = await createDnsHalf(config, log, { onFleetChanged: () => onFleetChanged() });
   const paths = runtimePaths(config.runtimeDir);
   await mkdir(config.runtimeDir, { recursive: true });
   await writeHoldScript(paths.holdScript);
   // LISTEN_IPV6=auto is settled once, here: the listeners stay what HAProxy started with.
   const ipv6 = await listenOnIpv6(config.listenIpv6);
-  const settings = { ...config, ipv6 };
+  const hostId = dns.status().identity?.id;
+  const fleet = config.fleet && hostId !== undefined ? { hostId, caFile: config.fleet.caFile } : undefined;
+  const settings = { ...config, ipv6, fleet };
   const haproxy = createHaproxyController({
     bin: config.haproxyBin,
     paths,
@@ -64,10 +69,16 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     buildModel: modelBuilder({ selfId, zone: config.zone, ...config.model }),
     busyPorts: (ports) => busyPorts(ports, { ipv6 }),
     loadTemplate: () => loadTemplate(config.templatePath),
-    render: (renderer, services, layout) => renderFiles(renderer, services, layout, settings, paths, certificates?.certificates),
+    render: (renderer, services, layout) =>
+      renderFiles(renderer, services, layout, settings, paths, certificates?.certificates, dns.fleetPeers()),
     onServing: (services) => dns.setDomains(registeredDomains(services)),
     lingerMs: config.holdRequestsMs,
+    // Until its deregistration has been sent (DNS debounce) and resolvers' cached answers have expired.
+    ...(fleet && { coverMs: config.dns.debounce.maxMs + config.dns.ttl * 1000, covered: (service) => coveredByFleet(service) }),
   });
+
+  onFleetChanged = () => supervisor.trigger('fleet-changed');
+  const coveredByFleet = (service: Service) => peerServersOf(service, dns.fleetPeers()).length > 0;
 
   log.info(
     {

@@ -147,6 +147,11 @@ export const settingsSchema = z.object({
   DEREGISTER_WAIT_S: integer(0, 3_600).default(0),
   ASG_LIFECYCLE: z.enum(['auto', 'off']).default('auto'),
   DNS_RECONCILE_INTERVAL_S: integer(10, 86_400).default(300),
+  FLEET_FALLBACK: boolean.default(true),
+  FLEET_CA_FILE: z
+    .string()
+    .regex(/^\/[^\s"'#\\]*$/, 'must be an absolute path without spaces or quotes, e.g. /etc/ssl/fleet-ca.pem')
+    .optional(),
   // 0: no lease. Otherwise long enough that throttling cannot keep a live host from renewing (it renews a third of the way in).
   DNS_LEASE_S: z.coerce
     .number()
@@ -196,6 +201,8 @@ export interface Config {
   maxOldWorkers: number;
   /** A request for a service with no server up waits this long for one; the service keeps its routes as long after its last container went. */
   holdRequestsMs: number;
+  /** FLEET_FALLBACK: other hosts serving a name take its requests while no local server can; absent when off (or without HOSTED_ZONE_ID). */
+  fleet?: { caFile?: string | undefined };
   /** DEFAULT_SERVICE, relative to the zone: where hosts no route names go. */
   defaultService?: string;
   templatePath: string;
@@ -303,6 +310,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
     resyncIntervalMs: s.RESYNC_INTERVAL_S * 1000,
     log: { level: s.LOG_LEVEL, format: s.LOG_FORMAT },
     shutdownGraceMs: s.SHUTDOWN_GRACE_S * 1000,
+    // The fleet is known from the zone: without Route53 there is none to fall back on.
+    fleet: s.FLEET_FALLBACK && s.HOSTED_ZONE_ID !== undefined ? { caFile: s.FLEET_CA_FILE } : undefined,
     status: s.STATUS_PORT !== 0 ? { address: s.STATUS_ADDRESS, port: s.STATUS_PORT, token: s.STATUS_TOKEN } : undefined,
     model: {
       allowHostNetwork: s.ALLOW_HOST_NETWORK,
@@ -339,7 +348,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
 function tlsSettings(s: Settings): TlsSettings | undefined {
   const acme = acmeSettings(s);
   if (s.TLS_CERTS_DIR === undefined && acme === undefined) {
-    const needing = (['HTTPS_PORT', 'TLS_DEFAULT_CERT', 'HSTS_MAX_AGE'] as const).filter((key) => s[key] !== undefined);
+    const needing = (['HTTPS_PORT', 'TLS_DEFAULT_CERT', 'HSTS_MAX_AGE', 'FLEET_CA_FILE'] as const).filter((key) => s[key] !== undefined);
     if (needing.length > 0) {
       throw new ConfigError(
         needing.map((key) => `${key}: needs TLS_CERTS_DIR (a directory of certificates) or ACME_EMAIL (certificates from ACME)`),

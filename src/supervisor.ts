@@ -39,6 +39,12 @@ export interface SupervisorDeps {
    * unknown host, and DNS does not drop and re-add its names. 0: it goes at once.
    */
   lingerMs?: number;
+  /**
+   * FLEET_FALLBACK: after the linger, a service that other hosts serve (`covered`) stays routed to them
+   * this much longer, out of DNS: clients holding this host's address from a cached answer still arrive.
+   */
+  coverMs?: number;
+  covered?: (service: Service) => boolean;
   now?: () => number;
 }
 
@@ -59,7 +65,7 @@ export class Supervisor {
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   /** Services whose last container went, kept without servers until the time given. */
-  private lingering = new Map<string, { service: Service; until: number }>();
+  private lingering = new Map<string, { service: Service; until: number; covering: boolean }>();
   private lingerTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: SupervisorDeps) {
@@ -160,15 +166,22 @@ export class Supervisor {
    */
   private withLingering(previous: ServiceModel, next: ServiceModel): ServiceModel {
     const lingerMs = this.deps.lingerMs ?? 0;
-    if (lingerMs <= 0) return next;
+    const coverMs = this.deps.coverMs ?? 0;
+    if (lingerMs <= 0 && coverMs <= 0) return next;
     const now = (this.deps.now ?? Date.now)();
     const present = new Set(next.services.map((s) => s.key));
     for (const service of previous.services) {
       if (!present.has(service.key) && service.kind === 'http' && !this.lingering.has(service.key)) {
-        this.lingering.set(service.key, { service: { ...service, servers: [] }, until: now + lingerMs });
+        this.lingering.set(service.key, { service: { ...service, servers: [] }, until: now + lingerMs, covering: false });
       }
     }
-    for (const [key, { until }] of this.lingering) if (present.has(key) || until <= now) this.lingering.delete(key);
+    for (const [key, entry] of this.lingering) {
+      if (present.has(key)) this.lingering.delete(key);
+      else if (entry.until <= now && !entry.covering && coverMs > 0 && this.deps.covered?.(entry.service)) {
+        entry.covering = true;
+        entry.until = now + coverMs;
+      } else if (entry.until <= now) this.lingering.delete(key);
+    }
     clearTimeout(this.lingerTimer);
     if (this.lingering.size === 0) return next;
     const first = Math.min(...[...this.lingering.values()].map((l) => l.until));
@@ -196,7 +209,8 @@ export class Supervisor {
 
   private serving(): void {
     this.recorder.serving(this.services);
-    this.deps.onServing?.(this.model.services);
+    // A service other hosts cover is theirs to be found by in DNS.
+    this.deps.onServing?.(this.model.services.filter((s) => !this.lingering.get(s.key)?.covering));
   }
 
   /** Records a failed pass; one that may pass next time (a busy disk, a timeout) is retried on its own. */

@@ -32,7 +32,7 @@ export async function zoneApiFor(
 }
 
 /** The Route53 registrar when HOSTED_ZONE_ID is set; otherwise a preview that only logs. */
-export async function createDnsHalf(config: Config, log: Logger): Promise<DnsHalf> {
+export async function createDnsHalf(config: Config, log: Logger, hooks: { onFleetChanged?: () => void } = {}): Promise<DnsHalf> {
   const dnsLog = log.child({ component: 'dns' });
   const { dns } = config;
   if (dns.hostedZoneId === undefined) return new DnsPreview(config.zone, dnsLog);
@@ -52,6 +52,7 @@ export async function createDnsHalf(config: Config, log: Logger): Promise<DnsHal
       leaseMs: dns.leaseMs,
       debounce: dns.debounce,
       maxNames: dns.maxNames,
+      ...(config.fleet ? { onFleetChanged: hooks.onFleetChanged } : {}),
     },
     dnsLog,
   );

@@ -1,4 +1,5 @@
 /** The DNS half's interface (the registrar, or the preview when registration is off) and what /status shows of it. */
+import type { FleetPeers } from './fleet-peers.js';
 import type { HostIdentity } from './host-identity.js';
 import type { LeftOutStatus } from './left-out-names.js';
 import type { RecordMode } from './records.js';
@@ -25,6 +26,8 @@ export interface DnsStatus extends Partial<LeftOutStatus> {
   pendingChanges?: number;
   /** When this host's ownership markers lapse unless renewed (DNS_LEASE_S); absent without a lease. */
   leaseExpiresAt?: string;
+  /** The other hosts the last listing showed serving names this host could fall back on (FLEET_FALLBACK). */
+  fleet?: { hosts: string[]; names: number };
 }
 
 /** The DNS half as the rest of the companion sees it. */
@@ -32,6 +35,8 @@ export interface DnsHalf {
   status(): DnsStatus;
   setDomains(domains: string[]): void;
   start(): void;
+  /** Per name, the other hosts of the fleet that serve it, as the zone showed them last. */
+  fleetPeers(): FleetPeers;
   /** Removes every record this host owns (DEREGISTER_ON_EXIT). */
   deregister(): Promise<void>;
   stop(): void;

@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import type { DnsHalf, DnsStatus } from './dns-half.js';
+import { type FleetPeers, NO_PEERS } from './fleet-peers.js';
 
 /** DNS registration off (no HOSTED_ZONE_ID): say once, then log what would have changed. */
 export class DnsPreview implements DnsHalf {
@@ -27,6 +28,11 @@ export class DnsPreview implements DnsHalf {
     const remove = this.domains.filter((d) => !after.has(d)).map((d) => `${d}.${this.zone}`);
     this.domains = next;
     if (add.length + remove.length > 0) this.log.info({ register: add, deregister: remove }, 'dns registration off; would change records');
+  }
+
+  /** Without Route53 there is no fleet to know of. */
+  fleetPeers(): FleetPeers {
+    return NO_PEERS;
   }
 
   async deregister(): Promise<void> {}

@@ -28,6 +28,7 @@ import { backoffDelay, jittered } from '../lib/backoff.js';
 import { sleep } from '../lib/sleep.js';
 import type { Logger } from '../log.js';
 import type { DnsHalf, DnsStatus, SyncReport } from './dns-half.js';
+import { type FleetPeers, fleetPeers, NO_PEERS, peerHosts, samePeers } from './fleet-peers.js';
 import type { HostIdentity } from './host-identity.js';
 import { LeftOutNames } from './left-out-names.js';
 import {
@@ -90,6 +91,8 @@ export interface RegistrarOptions {
   leaseMs?: number;
   /** The wall clock in ms (leases are absolute times, compared across hosts). Tests only. */
   now?: () => number;
+  /** Called when a listing shows other hosts serving other names than before (FLEET_FALLBACK). */
+  onFleetChanged?: () => void;
 }
 
 /** Route53 refused the request before doing anything with it: nothing of it was applied. */
@@ -141,6 +144,8 @@ export class DnsRegistrar implements DnsHalf {
   private lapsed: Change[] = [];
   /** The fleet as the last listing showed it: hosts with a live marker, and the listing's pages. */
   private fleet = { hosts: 1, pages: 1 };
+  /** The other hosts serving each name, from the last listing. */
+  private peers: FleetPeers = NO_PEERS;
   private reconcileBackoff = 0;
   private readonly leaseMs: number;
   /** When the lease in `ctx` is due for renewal (ms). */
@@ -194,7 +199,12 @@ export class DnsRegistrar implements DnsHalf {
       pendingChanges: this.pendingChanges,
       ...(this.ctx.leaseExpiresS === undefined ? {} : { leaseExpiresAt: new Date(this.ctx.leaseExpiresS * 1000).toISOString() }),
       ...this.leftOut.status(),
+      fleet: { hosts: peerHosts(this.peers), names: this.peers.size },
     };
+  }
+
+  fleetPeers(): FleetPeers {
+    return this.peers;
   }
 
   start(): void {
@@ -444,6 +454,11 @@ export class DnsRegistrar implements DnsHalf {
       );
     }
     this.fleet = { hosts: Math.max(1, liveOwners(zone, nowS).size), pages: Math.max(1, Math.ceil(zone.length / LIST_PAGE_SIZE)) };
+    const peers = fleetPeers(zone, this.ctx, nowS);
+    if (!samePeers(peers, this.peers)) {
+      this.peers = peers;
+      this.options.onFleetChanged?.();
+    }
     // The next reconcile is an interval after this listing, stretched for the fleet it showed.
     this.scheduleReconcile();
   }

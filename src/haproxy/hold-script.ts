@@ -1,23 +1,29 @@
 /**
- * The Lua action that holds a request for a service whose containers are leaving or gone (restarting,
- * being replaced by `docker compose up -d`) until a server is up, for at most HOLD_REQUESTS_S, instead
- * of an immediate 503: HAProxy has no such wait of its own. It runs in the backend, after the route's
- * own rules (a redirect answers without waiting); a server failing its health check is not waited for. It sleeps in steps of 100 ms (a sleep yields: the
- * worker serves everything else meanwhile, and it does not count against Lua's execution timeout).
+ * The Lua actions of the template's backends, which HAProxy has no configuration words for:
+ * - `hold_for_server` holds a request for a service whose containers are leaving or gone (restarting,
+ *   being replaced by `docker compose up -d`) until a server is up, for at most HOLD_REQUESTS_S, instead
+ *   of an immediate 503. It runs in the backend, after the route's own rules (a redirect answers without
+ *   waiting); a server failing its health check is not waited for, nor is another host of the fleet. It
+ *   sleeps in steps of 100 ms (a sleep yields: the worker serves everything else meanwhile, and it does
+ *   not count against Lua's execution timeout).
+ * - `fleet_hop` (FLEET_FALLBACK) marks a request that no server of this host can take, so that the other
+ *   host it goes to (a backup server) never passes it on again, and refuses one that carries such a mark.
+ *   HAProxy's `nbsrv` counts backup servers when no other is up, so only Lua can tell "none of our own".
  * Written into RUNTIME_DIR at start, where the template's `lua-load` finds it.
  */
 import { writeFile } from 'node:fs/promises';
 
 export const HOLD_SCRIPT = `-- Written by haproxy-companion (src/haproxy/hold-script.ts): rewritten at every start.
 -- Loaded per thread (lua-load-per-thread): no lock shared between threads.
--- Whether a backend's requests should wait: none of its servers is up, and every one it has is in
--- maintenance (leaving: its container stopping) or it has none (its containers gone, a new one coming).
--- A server failing its health check is no reason to wait: its requests get their 503 at once.
+-- Whether a backend's requests should wait: none of its servers is up, no other host of the fleet either
+-- (backup servers), and every server of its own is in maintenance (leaving: its container stopping) or it
+-- has none (its containers gone, a new one coming). A server failing its health check is no reason to
+-- wait: its requests get their 503 at once.
 local function waiting(backend)
-  if backend:get_srv_act() > 0 then return false end
+  if backend:get_srv_act() > 0 or backend:get_srv_bck() > 0 then return false end
   for _, server in pairs(backend.servers) do
-    local status = server:get_stats()["status"] or ""
-    if status:sub(1, 5) ~= "MAINT" then return false end
+    local stats = server:get_stats()
+    if stats["bck"] ~= 1 and (stats["status"] or ""):sub(1, 5) ~= "MAINT" then return false end
   end
   return true
 end
@@ -39,6 +45,19 @@ core.register_action("hold_for_server", { "http-req" }, function(txn, max_ms)
     waited = waited + 100
   end
   held[name] = held[name] - 1
+end, 1)
+
+-- The hop marker: X-Companion-Hop, this host's id. A request that carries one came from another host of the
+-- fleet (or claims to: a client gains nothing by it but a 503 where it would have been forwarded).
+core.register_action("fleet_hop", { "http-req" }, function(txn, host_id)
+  local backend = core.backends[txn.f:be_name()]
+  if not backend or backend:get_srv_act() > 0 then return end
+  if txn.http:req_get_headers()["x-companion-hop"] then
+    txn:set_var("txn.fleet_refused", true)
+  else
+    txn.http:req_set_header("X-Companion-Hop", host_id)
+    txn:set_var("txn.fleet_hop", true)
+  end
 end, 1)
 `;
 

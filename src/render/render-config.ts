@@ -6,19 +6,24 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import nunjucks from 'nunjucks';
+import { type FleetPeers, NO_PEERS } from '../dns/fleet-peers.js';
 import { TemplateError } from '../errors.js';
 import { type Backend, type BackendLayout, hostsMapText, type PlacedService, pathsMapText, placeServices } from '../model/backend-pool.js';
 import { configWord, logFormatLiteral } from '../model/route-values.js';
 import type { Service } from '../model/services.js';
 import type { Certificate } from '../tls/certificate.js';
 import { type TlsFiles, tlsFiles } from '../tls/tls-files.js';
+import { type PeerServer, peerServersOf } from './fleet-servers.js';
 
 /** Everything a template can use. Documented in the README ("Custom templates"). */
 export interface TemplateContext {
   /** Sorted by domain; `backend` is the backend the pool gave each (see model/backend-pool.ts). */
   services: PlacedService[];
-  /** Every backend section, spares included, sorted by name, each with its servers. */
-  backends: Backend[];
+  /**
+   * Every backend section, spares included, sorted by name, each with its servers and (FLEET_FALLBACK) the
+   * other hosts it falls back on, its backup servers.
+   */
+  backends: (Backend & { peers: PeerServer[] })[];
   settings: TemplateSettings;
   /**
    * hostsMap: the `<host name> <backend>` map the companion writes beside the config and edits at run time;
@@ -73,6 +78,11 @@ export interface TemplateSettings {
   tls: TemplateTls | null;
   /** HOLD_REQUESTS_S in ms: how long a request for a service with no server up waits for one; 0: not at all. */
   holdMs: number;
+  /**
+   * FLEET_FALLBACK, null when off: this host's id (the hop marker a forwarded request carries) and, with
+   * HTTPS, the CA bundle that other hosts' certificates are verified with.
+   */
+  fleet: { hostId: string; caFile: string } | null;
 }
 
 /** The companion's settings a template sees (config.ts); tests may leave out what they are not about. */
@@ -91,6 +101,8 @@ export interface RenderSettings {
   defaultService?: string | undefined;
   tls?: { port: number; defaultCert?: string | undefined; hstsMaxAge?: number | undefined } | undefined;
   holdRequestsMs?: number;
+  /** FLEET_FALLBACK: absent when off. caFile: FLEET_CA_FILE, else the system's CAs. */
+  fleet?: { hostId: string; caFile?: string | undefined } | undefined;
 }
 
 /** The context for the services of one pass, placed in their backends. */
@@ -99,11 +111,13 @@ export function templateContext(
   settings: RenderSettings,
   paths: TemplatePaths,
   tls?: TlsFiles,
+  peers: FleetPeers = NO_PEERS,
 ): TemplateContext {
   const https = settings.tls;
+  const fleet = settings.fleet;
   return {
     services: placed.services,
-    backends: placed.backends,
+    backends: placed.backends.map((backend) => ({ ...backend, peers: fleet ? peerServersOf(backend.service, peers) : [] })),
     settings: {
       zone: settings.zone,
       httpPort: settings.httpPort,
@@ -120,6 +134,8 @@ export function templateContext(
           ? { port: https.port, certList: paths.certList, defaultCert: tls.defaultPath, hstsMaxAge: https.hstsMaxAge ?? null }
           : null,
       holdMs: paths.holdScript ? (settings.holdRequestsMs ?? 0) : 0,
+      // The hop marker is a Lua action: no script, no fallback.
+      fleet: fleet && paths.holdScript ? { hostId: fleet.hostId, caFile: fleet.caFile ?? '@system-ca' } : null,
     },
     paths: { adminSocket: paths.adminSocket, hostsMap: paths.hostsMap, pathsMap: paths.pathsMap, holdScript: paths.holdScript ?? '' },
   };
@@ -149,12 +165,13 @@ export function renderFiles(
   settings: RenderSettings,
   paths: TemplatePaths,
   certificates: Certificate[] = [],
+  peers: FleetPeers = NO_PEERS,
 ): { files: RenderedFiles; services: PlacedService[] } {
   const placed = placeServices(services, layout);
   const tls = settings.tls && paths.certsDir ? tlsFiles(certificates, paths.certsDir, settings.tls.defaultCert) : undefined;
   return {
     files: {
-      config: renderer.render(templateContext(placed, settings, paths, tls)),
+      config: renderer.render(templateContext(placed, settings, paths, tls, peers)),
       hostsMap: hostsMapText(placed.services),
       pathsMap: pathsMapText(placed.services),
       tls,

@@ -58,7 +58,17 @@ export class TestRun {
 
   /** Starts the companion image in host network mode on `port`, watching only this run's containers. */
   /** `socket: false` leaves docker.sock unmounted (a socket proxy's test). */
-  async companion(options: { port: number; env?: Record<string, string>; args?: string[]; socket?: boolean }): Promise<Companion> {
+  /**
+   * `network`: on that Docker network at `ip` instead of the host's (a network namespace of its own, as
+   * another host would be), its HTTP and status ports published on 127.0.0.1 at `published` and +1000.
+   */
+  async companion(options: {
+    port: number;
+    env?: Record<string, string>;
+    args?: string[];
+    socket?: boolean;
+    network?: { name: string; ip: string; published: number };
+  }): Promise<Companion> {
     const name = this.name('companion');
     // Status on port+1000, so companions of different tests never fight over the default 8404.
     const env = {
@@ -69,12 +79,19 @@ export class TestRun {
       RUNTIME_DIR: `/tmp/${name}`,
       ...options.env,
     };
-    const args = ['run', '-d', '--name', name, '--label', `${this.label}-companion`, '--network', 'host'];
+    const { network } = options;
+    const args = ['run', '-d', '--name', name, '--label', `${this.label}-companion`];
+    if (network === undefined) args.push('--network', 'host');
+    else {
+      const status = options.port + 1000;
+      args.push('--network', network.name, '--ip', network.ip, '-e', 'STATUS_ADDRESS=0.0.0.0');
+      args.push('-p', `127.0.0.1:${network.published}:${options.port}`, '-p', `127.0.0.1:${network.published + 1000}:${status}`);
+    }
     if (options.socket !== false) args.push('-v', '/var/run/docker.sock:/var/run/docker.sock:ro');
     for (const [key, value] of Object.entries(env)) args.push('-e', `${key}=${value}`);
     args.push(...(options.args ?? []), IMAGE);
     await docker(...args);
-    return new Companion(name, options.port);
+    return new Companion(name, network?.published ?? options.port);
   }
 
   async cleanup(): Promise<void> {

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigInvalidError, TemplateError } from '../../src/errors.js';
 import type { ApplyOutcome, HaproxyController } from '../../src/haproxy/haproxy-controller.js';
 import type { ContainerInfo } from '../../src/model/container.js';
-import { modelOf } from '../../src/model/services.js';
+import { modelOf, type Service } from '../../src/model/services.js';
 import type { Candidate } from '../../src/render/candidate.js';
 import { type Renderer, renderFiles } from '../../src/render/render-config.js';
 import { Supervisor } from '../../src/supervisor.js';
@@ -52,7 +52,15 @@ class FakeHaproxy implements HaproxyController {
   }
 }
 
-function setup({ lingerMs = 0 }: { lingerMs?: number } = {}) {
+function setup({
+  lingerMs = 0,
+  coverMs = 0,
+  covered = () => false,
+}: {
+  lingerMs?: number;
+  coverMs?: number;
+  covered?: (s: Service) => boolean;
+} = {}) {
   const haproxy = new FakeHaproxy();
   const docker = { containers: [] as ContainerInfo[], down: false as boolean | Error };
   const template = { loads: 0, fail: undefined as TemplateError | undefined };
@@ -81,6 +89,8 @@ function setup({ lingerMs = 0 }: { lingerMs?: number } = {}) {
     render: (r, services, layout) => renderFiles(r, services, layout, SETTINGS, PATHS),
     onServing: (services) => served.push(services.map((s) => s.domain)),
     lingerMs,
+    coverMs,
+    covered,
     now: () => Date.now(),
   });
   /** Runs what is due now to its end. */
@@ -145,6 +155,33 @@ describe('Supervisor', () => {
     await supervisor.idle();
     expect(supervisor.services).toEqual([]);
     expect(served.at(-1)).toEqual([]);
+  });
+
+  it('after the linger, keeps routing a service the fleet covers for the cover time, out of DNS (FLEET_FALLBACK)', async () => {
+    const { supervisor, docker, served, pass } = setup({ lingerMs: 10_000, coverMs: 120_000, covered: (s) => s.domain === 'web' });
+    docker.containers = [container({ name: 'web-1', env: { DOMAIN: 'web' } }), container({ name: 'api-1', env: { DOMAIN: 'api' } })];
+    await supervisor.start();
+    docker.containers = [];
+    await pass();
+    expect(served.at(-1)).toEqual(['api', 'web']);
+    // The linger over: `api` goes; `web`, which other hosts serve, stays routed (to them) but leaves DNS.
+    await vi.advanceTimersByTimeAsync(10_100);
+    await supervisor.idle();
+    expect(supervisor.services.map((s) => [s.key, s.servers.length])).toEqual([['web', 0]]);
+    expect(served.at(-1)).toEqual([]);
+    // A container of its own back: served and registered again, as before.
+    docker.containers = [container({ name: 'web-2', env: { DOMAIN: 'web' } })];
+    await pass();
+    expect(served.at(-1)).toEqual(['web']);
+    // Gone again and never back: the cover time after the linger, then it goes for good.
+    docker.containers = [];
+    await pass();
+    await vi.advanceTimersByTimeAsync(10_100 + 119_000);
+    await supervisor.idle();
+    expect(supervisor.services.map((s) => s.key)).toEqual(['web']);
+    await vi.advanceTimersByTimeAsync(1_100);
+    await supervisor.idle();
+    expect(supervisor.services).toEqual([]);
   });
 
   it('starts HAProxy with the services Docker reports, and DNS follows what is served', async () => {

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { DnsRegistrar } from '../../../src/dns/dns-registrar.js';
 import { desiredRecords, type RecordSet } from '../../../src/dns/records.js';
 import { awsError, MemoryZone } from '../../helpers/memory-zone.js';
@@ -55,6 +55,52 @@ describe('DnsRegistrar', () => {
       list: 0,
       change: 1,
     });
+  });
+
+  it('learns from each listing which other hosts serve which names, and says when that changed (FLEET_FALLBACK)', async () => {
+    const zone = new MemoryZone();
+    const other = (hostId: string, hostIp: string, domains: string[]) =>
+      desiredRecords(domains, { zone: 'example.com', hostId, hostIp, ttl: 60, mode: 'multivalue' });
+    zone.records = other('i-b', '10.0.0.2', ['login', 'api']);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'], shouldAdvanceTime: true });
+    onTestFinished(() => void vi.useRealTimers());
+    let changes = 0;
+    const r = new DnsRegistrar(
+      zone,
+      {
+        zone: 'example.com',
+        ttl: 60,
+        mode: 'multivalue',
+        identity: { id: 'i-host1', ip: '10.0.0.1', source: 'env' },
+        reconcileIntervalMs: 40,
+        debounce: { minMs: 5, maxMs: 50 },
+        onFleetChanged: () => changes++,
+      },
+      log,
+    );
+    registrars.push(r);
+    r.setDomains(['login']);
+    r.start();
+    await waitFor(() => changes === 1);
+    expect(r.fleetPeers().get('login.example.com')).toEqual([{ hostId: 'i-b', address: '10.0.0.2' }]);
+    expect(r.status().fleet).toEqual({ hosts: ['i-b'], names: 2 });
+    // A third host joins; the next reconcile shows it (a fleet's reconciles are seconds apart: the clock is
+    // moved on). Listings that show nothing new say nothing.
+    zone.records.push(...other('i-c', '10.0.0.3', ['login']));
+    const listings = zone.calls.listRecords;
+    for (let i = 0; i < 3; i++) {
+      const before = zone.calls.listRecords;
+      vi.advanceTimersByTime(10_000);
+      await waitFor(() => zone.calls.listRecords > before);
+    }
+    expect(zone.calls.listRecords).toBeGreaterThanOrEqual(listings + 3);
+    expect(changes).toBe(2);
+    expect(
+      r
+        .fleetPeers()
+        .get('login.example.com')
+        ?.map((p) => p.hostId),
+    ).toEqual(['i-b', 'i-c']);
   });
 
   it('never touches other hosts’ records or hand-made ones, even when it deregisters', async () => {

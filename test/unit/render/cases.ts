@@ -1,7 +1,9 @@
 /** Inputs of the renderer's golden files, shared with the integration test that runs `haproxy -c` on them. */
 
+import { type FleetPeers, NO_PEERS } from '../../../src/dns/fleet-peers.js';
 import { freshLayout, placeServices } from '../../../src/model/backend-pool.js';
 import { buildServices, type Service } from '../../../src/model/services.js';
+import { peerServersOf } from '../../../src/render/fleet-servers.js';
 import type { TemplateContext } from '../../../src/render/render-config.js';
 import { container } from '../../helpers/containers.js';
 
@@ -19,6 +21,7 @@ const settings = {
   defaultService: null,
   tls: null,
   holdMs: 10_000,
+  fleet: null,
 };
 const paths = {
   adminSocket: '/var/run/haproxy-companion/admin.sock',
@@ -28,11 +31,53 @@ const paths = {
 };
 
 /** As the companion renders at startup: each service in its own backend, then the spares. */
-const placed = (services: Service[]) => placeServices(services, freshLayout(services));
+const placed = (services: Service[], peers: FleetPeers = NO_PEERS) => {
+  const { services: placedServices, backends } = placeServices(services, freshLayout(services));
+  return { services: placedServices, backends: backends.map((b) => ({ ...b, peers: peerServersOf(b.service, peers) })) };
+};
 
-function fromContainers(list: Parameters<typeof buildServices>[0]): TemplateContext {
-  return { ...placed(buildServices(list, {}, { zone: settings.zone, tcpPorts: [[15432, 15432]] }).services), settings, paths };
+function fromContainers(list: Parameters<typeof buildServices>[0], peers: FleetPeers = NO_PEERS): TemplateContext {
+  return { ...placed(buildServices(list, {}, { zone: settings.zone, tcpPorts: [[15432, 15432]] }).services, peers), settings, paths };
 }
+
+/** A shop whose names other hosts serve too: a whole host, a path that strips its prefix, an allow list, a redirect, a TCP route. */
+const fleetShop = () =>
+  fromContainers(
+    [
+      container({
+        id: '5e'.repeat(32),
+        name: 'shop',
+        networks: [{ name: 'bridge', ip: '172.17.0.11' }],
+        exposedPorts: ['8080/tcp', '5432/tcp'],
+        labels: {
+          'haproxy-companion.web.domain': 'shop',
+          'haproxy-companion.web.port': '8080',
+          'haproxy-companion.api.domain': 'shop',
+          'haproxy-companion.api.path': '/api',
+          'haproxy-companion.api.strip-path': 'true',
+          'haproxy-companion.api.port': '8080',
+          'haproxy-companion.admin.domain': 'admin',
+          'haproxy-companion.admin.port': '8080',
+          'haproxy-companion.admin.allow': '10.0.0.0/8',
+          'haproxy-companion.old.domain': 'old-shop',
+          'haproxy-companion.old.redirect': 'https://shop.example.com/',
+          'haproxy-companion.db.tcp-port': '15432',
+          'haproxy-companion.db.port': '5432',
+        },
+      }),
+    ],
+    new Map([
+      [
+        'shop.example.com',
+        [
+          { hostId: 'i-0b', address: '10.0.1.2' },
+          { hostId: 'i-0c', address: '10.0.1.3' },
+        ],
+      ],
+      ['admin.example.com', [{ hostId: 'i-0b', address: '10.0.1.2' }]],
+      ['old-shop.example.com', [{ hostId: 'i-0b', address: '10.0.1.2' }]],
+    ]),
+  );
 
 export const renderCases: Record<string, TemplateContext> = {
   empty: { ...placed([]), settings, paths },
@@ -217,6 +262,17 @@ export const renderCases: Record<string, TemplateContext> = {
       accessLog: 'json',
       trustedProxies: ['10.0.0.0/16'],
       tls: { port: 443, certList: '/var/run/haproxy-companion/certs.list', defaultCert: null, hstsMaxAge: 31536000 },
+    },
+  },
+  // FLEET_FALLBACK: the other hosts serving a name as backup servers; none for the allow list, the redirect, TCP.
+  'fleet-fallback': { ...fleetShop(), settings: { ...settings, fleet: { hostId: 'i-0a', caFile: '/etc/ssl/fleet-ca.pem' } } },
+  // The same over HTTPS: to the other hosts' HTTPS port, their certificates verified for the request's name.
+  'fleet-fallback-https': {
+    ...fleetShop(),
+    settings: {
+      ...settings,
+      fleet: { hostId: 'i-0a', caFile: '@system-ca' },
+      tls: { port: 443, certList: '/var/run/haproxy-companion/certs.list', defaultCert: null, hstsMaxAge: null },
     },
   },
 };
