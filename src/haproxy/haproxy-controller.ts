@@ -7,6 +7,7 @@
  */
 import { CompanionError } from '../errors.js';
 import { SerialQueue } from '../lib/serial-queue.js';
+import { sleep } from '../lib/sleep.js';
 import type { Logger } from '../log.js';
 import { metrics } from '../metrics.js';
 import type { Candidate } from '../render/candidate.js';
@@ -21,6 +22,9 @@ import type { RuntimePlan } from './runtime-plan.js';
 import { type HaproxyStats, parseShowStat } from './show-stat.js';
 
 export type ApplyHow = 'started' | 'runtime' | 'reloaded';
+
+const WORKER_READY_MS = 10_000;
+const WORKER_POLL_MS = 25;
 
 export interface ApplyOutcome {
   how: ApplyHow;
@@ -145,6 +149,7 @@ export class Haproxy implements HaproxyController {
     const { master, runtime, files } = this.ports;
     if (!master.running) {
       this.start();
+      await this.workerReady();
       return 'started';
     }
     try {
@@ -158,6 +163,25 @@ export class Haproxy implements HaproxyController {
     }
     metrics.reloads.inc();
     return 'reloaded';
+  }
+
+  /**
+   * Until the worker answers on the admin socket, which it opens with its listeners: "started" then
+   * means serving (a companion started beside another during an upgrade lets the old one go only then).
+   * Bounded: a worker that is slow to come up is not waited for forever.
+   */
+  private async workerReady(): Promise<void> {
+    const deadline = Date.now() + WORKER_READY_MS;
+    while (this.ports.master.running && Date.now() < deadline) {
+      if (
+        await this.ports.ask('show info').then(
+          () => true,
+          () => false,
+        )
+      )
+        return;
+      await sleep(WORKER_POLL_MS);
+    }
   }
 
   private start(): void {

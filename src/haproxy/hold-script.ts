@@ -6,21 +6,24 @@
  *   waiting); a server failing its health check is not waited for, nor is another host of the fleet. It
  *   sleeps in steps of 100 ms (a sleep yields: the worker serves everything else meanwhile, and it does
  *   not count against Lua's execution timeout).
- * - `fleet_hop` (FLEET_FALLBACK) marks a request that no server of this host can take, so that the other
- *   host it goes to (a backup server) never passes it on again, and refuses one that carries such a mark.
- *   HAProxy's `nbsrv` counts backup servers when no other is up, so only Lua can tell "none of our own".
+ * - `fleet_route` (FLEET_FALLBACK) decides for a request that no server of this host can take: another
+ *   host of the fleet (a backup server), marked so that it never passes the request on again; a request
+ *   that came marked waits for this host's own servers and is refused without them. HAProxy's `nbsrv`
+ *   counts backup servers when no other is up, so only Lua can tell "none of our own".
  * Written into RUNTIME_DIR at start, where the template's `lua-load` finds it.
  */
 import { writeFile } from 'node:fs/promises';
 
 export const HOLD_SCRIPT = `-- Written by haproxy-companion (src/haproxy/hold-script.ts): rewritten at every start.
 -- Loaded per thread (lua-load-per-thread): no lock shared between threads.
--- Whether a backend's requests should wait: none of its servers is up, no other host of the fleet either
--- (backup servers), and every server of its own is in maintenance (leaving: its container stopping) or it
--- has none (its containers gone, a new one coming). A server failing its health check is no reason to
--- wait: its requests get their 503 at once.
-local function waiting(backend)
-  if backend:get_srv_act() > 0 or backend:get_srv_bck() > 0 then return false end
+
+-- Whether a backend's requests should wait: none of its own servers is up, nor (unless only its own
+-- count) another host of the fleet (backup servers), and every server of its own is in maintenance
+-- (leaving: its container stopping) or it has none (its containers gone, a new one coming). A server
+-- failing its health check is no reason to wait: its requests get their 503 at once.
+local function waiting(backend, own_only)
+  if backend:get_srv_act() > 0 then return false end
+  if not own_only and backend:get_srv_bck() > 0 then return false end
   for _, server in pairs(backend.servers) do
     local stats = server:get_stats()
     if stats["bck"] ~= 1 and (stats["status"] or ""):sub(1, 5) ~= "MAINT" then return false end
@@ -28,34 +31,44 @@ local function waiting(backend)
   return true
 end
 
--- Requests waiting now, per backend, in this thread: beyond the cap a request gets its 503 at once, so
+-- Requests waiting now, per backend, in this thread: beyond the cap a request goes on at once, so
 -- clients cannot pile up sleeping requests without bound.
 local held = {}
 local MAX_HELD = 200
 
-core.register_action("hold_for_server", { "http-req" }, function(txn, max_ms)
-  local name = txn.f:be_name()
-  local backend = core.backends[name]
-  if not backend or (held[name] or 0) >= MAX_HELD then return end
+local function hold(name, backend, max_ms, own_only)
+  if (held[name] or 0) >= MAX_HELD then return end
   held[name] = (held[name] or 0) + 1
   local limit = tonumber(max_ms) or 0
   local waited = 0
-  while waited < limit and waiting(backend) do
+  while waited < limit and waiting(backend, own_only) do
     core.msleep(100)
     waited = waited + 100
   end
   held[name] = held[name] - 1
+end
+
+core.register_action("hold_for_server", { "http-req" }, function(txn, max_ms)
+  local name = txn.f:be_name()
+  local backend = core.backends[name]
+  if backend then hold(name, backend, max_ms, false) end
 end, 1)
 
--- The hop marker: X-Companion-Hop, this host's id. A request that carries one came from another host of the
--- fleet (or claims to: a client gains nothing by it but a 503 where it would have been forwarded).
-core.register_action("fleet_hop", { "http-req" }, function(txn, host_id)
-  local backend = core.backends[txn.f:be_name()]
+-- FLEET_FALLBACK, in place of hold_for_server. With a server of its own up, nothing to do. Without:
+-- a request another host forwarded here (txn.fleet_marked: it came with X-Companion-Hop, read by the
+-- frontend before any route rule) waits for this host's own servers only, and is refused (503) if none
+-- comes: it is never passed on again. Any other request goes to another host of the fleet at once if one
+-- is up (txn.fleet_hop: the backend marks it last), else waits as hold_for_server does.
+core.register_action("fleet_route", { "http-req" }, function(txn, max_ms)
+  local name = txn.f:be_name()
+  local backend = core.backends[name]
   if not backend or backend:get_srv_act() > 0 then return end
-  if txn.http:req_get_headers()["x-companion-hop"] then
+  local marked = txn:get_var("txn.fleet_marked")
+  hold(name, backend, max_ms, marked)
+  if backend:get_srv_act() > 0 then return end
+  if marked then
     txn:set_var("txn.fleet_refused", true)
-  else
-    txn.http:req_set_header("X-Companion-Hop", host_id)
+  elseif backend:get_srv_bck() > 0 then
     txn:set_var("txn.fleet_hop", true)
   end
 end, 1)

@@ -42,6 +42,11 @@ export interface RuntimePlan {
 }
 
 const SECTION = /^(global|defaults|frontend|backend|listen|peers|resolvers|userlist|program|http-errors|ring|cache|mailers)\b\s*(\S*)/;
+/**
+ * Backends whose servers other servers track (the template's FLEET_FALLBACK health checks): HAProxy cannot
+ * track a server added at run time, so their server lines are part of the skeleton, changed by a reload.
+ */
+const TRACKED_BACKENDS = new Set(['fleet_hosts']);
 const SERVER = /^\s+server\s+(\S+)\s+(.+?)\s*$/;
 
 interface ParsedFiles {
@@ -61,7 +66,8 @@ export function splitServers(text: string): { skeleton: string; servers: Map<str
     const indented = line.startsWith(' ') || line.startsWith('\t');
     if (!indented) {
       const section = SECTION.exec(line);
-      if (section) backend = section[1] === 'backend' || section[1] === 'listen' ? section[2] : undefined;
+      if (section)
+        backend = (section[1] === 'backend' || section[1] === 'listen') && !TRACKED_BACKENDS.has(section[2] ?? '') ? section[2] : undefined;
     }
     const [, name, args] = (indented && backend !== undefined && line.includes('server') && SERVER.exec(line)) || [];
     if (backend !== undefined && name !== undefined && args !== undefined) {

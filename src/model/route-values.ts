@@ -356,7 +356,10 @@ const FORBIDDEN_HEADERS = new Set([
   'proxy-connection',
 ]);
 
-/** An HTTP header name to set or remove: RFC 9110 token restricted to [A-Za-z0-9-]{1,64}; refused (with a reason) for hop-by-hop or framing headers that must not be set by a route: host, content-length, transfer-encoding, connection, upgrade, te, trailer, keep-alive, proxy-connection (case-insensitive). Returned as given (case kept). */
+/** The companion's own: the hop marker another host of the fleet reads (FLEET_FALLBACK). A route removing it could loop a request between hosts. */
+const COMPANION_HEADERS = new Set(['x-companion-hop']);
+
+/** An HTTP header name to set or remove: RFC 9110 token restricted to [A-Za-z0-9-]{1,64}; refused (with a reason) for hop-by-hop or framing headers that must not be set by a route: host, content-length, transfer-encoding, connection, upgrade, te, trailer, keep-alive, proxy-connection (case-insensitive), and for X-Companion-Hop, the companion's own. Returned as given (case kept). */
 export function parseHeaderName(raw: string): Parsed<string> {
   const name = raw.trim();
   if (name === '') return refuse('is empty');
@@ -364,6 +367,9 @@ export function parseHeaderName(raw: string): Parsed<string> {
   if (!HEADER_NAME.test(name)) return refuse(`may contain only letters, digits and - (found ${firstOutside(name, /[A-Za-z0-9-]/)})`);
   if (FORBIDDEN_HEADERS.has(name.toLowerCase())) {
     return refuse(`names ${quote(name)}, a hop-by-hop or framing header that HAProxy manages: a route may not set or remove it`);
+  }
+  if (COMPANION_HEADERS.has(name.toLowerCase())) {
+    return refuse(`names ${quote(name)}, the companion's own hop marker between hosts of the fleet: a route may not set or remove it`);
   }
   return ok(name);
 }

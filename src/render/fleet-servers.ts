@@ -18,6 +18,7 @@ export interface PeerServer {
    * name itself into a clash with a peer.
    */
   name: string;
+  hostId: string;
   address: string;
 }
 
@@ -26,8 +27,15 @@ export function peerServersOf(service: Pick<Service, 'kind' | 'policy' | 'hostna
   const byHost = new Map<string, PeerServer>();
   for (const hostname of service.hostnames) {
     for (const peer of peers.get(hostname) ?? []) {
-      if (!byHost.has(peer.hostId)) byHost.set(peer.hostId, { name: `fleet:${peer.hostId}`, address: peer.address });
+      if (!byHost.has(peer.hostId)) byHost.set(peer.hostId, { name: `fleet:${peer.hostId}`, hostId: peer.hostId, address: peer.address });
     }
   }
   return [...byHost.values()].sort((a, b) => compare(a.name, b.name));
+}
+
+/** The other hosts the backends fall back on, once each (the first address seen): the health checks their backup servers track. */
+export function fleetHostsOf(backends: { peers: PeerServer[] }[]): { hostId: string; address: string }[] {
+  const hosts = new Map<string, string>();
+  for (const backend of backends) for (const peer of backend.peers) if (!hosts.has(peer.hostId)) hosts.set(peer.hostId, peer.address);
+  return [...hosts].map(([hostId, address]) => ({ hostId, address })).sort((a, b) => compare(a.hostId, b.hostId));
 }

@@ -13,7 +13,7 @@ import { configWord, logFormatLiteral } from '../model/route-values.js';
 import type { Service } from '../model/services.js';
 import type { Certificate } from '../tls/certificate.js';
 import { type TlsFiles, tlsFiles } from '../tls/tls-files.js';
-import { type PeerServer, peerServersOf } from './fleet-servers.js';
+import { fleetHostsOf, type PeerServer, peerServersOf } from './fleet-servers.js';
 
 /** Everything a template can use. Documented in the README ("Custom templates"). */
 export interface TemplateContext {
@@ -82,7 +82,7 @@ export interface TemplateSettings {
    * FLEET_FALLBACK, null when off: this host's id (the hop marker a forwarded request carries) and, with
    * HTTPS, the CA bundle that other hosts' certificates are verified with.
    */
-  fleet: { hostId: string; caFile: string } | null;
+  fleet: { hostId: string; caFile: string; hosts: { hostId: string; address: string }[] } | null;
 }
 
 /** The companion's settings a template sees (config.ts); tests may leave out what they are not about. */
@@ -114,10 +114,12 @@ export function templateContext(
   peers: FleetPeers = NO_PEERS,
 ): TemplateContext {
   const https = settings.tls;
-  const fleet = settings.fleet;
+  // The hop marker is a Lua action: no script, no fallback.
+  const fleet = paths.holdScript ? settings.fleet : undefined;
+  const backends = placed.backends.map((backend) => ({ ...backend, peers: fleet ? peerServersOf(backend.service, peers) : [] }));
   return {
     services: placed.services,
-    backends: placed.backends.map((backend) => ({ ...backend, peers: fleet ? peerServersOf(backend.service, peers) : [] })),
+    backends,
     settings: {
       zone: settings.zone,
       httpPort: settings.httpPort,
@@ -134,8 +136,7 @@ export function templateContext(
           ? { port: https.port, certList: paths.certList, defaultCert: tls.defaultPath, hstsMaxAge: https.hstsMaxAge ?? null }
           : null,
       holdMs: paths.holdScript ? (settings.holdRequestsMs ?? 0) : 0,
-      // The hop marker is a Lua action: no script, no fallback.
-      fleet: fleet && paths.holdScript ? { hostId: fleet.hostId, caFile: fleet.caFile ?? '@system-ca' } : null,
+      fleet: fleet ? { hostId: fleet.hostId, caFile: fleet.caFile ?? '@system-ca', hosts: fleetHostsOf(backends) } : null,
     },
     paths: { adminSocket: paths.adminSocket, hostsMap: paths.hostsMap, pathsMap: paths.pathsMap, holdScript: paths.holdScript ?? '' },
   };

@@ -111,9 +111,13 @@ beforeAll(async () => {
     },
     { what: 'host a knowing host b from the zone', timeoutMs: 40_000 },
   );
-  await waitFor(async () => (await hostA.config()).includes(`server fleet:host-b ${SUBNET}.11:${PORT + 2} backup ssl verify required`), {
-    what: 'host b a backup server of login on host a',
-  });
+  await waitFor(
+    async () =>
+      (await hostA.config()).includes(`server fleet:host-b ${SUBNET}.11:${PORT + 2} backup track fleet_hosts/host-b ssl verify required`),
+    {
+      what: 'host b a backup server of login on host a',
+    },
+  );
 }, 120_000);
 
 afterAll(async () => {

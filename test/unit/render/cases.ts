@@ -3,7 +3,7 @@
 import { type FleetPeers, NO_PEERS } from '../../../src/dns/fleet-peers.js';
 import { freshLayout, placeServices } from '../../../src/model/backend-pool.js';
 import { buildServices, type Service } from '../../../src/model/services.js';
-import { peerServersOf } from '../../../src/render/fleet-servers.js';
+import { fleetHostsOf, peerServersOf } from '../../../src/render/fleet-servers.js';
 import type { TemplateContext } from '../../../src/render/render-config.js';
 import { container } from '../../helpers/containers.js';
 
@@ -265,13 +265,19 @@ export const renderCases: Record<string, TemplateContext> = {
     },
   },
   // FLEET_FALLBACK: the other hosts serving a name as backup servers; none for the allow list, the redirect, TCP.
-  'fleet-fallback': { ...fleetShop(), settings: { ...settings, fleet: { hostId: 'i-0a', caFile: '/etc/ssl/fleet-ca.pem' } } },
+  'fleet-fallback': (() => {
+    const context = fleetShop();
+    return {
+      ...context,
+      settings: { ...settings, fleet: { hostId: 'i-0a', caFile: '/etc/ssl/fleet-ca.pem', hosts: fleetHostsOf(context.backends) } },
+    };
+  })(),
   // The same over HTTPS: to the other hosts' HTTPS port, their certificates verified for the request's name.
   'fleet-fallback-https': {
     ...fleetShop(),
     settings: {
       ...settings,
-      fleet: { hostId: 'i-0a', caFile: '@system-ca' },
+      fleet: { hostId: 'i-0a', caFile: '@system-ca', hosts: fleetHostsOf(fleetShop().backends) },
       tls: { port: 443, certList: '/var/run/haproxy-companion/certs.list', defaultCert: null, hstsMaxAge: null },
     },
   },
