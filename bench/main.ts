@@ -18,10 +18,11 @@ import { convergence } from './scenarios/convergence.ts';
 import { type FleetBackoff, fleet } from './scenarios/fleet.ts';
 import { overhead } from './scenarios/overhead.ts';
 import { scale } from './scenarios/scale.ts';
+import { upgrade } from './scenarios/upgrade.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(REPO, 'bench', 'results');
-const SCENARIOS = ['convergence', 'churn', 'bursts', 'overhead', 'scale', 'fleet'] as const;
+const SCENARIOS = ['convergence', 'churn', 'bursts', 'overhead', 'scale', 'fleet', 'upgrade'] as const;
 /** Scenarios that need neither Docker nor the image: a run of only these asks Docker nothing. */
 const WITHOUT_DOCKER: ReadonlySet<string> = new Set(['fleet']);
 
@@ -302,6 +303,11 @@ try {
       standIn: scaleDocker.has('stand-in') && systems.has('ours'),
       real: scaleDocker.has('real'),
     });
+  });
+  await step('upgrade', async () => {
+    if (!systems.has('ours')) return;
+    results.upgrade = { ...(await upgrade(ctx)), command: results.command };
+    for (const u of results.upgrade.runs) log(`  upgrade ${u.way}, ${u.connections}: ${u.failed} failed of ${u.requests}, ${u.tookMs} ms`);
   });
   await step('fleet', async () => {
     results.fleet = await fleet(moto!.endpoint, { hosts: fleetHosts, backoffs: fleetBackoffs, seed: int('fleet-seed') }, log);

@@ -14,6 +14,7 @@ import type { ConvergenceResult, Trial } from './scenarios/convergence.ts';
 import type { FleetResult } from './scenarios/fleet.ts';
 import type { OverheadResult } from './scenarios/overhead.ts';
 import type { ScaleResult } from './scenarios/scale.ts';
+import type { UpgradeResult } from './scenarios/upgrade.ts';
 
 export interface Results {
   runId: string;
@@ -31,6 +32,8 @@ export interface Results {
   overhead?: OverheadResult;
   scale?: ScaleResult;
   fleet?: FleetResult;
+  /** With the command that measured it: merged into another run's results, it keeps its own. */
+  upgrade?: UpgradeResult & { command: string };
   errors: string[];
 }
 
@@ -637,6 +640,7 @@ export function writeReport(results: Results, out: string, resultsDir: string): 
   }
 
   if (r.fleet?.runs.length) fleetSection(r.fleet, push);
+  if (r.upgrade?.runs.length) upgradeSection(r.upgrade, push);
 
   if (hasBaseline) {
     push('## How the baseline is built', '');
@@ -696,6 +700,28 @@ function fleetSection(fleet: FleetResult, push: Push): void {
     );
   }
   push('');
+}
+
+/**
+ * Issue 16: replacing the companion under load, the documented way and the plain stop-then-start, with
+ * keep-alive connections and a new connection per request. Measured by its own command when merged in.
+ */
+function upgradeSection(u: NonNullable<Results['upgrade']>, push: Push): void {
+  push('## 7. Upgrading the companion under load', '');
+  push(
+    '`bench/scenarios/upgrade.ts`, measured by `' +
+      u.command +
+      '`: wrk (2 threads, 10 connections) through ours to one service while the companion is replaced by the same image. ' +
+      "Handover: the image's `upgrade <container>` command (the new companion beside the old one, both HAProxies on the port " +
+      'with SO_REUSEPORT, then the old one stopped). Stop-start: `docker stop`, then `docker start` (what `docker compose up -d` does ' +
+      'with a new image); time until the proxy answered again. `Connection: close`: a new connection per request, where connections ' +
+      "left in a closing listener's accept queue would fail (what HAProxy's `-x` socket transfer prevents).",
+    '',
+  );
+  push('| way | connections | failed | requests | took |', '|---|---|---:|---:|---:|');
+  for (const run of u.runs) push(`| ${run.way} | ${run.connections} | ${num(run.failed)} | ${num(run.requests)} | ${ms(run.tookMs)} |`);
+  push('');
+  if (u.notes.length) push(...u.notes.map((n) => `- ${n}`), '');
 }
 
 /** Milliseconds with two decimals, signed (latency added by a proxy: small, and may be negative by noise). */

@@ -21,7 +21,16 @@ export interface WrkResult {
  */
 export async function wrk(
   url: string,
-  options: { hosts?: string[]; durationS: number; until?: Promise<unknown>; threads?: number; connections?: number; timeout?: string },
+  options: {
+    hosts?: string[];
+    durationS: number;
+    until?: Promise<unknown>;
+    threads?: number;
+    connections?: number;
+    timeout?: string;
+    /** A new connection for every request (`Connection: close`), instead of keep-alive. */
+    close?: boolean;
+  },
 ): Promise<WrkResult> {
   const args = [
     '-t',
@@ -36,10 +45,11 @@ export async function wrk(
     SCRIPT,
     url,
   ];
-  const command = `WRK_HOSTS=${(options.hosts ?? []).join(',')} wrk ${args.join(' ')}`;
+  const close = options.close ? 'WRK_CLOSE=1 ' : '';
+  const command = `${close}WRK_HOSTS=${(options.hosts ?? []).join(',')} wrk ${args.join(' ')}`;
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn('wrk', args, {
-      env: { ...process.env, WRK_HOSTS: (options.hosts ?? []).join(',') },
+      env: { ...process.env, WRK_HOSTS: (options.hosts ?? []).join(','), ...(options.close ? { WRK_CLOSE: '1' } : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     void options.until?.finally(() => child.kill('SIGINT'));

@@ -1,18 +1,22 @@
 -- wrk script for the benchmark: spreads requests over the Host names in WRK_HOSTS (comma-separated; empty:
 -- no Host header override) and prints one machine-readable line with the counts and latency percentiles.
--- summary.errors.status counts the responses wrk calls "Non-2xx or 3xx".
+-- summary.errors.status counts the responses wrk calls "Non-2xx or 3xx". WRK_CLOSE=1: a new connection per request.
 local hosts = {}
 for h in string.gmatch(os.getenv("WRK_HOSTS") or "", "[^,]+") do
   table.insert(hosts, h)
 end
 local i = 0
+-- WRK_CLOSE=1: a new connection for every request.
+local close = os.getenv("WRK_CLOSE") == "1"
 
 request = function()
-  if #hosts == 0 then
-    return wrk.format("GET", "/")
+  local headers = {}
+  if close then headers["Connection"] = "close" end
+  if #hosts > 0 then
+    i = i % #hosts + 1
+    headers["Host"] = hosts[i]
   end
-  i = i % #hosts + 1
-  return wrk.format("GET", "/", { ["Host"] = hosts[i] })
+  return wrk.format("GET", "/", headers)
 end
 
 done = function(summary, latency, requests)
