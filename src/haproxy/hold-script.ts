@@ -6,10 +6,10 @@
  *   waiting); a server failing its health check is not waited for, nor is another host of the fleet. It
  *   sleeps in steps of 100 ms (a sleep yields: the worker serves everything else meanwhile, and it does
  *   not count against Lua's execution timeout).
- * - `fleet_route` (FLEET_FALLBACK) decides for a request that no server of this host can take: another
- *   host of the fleet (a backup server), marked so that it never passes the request on again; a request
- *   that came marked waits for this host's own servers and is refused without them. HAProxy's `nbsrv`
- *   counts backup servers when no other is up, so only Lua can tell "none of our own".
+ * - `fleet_route` (FLEET_FALLBACK): a request another host forwarded waits for this host's own servers
+ *   and is refused without them, never passed on; `fleet_hop` tells a strip-path route that its request
+ *   goes to another host. HAProxy's `nbsrv` counts backup servers when no other is up, so only Lua can
+ *   tell "none of our own"; both run only for the requests that need them.
  * Written into RUNTIME_DIR at start, where the template's `lua-load` finds it.
  */
 import { writeFile } from 'node:fs/promises';
@@ -54,24 +54,24 @@ core.register_action("hold_for_server", { "http-req" }, function(txn, max_ms)
   if backend then hold(name, backend, max_ms, false) end
 end, 1)
 
--- FLEET_FALLBACK, in place of hold_for_server. With a server of its own up, nothing to do. Without:
--- a request another host forwarded here (txn.fleet_marked: it came with X-Companion-Hop, read by the
--- frontend before any route rule) waits for this host's own servers only, and is refused (503) if none
--- comes: it is never passed on again. Any other request goes to another host of the fleet at once if one
--- is up (txn.fleet_hop: the backend marks it last), else waits as hold_for_server does.
+-- FLEET_FALLBACK. A request another host of the fleet forwarded here (txn.fleet_marked: it came naming a
+-- \`fleet:\` server in X-Companion-Server, read by the frontend before any route rule) waits for this
+-- host's own servers only, and is refused (503) if none comes: it is never passed on again.
 core.register_action("fleet_route", { "http-req" }, function(txn, max_ms)
   local name = txn.f:be_name()
   local backend = core.backends[name]
   if not backend or backend:get_srv_act() > 0 then return end
-  local marked = txn:get_var("txn.fleet_marked")
-  hold(name, backend, max_ms, marked)
-  if backend:get_srv_act() > 0 then return end
-  if marked then
-    txn:set_var("txn.fleet_refused", true)
-  elseif backend:get_srv_bck() > 0 then
-    txn:set_var("txn.fleet_hop", true)
-  end
+  hold(name, backend, max_ms, true)
+  if backend:get_srv_act() == 0 then txn:set_var("txn.fleet_refused", true) end
 end, 1)
+
+-- Whether a request will go to another host of the fleet (none of this host's own servers up, another
+-- host's up): then a route's strip-path is left out, since that host routes by the whole path. Only the
+-- backends of routes that strip a path ask.
+core.register_action("fleet_hop", { "http-req" }, function(txn)
+  local backend = core.backends[txn.f:be_name()]
+  if backend and backend:get_srv_act() == 0 and backend:get_srv_bck() > 0 then txn:set_var("txn.fleet_hop", true) end
+end, 0)
 `;
 
 export function writeHoldScript(file: string): Promise<void> {

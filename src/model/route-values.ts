@@ -356,10 +356,10 @@ const FORBIDDEN_HEADERS = new Set([
   'proxy-connection',
 ]);
 
-/** The companion's own: the hop marker another host of the fleet reads (FLEET_FALLBACK). A route removing it could loop a request between hosts. */
-const COMPANION_HEADERS = new Set(['x-companion-hop']);
+/** The companion's own: the server a request was sent to, which another host of the fleet reads as the hop marker (FLEET_FALLBACK). */
+const COMPANION_HEADERS = new Set(['x-companion-server']);
 
-/** An HTTP header name to set or remove: RFC 9110 token restricted to [A-Za-z0-9-]{1,64}; refused (with a reason) for hop-by-hop or framing headers that must not be set by a route: host, content-length, transfer-encoding, connection, upgrade, te, trailer, keep-alive, proxy-connection (case-insensitive), and for X-Companion-Hop, the companion's own. Returned as given (case kept). */
+/** An HTTP header name to set or remove: RFC 9110 token restricted to [A-Za-z0-9-]{1,64}; refused (with a reason) for hop-by-hop or framing headers that must not be set by a route: host, content-length, transfer-encoding, connection, upgrade, te, trailer, keep-alive, proxy-connection (case-insensitive), and X-Companion-Server, the companion's own. Returned as given (case kept). */
 export function parseHeaderName(raw: string): Parsed<string> {
   const name = raw.trim();
   if (name === '') return refuse('is empty');
@@ -369,7 +369,9 @@ export function parseHeaderName(raw: string): Parsed<string> {
     return refuse(`names ${quote(name)}, a hop-by-hop or framing header that HAProxy manages: a route may not set or remove it`);
   }
   if (COMPANION_HEADERS.has(name.toLowerCase())) {
-    return refuse(`names ${quote(name)}, the companion's own hop marker between hosts of the fleet: a route may not set or remove it`);
+    return refuse(
+      `names ${quote(name)}, the companion's own (the server a request goes to, the fleet's hop marker): a route may not set or remove it`,
+    );
   }
   return ok(name);
 }

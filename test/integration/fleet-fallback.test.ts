@@ -166,7 +166,7 @@ describe('the fleet covers for a host (FLEET_FALLBACK)', () => {
     await docker('stop', '-t', '1', `hc-${run.id}-login-a`);
     try {
       await waitFor(async () => (await get(hostA.port, 'login.example.com')).body === 'login-b', { what: 'host b answering for host a' });
-      const forged = await request(hostA.port, 'login.example.com', '/', { 'X-Companion-Hop': 'anyone' });
+      const forged = await request(hostA.port, 'login.example.com', '/', { 'X-Companion-Server': 'fleet:anyone' });
       expect(forged.status).toBe(503);
     } finally {
       await docker('start', `hc-${run.id}-login-a`);
