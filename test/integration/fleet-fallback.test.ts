@@ -4,9 +4,11 @@
  * own, both registered in one zone (moto), both with HTTPS on (a test CA's certificate for the name). Host
  * A's container stopped under keep-alive load: every request to A still gets a 200, from B's container
  * (over TLS between the hosts, B's certificate verified against FLEET_CA_FILE), until A's is back; a
- * request B receives from A is never sent on again.
+ * request B receives from A is never sent on again; and B showing a certificate another CA issued is never
+ * sent a request.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,7 +30,8 @@ let zoneId: string;
 let hostA: Companion;
 let hostB: Companion;
 let ca: TestCa;
-let certsDir: string;
+/** Each host's TLS_CERTS_DIR. */
+const certsDirs: Record<'a' | 'b', string> = { a: '', b: '' };
 
 /** moto listens on the host's loopback, which a container on a network of its own cannot reach: relay it from the network's gateway. */
 async function relayFromGateway(target: string): Promise<{ server: net.Server; endpoint: string }> {
@@ -67,7 +70,7 @@ const host = (letter: 'a' | 'b', last: number, endpoint: string) =>
       HTTPS_PORT: String(PORT + 2),
       FLEET_CA_FILE: '/fleet-ca.pem',
     },
-    args: ['-v', `${certsDir}:/certs:ro`, '-v', `${ca.certFile}:/fleet-ca.pem:ro`],
+    args: ['-v', `${certsDirs[letter]}:/certs:ro`, '-v', `${ca.certFile}:/fleet-ca.pem:ro`],
   });
 
 const login = (letter: 'a' | 'b') =>
@@ -79,15 +82,25 @@ const login = (letter: 'a' | 'b') =>
     args: ['--network', networkName],
   });
 
+/** Host `letter`'s certificate for login.example.com, issued by `issuer`; returns its fingerprint as /status shows it. */
+async function writeCertificate(letter: 'a' | 'b', issuer: TestCa): Promise<string> {
+  const leaf = await issuer.issue(['login.example.com']);
+  const file = path.join(certsDirs[letter], 'login.pem');
+  await writeFile(`${file}.tmp`, `${leaf.cert}${leaf.chain}${leaf.key}`);
+  await rename(`${file}.tmp`, file);
+  return new X509Certificate(leaf.cert).fingerprint256.replaceAll(':', '');
+}
+
 interface FleetStatus {
   dns: { fleet?: { hosts: string[] } };
 }
 
 beforeAll(async () => {
   ca = await createTestCa();
-  certsDir = await mkdtemp(path.join(tmpdir(), 'hc-fleet-'));
-  const leaf = await ca.issue(['login.example.com']);
-  await writeFile(path.join(certsDir, 'login.pem'), `${leaf.cert}${leaf.chain}${leaf.key}`);
+  for (const letter of ['a', 'b'] as const) {
+    certsDirs[letter] = await mkdtemp(path.join(tmpdir(), `hc-fleet-${letter}-`));
+    await writeCertificate(letter, ca);
+  }
   await docker('network', 'create', '--subnet', `${SUBNET}.0/24`, networkName);
   moto = await startMoto();
   zoneId = await createHostedZone(moto.endpoint, 'example.com');
@@ -126,10 +139,37 @@ afterAll(async () => {
   await moto?.stop();
   await docker('network', 'rm', networkName).catch(() => undefined);
   await ca?.close();
-  if (certsDir) await rm(certsDir, { recursive: true, force: true });
+  for (const dir of Object.values(certsDirs)) if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('the fleet covers for a host (FLEET_FALLBACK)', () => {
+  it('never sends a request to a host whose certificate the fleet’s CA does not vouch for', async () => {
+    const statusOfB = async () =>
+      (await (await fetch(`http://127.0.0.1:${PORT + 1 + 1000}/status`)).json()) as { tls?: { certificates: { fingerprint: string }[] } };
+    // First, before host a ever connected to host b (a TLS session from then would be resumed, not
+    // verified again). Host b now shows a certificate for the name from a CA of its own, as a host
+    // impersonating it would.
+    const other = await createTestCa();
+    try {
+      const fingerprint = await writeCertificate('b', other);
+      await waitFor(async () => (await statusOfB()).tls?.certificates.some((c) => c.fingerprint === fingerprint) ?? false, {
+        what: 'host b serving the other certificate',
+      });
+      await docker('stop', '-t', '1', `hc-${run.id}-login-a`);
+      try {
+        // Past the hold: host a has no server of its own and will not trust host b's answer.
+        const reply = await request(hostA.port, 'login.example.com');
+        expect(reply.status).toBe(503);
+        expect(reply.body.toString()).not.toContain('login-b');
+      } finally {
+        await docker('start', `hc-${run.id}-login-a`);
+      }
+    } finally {
+      await writeCertificate('b', ca);
+      await other.close();
+    }
+  }, 60_000);
+
   it('host a’s only login container stopped under load: every request still gets a 200, from host b, until a serves again', async () => {
     const traffic = keepAliveLoad(hostA.port, 'login.example.com');
     await waitFor(() => traffic.result.ok > 200, { what: 'load flowing' });
