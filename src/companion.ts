@@ -179,6 +179,7 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
           lastApply: supervisor.recorder.lastApply,
           drainingServers: haproxy.drainingServers,
           dns: dns.status(),
+          ...(fleet && { peersOf: (service: Service) => peerServersOf(service, dns.fleetPeers()) }),
           ...(await haproxy.stats().then((stats) => ({ serverStates: stats.servers, backendTraffic: stats.backends }))),
           tls:
             config.tls &&

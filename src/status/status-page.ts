@@ -20,12 +20,19 @@ function routeTitle(service: ServiceStatus): string {
   return `${service.hostnames[0] ?? service.domain}${service.path === '/' ? '' : service.path}`;
 }
 
-/** The other host names, the route's label name, the policy keys it set, and its traffic right now. */
+/** The other host names, the route's label name, the policy keys it set, its traffic right now, and the other hosts it falls back on. */
 function routeDetails(service: ServiceStatus): string {
   const policy = Object.keys(service.policy);
   const t = service.traffic;
   const traffic = t && `${t.requestsPerSecond} req/s · ${t.responseTimeMs} ms · ${t.responses5xx} 5xx of ${t.requestsTotal}`;
-  return [service.hostnames.slice(1).join(', '), `route ${service.route}`, policy.length > 0 ? `policy: ${policy.join(', ')}` : '', traffic]
+  const fleet = service.fleet?.length && `other hosts: ${service.fleet.map((h) => `${h.hostId} (${h.haproxy ?? 'unknown'})`).join(', ')}`;
+  return [
+    service.hostnames.slice(1).join(', '),
+    `route ${service.route}`,
+    policy.length > 0 ? `policy: ${policy.join(', ')}` : '',
+    traffic,
+    fleet,
+  ]
     .filter(Boolean)
     .join(' · ');
 }

@@ -9,6 +9,7 @@ import type { PlacedService } from '../model/backend-pool.js';
 import type { RoutePolicy } from '../model/route-labels.js';
 import type { SkippedContainer } from '../model/services.js';
 import type { ApplyReport } from '../pass-recorder.js';
+import type { PeerServer } from '../render/fleet-servers.js';
 import type { TlsStatus } from '../tls/certificate-source.js';
 
 export interface ServerStatus {
@@ -38,6 +39,8 @@ export interface ServiceStatus {
     responseHeaders?: HeaderAction[];
   };
   servers: ServerStatus[];
+  /** FLEET_FALLBACK: the other hosts it falls back on (its backup servers), with HAProxy's view of each. */
+  fleet?: { hostId: string; address: string; haproxy?: string }[];
   /** HAProxy's counters of the service's backend (this worker's, since its last reload); absent when HAProxy does not answer. */
   traffic?: BackendTraffic;
 }
@@ -71,6 +74,8 @@ export interface SnapshotInputs {
   /** Backend -> its traffic. */
   backendTraffic?: Map<string, BackendTraffic>;
   tls?: TlsStatus | undefined;
+  /** FLEET_FALLBACK: the other hosts a service falls back on; absent when off. */
+  peersOf?: (service: PlacedService) => PeerServer[];
 }
 
 export interface Health {
@@ -102,6 +107,7 @@ export function buildSnapshot(inputs: SnapshotInputs): StatusSnapshot {
       backend: service.backend,
       policy: publicPolicy(service.policy),
       ...(inputs.backendTraffic?.has(service.backend) && { traffic: inputs.backendTraffic.get(service.backend) }),
+      ...fleetOf(service, inputs),
       servers: service.servers.map((server) => {
         const state = inputs.serverStates.get(`${service.backend}/${server.name}`);
         return {
@@ -142,5 +148,17 @@ function publicPolicy(policy: RoutePolicy): ServiceStatus['policy'] {
     ...(authUsers && { authUsers: authUsers.map((user) => user.name) }),
     ...(requestHeaders && { requestHeaders: headers(requestHeaders) }),
     ...(responseHeaders && { responseHeaders: headers(responseHeaders) }),
+  };
+}
+
+function fleetOf(service: PlacedService, inputs: SnapshotInputs): Pick<ServiceStatus, 'fleet'> {
+  const peers = inputs.peersOf?.(service) ?? [];
+  if (peers.length === 0) return {};
+  return {
+    fleet: peers.map((peer) => ({
+      hostId: peer.hostId,
+      address: peer.address,
+      haproxy: inputs.serverStates.get(`${service.backend}/${peer.name}`),
+    })),
   };
 }

@@ -93,6 +93,7 @@ async function writeCertificate(letter: 'a' | 'b', issuer: TestCa): Promise<stri
 
 interface FleetStatus {
   dns: { fleet?: { hosts: string[] } };
+  services: { domain: string; fleet?: { hostId: string; haproxy?: string }[] }[];
 }
 
 beforeAll(async () => {
@@ -130,6 +131,15 @@ beforeAll(async () => {
     {
       what: 'host b a backup server of login on host a',
     },
+  );
+  // What an operator sees: on /status, login's other host, up in HAProxy's eyes.
+  await waitFor(
+    async () => {
+      const status = (await (await fetch(`http://127.0.0.1:${PORT + 1000}/status`)).json()) as FleetStatus;
+      const fleet = status.services.find((s) => s.domain === 'login')?.fleet;
+      return fleet?.length === 1 && fleet[0]?.hostId === 'host-b' && fleet[0]?.haproxy?.startsWith('UP') === true;
+    },
+    { what: 'host b up as login’s other host on host a’s /status' },
   );
 }, 120_000);
 

@@ -36,6 +36,28 @@ describe('buildSnapshot', () => {
     ]);
   });
 
+  it('shows, per service, the other hosts of the fleet it falls back on, with HAProxy’s view of each', () => {
+    const service = {
+      key: 'login',
+      kind: 'http' as const,
+      domain: 'login',
+      path: '/',
+      hostnames: ['login.example.com', 'login'],
+      policy: {},
+      route: 'default',
+      servers: [],
+      backend: 'be_login',
+    };
+    const snapshot = buildSnapshot({
+      ...inputs,
+      services: [service, { ...service, key: 'api', domain: 'api', backend: 'be_api' }],
+      serverStates: new Map([['be_login/fleet:i-b', 'UP']]),
+      peersOf: (s) => (s.key === 'login' ? [{ name: 'fleet:i-b', hostId: 'i-b', address: '10.0.0.2' }] : []),
+    });
+    expect(snapshot.services.map((s) => s.fleet)).toEqual([[{ hostId: 'i-b', address: '10.0.0.2', haproxy: 'UP' }], undefined]);
+    expect(renderStatusPage(snapshot)).toContain('other hosts: i-b (UP)');
+  });
+
   it('shows the owning container on the page too', () => {
     const page = renderStatusPage(buildSnapshot(inputs));
     expect(page).toContain(`<small>held by login-1 ${'a'.repeat(12)}</small>`);
