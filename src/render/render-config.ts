@@ -79,8 +79,8 @@ export interface TemplateSettings {
   /** HOLD_REQUESTS_S in ms: how long a request for a service with no server up waits for one; 0: not at all. */
   holdMs: number;
   /**
-   * FLEET_FALLBACK, null when off: this host's id (the hop marker a forwarded request carries) and, with
-   * HTTPS, the CA bundle that other hosts' certificates are verified with.
+   * FLEET_FALLBACK, null when off: this host's id, the CA bundle other hosts' certificates are verified
+   * with (HTTPS), and the other hosts the backends fall back on, each health-checked once (`fleet_hosts`).
    */
   fleet: { hostId: string; caFile: string; hosts: { hostId: string; address: string }[] } | null;
 }
@@ -114,7 +114,7 @@ export function templateContext(
   peers: FleetPeers = NO_PEERS,
 ): TemplateContext {
   const https = settings.tls;
-  // The hop marker is a Lua action: no script, no fallback.
+  // A forwarded request's refusal and strip-path's exception are Lua actions: no script, no fallback.
   const fleet = paths.holdScript ? settings.fleet : undefined;
   const backends = placed.backends.map((backend) => ({ ...backend, peers: fleet ? peerServersOf(backend.service, peers) : [] }));
   return {
