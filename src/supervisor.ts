@@ -176,7 +176,8 @@ export class Supervisor {
       }
     }
     for (const [key, entry] of this.lingering) {
-      if (present.has(key)) this.lingering.delete(key);
+      // Covered no longer (the other hosts left the zone): it goes, as it would have after the linger.
+      if (present.has(key) || (entry.covering && !this.deps.covered?.(entry.service))) this.lingering.delete(key);
       else if (entry.until <= now && !entry.covering && coverMs > 0 && this.deps.covered?.(entry.service)) {
         entry.covering = true;
         entry.until = now + coverMs;

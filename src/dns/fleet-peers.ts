@@ -9,7 +9,7 @@
  * that the marker there vouches for). A hand-made record, a lapsed host or a marker holding anything else
  * is never a peer: requests are only ever sent to hosts that run the companion and said so.
  */
-import { isIPv4 } from 'node:net';
+import { BlockList, isIPv4 } from 'node:net';
 import { compare } from '../lib/compare.js';
 import { MARKER_PREFIX, normaliseName, parseMarker, type RecordContext, type RecordSet, recordKey, setIdentifierFor } from './records.js';
 
@@ -23,6 +23,22 @@ export interface FleetPeer {
 export type FleetPeers = ReadonlyMap<string, readonly FleetPeer[]>;
 
 export const NO_PEERS: FleetPeers = new Map();
+
+/**
+ * Addresses no other host of a fleet has, where a request sent by HAProxy would reach something else: this
+ * host itself (loopback), instance metadata and link-local services, "this network", multicast, reserved.
+ * A record in the zone naming one (someone who can write the zone) must not turn the fallback into a proxy
+ * to them.
+ */
+const NOT_A_HOST = new BlockList();
+for (const [network, prefix] of [
+  ['0.0.0.0', 8],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  NOT_A_HOST.addSubnet(network, prefix, 'ipv4');
 
 export function fleetPeers(zoneRecords: RecordSet[], ctx: Pick<RecordContext, 'hostId' | 'hostIp' | 'mode'>, nowS: number): FleetPeers {
   const byKey = new Map(zoneRecords.map((r) => [recordKey(r), r]));
@@ -38,11 +54,22 @@ export function fleetPeers(zoneRecords: RecordSet[], ctx: Pick<RecordContext, 'h
     const a = byKey.get(recordKey({ name, type: 'A', setIdentifier: idFor(name, 'A') }));
     const address = a && !a.aliasTarget && a.values.length === 1 ? a.values[0] : undefined;
     // Never this host itself under another id (an old HOST_ID): a request would come back here.
-    if (address === undefined || !isIPv4(address) || address === ctx.hostIp) continue;
+    if (address === undefined || !isIPv4(address) || address === ctx.hostIp || NOT_A_HOST.check(address, 'ipv4')) continue;
     const key = normaliseName(name);
     peers.set(key, [...(peers.get(key) ?? []), { hostId: vouch.owner, address }]);
   }
-  for (const list of peers.values()) list.sort((x, y) => compare(x.hostId, y.hostId));
+  // One address per host, the one its first name (in name order) gives: the health check of a host and the
+  // backup servers that track it must reach the same place, whatever names' records disagree.
+  const addressOf = new Map<string, string>();
+  for (const name of [...peers.keys()].sort(compare)) {
+    for (const peer of peers.get(name) ?? []) if (!addressOf.has(peer.hostId)) addressOf.set(peer.hostId, peer.address);
+  }
+  for (const [name, list] of peers) {
+    peers.set(
+      name,
+      list.map((p) => ({ hostId: p.hostId, address: addressOf.get(p.hostId) ?? p.address })).sort((x, y) => compare(x.hostId, y.hostId)),
+    );
+  }
   return peers;
 }
 

@@ -357,9 +357,9 @@ const FORBIDDEN_HEADERS = new Set([
 ]);
 
 /** The companion's own: the server a request was sent to, which another host of the fleet reads as the hop marker (FLEET_FALLBACK). */
-const COMPANION_HEADERS = new Set(['x-companion-server']);
+const COMPANION_HEADERS = new Set(['x-companion-server', 'x-companion-hops']);
 
-/** An HTTP header name to set or remove: RFC 9110 token restricted to [A-Za-z0-9-]{1,64}; refused (with a reason) for hop-by-hop or framing headers that must not be set by a route: host, content-length, transfer-encoding, connection, upgrade, te, trailer, keep-alive, proxy-connection (case-insensitive), and X-Companion-Server, the companion's own. Returned as given (case kept). */
+/** An HTTP header name to set or remove: RFC 9110 token restricted to [A-Za-z0-9-]{1,64}; refused (with a reason) for hop-by-hop or framing headers that must not be set by a route: host, content-length, transfer-encoding, connection, upgrade, te, trailer, keep-alive, proxy-connection (case-insensitive), and X-Companion-Server and X-Companion-Hops, the companion's own. Returned as given (case kept). */
 export function parseHeaderName(raw: string): Parsed<string> {
   const name = raw.trim();
   if (name === '') return refuse('is empty');

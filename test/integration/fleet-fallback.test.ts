@@ -218,6 +218,9 @@ describe('the fleet covers for a host (FLEET_FALLBACK)', () => {
       await waitFor(async () => (await get(hostA.port, 'login.example.com')).body === 'login-b', { what: 'host b answering for host a' });
       const forged = await request(hostA.port, 'login.example.com', '/', { 'X-Companion-Server': 'fleet:anyone' });
       expect(forged.status).toBe(503);
+      // Two hops said already: no third host takes it, whoever says so.
+      const looped = await request(hostA.port, 'login.example.com', '/', { 'X-Companion-Server': 'fleet:anyone', 'X-Companion-Hops': '1' });
+      expect(looped.status).toBe(508);
     } finally {
       await docker('start', `hc-${run.id}-login-a`);
     }

@@ -158,7 +158,12 @@ describe('Supervisor', () => {
   });
 
   it('after the linger, keeps routing a service the fleet covers for the cover time, out of DNS (FLEET_FALLBACK)', async () => {
-    const { supervisor, docker, served, pass } = setup({ lingerMs: 10_000, coverMs: 120_000, covered: (s) => s.domain === 'web' });
+    let coveredNow = true;
+    const { supervisor, docker, served, pass } = setup({
+      lingerMs: 10_000,
+      coverMs: 120_000,
+      covered: (s) => coveredNow && s.domain === 'web',
+    });
     docker.containers = [container({ name: 'web-1', env: { DOMAIN: 'web' } }), container({ name: 'api-1', env: { DOMAIN: 'api' } })];
     await supervisor.start();
     docker.containers = [];
@@ -173,6 +178,18 @@ describe('Supervisor', () => {
     docker.containers = [container({ name: 'web-2', env: { DOMAIN: 'web' } })];
     await pass();
     expect(served.at(-1)).toEqual(['web']);
+    // Gone again, and the other hosts leave the zone while it is covered: it goes at the next pass.
+    docker.containers = [];
+    await pass();
+    await vi.advanceTimersByTimeAsync(10_100);
+    await supervisor.idle();
+    expect(supervisor.services.map((s) => s.key)).toEqual(['web']);
+    coveredNow = false;
+    await pass();
+    expect(supervisor.services).toEqual([]);
+    coveredNow = true;
+    docker.containers = [container({ name: 'web-3', env: { DOMAIN: 'web' } })];
+    await pass();
     // Gone again and never back: the cover time after the linger, then it goes for good.
     docker.containers = [];
     await pass();

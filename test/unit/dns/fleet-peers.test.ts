@@ -55,10 +55,23 @@ describe('fleetPeers', () => {
     ['an alias record', [{ ...bA, values: [], aliasTarget: 'lb.example.net' }, bMarker]],
     ['an A record with two addresses', [{ ...bA, values: ['10.0.0.2', '10.0.0.9'] }, bMarker]],
     ['an address that is not IPv4', [{ ...bA, values: ['localhost'] }, bMarker]],
+    ['loopback', [{ ...bA, values: ['127.0.0.2'] }, bMarker]],
+    ['instance metadata (link-local)', [{ ...bA, values: ['169.254.169.254'] }, bMarker]],
+    ['"this network"', [{ ...bA, values: ['0.0.0.0'] }, bMarker]],
+    ['multicast', [{ ...bA, values: ['239.1.1.1'] }, bMarker]],
+    ['broadcast', [{ ...bA, values: ['255.255.255.255'] }, bMarker]],
     ['this host’s own address under another id (an old HOST_ID)', host('i-me-before', '10.0.0.1', ['login'])],
     ['this host itself', host('i-me', '10.0.0.1', ['login'])],
   ])('never counts %s', (_, zone) => {
     expect(fleetPeers(zone, me, NOW).size).toBe(0);
+  });
+
+  it('gives a host one address, its first name’s, whatever other names’ records say', () => {
+    const zone = [...host('i-b', '10.0.0.2', ['api']), ...host('i-b', '10.0.0.9', ['login'])];
+    expect(Object.fromEntries(fleetPeers(zone, me, NOW))).toEqual({
+      'api.example.com': [{ hostId: 'i-b', address: '10.0.0.2' }],
+      'login.example.com': [{ hostId: 'i-b', address: '10.0.0.2' }],
+    });
   });
 
   it('still counts a lease that lapses at this very second', () => {

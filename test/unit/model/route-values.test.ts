@@ -358,6 +358,7 @@ describe('parseHeaderName', () => {
   it('refuses the companion’s own header (the fleet’s hop marker), whatever its case', () => {
     expect(reasonOf(parseHeaderName('X-Companion-Server'))).toMatch(/hop marker/);
     expect(reasonOf(parseHeaderName('x-companion-SERVER'))).toMatch(/hop marker/);
+    expect(reasonOf(parseHeaderName('X-Companion-Hops'))).toMatch(/hop marker/);
   });
 
   it.each([

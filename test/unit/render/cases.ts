@@ -269,7 +269,11 @@ export const renderCases: Record<string, TemplateContext> = {
     const context = fleetShop();
     return {
       ...context,
-      settings: { ...settings, fleet: { hostId: 'i-0a', caFile: '/etc/ssl/fleet-ca.pem', hosts: fleetHostsOf(context.backends) } },
+      settings: {
+        ...settings,
+        defaultService: 'shop.example.com',
+        fleet: { hostId: 'i-0a', caFile: '/etc/ssl/fleet-ca.pem', hosts: fleetHostsOf(context.backends) },
+      },
     };
   })(),
   // The same over HTTPS: to the other hosts' HTTPS port, their certificates verified for the request's name.
