@@ -148,6 +148,20 @@ export const settingsSchema = z.object({
   ASG_LIFECYCLE: z.enum(['auto', 'off']).default('auto'),
   DNS_RECONCILE_INTERVAL_S: integer(10, 86_400).default(300),
   FLEET_FALLBACK: boolean.default(true),
+  FLEET_PEER_CIDRS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== ''),
+    )
+    .pipe(
+      z
+        .array(z.union([z.ipv4(), z.cidrv4()], { error: 'must be IPv4 addresses or CIDRs, comma-separated, e.g. 10.0.0.0/16' }))
+        .min(1, 'must name at least one network, e.g. 10.0.0.0/16'),
+    )
+    .optional(),
   FLEET_CA_FILE: z
     .string()
     .regex(/^\/[^\s"'#\\]*$/, 'must be an absolute path without spaces or quotes, e.g. /etc/ssl/fleet-ca.pem')
@@ -202,7 +216,7 @@ export interface Config {
   /** A request for a service with no server up waits this long for one; the service keeps its routes as long after its last container went. */
   holdRequestsMs: number;
   /** FLEET_FALLBACK: other hosts serving a name take its requests while no local server can; absent when off (or without HOSTED_ZONE_ID). */
-  fleet?: { caFile?: string | undefined };
+  fleet?: { caFile?: string | undefined; peerCidrs?: string[] | undefined };
   /** DEFAULT_SERVICE, relative to the zone: where hosts no route names go. */
   defaultService?: string;
   templatePath: string;
@@ -311,7 +325,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
     log: { level: s.LOG_LEVEL, format: s.LOG_FORMAT },
     shutdownGraceMs: s.SHUTDOWN_GRACE_S * 1000,
     // The fleet is known from the zone: without Route53 there is none to fall back on.
-    fleet: s.FLEET_FALLBACK && s.HOSTED_ZONE_ID !== undefined ? { caFile: s.FLEET_CA_FILE } : undefined,
+    fleet: s.FLEET_FALLBACK && s.HOSTED_ZONE_ID !== undefined ? { caFile: s.FLEET_CA_FILE, peerCidrs: s.FLEET_PEER_CIDRS } : undefined,
     status: s.STATUS_PORT !== 0 ? { address: s.STATUS_ADDRESS, port: s.STATUS_PORT, token: s.STATUS_TOKEN } : undefined,
     model: {
       allowHostNetwork: s.ALLOW_HOST_NETWORK,

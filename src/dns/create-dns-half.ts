@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { DnsHalf } from './dns-half.js';
 import { DnsPreview } from './dns-preview.js';
 import { DnsRegistrar } from './dns-registrar.js';
+import { peerNetworks } from './fleet-peers.js';
 import { type HostIdentity, resolveHostIdentity } from './host-identity.js';
 import type { ZoneApi } from './route53-zone.js';
 
@@ -52,7 +53,7 @@ export async function createDnsHalf(config: Config, log: Logger, hooks: { onFlee
       leaseMs: dns.leaseMs,
       debounce: dns.debounce,
       maxNames: dns.maxNames,
-      ...(config.fleet ? { onFleetChanged: hooks.onFleetChanged } : {}),
+      ...(config.fleet ? { onFleetChanged: hooks.onFleetChanged, peerNetworks: peerNetworks(config.fleet.peerCidrs) } : {}),
     },
     dnsLog,
   );

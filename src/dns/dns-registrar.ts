@@ -22,6 +22,8 @@
  * Leases (DNS_LEASE_S): this host's markers carry an expiry, renewed a third of the way into the lease.
  * At every reconcile it removes the records of other hosts whose lease lapsed ({@link lapsedRecords}).
  */
+
+import type { BlockList } from 'node:net';
 import { createDebouncer, type Debouncer } from '../debounce.js';
 import { asError, CompanionError } from '../errors.js';
 import { backoffDelay, jittered } from '../lib/backoff.js';
@@ -93,6 +95,8 @@ export interface RegistrarOptions {
   now?: () => number;
   /** Called when a listing shows other hosts serving other names than before (FLEET_FALLBACK). */
   onFleetChanged?: () => void;
+  /** FLEET_PEER_CIDRS: other hosts count only at these addresses; absent: any (but loopback and the like). */
+  peerNetworks?: BlockList;
 }
 
 /** Route53 refused the request before doing anything with it: nothing of it was applied. */
@@ -454,7 +458,7 @@ export class DnsRegistrar implements DnsHalf {
       );
     }
     this.fleet = { hosts: Math.max(1, liveOwners(zone, nowS).size), pages: Math.max(1, Math.ceil(zone.length / LIST_PAGE_SIZE)) };
-    const peers = fleetPeers(zone, this.ctx, nowS);
+    const peers = fleetPeers(zone, { ...this.ctx, peerNetworks: this.options.peerNetworks }, nowS);
     if (!samePeers(peers, this.peers)) {
       this.peers = peers;
       this.options.onFleetChanged?.();

@@ -40,7 +40,23 @@ for (const [network, prefix] of [
 ] as const)
   NOT_A_HOST.addSubnet(network, prefix, 'ipv4');
 
-export function fleetPeers(zoneRecords: RecordSet[], ctx: Pick<RecordContext, 'hostId' | 'hostIp' | 'mode'>, nowS: number): FleetPeers {
+/** FLEET_PEER_CIDRS as a list to check addresses against; undefined: every address but {@link NOT_A_HOST}'s. */
+export function peerNetworks(cidrs: string[] | undefined): BlockList | undefined {
+  if (cidrs === undefined) return undefined;
+  const networks = new BlockList();
+  for (const entry of cidrs) {
+    const [address = '', prefix] = entry.split('/');
+    if (prefix === undefined) networks.addAddress(address, 'ipv4');
+    else networks.addSubnet(address, Number(prefix), 'ipv4');
+  }
+  return networks;
+}
+
+export function fleetPeers(
+  zoneRecords: RecordSet[],
+  ctx: Pick<RecordContext, 'hostId' | 'hostIp' | 'mode'> & { peerNetworks?: BlockList | undefined },
+  nowS: number,
+): FleetPeers {
   const byKey = new Map(zoneRecords.map((r) => [recordKey(r), r]));
   const peers = new Map<string, FleetPeer[]>();
   for (const marker of zoneRecords) {
@@ -55,6 +71,7 @@ export function fleetPeers(zoneRecords: RecordSet[], ctx: Pick<RecordContext, 'h
     const address = a && !a.aliasTarget && a.values.length === 1 ? a.values[0] : undefined;
     // Never this host itself under another id (an old HOST_ID): a request would come back here.
     if (address === undefined || !isIPv4(address) || address === ctx.hostIp || NOT_A_HOST.check(address, 'ipv4')) continue;
+    if (ctx.peerNetworks && !ctx.peerNetworks.check(address, 'ipv4')) continue;
     const key = normaliseName(name);
     peers.set(key, [...(peers.get(key) ?? []), { hostId: vouch.owner, address }]);
   }

@@ -69,6 +69,8 @@ const host = (letter: 'a' | 'b', last: number, endpoint: string) =>
       TLS_CERTS_DIR: '/certs',
       HTTPS_PORT: String(PORT + 2),
       FLEET_CA_FILE: '/fleet-ca.pem',
+      // The fleet's network, as a VPC's subnet would be.
+      FLEET_PEER_CIDRS: `${SUBNET}.0/24`,
     },
     args: ['-v', `${certsDirs[letter]}:/certs:ro`, '-v', `${ca.certFile}:/fleet-ca.pem:ro`],
   });

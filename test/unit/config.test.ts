@@ -71,6 +71,22 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DOMAIN_NAME: 'example.com', TRUSTED_PROXIES: value }, template)).toThrow(/TRUSTED_PROXIES/);
   });
 
+  it('reads FLEET_PEER_CIDRS as the fleet’s networks, with HOSTED_ZONE_ID', () => {
+    const env = {
+      DOMAIN_NAME: 'example.com',
+      HOSTED_ZONE_ID: 'Z1',
+      HOST_IP: '10.0.0.1',
+      HOST_ID: 'i-1',
+      FLEET_PEER_CIDRS: '10.0.0.0/16, 10.1.0.7',
+    };
+    expect(loadConfig(env, template).fleet).toEqual({ caFile: undefined, peerCidrs: ['10.0.0.0/16', '10.1.0.7'] });
+    expect(loadConfig({ ...env, FLEET_FALLBACK: 'false' }, template).fleet).toBeUndefined();
+  });
+
+  it.each([',', '2001:db8::/32', '10.0.0.0/33', 'example.com'])('rejects FLEET_PEER_CIDRS=%j', (value) => {
+    expect(() => loadConfig({ DOMAIN_NAME: 'example.com', FLEET_PEER_CIDRS: value }, template)).toThrow(/FLEET_PEER_CIDRS/);
+  });
+
   it.each(['short', 'has a space in it, sixteen+', 'x'.repeat(257), 'tab\tinside-the-token-here'])('rejects STATUS_TOKEN=%j', (value) => {
     expect(() => loadConfig({ DOMAIN_NAME: 'example.com', STATUS_TOKEN: value }, template)).toThrow(/STATUS_TOKEN/);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fleetPeers, NO_PEERS, peerHosts, samePeers } from '../../../src/dns/fleet-peers.js';
+import { fleetPeers, NO_PEERS, peerHosts, peerNetworks, samePeers } from '../../../src/dns/fleet-peers.js';
 import { desiredRecords, markerValue, type RecordContext, type RecordSet } from '../../../src/dns/records.js';
 
 const NOW = 1_900_000_000;
@@ -64,6 +64,12 @@ describe('fleetPeers', () => {
     ['this host itself', host('i-me', '10.0.0.1', ['login'])],
   ])('never counts %s', (_, zone) => {
     expect(fleetPeers(zone, me, NOW).size).toBe(0);
+  });
+
+  it('with FLEET_PEER_CIDRS, counts only hosts at those addresses', () => {
+    const zone = [...host('i-b', '10.0.0.2', ['login']), ...host('i-c', '192.168.7.3', ['login']), ...host('i-d', '10.9.0.4', ['login'])];
+    const peers = fleetPeers(zone, { ...me, peerNetworks: peerNetworks(['10.0.0.0/16', '10.9.0.4']) }, NOW);
+    expect(peers.get('login.example.com')?.map((p) => p.hostId)).toEqual(['i-b', 'i-d']);
   });
 
   it('gives a host one address, its first name’s, whatever other names’ records say', () => {
