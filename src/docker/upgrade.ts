@@ -17,31 +17,41 @@ export interface InspectedContainer {
   Id: string;
   Name: string;
   Image: string;
-  Config: { Image: string; Env?: string[] | null; Labels?: Record<string, string> | null; Cmd?: string[] | null };
+  Config: { Image: string; Env?: string[] | null; Labels?: Record<string, string> | null } & Partial<Record<OperatorKey, unknown>>;
   HostConfig: Record<string, unknown> & { NetworkMode?: string; PortBindings?: Record<string, unknown> | null };
   State: { Running: boolean };
 }
 
 export interface InspectedImage {
-  Config?: { Env?: string[] | null; Labels?: Record<string, string> | null; Cmd?: string[] | null } | null;
+  Config?: ({ Env?: string[] | null; Labels?: Record<string, string> | null } & Partial<Record<OperatorKey, unknown>>) | null;
 }
 
 /**
+ * Container settings an operator may give beside the image's (`docker run --health-cmd`, Compose's
+ * `stop_grace_period`, which is StopTimeout and which DEREGISTER_ON_EXIT needs): copied when they differ
+ * from the old image's own.
+ */
+const OPERATOR_KEYS = ['Cmd', 'Entrypoint', 'Healthcheck', 'StopSignal', 'StopTimeout', 'User', 'WorkingDir'] as const;
+type OperatorKey = (typeof OPERATOR_KEYS)[number];
+
+/**
  * The create options of the successor: what the operator gave the old container (environment and labels
- * beyond the old image's own, its command if it set one, its host configuration), on the new image, whose
- * own environment (NODE_OPTIONS, PATH, ...) and labels come with it. Pure.
+ * beyond the old image's own, the {@link OPERATOR_KEYS} it set, its host configuration), on the new image,
+ * whose own environment (NODE_OPTIONS, PATH, ...), labels and defaults come with it. Pure.
  */
 export function successorOptions(old: InspectedContainer, oldImage: InspectedImage, image: string, name: string): Record<string, unknown> {
   const imageEnv = new Set(oldImage.Config?.Env ?? []);
   const imageLabels = oldImage.Config?.Labels ?? {};
   const labels = Object.fromEntries(Object.entries(old.Config.Labels ?? {}).filter(([key, value]) => imageLabels[key] !== value));
-  const ownCmd = JSON.stringify(old.Config.Cmd ?? null) !== JSON.stringify(oldImage.Config?.Cmd ?? null);
+  const own = OPERATOR_KEYS.filter(
+    (key) => old.Config[key] != null && JSON.stringify(old.Config[key]) !== JSON.stringify(oldImage.Config?.[key] ?? null),
+  );
   return {
     name,
     Image: image,
     Env: (old.Config.Env ?? []).filter((entry) => !imageEnv.has(entry)),
     Labels: labels,
-    ...(ownCmd && old.Config.Cmd ? { Cmd: old.Config.Cmd } : {}),
+    ...Object.fromEntries(own.map((key) => [key, old.Config[key]])),
     HostConfig: old.HostConfig,
   };
 }

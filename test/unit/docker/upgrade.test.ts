@@ -34,9 +34,17 @@ describe('successorOptions', () => {
     });
   });
 
-  it('keeps a command the operator set', () => {
-    const withCmd = { ...running, Config: { ...running.Config, Cmd: ['dry-run'] } };
-    expect(successorOptions(withCmd, oldImage, 'x', 'y')).toMatchObject({ Cmd: ['dry-run'] });
+  it('keeps what the operator set beside the image: a command, a health check, Compose’s stop_grace_period', () => {
+    const healthcheck = { Test: ['CMD', 'wget', '-qO-', 'http://127.0.0.1:8404/healthz'], Interval: 10_000_000_000 };
+    const set = {
+      ...running,
+      Config: { ...running.Config, Cmd: ['dry-run'], Healthcheck: healthcheck, StopTimeout: 30, WorkingDir: '/app' },
+    };
+    const image = { Config: { ...oldImage.Config, WorkingDir: '/app' } };
+    const options = successorOptions(set, image, 'x', 'y');
+    expect(options).toMatchObject({ Cmd: ['dry-run'], Healthcheck: healthcheck, StopTimeout: 30 });
+    // The image's own WorkingDir: the new image's applies.
+    expect(options).not.toHaveProperty('WorkingDir');
   });
 });
 
