@@ -122,7 +122,9 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
       else if (event.containerId && event.reason === 'container:start') containers.clearStopping(event.containerId);
       else if (event.containerId) containers.markDirty(event.containerId);
       else containers.markAllDirty();
-      supervisor.trigger(event.reason);
+      // A stop signal: the app may already refuse connections, so its servers leave rotation without waiting for the burst.
+      if (event.stopping) supervisor.triggerNow(event.reason);
+      else supervisor.trigger(event.reason);
     },
     onConnected: () => {
       // Whatever happened while disconnected is unknown: look at everything again.

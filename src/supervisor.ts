@@ -97,6 +97,16 @@ export class Supervisor {
     this.debouncer.trigger();
   }
 
+  /**
+   * A pass without waiting for the burst to end (right after the one running, if any): a container that
+   * got its stop signal may already refuse connections, and every millisecond in rotation costs requests.
+   */
+  triggerNow(reason: string): void {
+    if (this.stopped) return;
+    this.deps.log.debug({ reason }, 'pass requested at once');
+    this.debouncer.now();
+  }
+
   /** The template changed on disk: read it again, and offer HAProxy what it renders even if refused before. */
   templateChanged(): void {
     this.deps.log.info({ reason: 'template-changed' }, 'full re-render requested');

@@ -99,8 +99,10 @@ export class ContainerSnapshots {
    * {@link STOPPING_LIMIT_MS} (an app that traps the signal and keeps running comes back).
    */
   markStopping(id: string, now = Date.now()): void {
+    // Not inspected again: what is known of it is all the mark needs, and Docker, busy stopping it (and
+    // Compose its siblings), can take hundreds of milliseconds to answer, while the app may already
+    // refuse connections.
     this.stopping.set(id, now);
-    this.dirty.add(id);
   }
 
   /** It started (again): routable as its inspect says. */
