@@ -7,9 +7,10 @@
  * has no container, and requests wait for the new ones (HOLD_REQUESTS_S) instead of failing. There the
  * app keeps accepting for a second after SIGTERM: when every replica closes its listener at the same
  * instant, a request sent in the milliseconds before Docker's `kill` event reaches the companion finds
- * all of them refusing, and HAProxy retries without a delay. Measured with the app that closes at once,
- * 6 runs each: 5 to 126 of ~750 failed (39, 126, 5, 106); since a stop signal leaves rotation without
- * asking Docker and without waiting for the burst, 1 to 35 (17, 35, 2, 3, 1, 17).
+ * all of them refusing, and HAProxy retries without a delay. Measured with the app that closes at once
+ * (the test with APP in place of APP_LINGERING): 5 to 126 of ~750 failed (4 runs: 39, 126, 5, 106);
+ * since a stop signal leaves rotation without asking Docker and without waiting for the burst, 1 to 35
+ * (6 runs: 17, 35, 2, 3, 1, 17).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
