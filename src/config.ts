@@ -22,6 +22,14 @@ const boolean = z
   .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']))
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
+/** A comma-separated list, its entries trimmed, empty ones dropped. */
+const commaList = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== ''),
+);
+
 /** Each entry documents one environment variable; the README's table is tested against this list. */
 export const settingsSchema = z.object({
   DOMAIN_NAME: z.string({ error: 'is required: the DNS zone the services live in, e.g. example.com' }).transform((value, ctx) => {
@@ -71,14 +79,7 @@ export const settingsSchema = z.object({
   HAPROXY_HARD_STOP_AFTER_S: integer(1, 86_400).default(600),
   HAPROXY_MAX_OLD_WORKERS: integer(1, 100).default(3),
   HOLD_REQUESTS_S: integer(0, 60).default(10),
-  TRUSTED_PROXIES: z
-    .string()
-    .transform((value) =>
-      value
-        .split(',')
-        .map((part) => part.trim())
-        .filter((part) => part !== ''),
-    )
+  TRUSTED_PROXIES: commaList
     .pipe(
       z.array(
         z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], {
@@ -148,14 +149,7 @@ export const settingsSchema = z.object({
   ASG_LIFECYCLE: z.enum(['auto', 'off']).default('auto'),
   DNS_RECONCILE_INTERVAL_S: integer(10, 86_400).default(300),
   FLEET_FALLBACK: boolean.default(true),
-  FLEET_PEER_CIDRS: z
-    .string()
-    .transform((value) =>
-      value
-        .split(',')
-        .map((part) => part.trim())
-        .filter((part) => part !== ''),
-    )
+  FLEET_PEER_CIDRS: commaList
     .pipe(
       z
         .array(z.union([z.ipv4(), z.cidrv4()], { error: 'must be IPv4 addresses or CIDRs, comma-separated, e.g. 10.0.0.0/16' }))
