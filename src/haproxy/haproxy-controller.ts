@@ -173,13 +173,11 @@ export class Haproxy implements HaproxyController {
   private async workerReady(): Promise<void> {
     const deadline = Date.now() + WORKER_READY_MS;
     while (this.ports.master.running && Date.now() < deadline) {
-      if (
-        await this.ports.ask('show info').then(
-          () => true,
-          () => false,
-        )
-      )
-        return;
+      const answered = await this.ports.ask('show info').then(
+        () => true,
+        () => false,
+      );
+      if (answered) return;
       await sleep(WORKER_POLL_MS);
     }
   }
