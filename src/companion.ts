@@ -12,6 +12,7 @@ import { watchLifecycle } from './dns/lifecycle-watch.js';
 import { createContainerSource } from './docker/container-snapshots.js';
 import { watchEvents } from './docker/docker-events.js';
 import { otherCompanion } from './docker/successor.js';
+import { haproxyCertificateCheck } from './haproxy/certificate-check.js';
 import { createHaproxyController } from './haproxy/haproxy-controller.js';
 import { writeHoldScript } from './haproxy/hold-script.js';
 import { listenOnIpv6 } from './haproxy/listen-ipv6.js';
@@ -58,7 +59,8 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
   });
 
   // HTTPS: the certificates are read before the first pass, so HAProxy starts with them.
-  const certificates = config.tls && new CertificateSource(config.tls.certsDir, log.child({ component: 'tls' }));
+  const certificates =
+    config.tls && new CertificateSource(config.tls.certsDir, log.child({ component: 'tls' }), haproxyCertificateCheck(config.haproxyBin));
   await certificates?.load();
 
   const supervisor = new Supervisor({

@@ -6,6 +6,7 @@
  * last read, so HTTPS never goes down because a volume was briefly away.
  */
 import chokidar from 'chokidar';
+import type { CertificateCheck } from '../haproxy/certificate-check.js';
 import { compare } from '../lib/compare.js';
 import type { Logger } from '../log.js';
 import { metrics } from '../metrics.js';
@@ -46,10 +47,15 @@ export class CertificateSource {
   private reading: Promise<void> = Promise.resolve();
   private watcher: ReturnType<typeof chokidar.watch> | undefined;
 
+  /** HAProxy's verdict on each certificate (its PEM) read last: undefined, it loads it; else why not. */
+  private verdicts = new Map<string, string | undefined>();
+
   constructor(
     /** Absent: ACME's certificate alone. */
     private readonly dir: string | undefined,
     private readonly log: Logger,
+    /** Whether HAProxy itself loads them (haproxy/certificate-check.ts); absent: not asked. */
+    private readonly check?: CertificateCheck,
   ) {}
 
   /** Sorted by name; the same array until something changes (a pass compares by content anyway). */
@@ -120,6 +126,31 @@ export class CertificateSource {
     for (const c of this.merged) metrics.certificateNotAfter.set({ certificate: c.name }, Math.floor(c.notAfter.getTime() / 1000));
   }
 
+  /**
+   * `set` without the certificates HAProxy refuses, which join the refused ones with its reason: one of them
+   * would fail every configuration that holds it. Each PEM is asked about once; a check that cannot run
+   * (no HAProxy binary) refuses nothing.
+   */
+  private async loadable(set: CertificateSet): Promise<CertificateSet> {
+    if (!this.check) return set;
+    const unknown = set.certificates.filter((c) => !this.verdicts.has(c.pem));
+    const answers = await (unknown.length === 0 ? Promise.resolve([]) : this.check(unknown.map((c) => c.pem))).catch((error: unknown) => {
+      this.log.warn({ err: error }, 'cannot ask HAProxy about the certificates; serving them unchecked');
+      return undefined;
+    });
+    const verdicts = new Map(set.certificates.map((c) => [c.pem, this.verdicts.get(c.pem)]));
+    if (answers) for (const [i, c] of unknown.entries()) verdicts.set(c.pem, answers[i]);
+    this.verdicts = answers ? verdicts : this.verdicts;
+    const refused = set.certificates.filter((c) => verdicts.get(c.pem) !== undefined);
+    if (refused.length === 0) return set;
+    return {
+      certificates: set.certificates.filter((c) => verdicts.get(c.pem) === undefined),
+      refused: [...set.refused, ...refused.map((c) => ({ name: c.name, reason: `HAProxy refuses it: ${verdicts.get(c.pem)}` }))].sort(
+        (a, b) => compare(a.name, b.name),
+      ),
+    };
+  }
+
   private async read(dir: string): Promise<void> {
     let next: CertificateSet;
     try {
@@ -132,7 +163,7 @@ export class CertificateSource {
       return;
     }
     this.readError = undefined;
-    next = keepServed(this.set, next);
+    next = keepServed(this.set, await this.loadable(next));
     const before = new Map(this.set.refused.map((r) => [r.name, r.reason]));
     for (const refused of next.refused) {
       if (before.get(refused.name) !== refused.reason)

@@ -15,7 +15,8 @@ export interface TestCa {
   certFile: string;
   dir: string;
   /** A leaf certificate for `names` (the first is the subject), valid `days`. */
-  issue(names: string[], options?: { days?: number; keyType?: 'ec' | 'rsa'; ipAddresses?: string[] }): Promise<TestCertificate>;
+  /** keyType `ec-p192`: a key on a 192-bit curve, which Node's parser takes and HAProxy's OpenSSL refuses ("ee key too small"). */
+  issue(names: string[], options?: { days?: number; keyType?: 'ec' | 'ec-p192' | 'rsa'; ipAddresses?: string[] }): Promise<TestCertificate>;
   close(): Promise<void>;
 }
 
@@ -57,7 +58,8 @@ export async function createTestCa(): Promise<TestCa> {
     async issue(names, { days = 30, keyType = 'ec', ipAddresses = [] } = {}) {
       const n = ++serial;
       const base = path.join(dir, `leaf${n}`);
-      const keyArgs = keyType === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'] : ['-newkey', 'rsa:2048'];
+      const curve = { ec: 'prime256v1', 'ec-p192': 'prime192v1', rsa: undefined }[keyType];
+      const keyArgs = curve ? ['-newkey', 'ec', '-pkeyopt', `ec_paramgen_curve:${curve}`] : ['-newkey', 'rsa:2048'];
       await execa('openssl', [
         'req',
         '-new',

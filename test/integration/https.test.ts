@@ -257,4 +257,22 @@ describe('HTTPS from TLS_CERTS_DIR', () => {
       '600',
     ]);
   });
+
+  it('refuses alone a certificate HAProxy would not load (a key on a 192-bit curve): every change after it still goes through', async () => {
+    const weak = await ca.issue(['weak.example.com'], { keyType: 'ec-p192' });
+    await writeFile(path.join(certsDir, 'weak.pem'), `${weak.cert}${weak.chain}${weak.key}`);
+    await waitFor(async () => (await statusJson()).tls.refused.some((r: { name: string }) => r.name === 'weak'), {
+      what: 'the certificate with the small key refused',
+    });
+    const refused = (await statusJson()).tls.refused.find((r: { name: string }) => r.name === 'weak');
+    expect(refused.reason).toMatch(/^HAProxy refuses it: .*ee key too small/);
+    // Served as before, and a new certificate after it is served too: it did not fail the configuration.
+    const later = await writeCertificate('later', ['later.other.org']);
+    await waitFor(async () => (await handshake('later.other.org').catch(() => undefined))?.fingerprint === later, {
+      what: 'a certificate added after the refused one served',
+    });
+    expect((await httpsGet('www.example.com')).body).toBe('www');
+    await rm(path.join(certsDir, 'weak.pem'));
+    await rm(path.join(certsDir, 'later.pem'));
+  });
 });

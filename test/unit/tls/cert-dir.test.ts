@@ -2,10 +2,11 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCertificateDir } from '../../../src/tls/cert-dir.js';
 import { coversHostname, parseCertificate } from '../../../src/tls/certificate.js';
-import { keepServed } from '../../../src/tls/certificate-source.js';
+import { CertificateSource, keepServed } from '../../../src/tls/certificate-source.js';
 import { tlsFiles } from '../../../src/tls/tls-files.js';
 import { createTestCa, type TestCa, type TestCertificate } from '../../helpers/certs.js';
 
@@ -177,5 +178,40 @@ describe('keepServed', () => {
       { name: 'www', reason: 'none of its certificates belongs to its private key; serving the one read before' },
     ]);
     expect(keepServed(previous, { certificates: [], refused: [] }).certificates).toEqual([]);
+  });
+});
+
+describe('CertificateSource with HAProxy’s verdict (haproxy/certificate-check.ts)', () => {
+  const log = pino({ level: 'silent' });
+  const write = async (d: string, name: string, c: TestCertificate) =>
+    writeFile(path.join(d, `${name}.pem`), `${c.cert}${c.chain}${c.key}`);
+
+  it('refuses alone what HAProxy refuses, with its reason; asks once per PEM; refuses nothing when it cannot ask', async () => {
+    const d = await mkdtemp(path.join(tmpdir(), 'hc-source-'));
+    try {
+      await write(d, 'www', www);
+      await write(d, 'api', api);
+      const asked: string[][] = [];
+      let broken = false;
+      const check = async (pems: string[]) => {
+        if (broken) throw new Error('spawn haproxy ENOENT');
+        asked.push(pems);
+        return pems.map((pem) => (pem.includes(api.cert.trim()) ? 'ee key too small' : undefined));
+      };
+      const source = new CertificateSource(d, log, check);
+      await source.load();
+      expect(source.certificates.map((c) => c.name)).toEqual(['www']);
+      expect(source.status(443, undefined).refused).toEqual([{ name: 'api', reason: 'HAProxy refuses it: ee key too small' }]);
+      // Read again, nothing new: HAProxy is not asked again.
+      await source.load();
+      expect(asked.map((pems) => pems.length)).toEqual([2]);
+      // A new certificate, and HAProxy cannot be asked: it is served unchecked, the verdicts known stand.
+      await write(d, 'rsa', rsa);
+      broken = true;
+      await source.load();
+      expect(source.certificates.map((c) => c.name)).toEqual(['rsa', 'www']);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
   });
 });
