@@ -42,12 +42,9 @@ export interface RuntimePlan {
 }
 
 const SECTION = /^(global|defaults|frontend|backend|listen|peers|resolvers|userlist|program|http-errors|ring|cache|mailers)\b\s*(\S*)/;
-/**
- * Backends whose servers other servers track (the template's FLEET_FALLBACK health checks): HAProxy cannot
- * track a server added at run time, so their server lines are part of the skeleton, changed by a reload.
- */
-const TRACKED_BACKENDS = new Set(['fleet_hosts']);
 const SERVER = /^\s+server\s+(\S+)\s+(.+?)\s*$/;
+/** `track <backend>/<server>` in a server line's arguments. */
+const TRACK = /(?:^|\s)track\s+(\S+)(?:\s|$)/;
 
 interface ParsedFiles {
   skeleton: string;
@@ -56,7 +53,11 @@ interface ParsedFiles {
   paths: Map<string, string>;
 }
 
-/** The config without its server lines, and the server lines by `backend/name`. */
+/**
+ * The config without its server lines, and the server lines by `backend/name`. A server that another one
+ * tracks (`track <backend>/<server>`, the template's FLEET_FALLBACK health checks) stays in the skeleton:
+ * HAProxy refuses to track a server added at run time, so such a server changes by a reload.
+ */
 export function splitServers(text: string): { skeleton: string; servers: Map<string, ServerLine> } {
   const kept: string[] = [];
   const servers = new Map<string, ServerLine>();
@@ -66,8 +67,7 @@ export function splitServers(text: string): { skeleton: string; servers: Map<str
     const indented = line.startsWith(' ') || line.startsWith('\t');
     if (!indented) {
       const section = SECTION.exec(line);
-      if (section)
-        backend = (section[1] === 'backend' || section[1] === 'listen') && !TRACKED_BACKENDS.has(section[2] ?? '') ? section[2] : undefined;
+      if (section) backend = section[1] === 'backend' || section[1] === 'listen' ? section[2] : undefined;
     }
     const [, name, args] = (indented && backend !== undefined && line.includes('server') && SERVER.exec(line)) || [];
     if (backend !== undefined && name !== undefined && args !== undefined) {
@@ -76,7 +76,15 @@ export function splitServers(text: string): { skeleton: string; servers: Map<str
       kept.push(line);
     }
   }
-  return { skeleton: kept.join('\n'), servers };
+  const tracked = new Set([...servers.values()].flatMap((s) => TRACK.exec(s.args)?.[1] ?? []));
+  const trackedLines: string[] = [];
+  for (const key of [...tracked].sort()) {
+    const server = servers.get(key);
+    if (server === undefined) continue;
+    servers.delete(key);
+    trackedLines.push(`tracked server ${key} ${server.args}`);
+  }
+  return { skeleton: [...kept, ...trackedLines].join('\n'), servers };
 }
 
 /** `<key> <backend>` lines, the format of both maps. */

@@ -84,6 +84,19 @@ describe('planRuntimeUpdate', () => {
     expect(planRuntimeUpdate(running, next)).toEqual(plan);
   });
 
+  it('changes a server that another one tracks by a reload: HAProxy cannot track a server added at run time', () => {
+    const hosts = (names: string[]) => `backend fleet_hosts\n${names.map((h, i) => `    server ${h} 10.0.1.${i + 1}:80 check\n`).join('')}`;
+    const backend = (name: string, tracking: string[]) =>
+      `backend ${name}\n    server s1 10.0.0.1:80\n${tracking.map((h) => `    server fleet:${h} 10.0.1.9:80 backup track fleet_hosts/${h}\n`).join('')}`;
+    const one = hosts(['b']) + backend('be_a', ['b']) + backend('be_c', []);
+    expect([...splitServers(one).servers.keys()]).toEqual(['be_a/s1', 'be_a/fleet:b', 'be_c/s1']);
+    // A new host to check, with a server tracking it: a reload.
+    expect(planRuntimeUpdate(files(one), files(hosts(['b', 'd']) + backend('be_a', ['b', 'd']) + backend('be_c', [])))).toBeUndefined();
+    // One more server tracking a host already checked: at run time.
+    const two = hosts(['b']) + backend('be_a', ['b']) + backend('be_c', ['b']);
+    expect(planRuntimeUpdate(files(one), files(two))?.add.map((s) => `${s.backend}/${s.name}`)).toEqual(['be_c/fleet:b']);
+  });
+
   it('does not mistake default-server or comments for servers', () => {
     const text = 'backend b\n    default-server check\n    # server old 1.2.3.4:80\n    server s1 10.0.0.1:80\n';
     expect([...splitServers(text).servers.keys()]).toEqual(['b/s1']);
