@@ -9,7 +9,8 @@
  * that the marker there vouches for). A hand-made record, a lapsed host or a marker holding anything else
  * is never a peer: requests are only ever sent to hosts that run the companion and said so.
  */
-import { BlockList, isIPv4 } from 'node:net';
+import { BlockList } from 'node:net';
+import { couldBeAnotherHostIpv4 } from '../lib/addresses.js';
 import { compare } from '../lib/compare.js';
 import { MARKER_PREFIX, normaliseName, parseMarker, type RecordContext, type RecordSet, recordKey, setIdentifierFor } from './records.js';
 
@@ -24,23 +25,7 @@ export type FleetPeers = ReadonlyMap<string, readonly FleetPeer[]>;
 
 export const NO_PEERS: FleetPeers = new Map();
 
-/**
- * Addresses no other host of a fleet has, where a request sent by HAProxy would reach something else: this
- * host itself (loopback), instance metadata and link-local services, "this network", multicast, reserved.
- * A record in the zone naming one (someone who can write the zone) must not turn the fallback into a proxy
- * to them.
- */
-const NOT_A_HOST = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const)
-  NOT_A_HOST.addSubnet(network, prefix, 'ipv4');
-
-/** FLEET_PEER_CIDRS as a list to check addresses against; undefined: every address but {@link NOT_A_HOST}'s. */
+/** FLEET_PEER_CIDRS as a list to check addresses against; undefined: any address another host could have. */
 export function peerNetworks(cidrs: string[] | undefined): BlockList | undefined {
   if (cidrs === undefined) return undefined;
   const networks = new BlockList();
@@ -69,8 +54,9 @@ export function fleetPeers(
     const name = marker.name.slice(MARKER_PREFIX.length);
     const a = byKey.get(recordKey({ name, type: 'A', setIdentifier: idFor(name, 'A') }));
     const address = a && !a.aliasTarget && a.values.length === 1 ? a.values[0] : undefined;
-    // Never this host itself under another id (an old HOST_ID): a request would come back here.
-    if (address === undefined || !isIPv4(address) || address === ctx.hostIp || NOT_A_HOST.check(address, 'ipv4')) continue;
+    // Never an address no other host has (a zone writer must not turn the fallback into a proxy to this
+    // host itself or to instance metadata), nor this host under another id (an old HOST_ID).
+    if (address === undefined || !couldBeAnotherHostIpv4(address) || address === ctx.hostIp) continue;
     if (ctx.peerNetworks && !ctx.peerNetworks.check(address, 'ipv4')) continue;
     const key = normaliseName(name);
     peers.set(key, [...(peers.get(key) ?? []), { hostId: vouch.owner, address }]);

@@ -21,6 +21,23 @@ export const isLoopback = (address: string): boolean => matches(LOOPBACK, addres
 export const isUnspecified = (address: string): boolean => matches(UNSPECIFIED, address);
 
 /**
+ * IPv4 addresses no other host has: this host itself (loopback), "this network", link-local (instance
+ * metadata), multicast, reserved and broadcast.
+ */
+const NOT_ANOTHER_HOST_V4 = new BlockList();
+for (const [network, prefix] of [
+  ['0.0.0.0', 8],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  NOT_ANOTHER_HOST_V4.addSubnet(network, prefix, 'ipv4');
+
+/** Whether `address` (IPv4) could be another host's: none of the addresses above. */
+export const couldBeAnotherHostIpv4 = (address: string): boolean => isIP(address) === 4 && !NOT_ANOTHER_HOST_V4.check(address, 'ipv4');
+
+/**
  * An IPv6 address in the one text form this host writes (RFC 5952: lower case, no leading zeros, the
  * longest run of zero groups as `::`), or undefined for anything else, a zone index (`%eth0`) included.
  * Route53 keeps the text of an AAAA value as written, so the same address must always be written the same way.

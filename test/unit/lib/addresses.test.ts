@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalIpv6, isLoopback, isUnspecified, unreachableIpv6 } from '../../../src/lib/addresses.js';
+import { canonicalIpv6, couldBeAnotherHostIpv4, isLoopback, isUnspecified, unreachableIpv6 } from '../../../src/lib/addresses.js';
 
 describe('addresses', () => {
   it.each(['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1'])('%s is loopback', (address) => {
@@ -33,5 +33,29 @@ describe('addresses', () => {
 
   it.each(['2001:db8::10', '2600:1f18::1', 'fd00:ec2::10', '2a05:d018:1::5'])('%s is reachable by other hosts', (address) => {
     expect(unreachableIpv6(canonicalIpv6(address)!)).toBeUndefined();
+  });
+});
+
+describe('couldBeAnotherHostIpv4', () => {
+  it.each(['10.0.0.2', '172.31.185.11', '192.168.1.5', '203.0.113.7', '100.64.0.1'])('takes %s', (address) => {
+    expect(couldBeAnotherHostIpv4(address)).toBe(true);
+  });
+
+  it.each([
+    '127.0.0.1',
+    '127.9.9.9',
+    '0.0.0.0',
+    '0.1.2.3',
+    '169.254.169.254',
+    '224.0.0.1',
+    '239.1.1.1',
+    '240.0.0.1',
+    '255.255.255.255',
+    '::1',
+    '2001:db8::1',
+    'localhost',
+    '',
+  ])('refuses %j', (address) => {
+    expect(couldBeAnotherHostIpv4(address)).toBe(false);
   });
 });
