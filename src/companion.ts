@@ -38,14 +38,13 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
   // The zone shows other hosts serving our names (FLEET_FALLBACK): render them in as backup servers.
   let onFleetChanged = () => {};
   const dns = await createDnsHalf(config, log, { onFleetChanged: () => onFleetChanged() });
+  const peersOf = (service: Service) => peerServersOf(service, dns.fleetPeers());
   const paths = runtimePaths(config.runtimeDir);
   await mkdir(config.runtimeDir, { recursive: true });
   await writeHoldScript(paths.holdScript);
   // LISTEN_IPV6=auto is settled once, here: the listeners stay what HAProxy started with.
   const ipv6 = await listenOnIpv6(config.listenIpv6);
-  const hostId = dns.status().identity?.id;
-  const fleet = config.fleet && hostId !== undefined ? { hostId, caFile: config.fleet.caFile } : undefined;
-  const settings = { ...config, ipv6, fleet };
+  const settings = { ...config, ipv6 };
   const haproxy = createHaproxyController({
     bin: config.haproxyBin,
     paths,
@@ -76,11 +75,10 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     onServing: (services) => dns.setDomains(registeredDomains(services)),
     lingerMs: config.holdRequestsMs,
     // Until its deregistration has been sent (DNS debounce) and resolvers' cached answers have expired.
-    ...(fleet && { coverMs: config.dns.debounce.maxMs + config.dns.ttl * 1000, covered: (service) => coveredByFleet(service) }),
+    ...(config.fleet && { coverMs: config.dns.debounce.maxMs + config.dns.ttl * 1000, covered: (service) => peersOf(service).length > 0 }),
   });
 
   onFleetChanged = () => supervisor.trigger('fleet-changed');
-  const coveredByFleet = (service: Service) => peerServersOf(service, dns.fleetPeers()).length > 0;
 
   log.info(
     {
@@ -183,7 +181,7 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
           lastApply: supervisor.recorder.lastApply,
           drainingServers: haproxy.drainingServers,
           dns: dns.status(),
-          ...(fleet && { peersOf: (service: Service) => peerServersOf(service, dns.fleetPeers()) }),
+          ...(config.fleet && { peersOf }),
           ...(await haproxy.stats().then((stats) => ({ serverStates: stats.servers, backendTraffic: stats.backends }))),
           tls:
             config.tls &&

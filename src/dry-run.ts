@@ -30,9 +30,8 @@ export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableSt
 
   let status = 0;
   const paths = runtimePaths(config.runtimeDir);
-  // FLEET_FALLBACK's rules, with HOST_ID or a placeholder: the other hosts are known from a running registrar's listings.
-  const fleet = config.fleet && { hostId: config.dns.hostId ?? 'host-id', caFile: config.fleet.caFile };
-  const settings = { ...config, ipv6: await listenOnIpv6(config.listenIpv6), fleet };
+  // With FLEET_FALLBACK, its rules without other hosts: those are known from a running registrar's listings.
+  const settings = { ...config, ipv6: await listenOnIpv6(config.listenIpv6) };
   const { files } = renderFiles(await loadTemplate(config.templatePath), model.services, freshLayout(model.services), settings, paths);
   out.write(files.config.endsWith('\n') ? files.config : `${files.config}\n`);
   out.write(`# ---- ${paths.hostsMap} ----\n${files.hostsMap}`);

@@ -79,10 +79,10 @@ export interface TemplateSettings {
   /** HOLD_REQUESTS_S in ms: how long a request for a service with no server up waits for one; 0: not at all. */
   holdMs: number;
   /**
-   * FLEET_FALLBACK, null when off: this host's id, the CA bundle other hosts' certificates are verified
-   * with (HTTPS), and the other hosts the backends fall back on, each health-checked once (`fleet_hosts`).
+   * FLEET_FALLBACK, null when off: the CA bundle other hosts' certificates are verified with (HTTPS), and
+   * the other hosts the backends fall back on, each health-checked once (`fleet_hosts`).
    */
-  fleet: { hostId: string; caFile: string; hosts: { hostId: string; address: string }[] } | null;
+  fleet: { caFile: string; hosts: { hostId: string; address: string }[] } | null;
 }
 
 /** The companion's settings a template sees (config.ts); tests may leave out what they are not about. */
@@ -102,7 +102,7 @@ export interface RenderSettings {
   tls?: { port: number; defaultCert?: string | undefined; hstsMaxAge?: number | undefined } | undefined;
   holdRequestsMs?: number;
   /** FLEET_FALLBACK: absent when off. caFile: FLEET_CA_FILE, else the system's CAs. */
-  fleet?: { hostId: string; caFile?: string | undefined } | undefined;
+  fleet?: { caFile?: string | undefined } | undefined;
 }
 
 /** The context for the services of one pass, placed in their backends. */
@@ -136,7 +136,7 @@ export function templateContext(
           ? { port: https.port, certList: paths.certList, defaultCert: tls.defaultPath, hstsMaxAge: https.hstsMaxAge ?? null }
           : null,
       holdMs: paths.holdScript ? (settings.holdRequestsMs ?? 0) : 0,
-      fleet: fleet ? { hostId: fleet.hostId, caFile: fleet.caFile ?? '@system-ca', hosts: fleetHostsOf(backends) } : null,
+      fleet: fleet ? { caFile: fleet.caFile ?? '@system-ca', hosts: fleetHostsOf(backends) } : null,
     },
     paths: { adminSocket: paths.adminSocket, hostsMap: paths.hostsMap, pathsMap: paths.pathsMap, holdScript: paths.holdScript ?? '' },
   };

@@ -272,7 +272,7 @@ export const renderCases: Record<string, TemplateContext> = {
       settings: {
         ...settings,
         defaultService: 'shop.example.com',
-        fleet: { hostId: 'i-0a', caFile: '/etc/ssl/fleet-ca.pem', hosts: fleetHostsOf(context.backends) },
+        fleet: { caFile: '/etc/ssl/fleet-ca.pem', hosts: fleetHostsOf(context.backends) },
       },
     };
   })(),
@@ -281,7 +281,7 @@ export const renderCases: Record<string, TemplateContext> = {
     ...fleetShop(),
     settings: {
       ...settings,
-      fleet: { hostId: 'i-0a', caFile: '@system-ca', hosts: fleetHostsOf(fleetShop().backends) },
+      fleet: { caFile: '@system-ca', hosts: fleetHostsOf(fleetShop().backends) },
       tls: { port: 443, certList: '/var/run/haproxy-companion/certs.list', defaultCert: null, hstsMaxAge: null },
     },
   },
