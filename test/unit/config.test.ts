@@ -83,6 +83,24 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...env, FLEET_FALLBACK: 'false' }, template).fleet).toBeUndefined();
   });
 
+  it.each([
+    'relative/ca.pem',
+    '/etc/ssl/my ca.pem',
+    '/etc/ssl/ca.pem"\nglobal',
+    "/etc/ssl/ca'.pem",
+    '/etc/ssl/#ca.pem',
+    '/etc/ssl\\ca.pem',
+  ])('rejects FLEET_CA_FILE=%j: one word of haproxy.cfg, an absolute path', (value) => {
+    const env = { DOMAIN_NAME: 'example.com', TLS_CERTS_DIR: '/certs', FLEET_CA_FILE: value };
+    expect(() => loadConfig(env, template)).toThrow(/FLEET_CA_FILE/);
+  });
+
+  it('refuses FLEET_CA_FILE without HTTPS, naming what it needs', () => {
+    expect(() => loadConfig({ DOMAIN_NAME: 'example.com', FLEET_CA_FILE: '/etc/ssl/ca.pem' }, template)).toThrow(
+      /FLEET_CA_FILE: needs TLS_CERTS_DIR/,
+    );
+  });
+
   it.each([',', '2001:db8::/32', '10.0.0.0/33', 'example.com'])('rejects FLEET_PEER_CIDRS=%j', (value) => {
     expect(() => loadConfig({ DOMAIN_NAME: 'example.com', FLEET_PEER_CIDRS: value }, template)).toThrow(/FLEET_PEER_CIDRS/);
   });
