@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { compare } from '../lib/compare.js';
 import type { ContainerInfo } from './container.js';
 import { hostnamesOf } from './domain.js';
-import { DOMAIN_ENV, LABEL_PREFIX, Labels } from './labels.js';
+import { ComposeLabels, DOMAIN_ENV, LABEL_PREFIX, Labels } from './labels.js';
 import { type Conflict, type Owner, older, ownerOf, routeOwnership } from './ownership.js';
 import { clip, MAX_QUOTED, MAX_REASON, quote } from './reasons.js';
 import { DEFAULT_ROUTE, declaredRoutes, type RoutePolicy, type RouteRefusal, type RouteSpec } from './route-labels.js';
@@ -46,7 +46,20 @@ export interface Service {
   policy: RoutePolicy;
   /** The label name of the route on its oldest container (`default` for the forms that came before routes). */
   route: string;
+  /**
+   * Who holds the key (ownership.ts): its owner, and the compose project of its containers when they have
+   * one (containers of one project may split a host). What the fleet's ownership markers name.
+   */
+  owner: ServiceOwner;
   servers: Server[];
+}
+
+export interface ServiceOwner {
+  /** {@link Owner.key}: equal keys share. */
+  key: string;
+  description: string;
+  /** The `com.docker.compose.project` label of the holder, if any. */
+  project?: string;
 }
 
 export interface SkippedContainer {
@@ -234,7 +247,7 @@ export function buildServices(
   const services = new Map<string, Service>();
   /** The policy of each key, set by its oldest claimant of the owning owner. */
   const policyOf = new Map<string, { policyKey: string; container: ContainerInfo }>();
-  for (const { container, claims } of [...declaring].sort((a, b) => (older(a.container, b.container) ? -1 : 1))) {
+  for (const { container, claims, owner } of [...declaring].sort((a, b) => (older(a.container, b.container) ? -1 : 1))) {
     // Paused, unhealthy or unreachable: one entry for the container, naming all it declares.
     const whole = claims.find((c) => !c.target.ok && c.target.scope === 'container');
     if (whole && !whole.target.ok)
@@ -265,7 +278,7 @@ export function buildServices(
         if (claim.target.scope === 'route') skip(container, claim.target.reason, namesOf(claim.spec), route);
         continue;
       }
-      addServer(services, claim, claim.target.value, options.zone);
+      addServer(services, claim, claim.target.value, options.zone, ownerOfClaim(container, owner));
     }
   }
   const sorted = [...services.values()].sort(byServiceOrder);
@@ -289,7 +302,12 @@ function namesOf(spec: RouteSpec): string[] {
   return spec.tcpPort !== undefined ? routeKeys(spec) : spec.domains;
 }
 
-function addServer(services: Map<string, Service>, claim: RouteClaim, server: Server | undefined, zone: string): void {
+function ownerOfClaim(container: ContainerInfo, owner: Owner): ServiceOwner {
+  const project = container.labels[ComposeLabels.project];
+  return { key: owner.key, description: owner.description, ...(project && { project }) };
+}
+
+function addServer(services: Map<string, Service>, claim: RouteClaim, server: Server | undefined, zone: string, owner: ServiceOwner): void {
   const { spec } = claim;
   const names = spec.tcpPort !== undefined ? [''] : spec.domains;
   for (const [i, key] of claim.keys.entries()) {
@@ -305,6 +323,7 @@ function addServer(services: Map<string, Service>, claim: RouteClaim, server: Se
         ...(spec.tcpPort !== undefined && { tcpPort: spec.tcpPort }),
         policy: spec.policy,
         route: spec.name,
+        owner,
         servers: [],
       };
       services.set(key, service);

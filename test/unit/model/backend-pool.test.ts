@@ -17,6 +17,7 @@ const service = (domain: string, servers = 1): Service => ({
   path: '/',
   policy: {},
   route: 'default',
+  owner: { key: 'image:app', description: 'image "app"' },
   hostnames: [`${domain}.example.com`, domain],
   servers: Array.from({ length: servers }, (_, i) => ({
     name: `${domain}-${i + 1}`,

@@ -19,6 +19,7 @@ describe('buildServices: routing', () => {
         path: '/',
         policy: {},
         route: 'default',
+        owner: { key: 'image:app', description: 'image "app"' },
         hostnames: ['login.example.com', 'login'],
         servers: [
           { name: 'login1', containerId: c.id, containerName: 'login1', address: '172.17.0.5', port: 8080, endpoint: '172.17.0.5:8080' },

@@ -61,6 +61,7 @@ describe('status page, services', () => {
       path: '/',
       hostnames: ['web.example.com', 'web'],
       route: 'default',
+      owner: { key: 'image:app', description: 'image "app"' },
       policy: {},
       backend: 'spare_007',
       servers: [],

@@ -45,6 +45,7 @@ describe('buildSnapshot', () => {
       hostnames: ['login.example.com', 'login'],
       policy: {},
       route: 'default',
+      owner: { key: 'image:app', description: 'image "app"' },
       servers: [],
       backend: 'be_login',
     };
@@ -80,6 +81,7 @@ describe('buildSnapshot', () => {
             requestHeaders: [{ name: 'Authorization', value: 'Bearer s3cret' }],
           },
           route: 'api',
+          owner: { key: 'image:app', description: 'image "app"' },
           backend: 'be_shop_api_abcdef',
           servers: [],
         },
