@@ -24,6 +24,7 @@ import { metrics } from './metrics.js';
 import { modelBuilder, registeredDomains, type Service } from './model/services.js';
 import { peerServersOf } from './render/fleet-servers.js';
 import { loadTemplate, renderFiles } from './render/render-config.js';
+import { loadTenures, tenureWriter } from './state/ownership-file.js';
 import { startStatusServer } from './status/status-server.js';
 import { buildSnapshot, healthOf } from './status/status-snapshot.js';
 import { Supervisor } from './supervisor.js';
@@ -62,12 +63,20 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     config.tls && new CertificateSource(config.tls.certsDir, log.child({ component: 'tls' }), haproxyCertificateCheck(config.haproxyBin));
   await certificates?.load();
 
+  // Who held each key (OWNERSHIP_GRACE_S): read before the first pass, so that a restart hands nothing over.
+  const writeTenures = tenureWriter(config.stateDir, log);
   const supervisor = new Supervisor({
     log,
     haproxy,
     debounce: config.debounce,
     snapshot: () => containers.snapshot(),
-    buildModel: modelBuilder({ selfId, zone: config.zone, ...config.model }),
+    buildModel: modelBuilder({
+      selfId,
+      zone: config.zone,
+      ...config.model,
+      tenures: await loadTenures(config.stateDir, log),
+      onTenures: (tenures) => void writeTenures(tenures),
+    }),
     busyPorts: (ports) => busyPorts(ports, { ipv6 }),
     loadTemplate: () => loadTemplate(config.templatePath),
     render: (renderer, services, layout) =>

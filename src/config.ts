@@ -92,6 +92,8 @@ export const settingsSchema = z.object({
   PROXY_PROTOCOL: boolean.default(false),
   ACCESS_LOG: z.enum(['json', 'off']).default('off'),
   RUNTIME_DIR: z.string().min(1).default('/var/run/haproxy-companion'),
+  STATE_DIR: z.string().min(1).default('/var/lib/haproxy-companion'),
+  OWNERSHIP_GRACE_S: integer(0, 86_400).default(300),
   CONTAINER_LABEL_FILTER: z
     .string()
     .regex(/^[^=\s]+(=[^\s]*)?$/, 'must be a label key or key=value, e.g. com.example.env=prod')
@@ -216,6 +218,8 @@ export interface Config {
   templatePath: string;
   haproxyBin: string;
   runtimeDir: string;
+  /** STATE_DIR: what outlives a restart (the ownership memory); a volume there outlives an upgrade too. */
+  stateDir: string;
   labelFilter?: string;
   debounce: { minMs: number; maxMs: number };
   resyncIntervalMs: number;
@@ -313,6 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
     templatePath: s.HAPROXY_TEMPLATE ?? defaultTemplatePath,
     haproxyBin: s.HAPROXY_BIN,
     runtimeDir: s.RUNTIME_DIR,
+    stateDir: s.STATE_DIR,
     labelFilter: s.CONTAINER_LABEL_FILTER,
     debounce: { minMs: s.DEBOUNCE_MIN_MS, maxMs: s.DEBOUNCE_MAX_MS },
     resyncIntervalMs: s.RESYNC_INTERVAL_S * 1000,
@@ -324,6 +329,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
     model: {
       allowHostNetwork: s.ALLOW_HOST_NETWORK,
       maxDomainsPerContainer: s.MAX_DOMAINS_PER_CONTAINER,
+      ownershipGraceMs: s.OWNERSHIP_GRACE_S * 1000,
       tcpPorts: s.TCP_PORTS ?? [],
       // Every port the companion listens on, so that no host-network label can point HAProxy at them;
       // a port added later (HTTPS) belongs here too.

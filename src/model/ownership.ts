@@ -16,6 +16,7 @@ import type { ContainerInfo } from './container.js';
 import { ComposeLabels, Labels } from './labels.js';
 import { quote } from './reasons.js';
 import { hostAndPathOf, serviceKey, shorterPrefixes, tcpPortOf } from './service-key.js';
+import { type HeldKey, isRemembered, lastContainerId } from './tenure.js';
 
 export interface Owner {
   /** Equal keys share domains. Each kind has its own prefix, so a group named like an image is another owner. */
@@ -49,8 +50,13 @@ export function imageRepository(reference: string): string {
   return untagged.replace(/^(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '').replace(/^library\//, '');
 }
 
-/** Sorts by Docker's creation time, then id, so that the choice is stable; an unknown time counts as the newest. */
+/**
+ * Sorts by Docker's creation time, then id, so that the choice is stable; an unknown time counts as the newest.
+ * A remembered holder (tenure.ts) is older than any live container: it held the key before any of them claimed it.
+ */
 export function older(a: ContainerInfo, b: ContainerInfo): boolean {
+  const remembered = isRemembered(a);
+  if (remembered !== isRemembered(b)) return remembered;
   const byTime = compare(a.created || '\uffff', b.created || '\uffff');
   return byTime < 0 || (byTime === 0 && a.id < b.id);
 }
@@ -120,14 +126,21 @@ interface Held {
 export function routeOwnership(claims: Array<{ container: ContainerInfo; keys: string[]; owner: Owner }>) {
   const oldest = new Map<string, ContainerInfo>();
   const owners = new Map<string, Owner>();
+  /** Per key and owner, the oldest live container claiming it: who a remembered holder's reasons name. */
+  const oldestLive = new Map<string, ContainerInfo>();
   for (const { container, keys, owner } of claims) {
     owners.set(container.id, owner);
     for (const key of keys) {
       const current = oldest.get(key);
       if (current === undefined || older(container, current)) oldest.set(key, container);
+      if (isRemembered(container)) continue;
+      const mine = `${key}\n${owner.key}`;
+      const live = oldestLive.get(mine);
+      if (live === undefined || older(container, live)) oldestLive.set(mine, container);
     }
   }
   const owner = (c: ContainerInfo) => owners.get(c.id) ?? ownerOf(c);
+  const liveOf = (key: string, holder: ContainerInfo) => oldestLive.get(`${key}\n${owner(holder).key}`);
   const sameUnit = (a: ContainerInfo, b: ContainerInfo) => owner(a).key === owner(b).key || sameProject(a, b);
 
   // The wildcards' paths under each shorter prefix of theirs (`*.preview/a/b` under `*.preview/a` and
@@ -196,22 +209,40 @@ export function routeOwnership(claims: Array<{ container: ContainerInfo; keys: s
     /** The first of `keys` (one route's) that another owner holds, or that would take another's requests, if any: one route, one decision. */
     conflictOf(container: ContainerInfo, keys: string[]): Conflict | undefined {
       const mine = owner(container);
-      const conflict = (what: string, holder: ContainerInfo): Conflict => ({
-        reason:
-          `${what} belongs to container ${quote(holder.name)} (${owner(holder).description}), ` +
-          `older than this one (${mine.description}); to share it, give both the same label ${Labels.group}`,
-        ownedBy: { containerId: holder.id, containerName: holder.name },
-      });
+      const conflict = (what: string, key: string, holder: ContainerInfo): Conflict => {
+        const share = `to share it, give both the same label ${Labels.group}`;
+        if (!isRemembered(holder)) {
+          return {
+            reason: `${what} belongs to container ${quote(holder.name)} (${owner(holder).description}), older than this one (${mine.description}); ${share}`,
+            ownedBy: { containerId: holder.id, containerName: holder.name },
+          };
+        }
+        // Held before this container came, by an owner that may be replacing its containers right now.
+        const live = liveOf(key, holder);
+        const by = live
+          ? `container ${quote(live.name)}`
+          : `its last container ${quote(holder.name)} (gone: the owner keeps it for OWNERSHIP_GRACE_S)`;
+        return {
+          reason: `${what} belongs to ${owner(holder).description}, which held it before this one (${mine.description}), now ${by}; ${share}`,
+          ownedBy: live
+            ? { containerId: live.id, containerName: live.name }
+            : { containerId: lastContainerId(holder), containerName: holder.name },
+        };
+      };
       for (const key of keys) {
         const holder = oldest.get(key);
         if (holder === undefined) continue;
-        if (owner(holder).key !== mine.key) return conflict(describeKey(key), holder);
+        if (owner(holder).key !== mine.key) return conflict(describeKey(key), key, holder);
         const taken = takes(key);
         if (taken === undefined) continue;
         const how = taken.how === 'under' ? 'is under' : "would take this name's requests from";
-        return conflict(`${describeKey(key)} ${how} ${describeHolding(taken.other)}, which`, taken.holder);
+        return conflict(`${describeKey(key)} ${how} ${describeHolding(taken.other)}, which`, taken.other, taken.holder);
       }
       return undefined;
+    },
+    /** Every key claimed, with the owner holding it and that owner's oldest live claimant: what {@link nextTenures} remembers. */
+    held(): HeldKey[] {
+      return [...oldest].map(([key, holder]) => ({ key, owner: owner(holder), live: liveOf(key, holder) }));
     },
   };
 }

@@ -13,6 +13,7 @@ import { clip, MAX_QUOTED, MAX_REASON, quote } from './reasons.js';
 import { DEFAULT_ROUTE, declaredRoutes, type RoutePolicy, type RouteRefusal, type RouteSpec } from './route-labels.js';
 import { routeKeys } from './service-key.js';
 import { chooseAddress, chooseRoutePort, type Placement, type TargetOptions } from './target.js';
+import { currentTenures, type HeldKey, nextTenures, rememberedClaims, sameStoredTenures, type Tenure } from './tenure.js';
 
 export type { Placement } from './target.js';
 
@@ -93,6 +94,8 @@ export interface ModelOptions {
   tcpPorts?: readonly (readonly [number, number])[];
   /** Default {@link DEFAULT_MAX_DOMAINS_PER_CONTAINER}. */
   maxDomainsPerContainer?: number;
+  /** OWNERSHIP_GRACE_S in ms: how long an owner keeps a key after its last container left ({@link modelBuilder}); 0: not remembered. */
+  ownershipGraceMs?: number;
 }
 
 /** Where the companion runs, read from its own container among the snapshot (absent: not in a container). */
@@ -114,22 +117,45 @@ export function modelOf(containers: ContainerInfo[], options: ModelOptions & { s
  * Snapshots keep the same ContainerInfo object while a container does not change, so one change at 1,000
  * containers judges one container (the rest is a lookup), as long as the companion's own placement holds.
  */
-export function modelBuilder(options: ModelOptions & { selfId: string | undefined }): (containers: ContainerInfo[]) => ServiceModel {
-  const { selfId, ...modelOptions } = options;
+export function modelBuilder(
+  options: ModelOptions & { selfId: string | undefined } & TenureOptions,
+): (containers: ContainerInfo[]) => ServiceModel {
+  const { selfId, now = Date.now, tenures: initial = [], onTenures, ...modelOptions } = options;
+  const graceMs = modelOptions.ownershipGraceMs ?? 0;
+  // At start, the grace counts from now: the companion saw nothing while it was down.
+  let tenures: readonly Tenure[] = graceMs > 0 ? initial.map((t) => ({ ...t, seenMs: now() })) : [];
   let judged = new WeakMap<ContainerInfo, Judgement>();
   let judgedFor = '';
   return (containers) => {
     const placement = placementOf(containers, selfId);
     const key = JSON.stringify(placement);
     if (key !== judgedFor) [judged, judgedFor] = [new WeakMap(), key];
-    return buildServices(containers, placement, modelOptions, (container) => {
+    const nowMs = now();
+    if (graceMs > 0) tenures = currentTenures(tenures, nowMs, graceMs);
+    const { model, held } = buildModel(containers, modelOptions, tenures, (container) => {
       const known = judged.get(container);
       if (known) return known;
       const judgement = judge(container, placement, modelOptions);
       judged.set(container, judgement);
       return judgement;
     });
+    if (graceMs > 0) {
+      const next = nextTenures(tenures, held, nowMs, graceMs);
+      const changed = !sameStoredTenures(tenures, next);
+      tenures = next;
+      if (changed) onTenures?.(next);
+    }
+    return model;
   };
+}
+
+/** The ownership memory of a pass loop ({@link modelBuilder}): its clock, what it remembered before, where it keeps it. */
+export interface TenureOptions {
+  now?: () => number;
+  /** Loaded from the state directory at start. */
+  tenures?: readonly Tenure[];
+  /** Called when what a tenure file keeps changes (not for `seenMs` alone), to write it. */
+  onTenures?: (tenures: Tenure[]) => void;
 }
 
 /** Why a route cannot be served: for the whole container (paused, no address), or for the route alone (its port). */
@@ -222,6 +248,16 @@ export function buildServices(
   options: ModelOptions,
   judged: (container: ContainerInfo) => Judgement = (container) => judge(container, placement, options),
 ): ServiceModel {
+  return buildModel(containers, options, [], judged).model;
+}
+
+/** {@link buildServices}, with the keys remembered from earlier passes weighed in, and who holds each key now. */
+function buildModel(
+  containers: ContainerInfo[],
+  options: ModelOptions,
+  tenures: readonly Tenure[],
+  judged: (container: ContainerInfo) => Judgement,
+): { model: ServiceModel; held: HeldKey[] } {
   const skipped: SkippedContainer[] = [];
   const skip = (container: ContainerInfo, reason: string, names: string[] | undefined, route?: string, conflict?: Conflict) =>
     skipped.push({
@@ -241,9 +277,10 @@ export function buildServices(
   }
 
   // Every valid route counts for ownership, routable or not: an owner whose oldest container is unhealthy keeps its names.
-  const ownership = routeOwnership(
-    declaring.map(({ container, owner, claims }) => ({ container, owner, keys: claims.flatMap((c) => c.keys) })),
-  );
+  const ownership = routeOwnership([
+    ...rememberedClaims(tenures),
+    ...declaring.map(({ container, owner, claims }) => ({ container, owner, keys: claims.flatMap((c) => c.keys) })),
+  ]);
   const services = new Map<string, Service>();
   /** The policy of each key, set by its oldest claimant of the owning owner. */
   const policyOf = new Map<string, { policyKey: string; container: ContainerInfo }>();
@@ -284,7 +321,7 @@ export function buildServices(
   const sorted = [...services.values()].sort(byServiceOrder);
   for (const service of sorted) service.servers.sort((a, b) => compare(a.name, b.name));
   skipped.sort(bySkipOrder);
-  return { services: sorted, skipped };
+  return { model: { services: sorted, skipped }, held: ownership.held() };
 }
 
 /** The order of a model's services: kind, domain, path, TCP port. */

@@ -183,3 +183,33 @@ describe('one owner per domain (point 4)', () => {
     },
   );
 });
+
+describe('an owner keeps its domain through its own redeploy (#21 point 1)', () => {
+  it('keeps a squatter out when the owner’s container is replaced, and after the companion restarts', async () => {
+    const redeployPort = 18113;
+    const own = await run.companion({ port: redeployPort });
+    const owner = await run.backend({ domain: 'redeploy', text: 'owner-v1', image: `${appImage}:v1` });
+    await routed(redeployPort, 'redeploy.example.com', 'owner-v1');
+    const squatter = await run.backend({ domain: 'redeploy', text: 'squatter', image: otherImage });
+    await skipLine(own, squatter);
+    // `docker compose up -d`: the old container goes, then a new one comes, younger than the squatter.
+    await docker('rm', '-f', owner);
+    await waitFor(
+      async () =>
+        (await status(redeployPort)).skipped.some(
+          (s: any) => s.containerName === squatter && /which held it before this one .* now its last container/.test(s.reason),
+        ),
+      { what: 'the squatter skipped while the owner has no container' },
+    );
+    await run.backend({ domain: 'redeploy', text: 'owner-v2', image: `${appImage}:v2` });
+    await routed(redeployPort, 'redeploy.example.com', 'owner-v2');
+    expect(await bodiesOver(redeployPort, 'redeploy.example.com', 8)).toEqual(new Set(['200 owner-v2']));
+    // The memory is on disk (STATE_DIR): a restarted companion does not hand the domain to the older squatter.
+    await docker('restart', own.name);
+    await routed(redeployPort, 'redeploy.example.com', 'owner-v2');
+    expect(await bodiesOver(redeployPort, 'redeploy.example.com', 8)).toEqual(new Set(['200 owner-v2']));
+    expect((await status(redeployPort)).skipped.find((s: any) => s.containerName === squatter)?.reason).toMatch(
+      /^domain "redeploy" belongs to image "hc-.*-app", which held it before this one/,
+    );
+  });
+});

@@ -16,6 +16,7 @@ describe('loadConfig', () => {
       templatePath: template,
       haproxyBin: 'haproxy',
       runtimeDir: '/var/run/haproxy-companion',
+      stateDir: '/var/lib/haproxy-companion',
       debounce: { minMs: 50, maxMs: 1000 },
       resyncIntervalMs: 60_000,
       log: { level: 'info', format: 'json' },
@@ -28,7 +29,7 @@ describe('loadConfig', () => {
       maxOldWorkers: 3,
       holdRequestsMs: 10_000,
       shutdownGraceMs: 10_000,
-      model: { allowHostNetwork: false, maxDomainsPerContainer: 100, reservedPorts: [80, 8404], tcpPorts: [] },
+      model: { allowHostNetwork: false, maxDomainsPerContainer: 100, ownershipGraceMs: 300_000, reservedPorts: [80, 8404], tcpPorts: [] },
       dns: {
         ttl: 60,
         mode: 'multivalue',

@@ -1,0 +1,130 @@
+/**
+ * Who held each key, remembered across the moments its owner has no container. Without this, an owner's
+ * age is that of its oldest live container, so an owner replacing its containers (`docker compose up -d`:
+ * the old one removed, a new one created) would come back younger than a squatter that was skipped while
+ * the owner ran, and the squatter would take the key. A key's tenure keeps its owner and when that owner
+ * first held it; the owner keeps the key while it has a container claiming it, and for a grace period
+ * (OWNERSHIP_GRACE_S) after its last one left. A remembered key is older than any claim not remembered, so
+ * a container created long ago and started later takes nothing away either. Pure: time comes in as data.
+ */
+import { compare } from '../lib/compare.js';
+import type { ContainerInfo } from './container.js';
+import { ComposeLabels } from './labels.js';
+import type { Owner } from './ownership.js';
+
+export interface Tenure {
+  /** A service key (service-key.ts): a domain, a domain and path, `tcp:<port>`. */
+  key: string;
+  owner: Owner;
+  /** When the owner first held the key: its holder's creation time then (ContainerInfo.created's format). */
+  since: string;
+  /** The compose project of its last container, if any: containers of one project may split a host. */
+  project?: string;
+  /** Its last container claiming the key, for reasons and /status. */
+  containerId: string;
+  containerName: string;
+  /** When a container of the owner last claimed the key (ms); the grace period counts from there. */
+  seenMs: number;
+  /** The last pass found no container of the owner claiming it. */
+  gone?: true;
+}
+
+/** Ids of the stand-ins for remembered holders, which no Docker id can be. */
+const REMEMBERED = 'remembered:';
+
+export function isRemembered(container: Pick<ContainerInfo, 'id'>): boolean {
+  return container.id.startsWith(REMEMBERED);
+}
+
+/** The id of the last container behind a remembered holder. */
+export function lastContainerId(container: Pick<ContainerInfo, 'id'>): string {
+  return container.id.slice(REMEMBERED.length, container.id.indexOf('/', REMEMBERED.length));
+}
+
+/** A stand-in container for each tenure, claiming its key for its owner: what ownership weighs a live claim against. */
+export function rememberedClaims(tenures: readonly Tenure[]): Array<{ container: ContainerInfo; owner: Owner; keys: string[] }> {
+  return tenures.map((t) => ({
+    container: {
+      id: `${REMEMBERED}${t.containerId}/${t.key}`,
+      name: t.containerName,
+      labels: t.project === undefined ? {} : ({ [ComposeLabels.project]: t.project } as Record<string, string>),
+      env: {},
+      exposedPorts: [],
+      running: false,
+      paused: false,
+      networkMode: '',
+      networks: [],
+      image: '',
+      created: t.since,
+    },
+    owner: t.owner,
+    keys: [t.key],
+  }));
+}
+
+/** One key after a pass: the owner holding it (live or remembered), and its oldest live container claiming it. */
+export interface HeldKey {
+  key: string;
+  owner: Owner;
+  live: ContainerInfo | undefined;
+}
+
+/**
+ * The tenures after a pass at `nowMs`: every key whose owner has a live claimant is (still) that owner's,
+ * since its tenure began, or since that container's creation for a key held for the first time; a remembered key without one is kept until
+ * `graceMs` after it was last seen. Sorted by key, so that the same state is the same bytes.
+ */
+export function nextTenures(previous: readonly Tenure[], held: readonly HeldKey[], nowMs: number, graceMs: number): Tenure[] {
+  const before = new Map(previous.map((t) => [t.key, t]));
+  const next: Tenure[] = [];
+  for (const { key, owner, live } of held) {
+    const prior = before.get(key);
+    const sameOwner = prior !== undefined && prior.owner.key === owner.key;
+    if (live === undefined) {
+      if (sameOwner && nowMs - prior.seenMs < graceMs) next.push(prior.gone ? prior : { ...prior, gone: true });
+      continue;
+    }
+    // The owner's first hold, not its container's: a container created before and started later changes nothing.
+    const since = sameOwner ? prior.since : live.created;
+    const project = live.labels[ComposeLabels.project];
+    next.push({
+      key,
+      owner,
+      since,
+      ...(project && { project }),
+      containerId: live.id,
+      containerName: live.name,
+      seenMs: nowMs,
+    });
+  }
+  return next.sort((a, b) => compare(a.key, b.key));
+}
+
+/** The tenures still held at `nowMs`, before a pass: one whose owner was gone at the last pass lapses after the grace period. */
+export function currentTenures(tenures: readonly Tenure[], nowMs: number, graceMs: number): readonly Tenure[] {
+  const lapsed = (t: Tenure) => t.gone === true && nowMs - t.seenMs >= graceMs;
+  return tenures.some(lapsed) ? tenures.filter((t) => !lapsed(t)) : tenures;
+}
+
+/** What a tenure file keeps: not when the owner was last seen, which restarts with the companion (it saw nothing while down). */
+export type StoredTenure = Omit<Tenure, 'seenMs' | 'gone'>;
+
+export function storedTenures(tenures: readonly Tenure[]): StoredTenure[] {
+  return tenures.map(({ seenMs: _, gone: __, ...stored }) => stored);
+}
+
+/** Whether two tenure lists keep the same file (`seenMs` aside): the loop writes only when it changes. */
+export function sameStoredTenures(a: readonly Tenure[], b: readonly Tenure[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((t, i) => {
+    const u = b[i] as Tenure;
+    return (
+      t.key === u.key &&
+      t.owner.key === u.owner.key &&
+      t.since === u.since &&
+      t.project === u.project &&
+      t.containerId === u.containerId &&
+      t.containerName === u.containerName
+    );
+  });
+}
