@@ -122,8 +122,8 @@ export function modelBuilder(
 ): (containers: ContainerInfo[]) => ServiceModel {
   const { selfId, now = Date.now, tenures: initial = [], onTenures, ...modelOptions } = options;
   const graceMs = modelOptions.ownershipGraceMs ?? 0;
-  // At start, the grace counts from now: the companion saw nothing while it was down.
-  let tenures: readonly Tenure[] = graceMs > 0 ? initial.map((t) => ({ ...t, seenMs: now() })) : [];
+  // A file holds no departure times: an owner gone at start has the grace from now (the companion saw nothing while down).
+  let tenures: readonly Tenure[] = graceMs > 0 ? initial : [];
   let judged = new WeakMap<ContainerInfo, Judgement>();
   let judgedFor = '';
   return (containers) => {
@@ -154,7 +154,7 @@ export interface TenureOptions {
   now?: () => number;
   /** Loaded from the state directory at start. */
   tenures?: readonly Tenure[];
-  /** Called when what a tenure file keeps changes (not for `seenMs` alone), to write it. */
+  /** Called when what a tenure file keeps changes, to write it. */
   onTenures?: (tenures: Tenure[]) => void;
 }
 

@@ -23,10 +23,8 @@ export interface Tenure {
   /** Its last container claiming the key, for reasons and /status. */
   containerId: string;
   containerName: string;
-  /** When a container of the owner last claimed the key (ms); the grace period counts from there. */
-  seenMs: number;
-  /** The last pass found no container of the owner claiming it. */
-  gone?: true;
+  /** Since when (ms) no container of the owner claims it: the grace period counts from there. */
+  goneSinceMs?: number;
 }
 
 /** Ids of the stand-ins for remembered holders, which no Docker id can be. */
@@ -41,25 +39,35 @@ export function lastContainerId(container: Pick<ContainerInfo, 'id'>): string {
   return container.id.slice(REMEMBERED.length, container.id.indexOf('/', REMEMBERED.length));
 }
 
+/** The stand-in of each tenure, made once: a tenure object is kept from pass to pass while nothing in it changes. */
+const standIns = new WeakMap<Tenure, { container: ContainerInfo; owner: Owner; keys: string[] }>();
+
 /** A stand-in container for each tenure, claiming its key for its owner: what ownership weighs a live claim against. */
 export function rememberedClaims(tenures: readonly Tenure[]): Array<{ container: ContainerInfo; owner: Owner; keys: string[] }> {
-  return tenures.map((t) => ({
-    container: {
-      id: `${REMEMBERED}${t.containerId}/${t.key}`,
-      name: t.containerName,
-      labels: t.project === undefined ? {} : ({ [ComposeLabels.project]: t.project } as Record<string, string>),
-      env: {},
-      exposedPorts: [],
-      running: false,
-      paused: false,
-      networkMode: '',
-      networks: [],
-      image: '',
-      created: t.since,
-    },
-    owner: t.owner,
-    keys: [t.key],
-  }));
+  return tenures.map((t) => {
+    let claim = standIns.get(t);
+    if (claim === undefined) {
+      claim = {
+        container: {
+          id: `${REMEMBERED}${t.containerId}/${t.key}`,
+          name: t.containerName,
+          labels: t.project === undefined ? {} : ({ [ComposeLabels.project]: t.project } as Record<string, string>),
+          env: {},
+          exposedPorts: [],
+          running: false,
+          paused: false,
+          networkMode: '',
+          networks: [],
+          image: '',
+          created: t.since,
+        },
+        owner: t.owner,
+        keys: [t.key],
+      };
+      standIns.set(t, claim);
+    }
+    return claim;
+  });
 }
 
 /** One key after a pass: the owner holding it (live or remembered), and its oldest live container claiming it. */
@@ -71,8 +79,9 @@ export interface HeldKey {
 
 /**
  * The tenures after a pass at `nowMs`: every key whose owner has a live claimant is (still) that owner's,
- * since its tenure began, or since that container's creation for a key held for the first time; a remembered key without one is kept until
- * `graceMs` after it was last seen. Sorted by key, so that the same state is the same bytes.
+ * since its tenure began, or since that container's creation for a key held for the first time; a remembered
+ * key without one is kept until `graceMs` after its owner's last container left. A tenure that did not change
+ * is the same object. Sorted by key, so that the same state is the same bytes.
  */
 export function nextTenures(previous: readonly Tenure[], held: readonly HeldKey[], nowMs: number, graceMs: number): Tenure[] {
   const before = new Map(previous.map((t) => [t.key, t]));
@@ -81,50 +90,61 @@ export function nextTenures(previous: readonly Tenure[], held: readonly HeldKey[
     const prior = before.get(key);
     const sameOwner = prior !== undefined && prior.owner.key === owner.key;
     if (live === undefined) {
-      if (sameOwner && nowMs - prior.seenMs < graceMs) next.push(prior.gone ? prior : { ...prior, gone: true });
+      if (!sameOwner) continue;
+      const goneSinceMs = prior.goneSinceMs ?? nowMs;
+      if (nowMs - goneSinceMs < graceMs) next.push(prior.goneSinceMs === undefined ? { ...prior, goneSinceMs } : prior);
       continue;
     }
-    // The owner's first hold, not its container's: a container created before and started later changes nothing.
-    const since = sameOwner ? prior.since : live.created;
-    const project = live.labels[ComposeLabels.project];
+    const project = live.labels[ComposeLabels.project] || undefined;
+    if (
+      sameOwner &&
+      prior.goneSinceMs === undefined &&
+      prior.containerId === live.id &&
+      prior.containerName === live.name &&
+      prior.project === project
+    ) {
+      next.push(prior);
+      continue;
+    }
     next.push({
       key,
       owner,
-      since,
+      // The owner's first hold, not its container's: a container created before and started later changes nothing.
+      since: sameOwner ? prior.since : live.created,
       ...(project && { project }),
       containerId: live.id,
       containerName: live.name,
-      seenMs: nowMs,
     });
   }
   return next.sort((a, b) => compare(a.key, b.key));
 }
 
-/** The tenures still held at `nowMs`, before a pass: one whose owner was gone at the last pass lapses after the grace period. */
+/** The tenures still held at `nowMs`, before a pass: one whose owner left more than the grace period ago lapses. */
 export function currentTenures(tenures: readonly Tenure[], nowMs: number, graceMs: number): readonly Tenure[] {
-  const lapsed = (t: Tenure) => t.gone === true && nowMs - t.seenMs >= graceMs;
+  const lapsed = (t: Tenure) => t.goneSinceMs !== undefined && nowMs - t.goneSinceMs >= graceMs;
   return tenures.some(lapsed) ? tenures.filter((t) => !lapsed(t)) : tenures;
 }
 
-/** What a tenure file keeps: not when the owner was last seen, which restarts with the companion (it saw nothing while down). */
-export type StoredTenure = Omit<Tenure, 'seenMs' | 'gone'>;
+/** What a tenure file keeps: not since when the owner is gone, which restarts with the companion (it saw nothing while down). */
+export type StoredTenure = Omit<Tenure, 'goneSinceMs'>;
 
 export function storedTenures(tenures: readonly Tenure[]): StoredTenure[] {
-  return tenures.map(({ seenMs: _, gone: __, ...stored }) => stored);
+  return tenures.map(({ goneSinceMs: _, ...stored }) => stored);
 }
 
-/** Whether two tenure lists keep the same file (`seenMs` aside): the loop writes only when it changes. */
+/** Whether two tenure lists keep the same file: the loop writes only when it changes. */
 export function sameStoredTenures(a: readonly Tenure[], b: readonly Tenure[]): boolean {
   if (a.length !== b.length) return false;
   return a.every((t, i) => {
     const u = b[i] as Tenure;
     return (
-      t.key === u.key &&
-      t.owner.key === u.owner.key &&
-      t.since === u.since &&
-      t.project === u.project &&
-      t.containerId === u.containerId &&
-      t.containerName === u.containerName
+      t === u ||
+      (t.key === u.key &&
+        t.owner.key === u.owner.key &&
+        t.since === u.since &&
+        t.project === u.project &&
+        t.containerId === u.containerId &&
+        t.containerName === u.containerName)
     );
   });
 }

@@ -53,8 +53,7 @@ export async function loadTenures(stateDir: string, log: Logger): Promise<Tenure
     log.warn({ file }, 'ownership memory is not a file this companion wrote: starting without it');
     return [];
   }
-  // seenMs restarts with the companion (modelBuilder).
-  return parsed.data.tenures.map((t: StoredTenure) => ({ ...t, seenMs: 0 }));
+  return parsed.data.tenures.map((t: StoredTenure) => ({ ...t }));
 }
 
 /** A writer for the memory: one write at a time, and only the latest state when several queue up. */

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerInfo } from '../../../src/model/container.js';
 import { modelBuilder } from '../../../src/model/services.js';
-import { nextTenures, rememberedClaims, sameStoredTenures, type Tenure } from '../../../src/model/tenure.js';
+import { currentTenures, nextTenures, rememberedClaims, sameStoredTenures, type Tenure } from '../../../src/model/tenure.js';
 import { container } from '../../helpers/containers.js';
 
 const zone = 'example.com';
@@ -158,14 +158,13 @@ describe('nextTenures', () => {
     since: '2024-01-01T00:00:00.000000001Z',
     containerId: 'c1',
     containerName: 'login-1',
-    seenMs: 0,
     ...over,
   });
 
   it('keeps the first hold of an owner, names its newest oldest live container, and forgets other owners', () => {
     const live = container({ name: 'login-2', created: '2025-01-01T00:00:00.000000000Z', labels: { 'com.docker.compose.project': 'p' } });
     expect(nextTenures([tenure()], [{ key: 'login', owner, live }], 10, 100)).toEqual([
-      tenure({ containerId: live.id, containerName: 'login-2', project: 'p', seenMs: 10 }),
+      tenure({ containerId: live.id, containerName: 'login-2', project: 'p' }),
     ]);
     const other = { key: 'image:x', description: 'image "x"' };
     expect(nextTenures([tenure()], [{ key: 'login', owner: other, live }], 10, 100)[0]).toMatchObject({
@@ -176,8 +175,20 @@ describe('nextTenures', () => {
 
   it('drops a key no longer claimed at all, and one whose owner has been gone for the grace period', () => {
     expect(nextTenures([tenure()], [], 10, 100)).toEqual([]);
-    expect(nextTenures([tenure({ seenMs: 0 })], [{ key: 'login', owner, live: undefined }], 99, 100)).toHaveLength(1);
-    expect(nextTenures([tenure({ seenMs: 0 })], [{ key: 'login', owner, live: undefined }], 100, 100)).toEqual([]);
+    const gone = [{ key: 'login', owner, live: undefined }];
+    expect(nextTenures([tenure()], gone, 50, 100)).toEqual([tenure({ goneSinceMs: 50 })]);
+    expect(nextTenures([tenure({ goneSinceMs: 0 })], gone, 99, 100)).toEqual([tenure({ goneSinceMs: 0 })]);
+    expect(nextTenures([tenure({ goneSinceMs: 0 })], gone, 100, 100)).toEqual([]);
+    expect(currentTenures([tenure({ goneSinceMs: 0 }), tenure({ key: 'x' })], 100, 100)).toEqual([tenure({ key: 'x' })]);
+    expect(currentTenures([tenure({ goneSinceMs: 1 })], 100, 100)).toEqual([tenure({ goneSinceMs: 1 })]);
+  });
+
+  it('keeps a tenure that did not change as the same object, and the owner’s first hold when its container changes', () => {
+    const live = container({ name: 'login-1' });
+    const first = tenure({ containerId: live.id });
+    expect(nextTenures([first], [{ key: 'login', owner, live }], 10, 100)[0]).toBe(first);
+    const back = nextTenures([tenure({ goneSinceMs: 5 })], [{ key: 'login', owner, live }], 10, 100)[0];
+    expect(back).toEqual(tenure({ containerId: live.id }));
   });
 
   it('stands in for each remembered holder with a claim no Docker id can collide with', () => {
@@ -188,7 +199,7 @@ describe('nextTenures', () => {
   });
 
   it('compares what a file keeps, not when it was seen', () => {
-    expect(sameStoredTenures([tenure()], [tenure({ seenMs: 5 })])).toBe(true);
+    expect(sameStoredTenures([tenure()], [tenure({ goneSinceMs: 5 })])).toBe(true);
     expect(sameStoredTenures([tenure()], [tenure({ containerName: 'x' })])).toBe(false);
     expect(sameStoredTenures([tenure()], [])).toBe(false);
   });

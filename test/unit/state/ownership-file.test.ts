@@ -12,8 +12,7 @@ const tenure: Tenure = {
   since: '2024-01-01T00:00:00.000000001Z',
   containerId: 'c1',
   containerName: 'login-1',
-  seenMs: 123,
-  gone: true,
+  goneSinceMs: 123,
 };
 
 /** A logger whose warnings the test reads. */
@@ -38,8 +37,8 @@ describe('the ownership memory on disk', () => {
     const dir = path.join(await tempDir(), 'state');
     const { log } = recordingLog();
     await tenureWriter(dir, log)([tenure]);
-    const { gone: _, ...stored } = tenure;
-    expect(await loadTenures(dir, log)).toEqual([{ ...stored, seenMs: 0 }]);
+    const { goneSinceMs: _, ...stored } = tenure;
+    expect(await loadTenures(dir, log)).toEqual([stored]);
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
     expect((await stat(path.join(dir, 'ownership.json'))).mode & 0o777).toBe(0o600);
   });
