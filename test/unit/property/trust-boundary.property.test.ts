@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { ContainerInfo } from '../../../src/model/container.js';
 import { parseServiceDomain } from '../../../src/model/domain.js';
 import { ownerOf } from '../../../src/model/ownership.js';
-import { buildServices, type Service } from '../../../src/model/services.js';
+import { buildServices, modelBuilder, type Service } from '../../../src/model/services.js';
 import { container } from '../../helpers/containers.js';
 import {
   anyContainer,
@@ -275,5 +275,55 @@ describe('trust boundary: no part of another owner’s host (point 4, paths and 
     // Not vacuous: requests moved within a unit (a path split off by its own), and other units were refused.
     expect(seen.movedWithinUnit).toBeGreaterThan(100);
     expect(seen.refused).toBeGreaterThan(300);
+  });
+});
+
+describe('trust boundary: an owner keeps what it held while its containers come and go (#21 point 1)', () => {
+  const member = fc.record({
+    host: fc.constantFrom('shop', 'a.preview', '*.preview'),
+    path: fc.constantFrom('/', '/', '/a'),
+    image: fc.constantFrom('x', 'y', 'z'),
+    project: fc.constantFrom(undefined, undefined, 'p'),
+    service: fc.constantFrom('web', 'api'),
+  });
+  type Member = typeof member extends fc.Arbitrary<infer T> ? T : never;
+  const make = (m: Member, i: number) =>
+    container({
+      name: `c${i}`,
+      image: m.image,
+      labels: {
+        'haproxy-companion.web.domain': m.host,
+        ...(m.path === '/' ? {} : { 'haproxy-companion.web.path': m.path }),
+        ...(m.project ? { 'com.docker.compose.project': m.project, 'com.docker.compose.service': m.service } : {}),
+      },
+    });
+  const step = fc.oneof(
+    { weight: 2, arbitrary: member.map((m) => ({ add: m })) },
+    { weight: 1, arbitrary: fc.nat(9).map((k) => ({ remove: k })) },
+  );
+  const served = (services: Service[]) => services.map((s) => `${s.key}: ${s.servers.map((v) => v.containerId).join(',')}`);
+
+  it('serves what it would if every removed container were still there, paused', { timeout: PROPERTY_TIMEOUT_MS }, () => {
+    // Within the grace period, a container that left holds its keys exactly as a paused one would: its
+    // owner's next container takes them up, and nobody else gets them, however the others came and went.
+    const seen = { refusedWhileGone: 0 };
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 2, maxLength: 12 }), (steps) => {
+        const build = modelBuilder({ zone: ZONE, selfId: undefined, ownershipGraceMs: 300_000, now: () => 0 });
+        const present: ContainerInfo[] = [];
+        const left: ContainerInfo[] = [];
+        for (const [i, s] of steps.entries()) {
+          if ('add' in s) present.push(make(s.add, i));
+          else if (present.length > 0) left.push(...present.splice(s.remove % present.length, 1));
+          const withMemory = build([...present]);
+          const paused = buildServices([...present, ...left.map((c) => ({ ...c, paused: true }))], {}, { zone: ZONE });
+          expect(served(withMemory.services), `after step ${i}`).toEqual(served(paused.services));
+          if (left.length > 0 && withMemory.skipped.some((k) => / held it before this one /.test(k.reason))) seen.refusedWhileGone++;
+        }
+      }),
+      { numRuns: 400 },
+    );
+    // Not vacuous: newcomers were refused because of an owner that had no container at the time.
+    expect(seen.refusedWhileGone).toBeGreaterThan(50);
   });
 });
