@@ -35,7 +35,14 @@ const PATH_SEGMENT = /^[A-Za-z0-9._~-]+$/;
 const MAX_PREFIX_LENGTH = 128;
 const MAX_PREFIX_SEGMENTS = 16;
 
-/** Path prefix of a route: '/' or '/seg[/seg...]'; segments [A-Za-z0-9._~-]+ but never '.' or '..'; at most 128 characters and 16 segments; a trailing '/' is dropped ('/v1/' -> '/v1'); '' or whitespace-only is refused; surrounding whitespace trimmed. */
+/**
+ * Path prefix of a route: '/' or '/seg[/seg...]'; segments [A-Za-z0-9._~-]+ but never '.' or '..'; at most
+ * 128 characters and 16 segments; a trailing '/' is dropped ('/v1/' -> '/v1'); '' or whitespace-only is
+ * refused; surrounding whitespace trimmed. In lower case ('/Admin' -> '/admin'): requests are routed by
+ * their path in lower case (the template's `txn.path`), since an application that reads paths
+ * case-insensitively serves `/ADMIN` as `/admin`, and the prefix's policy must hold for it; so `/Admin`
+ * and `/admin` are one prefix, one owner's.
+ */
 export function parsePathPrefix(raw: string): Parsed<string> {
   const trimmed = raw.trim();
   if (trimmed === '') return refuse('is empty (use / for every path)');
@@ -50,7 +57,7 @@ export function parsePathPrefix(raw: string): Parsed<string> {
     const bad = badSegment(segment);
     if (bad !== undefined) return refuse(bad);
   }
-  return ok(prefix);
+  return ok(prefix.toLowerCase());
 }
 
 function badSegment(segment: string): string | undefined {

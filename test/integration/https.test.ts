@@ -1,7 +1,7 @@
 /**
  * HTTPS from TLS_CERTS_DIR against the real image: the certificate HAProxy chooses per SNI (checked by a
  * client that trusts only the test CA), HTTP/2 through ALPN, unknown names refused at the handshake, each
- * route's choice for plain HTTP (redirect, only, both) and HSTS, a refused certificate beside good ones,
+ * route's choice for plain HTTP (redirect, only, both) and HSTS, the redirect of a host DEFAULT_SERVICE serves, a refused certificate beside good ones,
  * and certificates added, renewed and removed in the directory while HAProxy runs: no reload, and a
  * download on a connection made before the renewal completes.
  */
@@ -114,7 +114,7 @@ beforeAll(async () => {
   });
   await run.companion({
     port,
-    env: { TLS_CERTS_DIR: '/certs', HTTPS_PORT: String(httpsPort), HSTS_MAX_AGE: '300' },
+    env: { TLS_CERTS_DIR: '/certs', HTTPS_PORT: String(httpsPort), HSTS_MAX_AGE: '300', DEFAULT_SERVICE: 'www' },
     args: ['-v', `${certsDir}:/certs:ro`],
   });
   await waitFor(async () => (await httpsGet('www.example.com').catch(() => undefined))?.body === 'www', { what: 'www over HTTPS' });
@@ -170,6 +170,13 @@ describe('HTTPS from TLS_CERTS_DIR', () => {
     expect(plain.headers['strict-transport-security']).toBeUndefined();
     const secure = await httpsGet('www.example.com');
     expect(secure.headers['strict-transport-security']).toBe('max-age=300');
+  });
+
+  it('redirects a host no route names (served by DEFAULT_SERVICE) to the default service’s name, never to the client’s Host', async () => {
+    for (const host of ['evil.test', 'evil.test:8443', 'example.com', '127.0.0.1']) {
+      const plain = await request(port, host, '/a/b?c=1');
+      expect([host, plain.status, plain.headers.location]).toEqual([host, 301, `https://www.example.com:${httpsPort}/a/b?c=1`]);
+    }
   });
 
   it('refuses plain HTTP to an `https=only` route (no redirect), serves both ways with `https=both`', async () => {

@@ -22,6 +22,11 @@ const route = (name: string, labels: Record<string, string>) =>
 const names: Record<string, string> = {};
 /** Compose's labels for a service of the project that serves the host `shop`. */
 const shopProject = (service: string) => ({ 'com.docker.compose.project': `hc-${run.id}-shop`, 'com.docker.compose.service': service });
+/** The same for the host `guarded`: an open `/` and two guarded prefixes. */
+const guardedProject = (service: string) => ({
+  'com.docker.compose.project': `hc-${run.id}-guarded`,
+  'com.docker.compose.service': service,
+});
 
 const answers = (host: string, path: string, text: string) =>
   waitFor(async () => (await get(port, host, path)).body === text, { what: `${host}${path} to answer ${text}` });
@@ -83,6 +88,20 @@ beforeAll(async () => {
     image: `hc-${run.id}-v2`,
     labels: { ...route('v2', { domain: 'shop', path: '/api/v2', 'strip-path': 'true' }), ...shopProject('v2') },
     setup: files({ '/x': 'v2-stripped-x' }),
+  });
+  // A host whose `/admin` is behind an allow list and `/Secret` (stored as /secret) behind a password, the
+  // rest open: the spellings of those paths that an application reads as them must not reach the open `/`.
+  await run.backend({ domain: 'guarded', text: 'guarded-root', labels: guardedProject('root') });
+  await run.backend({
+    text: 'guarded-admin',
+    labels: { ...route('admin', { domain: 'guarded', path: '/admin', allow: '10.0.0.0/8' }), ...guardedProject('admin') },
+  });
+  await run.backend({
+    text: 'guarded-secret',
+    labels: {
+      ...route('secret', { domain: 'guarded', path: '/Secret', 'auth.users': `alice:${SECRET_HASH}` }),
+      ...guardedProject('secret'),
+    },
   });
   // Policy: health check, allow lists, auth, headers, redirect, compression.
   names.checked = await run.backend({
@@ -203,6 +222,48 @@ describe('routes', () => {
     expect((await get(port, 'shop.example.com', '/x/../api/x')).status).toBe(400);
     // A path that does not decode would be looked up as `/`: refused.
     expect((await get(port, 'shop.example.com', '/api/%zz')).status).toBe(400);
+    // Prefixes compare case-insensitively; strip-path strips the request's own spelling.
+    expect((await get(port, 'shop.example.com', '/API/V2/x')).body).toBe('v2-stripped-x');
+  });
+
+  it('routes every spelling an application may read as a guarded path to its route (or refuses it), never to `/`', async () => {
+    await answers('guarded.example.com', '/', 'guarded-root');
+    await waitFor(async () => (await request(port, 'guarded.example.com', '/Secret')).status === 401, { what: '/Secret to ask' });
+    // Each as the client sends it, byte for byte: case (Express, ASP.NET), `;` parameters (Tomcat, Jetty,
+    // Spring), `\` (IIS), percent-escapes of all of these, dot segments they hide, and a NUL.
+    const admin = [
+      '/admin',
+      '//admin',
+      '/%61dmin',
+      '/ADMIN',
+      '/Admin/x',
+      '/%41dmin',
+      '/admin;x=1',
+      '/admin;/x',
+      '/pub/..;/admin',
+      '/admin%3bx',
+      '/admin%3Bx/y',
+      '/;x/admin',
+      '/admin\\x',
+      '/%5cadmin',
+      '/pub/%2e%2e/admin',
+      '/pub/%2E%2E;/admin',
+      '/pub/.;/admin',
+      '/admin%00',
+      '/admin%00.html',
+      '/ADMIN;jsessionid=0123/x',
+    ];
+    const answered = async (paths: string[]) =>
+      Object.fromEntries(await Promise.all(paths.map(async (p) => [p, (await get(port, 'guarded.example.com', p)).status] as const)));
+    const refusedOrGuarded = (paths: string[], guarded: number) =>
+      Object.fromEntries(paths.map((p) => [p, expect.toBeOneOf([guarded, 400])]));
+    expect(await answered(admin)).toEqual(refusedOrGuarded(admin, 403));
+    const secret = ['/secret', '/Secret', '/SECRET/x', '/Secret;v=1', '/%53ecret', '/sEcReT%3b'];
+    expect(await answered(secret)).toEqual(refusedOrGuarded(secret, 401));
+    // The rest stays the open route's, whatever its case.
+    expect((await get(port, 'guarded.example.com', '/Index.html')).status).toBe(404);
+    expect((await get(port, 'guarded.example.com', '/index.html')).body).toBe('guarded-root');
+    expect((await get(port, 'guarded.example.com', '/adminx')).status).toBe(404);
   });
 
   it('takes a server out when its HTTP health check fails, and back when it recovers', async () => {

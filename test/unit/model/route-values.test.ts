@@ -39,6 +39,9 @@ describe('parsePathPrefix', () => {
     [`/${'a'.repeat(127)}`, `/${'a'.repeat(127)}`],
     [`/${'a'.repeat(127)}/`, `/${'a'.repeat(127)}`],
     ['/a'.repeat(16), '/a'.repeat(16)],
+    // Lower case: requests are routed by their path in lower case, so `/Admin` and `/admin` are one prefix.
+    ['/Admin', '/admin'],
+    ['/API/V2/', '/api/v2'],
   ])('accepts %j as %j', (raw, expected) => {
     expect(parsePathPrefix(raw)).toEqual({ ok: true, value: expected });
   });

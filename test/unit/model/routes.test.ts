@@ -296,6 +296,28 @@ describe('buildServices: routes', () => {
     ]);
   });
 
+  it('holds a path prefix whatever its case: `/Admin` of another owner is the `/admin` it holds', () => {
+    const owner = container({
+      image: 'shop',
+      labels: { 'haproxy-companion.admin.domain': 'shop', 'haproxy-companion.admin.path': '/admin' },
+    });
+    const newcomer = container({
+      image: 'intruder',
+      labels: { 'haproxy-companion.admin.domain': 'shop', 'haproxy-companion.admin.path': '/Admin' },
+    });
+    const m = model([newcomer, owner]);
+    expect(m.services.map((s) => [s.key, s.servers.map((v) => v.containerName)])).toEqual([['shop/admin', [owner.name]]]);
+    expect(m.skipped.map((s) => s.reason)).toEqual([expect.stringMatching(/^host and path "shop\/admin" belongs to container/)]);
+    // And one container may not name it twice.
+    const twice = routes({
+      'haproxy-companion.a.domain': 'shop',
+      'haproxy-companion.a.path': '/admin',
+      'haproxy-companion.b.domain': 'shop',
+      'haproxy-companion.b.path': '/ADMIN',
+    });
+    expect(twice.refused.map((r) => r.route)).toEqual(['b']);
+  });
+
   it('lets the oldest container of a route say its policy; a younger one that says otherwise is skipped', () => {
     const labels = { 'haproxy-companion.web.domain': 'web', 'haproxy-companion.web.timeout.server': '30s' };
     const first = container({ labels });

@@ -266,8 +266,8 @@ const IPV4 = String.raw`${OCTET}(?:\.${OCTET}){3}`;
 /** A DNS name relative to the zone or with it, lower case (validated names), a wildcard's `*.` in front. */
 const DNS = String.raw`[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*`;
 const HOST = String.raw`(?:\*\.)?${DNS}`;
-/** A path prefix: validated segments, no trailing `/`. */
-const PATH = `(?:/[A-Za-z0-9._~-]+)+`;
+/** A path prefix: validated segments, no trailing `/`, in lower case (requests are routed by their path in lower case). */
+const PATH = `(?:/[a-z0-9._~-]+)+`;
 /** backend-pool.ts homeBackend (a wildcard's `*` as `_`), and the spares. */
 const BACKEND = String.raw`(?:be_(?:_2a\.)?${DNS}(?:[A-Za-z0-9.-]|_[0-9a-f]{2})*|be_tcp_${NUMBER}|spare_[0-9]{3,})`;
 const SERVER_NAME = `[A-Za-z0-9_.-]+`;
@@ -328,8 +328,8 @@ const ROUTE_LINES: Rule[] = [
   ),
   rule('set-header', 'backend', `    http-(?:request|response) set-header [A-Za-z0-9-]{1,64} ${QUOTED_LITERAL}`),
   rule('del-header', 'backend', `    http-(?:request|response) del-header [A-Za-z0-9-]{1,64}`),
-  rule('strip path', 'backend', String.raw`    http-request set-path %\[path,bytes\((${NUMBER})\)\] if \{ path_beg (${PATH})/ \}`),
-  rule('strip path itself', 'backend', String.raw`    http-request set-path / if \{ path ${PATH} \}`),
+  rule('strip path', 'backend', String.raw`    http-request set-path %\[path,bytes\((${NUMBER})\)\] if \{ path_beg -i (${PATH})/ \}`),
+  rule('strip path itself', 'backend', String.raw`    http-request set-path / if \{ path -i ${PATH} \}`),
   rule('httpchk', 'backend', '    option httpchk'),
   rule('http-check', 'backend', String.raw`    http-check send meth GET uri ${CHECK_URI} hdr Host (?:wildcard\.)?${DNS}`),
   rule('cookie', 'backend', `    cookie hc_(${BACKEND}) insert indirect nocache httponly`),
