@@ -111,6 +111,32 @@ const MAX_DURATION_DIGITS = 10;
 
 /** A duration as HAProxy writes them: <digits><unit>, unit one of ms, s, m, h (a bare number is refused: say to add a unit). Returns milliseconds. Range 1 ms .. 24 h inclusive. At most 10 digits. */
 export function parseDuration(raw: string): Parsed<number> {
+  const parsed = durationMs(raw);
+  if (parsed.ok && !(parsed.value >= 1 && parsed.value <= MAX_DURATION_MS)) return refuse('is out of range (1ms to 24h)');
+  return parsed;
+}
+
+/**
+ * The shortest health check interval a route may ask for. Each check is a connection to the container, and
+ * one name at `1ms` made hundreds a second; Kubernetes probes go no lower than 1 s either, HAProxy's default
+ * is 2 s and AWS target groups start at 5 s. Below it the route is refused, as any bad value is: raised
+ * silently, it would not do what the label says.
+ */
+export const MIN_CHECK_INTERVAL_MS = 1000;
+
+/** A health check interval: a duration as {@link parseDuration} reads it, 1 s to 24 h. */
+export function parseCheckInterval(raw: string): Parsed<number> {
+  const parsed = durationMs(raw);
+  if (!parsed.ok) return parsed;
+  if (parsed.value > MAX_DURATION_MS) return refuse('is out of range (1s to 24h)');
+  if (parsed.value < MIN_CHECK_INTERVAL_MS) {
+    return refuse('is below 1s, the shortest health check interval (each check is a connection to the container)');
+  }
+  return parsed;
+}
+
+/** <digits><unit> in milliseconds, any size that 10 digits give. */
+function durationMs(raw: string): Parsed<number> {
   const text = raw.trim();
   // HAProxy reads a bare number as milliseconds; `timeout=30` almost surely meant seconds, so say which.
   if (/^[0-9]+$/.test(text)) return refuse('is a bare number: add a unit (e.g. 500ms, 5s, 2m)');
@@ -118,9 +144,7 @@ export function parseDuration(raw: string): Parsed<number> {
   if (match === null) return refuse('is not a duration (e.g. 500ms, 5s, 2m; units ms, s, m, h)');
   const [, digits = '', unit = ''] = match;
   if (digits.length > MAX_DURATION_DIGITS) return refuse(`has more than ${MAX_DURATION_DIGITS} digits`);
-  const ms = Number(digits) * (UNIT_MS[unit] ?? Number.NaN);
-  if (!(ms >= 1 && ms <= MAX_DURATION_MS)) return refuse('is out of range (1ms to 24h)');
-  return ok(ms);
+  return ok(Number(digits) * (UNIT_MS[unit] ?? Number.NaN));
 }
 
 /** Digits only (no sign, no `+`, no exponent or hex that Number() would take), within the range. */

@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { compare } from '../lib/compare.js';
+import { checkIntervals, DEFAULT_CHECK_INTERVAL_MS, haproxyDuration } from './check-budget.js';
 import type { ContainerInfo } from './container.js';
 import { hostnamesOf } from './domain.js';
 import { ComposeLabels, DOMAIN_ENV, LABEL_PREFIX, Labels } from './labels.js';
@@ -26,6 +27,11 @@ export interface Server {
   port: number;
   /** `address:port`, with IPv6 addresses in brackets, as HAProxy's `server` line wants it. */
   endpoint: string;
+  /**
+   * Its health check interval as `inter` takes it (`2s`, `7500ms`): the route's, stretched so that all the
+   * checks of one container stay within MAX_CHECKS_PER_SECOND (check-budget.ts).
+   */
+  checkInter: string;
 }
 
 /**
@@ -182,14 +188,18 @@ function judge(container: ContainerInfo, placement: Placement, options: ModelOpt
   const targetOptions = { allowHostNetwork: options.allowHostNetwork ?? false, reservedPorts: options.reservedPorts ?? [] };
   const health = healthProblem(container);
   const address = health === undefined && declared.routes.length > 0 ? chooseAddress(container, placement, targetOptions) : undefined;
-  const claims = declared.routes.map((spec): RouteClaim => {
+  const intervals = checkIntervals(declared.routes);
+  const claims = declared.routes.map((spec, i): RouteClaim => {
     let target: RouteClaim['target'];
     if (health !== undefined) target = { ok: false, reason: health, scope: 'container' };
     else if (spec.policy.redirect !== undefined) target = { ok: true, value: undefined };
     else if (address?.ok === false) target = { ok: false, reason: address.reason, scope: 'container' };
     else {
       const tcp = tcpPortProblem(spec, options);
-      target = tcp ? { ok: false, reason: tcp, scope: 'route' } : routeServer(container, spec, address?.value ?? '', targetOptions);
+      const checkInter = haproxyDuration(intervals[i] ?? DEFAULT_CHECK_INTERVAL_MS);
+      target = tcp
+        ? { ok: false, reason: tcp, scope: 'route' }
+        : routeServer(container, spec, { address: address?.value ?? '', checkInter }, targetOptions);
     }
     return { spec, keys: routeKeys(spec), target, policyKey: JSON.stringify(spec.policy) };
   });
@@ -222,8 +232,13 @@ function tcpPortProblem(spec: RouteSpec, options: ModelOptions): string | undefi
   return undefined;
 }
 
-/** The server of one route at the container's `address`. */
-function routeServer(container: ContainerInfo, spec: RouteSpec, address: string, options: TargetOptions): RouteClaim['target'] {
+/** The server of one route at the container's `address`, checked every `checkInter`. */
+function routeServer(
+  container: ContainerInfo,
+  spec: RouteSpec,
+  { address, checkInter }: { address: string; checkInter: string },
+  options: TargetOptions,
+): RouteClaim['target'] {
   // The route `default` is the one before routes: its port label is the one users know.
   const portLabel = spec.name === DEFAULT_ROUTE ? Labels.port : `${LABEL_PREFIX}${spec.name}.port`;
   const port = chooseRoutePort(container, address, options, { port: spec.port, portLabel });
@@ -237,6 +252,7 @@ function routeServer(container: ContainerInfo, spec: RouteSpec, address: string,
       address,
       port: port.value,
       endpoint: `${isIP(address) === 6 ? `[${address}]` : address}:${port.value}`,
+      checkInter,
     },
   };
 }

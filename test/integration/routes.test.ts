@@ -107,7 +107,7 @@ beforeAll(async () => {
   names.checked = await run.backend({
     domain: undefined,
     text: 'checked',
-    labels: route('c', { domain: 'checked', 'check.path': '/healthz', 'check.interval': '500ms' }),
+    labels: route('c', { domain: 'checked', 'check.path': '/healthz', 'check.interval': '1s' }),
     setup: files({ '/healthz': 'ok' }),
   });
   for (const n of [1, 2, 3]) {

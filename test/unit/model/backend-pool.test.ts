@@ -26,6 +26,7 @@ const service = (domain: string, servers = 1): Service => ({
     address: `10.0.0.${i + 1}`,
     port: 80,
     endpoint: `10.0.0.${i + 1}:80`,
+    checkInter: '2s',
   })),
 });
 const assigned = (layout: BackendLayout) => Object.fromEntries([...layout].filter(([, d]) => d !== undefined));

@@ -6,6 +6,7 @@ import {
   parseAllowList,
   parseAuthUsers,
   parseBoolean,
+  parseCheckInterval,
   parseCheckPath,
   parseDuration,
   parseHeaderName,
@@ -175,6 +176,29 @@ describe('parseDuration', () => {
     ['99999999999ms', /more than 10 digits/],
   ])('refuses %j', (raw, reason) => {
     expect(reasonOf(parseDuration(raw))).toMatch(reason);
+  });
+});
+
+describe('parseCheckInterval', () => {
+  it.each([
+    ['1s', 1000],
+    ['1000ms', 1000],
+    [' 5s ', 5000],
+    ['2m', 120_000],
+    ['24h', 86_400_000],
+  ])('accepts %j as %j ms', (raw, expected) => {
+    expect(parseCheckInterval(raw)).toEqual({ ok: true, value: expected });
+  });
+
+  it.each([
+    ['1ms', /below 1s/],
+    ['999ms', /below 1s/],
+    ['0s', /below 1s/],
+    ['25h', /out of range/],
+    ['2', /bare number/],
+    ['fast', /is not a duration/],
+  ])('refuses %j', (raw, reason) => {
+    expect(reasonOf(parseCheckInterval(raw))).toMatch(reason);
   });
 });
 

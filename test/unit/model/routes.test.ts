@@ -129,6 +129,32 @@ describe('declaredRoutes: the label grammar', () => {
     ]);
   });
 
+  // Issue 21: `check.interval=1ms` on two names made ~1,000 health-check connections a second to one container.
+  it.each([
+    ['1ms', false],
+    ['999ms', false],
+    ['0s', false],
+    ['1s', true],
+    ['1000ms', true],
+    ['24h', true],
+  ])('takes check.interval=%s only at 1 s or more (%s), refusing the route with a reason naming the label', (value, accepted) => {
+    const { routes: list, refused } = routes({
+      'haproxy-companion.good.domain': 'good',
+      'haproxy-companion.fast.domain': 'fast',
+      'haproxy-companion.fast.check.interval': value,
+    });
+    expect(list.map((r) => r.name)).toEqual(accepted ? ['fast', 'good'] : ['good']);
+    if (!accepted) {
+      expect(refused).toEqual([
+        {
+          route: 'fast',
+          names: ['fast'],
+          reason: expect.stringMatching(new RegExp(`^label haproxy-companion\\.fast\\.check\\.interval="${value}" .*1s`)),
+        },
+      ]);
+    }
+  });
+
   it(`takes at most ${MAX_HEADERS_PER_ROUTE} headers of each direction a route, in name order`, () => {
     const headers = (n: number) =>
       Object.fromEntries(

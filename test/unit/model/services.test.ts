@@ -22,7 +22,15 @@ describe('buildServices: routing', () => {
         owner: { key: 'image:app', description: 'image "app"' },
         hostnames: ['login.example.com', 'login'],
         servers: [
-          { name: 'login1', containerId: c.id, containerName: 'login1', address: '172.17.0.5', port: 8080, endpoint: '172.17.0.5:8080' },
+          {
+            name: 'login1',
+            containerId: c.id,
+            containerName: 'login1',
+            address: '172.17.0.5',
+            port: 8080,
+            endpoint: '172.17.0.5:8080',
+            checkInter: '2s',
+          },
         ],
       },
     ]);

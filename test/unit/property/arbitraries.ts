@@ -758,6 +758,15 @@ const DURATION: LabelValues = {
   invalid: fc.constantFrom('', '30', '0s', '0ms', '25h', '1441m', '1.5s', '5 s', '5S', '-1s', '1e3ms', '99999999999ms', '5s;', 'forever'),
 };
 
+/** A health check interval: a duration of 1 s or more; below it is refused like any bad value. */
+const CHECK_INTERVAL: LabelValues = {
+  valid: fc.oneof(
+    fc.constantFrom('1s', '1000ms', '5s', '2m', '1h', '24h', ' 30s '),
+    fc.tuple(fc.integer({ min: 1, max: 86_400 }), fc.constantFrom('s')).map(([n, unit]) => `${n}${unit}`),
+  ),
+  invalid: fc.oneof(fc.constantFrom('1ms', '999ms', '500ms'), DURATION.invalid),
+};
+
 const STICKY: LabelValues = { valid: fc.constantFrom('cookie', ' Cookie ', 'COOKIE'), invalid: fc.constantFrom('', 'ip', 'true') };
 
 const MAXCONN: LabelValues = {
@@ -901,7 +910,7 @@ const ROUTE_LABEL_KEY_VALUES: Record<string, LabelValues> = {
   path: PATH_PREFIX,
   'strip-path': MOSTLY_TRUE,
   'check.path': CHECK_PATH,
-  'check.interval': DURATION,
+  'check.interval': CHECK_INTERVAL,
   'timeout.server': DURATION,
   'timeout.connect': DURATION,
   sticky: STICKY,
