@@ -9,7 +9,7 @@
  * or FUSE mount) is given up on, and, while it still holds its thread, that file is not read again and at
  * most {@link MAX_STUCK_READS} such reads are left behind, so other reads keep a thread.
  */
-import { constants, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { CompanionError } from '../errors.js';
 
@@ -85,33 +85,74 @@ export async function withinTime<T>(file: string, timeoutMs: number, read: () =>
   }
 }
 
-async function readCapped(file: string, maxBytes: number): Promise<Buffer> {
-  let handle: FileHandle;
+/**
+ * The same checks for a caller that cannot wait: nunjucks loads included templates synchronously. No
+ * timeout, so only for files on a local disk; a FIFO or a device is still refused without blocking.
+ */
+export function readRegularFileSync(file: string, options: Omit<ReadRegularFileOptions, 'timeoutMs'>): string {
+  const { maxBytes, encoding = 'utf8' } = options;
+  let fd: number;
   try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    fd = openSync(file, OPEN_FLAGS);
   } catch (error) {
     throw failure(file, error);
   }
   try {
-    const info = await handle.stat();
-    if (!info.isFile()) throw new UnreadableFileError(file, 'ENOTREG', `is not a regular file (${kindOf(info)})`);
-    if (info.size > maxBytes) throw new UnreadableFileError(file, 'EFBIG', `is larger than ${maxBytes} bytes`);
+    checkOpened(file, fstatSync(fd), maxBytes);
+    const chunks: Buffer[] = [];
+    for (let length = 0; ; ) {
+      const chunk = Buffer.alloc(Math.min(CHUNK_BYTES, maxBytes + 1 - length));
+      const bytesRead = readSync(fd, chunk, 0, chunk.length, null);
+      if (bytesRead === 0) return Buffer.concat(chunks, length).toString(encoding);
+      chunks.push(chunk.subarray(0, bytesRead));
+      length += bytesRead;
+      if (length > maxBytes) throw tooLarge(file, maxBytes);
+    }
+  } catch (error) {
+    throw failure(file, error);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// O_NONBLOCK: a FIFO opens at once instead of waiting for a writer. O_NOCTTY: a terminal never becomes ours.
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
+const CHUNK_BYTES = 64 * 1024;
+
+async function readCapped(file: string, maxBytes: number): Promise<Buffer> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, OPEN_FLAGS);
+  } catch (error) {
+    throw failure(file, error);
+  }
+  try {
+    checkOpened(file, await handle.stat(), maxBytes);
     // Read until the end, not `info.size` bytes: a file may grow meanwhile, and `/proc` files say 0.
     const chunks: Buffer[] = [];
-    let length = 0;
-    for (;;) {
-      const chunk = Buffer.alloc(Math.min(64 * 1024, maxBytes + 1 - length));
+    for (let length = 0; ; ) {
+      const chunk = Buffer.alloc(Math.min(CHUNK_BYTES, maxBytes + 1 - length));
       const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
       if (bytesRead === 0) return Buffer.concat(chunks, length);
       chunks.push(chunk.subarray(0, bytesRead));
       length += bytesRead;
-      if (length > maxBytes) throw new UnreadableFileError(file, 'EFBIG', `is larger than ${maxBytes} bytes`);
+      if (length > maxBytes) throw tooLarge(file, maxBytes);
     }
   } catch (error) {
     throw failure(file, error);
   } finally {
     await handle.close().catch(() => undefined);
   }
+}
+
+/** The opened file, not its path: a path checked before opening could be swapped in between. */
+function checkOpened(file: string, info: Stats, maxBytes: number): void {
+  if (!info.isFile()) throw new UnreadableFileError(file, 'ENOTREG', `is not a regular file (${kindOf(info)})`);
+  if (info.size > maxBytes) throw tooLarge(file, maxBytes);
+}
+
+function tooLarge(file: string, maxBytes: number): UnreadableFileError {
+  return new UnreadableFileError(file, 'EFBIG', `is larger than ${maxBytes} bytes`);
 }
 
 function failure(file: string, error: unknown): UnreadableFileError {
