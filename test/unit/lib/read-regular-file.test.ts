@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_STUCK_READS, readRegularFile, stuckReads, withinTime } from '../../../src/lib/read-regular-file.js';
+import { MAX_STUCK_READS, readRegularFile, readRegularFileSync, stuckReads, withinTime } from '../../../src/lib/read-regular-file.js';
 import { makeFifo, releaseFifo } from '../../helpers/fifo.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
@@ -67,6 +67,16 @@ describe('readRegularFile', () => {
     const status = await readRegularFile('/proc/self/status', { maxBytes: 1 << 16 });
     expect(status).toMatch(/^Name:/);
     await expect(readRegularFile('/proc/self/status', { maxBytes: 16 })).rejects.toThrow(/is larger than 16 bytes/);
+  });
+});
+
+describe('readRegularFileSync (for nunjucks, which cannot wait)', () => {
+  it('reads a regular file behind a link; refuses a FIFO, /dev/zero and a file over the cap at once', { timeout: 10_000 }, () => {
+    expect(readRegularFileSync(file('cert.pem'), patient)).toBe('linked');
+    expect(() => readRegularFileSync(file('fifo.pem'), patient)).toThrow(/fifo\.pem is not a regular file \(a FIFO\)/);
+    expect(() => readRegularFileSync(file('zero.pem'), patient)).toThrow(/zero\.pem is not a regular file \(a character device\)/);
+    expect(() => readRegularFileSync('/proc/self/status', { maxBytes: 16 })).toThrow(/is larger than 16 bytes/);
+    expect(() => readRegularFileSync(file('missing.pem'), patient)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
   });
 });
 
