@@ -45,10 +45,13 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
   await writeHoldScript(paths.holdScript);
   // LISTEN_IPV6=auto is settled once, here: the listeners stay what HAProxy started with.
   const ipv6 = await listenOnIpv6(config.listenIpv6);
-  const settings = { ...config, ipv6 };
+  // FLEET_CA_FILE: HAProxy reads the copy that each check makes (haproxy/config-files.ts), never the operator's path.
+  const fleetCaFile = config.fleet?.caFile;
+  const settings = { ...config, ipv6, ...(fleetCaFile !== undefined && { fleet: { ...config.fleet, caFile: paths.fleetCa } }) };
   const haproxy = createHaproxyController({
     bin: config.haproxyBin,
     paths,
+    fleetCaFile,
     log,
     // The access log: HAProxy writes to the container's stdout itself.
     output: config.accessLog === 'json' ? { stdoutFd: 1 } : {},

@@ -6,8 +6,9 @@
  */
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { execa } from 'execa';
-import { ConfigInvalidError } from '../errors.js';
+import { CompanionError, ConfigInvalidError } from '../errors.js';
 import { type DurableFs, nodeFs, renameDurably, replaceFileDurably } from '../lib/durable-file.js';
+import { readRegularFile } from '../lib/read-regular-file.js';
 import type { RenderedFiles } from '../render/render-config.js';
 import type { TlsFiles } from '../tls/tls-files.js';
 
@@ -19,6 +20,12 @@ export interface ConfigFileOptions {
   /** Where the certificates' files go (HTTPS); their names come with them (tls/tls-files.ts). */
   certsDir?: string;
   certList?: string;
+  /**
+   * FLEET_CA_FILE (`from`), copied to `to`, which the configuration names, before each check. HAProxy opens
+   * the files it names blocking: a FIFO at the operator's path held `haproxy -c`, and every change after it,
+   * for good. Copied at each check, a new CA still applies at the next reload, as before.
+   */
+  fleetCa?: { from: string; to: string } | undefined;
   /** Tests see the order of writes, flushes and renames through this. */
   fs?: DurableFs;
 }
@@ -32,8 +39,15 @@ export function haproxyMessages(output: string): string[] {
     .slice(0, 20);
 }
 
-export async function validateConfig(bin: string, file: string): Promise<void> {
-  const result = await execa(bin, ['-c', '-f', file], { reject: false, all: true });
+/** A check takes well under a second; one that takes this long waits on something that will not come. */
+const CHECK_TIMEOUT_MS = 60_000;
+/** A CA bundle (the system's is 200 kB). */
+const MAX_CA_BYTES = 1 << 20;
+
+export async function validateConfig(bin: string, file: string, timeoutMs = CHECK_TIMEOUT_MS): Promise<void> {
+  const result = await execa(bin, ['-c', '-f', file], { reject: false, all: true, timeout: timeoutMs });
+  // Not a verdict on the configuration: the next pass checks it again.
+  if (result.timedOut) throw new CompanionError(`haproxy -c did not finish within ${timeoutMs} ms`);
   if (result.exitCode !== 0) {
     const messages = haproxyMessages(result.all ?? '');
     throw new ConfigInvalidError(messages.length > 0 ? messages : [`haproxy -c exited with ${result.exitCode}`]);
@@ -55,6 +69,8 @@ export async function installConfig(
   const previousConfig = onDisk?.config ?? (await readFile(options.configPath, 'utf8').catch(() => undefined));
   const previousMaps = onDisk ?? (await readMaps(options));
   const fs = options.fs ?? nodeFs;
+  // First, so that a CA that cannot be read changes nothing (the reason names it; the pass is retried).
+  if (check && options.fleetCa) await copyFleetCa(options.fleetCa, fs);
   const previousTls = onDisk?.tls;
   const candidate = `${options.configPath}.new`;
   await fs.writeSynced(candidate, next.config);
@@ -69,6 +85,11 @@ export async function installConfig(
   }
   await renameDurably(candidate, options.configPath, fs);
   return previousConfig === undefined ? undefined : { config: previousConfig, ...previousMaps, tls: previousTls };
+}
+
+async function copyFleetCa({ from, to }: { from: string; to: string }, fs: DurableFs): Promise<void> {
+  const text = await readRegularFile(from, { maxBytes: MAX_CA_BYTES });
+  if ((await readFile(to, 'utf8').catch(() => undefined)) !== text) await replaceFileDurably(to, text, fs);
 }
 
 /**

@@ -216,13 +216,19 @@ export function createHaproxyController(options: {
   onFatal: (error: Error) => void;
   /** Where HAProxy's stdout goes (the access log): see {@link HaproxyOutput}. */
   output?: HaproxyOutput;
+  /** FLEET_CA_FILE: copied to `paths.fleetCa` before each check, which the configuration names instead. */
+  fleetCaFile?: string | undefined;
 }): Haproxy {
   const { bin, paths, log } = options;
   const queue = new SerialQueue();
   const ask = (command: string) => sendCliCommand(paths.adminSocket, command, 5_000);
   return new Haproxy({
     master: new HaproxyProcess(bin, paths, log.child({ component: 'haproxy' }), options.output),
-    files: new ConfigFiles({ bin, ...paths }),
+    files: new ConfigFiles({
+      bin,
+      ...paths,
+      fleetCa: options.fleetCaFile === undefined ? undefined : { from: options.fleetCaFile, to: paths.fleetCa },
+    }),
     runtime: new RuntimeExecutor(ask, { hostsMap: paths.hostsMap, pathsMap: paths.pathsMap, certList: paths.certList }, queue, (error) =>
       log.warn({ err: error }, 'removing a drained server failed'),
     ),

@@ -15,6 +15,8 @@ export interface RuntimePaths {
   certList: string;
   /** The Lua action that holds requests for a service without a server (hold-script.ts). */
   holdScript: string;
+  /** The copy of FLEET_CA_FILE the configuration names (config-files.ts). */
+  fleetCa: string;
 }
 
 export function runtimePaths(runtimeDir: string): RuntimePaths {
@@ -27,5 +29,6 @@ export function runtimePaths(runtimeDir: string): RuntimePaths {
     certsDir: path.join(runtimeDir, 'certs'),
     certList: path.join(runtimeDir, 'certs.list'),
     holdScript: path.join(runtimeDir, 'hold.lua'),
+    fleetCa: path.join(runtimeDir, 'fleet-ca.pem'),
   };
 }

@@ -3,17 +3,18 @@
  * The template is read and compiled once ({@link loadTemplate}), and again only when it changes on disk,
  * so rendering is pure: it does no I/O that could fail for a reason other than the template itself.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { type FleetPeers, NO_PEERS } from '../dns/fleet-peers.js';
 import { TemplateError } from '../errors.js';
+import { readRegularFile } from '../lib/read-regular-file.js';
 import { type Backend, type BackendLayout, hostsMapText, type PlacedService, pathsMapText, placeServices } from '../model/backend-pool.js';
 import { configWord, logFormatLiteral } from '../model/route-values.js';
 import type { Service } from '../model/services.js';
 import type { Certificate } from '../tls/certificate.js';
 import { type TlsFiles, tlsFiles } from '../tls/tls-files.js';
 import { fleetHostsOf, type PeerServer, peerServersOf } from './fleet-servers.js';
+import { MAX_TEMPLATE_BYTES, templateDirLoader } from './template-loader.js';
 
 /** Everything a template can use. Documented in the README ("Custom templates"). */
 export interface TemplateContext {
@@ -188,11 +189,11 @@ export function renderFiles(
 export async function loadTemplate(templatePath: string): Promise<Renderer> {
   let source: string;
   try {
-    source = await readFile(templatePath, 'utf8');
+    source = await readRegularFile(templatePath, { maxBytes: MAX_TEMPLATE_BYTES });
   } catch (error) {
     throw new TemplateError(`template ${templatePath} cannot be read: ${(error as Error).message}`, { cause: error });
   }
-  const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(path.dirname(templatePath)), {
+  const env = new nunjucks.Environment(templateDirLoader(path.dirname(templatePath)), {
     autoescape: false,
     throwOnUndefined: true,
     trimBlocks: true,

@@ -1,12 +1,15 @@
 /**
  * Reads TLS_CERTS_DIR: each certificate is a file (`example.com.pem`), a pair or more of files with one
  * name (`example.com.crt` + `example.com.key`), or a subdirectory (certbot's `live/example.com/`); see
- * certificate.ts for how their blocks are pooled. Hidden files (`.x`, Kubernetes' `..data`) and files of
- * other kinds are passed over. A certificate that cannot be read or used is refused alone, with a reason.
+ * certificate.ts for how their blocks are pooled. Hidden files (`.x`, Kubernetes' `..data`) and files with
+ * other extensions are passed over. A certificate that cannot be read or used is refused alone, with a
+ * reason naming its file: one that is not a regular file once its links are followed (a FIFO, a link to
+ * a device) is refused without waiting on it (lib/read-regular-file.ts).
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { compare } from '../lib/compare.js';
+import { readRegularFile, UnreadableFileError } from '../lib/read-regular-file.js';
 import { type Certificate, parseCertificate } from './certificate.js';
 
 export interface RefusedCertificate {
@@ -34,12 +37,13 @@ export async function readCertificateDir(dir: string): Promise<CertificateSet> {
     // `.x`: hidden (an editor's, Kubernetes' `..data`); `_x`: the companion's own names (`_acme`).
     if (entry.startsWith('.') || entry.startsWith('_')) continue;
     const full = path.join(dir, entry);
-    // stat, not the entry's type: certbot's and Kubernetes' files are symbolic links.
+    // stat, not the entry's type: certbot's and Kubernetes' files are symbolic links. Only a directory is
+    // told apart here; whether a file is one to read is decided on the opened file (readTexts).
     const info = await stat(full).catch(() => undefined);
     if (info?.isDirectory()) {
       const inside = await readdir(full).catch(() => []);
       for (const file of inside.sort(compare)) if (!file.startsWith('.') && PEM_FILE.test(file)) add(entry, path.join(full, file));
-    } else if (info?.isFile() && PEM_FILE.test(entry)) {
+    } else if (info && PEM_FILE.test(entry)) {
       add(entry.replace(PEM_FILE, ''), full);
     }
   }
@@ -50,7 +54,7 @@ export async function readCertificateDir(dir: string): Promise<CertificateSet> {
       refused.push({ name, reason: `one certificate too many: at most ${MAX_CERTIFICATES} are read` });
       break;
     }
-    const texts = await readTexts(files);
+    const texts = await readTexts(dir, files);
     if (typeof texts === 'string') {
       refused.push({ name, reason: texts });
       continue;
@@ -62,16 +66,15 @@ export async function readCertificateDir(dir: string): Promise<CertificateSet> {
   return { certificates, refused };
 }
 
-/** The files' texts, or why one cannot be used. */
-async function readTexts(files: string[]): Promise<string[] | string> {
+/** The files' texts, or why one cannot be used (naming it relative to `dir`). */
+async function readTexts(dir: string, files: string[]): Promise<string[] | string> {
   const texts: string[] = [];
   for (const file of files) {
     try {
-      const info = await stat(file);
-      if (info.size > MAX_PEM_FILE_BYTES) return `${path.basename(file)} is larger than ${MAX_PEM_FILE_BYTES} bytes`;
-      texts.push(await readFile(file, 'latin1'));
+      texts.push(await readRegularFile(file, { maxBytes: MAX_PEM_FILE_BYTES, encoding: 'latin1' }));
     } catch (error) {
-      return `${path.basename(file)} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+      const problem = error instanceof UnreadableFileError ? error.problem : `cannot be read: ${(error as Error).message}`;
+      return `${path.relative(dir, file)} ${problem}`;
     }
   }
   return texts;

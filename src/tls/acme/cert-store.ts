@@ -4,8 +4,9 @@
  * role) or `file:<path>` (one host, on a volume that outlives the container). It also keeps the ACME
  * account's key, so the fleet is one account, not one per host or per order.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readRegularFile } from '../../lib/read-regular-file.js';
 
 export interface StoredCertificate {
   /** The leaf, then its chain (PEM). */
@@ -56,11 +57,15 @@ export function parseContents(text: string | undefined): StoreContents {
   }
 }
 
+/** An account key and a certificate with its chain are a few kB. */
+const MAX_STORE_BYTES = 1 << 20;
+
 export function fileStore(file: string): CertStore {
   return {
     description: `file:${file}`,
     async read() {
-      const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      // Not a regular file (a FIFO would hold the ACME check, and a thread, for good): the check fails, naming it.
+      const text = await readRegularFile(file, { maxBytes: MAX_STORE_BYTES }).catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOENT') return undefined;
         throw error;
       });

@@ -1,10 +1,11 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigInvalidError } from '../../../src/errors.js';
-import { ConfigFiles, installConfig, restoreConfig } from '../../../src/haproxy/config-files.js';
+import { ConfigFiles, installConfig, restoreConfig, validateConfig } from '../../../src/haproxy/config-files.js';
 import { type DurableFs, nodeFs } from '../../../src/lib/durable-file.js';
+import { makeFifo, releaseFifo } from '../../helpers/fifo.js';
 
 /** `false` stands in for a `haproxy -c` that rejects everything, `true` for one that accepts everything. */
 async function setup(bin: 'true' | 'false') {
@@ -56,6 +57,53 @@ describe('installConfig', () => {
     expect(await onDisk()).toEqual({ ...running, pathsMap: '' });
     await rm(options.pathsMap);
     expect(await installConfig({ ...options, bin: 'true' }, next)).toEqual({ ...running, pathsMap: '' });
+  });
+});
+
+describe('FLEET_CA_FILE: HAProxy reads a copy, never the operator’s path', () => {
+  it('copies it through read-regular-file before each check; a changed one is copied again', async () => {
+    const { options, onDisk } = await setup('true');
+    const dir = path.dirname(options.configPath);
+    const fleetCa = { from: path.join(dir, 'operator-ca.pem'), to: path.join(dir, 'fleet-ca.pem') };
+    await writeFile(fleetCa.from, 'CA 1\n');
+    await installConfig({ ...options, fleetCa }, next);
+    expect(await readFile(fleetCa.to, 'utf8')).toBe('CA 1\n');
+    expect(await onDisk()).toEqual(next);
+    await writeFile(fleetCa.from, 'CA 2\n');
+    await installConfig({ ...options, fleetCa }, { ...next, config: 'third\n' });
+    expect(await readFile(fleetCa.to, 'utf8')).toBe('CA 2\n');
+  });
+
+  it('refuses a FIFO there at once, naming it, and changes nothing (before, `haproxy -c` waited on it for good)', {
+    timeout: 10_000,
+  }, async () => {
+    const { options, onDisk } = await setup('true');
+    const dir = path.dirname(options.configPath);
+    const fleetCa = { from: path.join(dir, 'operator-ca.pem'), to: path.join(dir, 'fleet-ca.pem') };
+    await makeFifo(fleetCa.from);
+    try {
+      await expect(installConfig({ ...options, fleetCa }, next)).rejects.toThrow(`${fleetCa.from} is not a regular file (a FIFO)`);
+      expect(await onDisk()).toEqual(running);
+      await expect(stat(fleetCa.to)).rejects.toMatchObject({ code: 'ENOENT' });
+    } finally {
+      releaseFifo(fleetCa.from);
+    }
+  });
+});
+
+describe('validateConfig', () => {
+  it('gives up on a `haproxy -c` that does not finish (a file it opens that never answers), as a failure that may pass', {
+    timeout: 10_000,
+  }, async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'hc-check-'));
+    try {
+      await writeFile(path.join(dir, 'haproxy'), '#!/bin/sh\nexec sleep 60\n');
+      await chmod(path.join(dir, 'haproxy'), 0o755);
+      const error = await validateConfig(path.join(dir, 'haproxy'), path.join(dir, 'haproxy.cfg'), 300).catch((e: unknown) => e);
+      expect(error).toMatchObject({ message: 'haproxy -c did not finish within 300 ms', retryable: true });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -3,7 +3,7 @@
  * golden/<case>.cfg, and their host map to golden/<case>.map. Set UPDATE_GOLDEN=1 to rewrite them after an intended template change, then
  * review the diff. The integration suite checks these same files with HAProxy 3's own `haproxy -c`.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { freshLayout, hostsMapText, pathsMapText } from '../../../src/model/back
 import { buildServices } from '../../../src/model/services.js';
 import { loadTemplate, type Renderer, type RenderSettings, renderFiles, templateContext } from '../../../src/render/render-config.js';
 import { container } from '../../helpers/containers.js';
+import { makeFifo, releaseFifo } from '../../helpers/fifo.js';
 import { renderCases } from './cases.js';
 
 const templatePath = fileURLToPath(new URL('../../../templates/haproxy.cfg.njk', import.meta.url));
@@ -77,6 +78,51 @@ describe('loadTemplate', () => {
     const renderer = await loadTemplate(`${dir}/t.njk`);
     await rm(dir, { recursive: true });
     expect(renderer.render(renderCases.empty!)).toBe('bind :80\n');
+  });
+
+  it('refuses a template that is a FIFO at once, naming it, as one that may pass once it is a file', { timeout: 10_000 }, async () => {
+    const dir = await mkdtemp(`${tmpdir()}/hc-render-`);
+    try {
+      await makeFifo(`${dir}/t.njk`);
+      const error = await loadTemplate(`${dir}/t.njk`).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TemplateError);
+      expect((error as TemplateError).message).toBe(`template ${dir}/t.njk cannot be read: ${dir}/t.njk is not a regular file (a FIFO)`);
+      expect((error as TemplateError).retryable).toBe(true);
+    } finally {
+      releaseFifo(`${dir}/t.njk`);
+      await rm(dir, { recursive: true });
+    }
+  });
+
+  it('fails the render on an included template that is a FIFO, naming it, instead of blocking the process', {
+    timeout: 10_000,
+  }, async () => {
+    const dir = await mkdtemp(`${tmpdir()}/hc-render-`);
+    try {
+      await writeFile(`${dir}/t.njk`, '{% include "part.njk" %}\n');
+      await makeFifo(`${dir}/part.njk`);
+      const renderer = await loadTemplate(`${dir}/t.njk`);
+      expect(() => renderer.render(renderCases.empty!)).toThrow(/part\.njk is not a regular file \(a FIFO\)/);
+    } finally {
+      releaseFifo(`${dir}/part.njk`);
+      await rm(dir, { recursive: true });
+    }
+  });
+
+  it('still includes a template from its directory, and nothing outside it', async () => {
+    const dir = await mkdtemp(`${tmpdir()}/hc-render-`);
+    try {
+      await mkdir(`${dir}/templates`);
+      await writeFile(`${dir}/templates/t.njk`, '{% include "part.njk" %}\n');
+      await writeFile(`${dir}/templates/part.njk`, 'bind :{{ settings.httpPort }}');
+      expect((await loadTemplate(`${dir}/templates/t.njk`)).render(renderCases.empty!)).toBe('bind :80');
+      await writeFile(`${dir}/outside.njk`, 'outside');
+      await writeFile(`${dir}/templates/t.njk`, '{% include "../outside.njk" %}\n');
+      const outside = await loadTemplate(`${dir}/templates/t.njk`);
+      expect(() => outside.render(renderCases.empty!)).toThrow(/template not found/);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
   });
 
   it('fails on an undefined variable instead of rendering an empty string', async () => {

@@ -9,6 +9,7 @@ import { coversHostname, parseCertificate } from '../../../src/tls/certificate.j
 import { CertificateSource, keepServed } from '../../../src/tls/certificate-source.js';
 import { tlsFiles } from '../../../src/tls/tls-files.js';
 import { createTestCa, type TestCa, type TestCertificate } from '../../helpers/certs.js';
+import { makeFifo, releaseFifo } from '../../helpers/fifo.js';
 
 let ca: TestCa;
 let www: TestCertificate;
@@ -161,6 +162,57 @@ describe('readCertificateDir', () => {
     const none = tlsFiles(set.certificates, '/run/certs', 'missing');
     expect(none.defaultPath).toBeNull();
     expect(none.list.split('\n')).toHaveLength(4);
+  });
+});
+
+describe('readCertificateDir with files that are not regular files', () => {
+  // certbot's layout again, with a FIFO and a link to a device where its links would be.
+  let root: string;
+  let live: string;
+  const fifos: string[] = [];
+  const fifo = async (file: string) => {
+    await makeFifo(file);
+    fifos.push(file);
+  };
+
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'hc-fifo-'));
+    live = path.join(root, 'live');
+    for (const d of ['archive/api', 'live/api', 'live/stuck', 'live/zero']) await mkdir(path.join(root, d), { recursive: true });
+    await writeFile(path.join(root, 'archive/api/fullchain1.pem'), `${api.cert}${ca.cert}`);
+    await writeFile(path.join(root, 'archive/api/privkey1.pem'), api.key);
+    await symlink('../../archive/api/fullchain1.pem', path.join(live, 'api/fullchain.pem'));
+    await symlink('../../archive/api/privkey1.pem', path.join(live, 'api/privkey.pem'));
+    await fifo(path.join(live, 'stuck/fullchain.pem'));
+    await writeFile(path.join(live, 'stuck/privkey.pem'), www.key);
+    await writeFile(path.join(live, 'zero/fullchain.pem'), www.cert);
+    await symlink('/dev/zero', path.join(live, 'zero/privkey.pem'));
+    await fifo(path.join(live, 'pipe.pem'));
+  });
+  afterAll(async () => {
+    for (const f of fifos) releaseFifo(f);
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('refuses a FIFO and a link to /dev/zero alone, naming the file, and reads the rest', { timeout: 15_000 }, async () => {
+    const set = await readCertificateDir(live);
+    expect(set.certificates.map((c) => c.name)).toEqual(['api']);
+    expect(set.refused).toEqual([
+      { name: 'pipe', reason: 'pipe.pem is not a regular file (a FIFO)' },
+      { name: 'stuck', reason: 'stuck/fullchain.pem is not a regular file (a FIFO)' },
+      { name: 'zero', reason: 'zero/privkey.pem is not a regular file (a character device)' },
+    ]);
+  });
+
+  it('keeps reading: a certificate added after a FIFO is taken on the next read', { timeout: 15_000 }, async () => {
+    const source = new CertificateSource(live, pino({ level: 'silent' }));
+    await source.load();
+    await mkdir(path.join(live, 'www'));
+    await writeFile(path.join(live, 'www/fullchain.pem'), `${www.cert}${ca.cert}`);
+    await writeFile(path.join(live, 'www/privkey.pem'), www.key);
+    await source.load();
+    expect(source.certificates.map((c) => c.name)).toEqual(['api', 'www']);
+    expect(source.status(443, undefined).refused.map((r) => r.name)).toEqual(['pipe', 'stuck', 'zero']);
   });
 });
 
