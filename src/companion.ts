@@ -180,6 +180,7 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     config.status &&
     startStatusServer({
       ...config.status,
+      containerId: selfId,
       log,
       health: () => healthOf({ haproxyRunning: haproxy.running, dockerConnected }),
       snapshot: async () =>
@@ -216,9 +217,15 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     await watcher.close();
     await certificates?.close();
     acme?.stop();
-    // A companion replacing this one on the same host (an upgrade) serves these records from now on.
+    // A companion replacing this one on the same host (an upgrade) serves these records from now on; one
+    // that cannot show it is a live companion within a few seconds is none (logged), and they go.
     const successor =
-      config.dns.deregisterOnExit && selfId !== undefined ? await otherCompanion(docker, selfId).catch(() => undefined) : undefined;
+      config.dns.deregisterOnExit && selfId !== undefined
+        ? await otherCompanion(docker, selfId, { log }).catch((error: unknown) => {
+            log.warn({ err: error }, 'could not look for a successor; deregistering');
+            return undefined;
+          })
+        : undefined;
     if (successor !== undefined) log.info({ successor }, 'another companion runs on this host: its records stay');
     if (config.dns.deregisterOnExit && successor === undefined) {
       // Remove our records first, so clients stop being sent here while HAProxy finishes what it has.

@@ -25,6 +25,11 @@ export interface StatusServerOptions {
   port: number;
   /** When set, every path but /healthz needs `Authorization: Bearer <token>`. */
   token?: string | undefined;
+  /**
+   * The container the companion runs in (self-id.ts), named on /healthz: the companion this one replaces
+   * asks it there, and only a live companion in that container answers with it (docker/successor.ts).
+   */
+  containerId?: string | undefined;
   /** Tests shorten these. */
   maxConnections?: number;
   requestTimeoutMs?: number;
@@ -67,7 +72,8 @@ export function startStatusServer(options: StatusServerOptions): http.Server {
     switch (path) {
       case '/healthz': {
         const { healthy, checks } = options.health();
-        send(res, healthy ? 200 : 503, 'application/json', `${JSON.stringify({ healthy, ...checks })}\n`);
+        const container = options.containerId !== undefined && { container: options.containerId };
+        send(res, healthy ? 200 : 503, 'application/json', `${JSON.stringify({ healthy, ...checks, ...container })}\n`);
         return;
       }
       case '/status':

@@ -5,7 +5,7 @@
 
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestRun } from '../helpers/docker.js';
+import { docker, TestRun } from '../helpers/docker.js';
 import { get } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -13,12 +13,18 @@ const run = new TestRun();
 const port = 18105;
 const statusUrl = `http://127.0.0.1:${port + 1000}`;
 const hostile = '<img src=x onerror=alert(1)>';
+let companionId: string;
 
 beforeAll(async () => {
   await run.backend({ domain: 'login', text: 'login-1', name: `${run.name('login')}` });
   await run.backend({ domain: 'publish', text: 'publish-1' });
   await run.backend({ domain: hostile });
-  await run.companion({ port, env: { AWS_SECRET_ACCESS_KEY: 'do-not-show-me', HAPROXY_STATS_PORT: String(port + 2000) } });
+  companionId = await docker(
+    'inspect',
+    '--format',
+    '{{.Id}}',
+    (await run.companion({ port, env: { AWS_SECRET_ACCESS_KEY: 'do-not-show-me', HAPROXY_STATS_PORT: String(port + 2000) } })).name,
+  );
   await waitFor(async () => (await get(port, 'login.example.com')).body === 'login-1', { what: 'login routed' });
 });
 afterAll(() => run.cleanup());
@@ -29,7 +35,8 @@ describe('status endpoint', () => {
       const r = await fetch(`${statusUrl}/healthz`);
       return r.status === 200 ? r : undefined;
     });
-    expect(await res.json()).toEqual({ healthy: true, haproxyRunning: true, dockerConnected: true });
+    // Its container's id: what the companion it replaces asks for (docker/successor.ts).
+    expect(await res.json()).toEqual({ healthy: true, haproxyRunning: true, dockerConnected: true, container: companionId });
   });
 
   it('/status lists services with their containers and HAProxy’s health, skipped containers with the reason', async () => {

@@ -67,6 +67,13 @@ describe('status endpoint', () => {
     expect((await fetch(url('/healthz'))).status).toBe(200);
   });
 
+  // The companion it replaces asks (docker/successor.ts): only a live companion in that container answers so.
+  it('names on /healthz, without a token, the container the companion runs in', async () => {
+    const port = await start({ token: 'a-token-of-16-chars-or-more', containerId: 'c'.repeat(64) });
+    const answer = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(await answer.json()).toEqual({ healthy: true, haproxyRunning: true, dockerConnected: true, container: 'c'.repeat(64) });
+  });
+
   it('binds its port once the companion it replaces lets it go, instead of staying dead', async () => {
     const old = net.createServer();
     await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));

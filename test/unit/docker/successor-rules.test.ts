@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { answerRefusal, type InspectedCompanion, refusalOf, sameRole, statusUrlsOf } from '../../../src/docker/successor-rules.js';
+
+// The image's own entrypoint (Dockerfile), which a container run without --entrypoint carries.
+const ENTRYPOINT = ['/usr/bin/tini', '--', 'node', '--lite-mode', '--disable-warning=DEP0169', '/app/bundle/main.cjs'];
+const ROLE = ['DOMAIN_NAME=example.com', 'HOSTED_ZONE_ID=Z1', 'HOST_ID=host-a', 'CONTAINER_LABEL_FILTER=env=prod'];
+const ID = 'c'.repeat(64);
+
+function container(changes: { Id?: string; Image?: string; Env?: string[]; Entrypoint?: string[] | null; Cmd?: string[] | null } = {}) {
+  return {
+    Id: changes.Id ?? ID,
+    Name: '/companion-new',
+    Config: {
+      Image: changes.Image ?? 'haproxy-companion:1.1',
+      Env: changes.Env ?? ROLE,
+      Entrypoint: changes.Entrypoint === undefined ? ENTRYPOINT : changes.Entrypoint,
+      Cmd: changes.Cmd ?? null,
+    },
+    State: { Running: true, Paused: false, Restarting: false },
+    HostConfig: { NetworkMode: 'host' },
+    NetworkSettings: { Networks: {} },
+  } satisfies InspectedCompanion;
+}
+const self = container({ Id: 's'.repeat(64), Image: 'haproxy-companion:1.0' });
+
+describe('sameRole: a container that claims to replace this companion', () => {
+  it.each([
+    ['another tag of the same repository, same zone, hosted zone, label filter and host id', container(), true],
+    ['another image', container({ Image: 'myapp:2' }), false],
+    [
+      'another label filter (one companion per environment)',
+      container({ Env: [...ROLE.slice(0, 3), 'CONTAINER_LABEL_FILTER=env=staging'] }),
+      false,
+    ],
+    ['no label filter where this one has one', container({ Env: ROLE.slice(0, 3) }), false],
+    ['another host id', container({ Env: ['DOMAIN_NAME=example.com', 'HOSTED_ZONE_ID=Z1', 'HOST_ID=host-b', ROLE[3] as string] }), false],
+    ['another zone', container({ Env: ['DOMAIN_NAME=example.org', ...ROLE.slice(1)] }), false],
+  ])('%s', (_, candidate, expected) => {
+    expect(sameRole(self, candidate)).toBe(expected);
+  });
+});
+
+describe('refusalOf: what rules a container out as a companion before it is asked anything', () => {
+  it.each([
+    ['the image run as it is (an upgrade, Compose, by hand)', container(), undefined],
+    ['the `run` command, which is the default', container({ Cmd: ['run'] }), undefined],
+    ['a decoy: `--entrypoint sleep haproxy-companion 3600`', container({ Entrypoint: ['sleep'], Cmd: ['3600'] }), /entrypoint/],
+    ['a shell: `--entrypoint sh`', container({ Entrypoint: ['sh'], Cmd: ['-c', 'sleep 1d'] }), /entrypoint/],
+    ['HAProxy alone: `--entrypoint haproxy`', container({ Entrypoint: ['haproxy'], Cmd: ['-f', '/x.cfg'] }), /entrypoint/],
+    ['no entrypoint at all (`--entrypoint ""`)', container({ Entrypoint: null, Cmd: ['sleep', '3600'] }), /entrypoint/],
+    ['node running another script', container({ Entrypoint: ['/usr/bin/tini', '--', 'node', '/tmp/fake.cjs'] }), /entrypoint/],
+    ['the dry run (prints, applies nothing, exits)', container({ Cmd: ['dry-run'] }), /command/],
+    ['the upgrade command', container({ Cmd: ['upgrade', 'companion'] }), /command/],
+  ])('%s', (_, candidate, expected) => {
+    const refusal = refusalOf(candidate);
+    if (expected === undefined) expect(refusal).toBeUndefined();
+    else expect(refusal).toMatch(expected);
+  });
+
+  it('refuses a paused or restarting container: it serves nothing now', () => {
+    expect(refusalOf({ ...container(), State: { Running: true, Paused: true } })).toMatch(/paused/);
+    expect(refusalOf({ ...container(), State: { Running: true, Restarting: true } })).toMatch(/restarting/);
+  });
+});
+
+describe('statusUrlsOf: where the candidate’s own status endpoint answers', () => {
+  const bridged = (env: string[], networks: Record<string, { IPAddress?: string; GlobalIPv6Address?: string }>) => ({
+    ...container({ Env: [...ROLE, ...env] }),
+    HostConfig: { NetworkMode: 'bridge' },
+    NetworkSettings: { Networks: networks },
+  });
+  const local = ['127.0.0.1', '10.0.0.21', '::1'];
+
+  it.each([
+    ['host network both, the default loopback address and port', container(), ['http://127.0.0.1:8404/healthz']],
+    ['host network both, its STATUS_PORT', container({ Env: [...ROLE, 'STATUS_PORT=9000'] }), ['http://127.0.0.1:9000/healthz']],
+    ['host network both, 0.0.0.0', container({ Env: [...ROLE, 'STATUS_ADDRESS=0.0.0.0'] }), ['http://127.0.0.1:8404/healthz']],
+    ['host network both, ::', container({ Env: [...ROLE, 'STATUS_ADDRESS=::'] }), ['http://[::1]:8404/healthz']],
+    [
+      'host network both, one of this host’s addresses',
+      container({ Env: [...ROLE, 'STATUS_ADDRESS=10.0.0.21'] }),
+      ['http://10.0.0.21:8404/healthz'],
+    ],
+    [
+      'its own network, listening on every address',
+      bridged(['STATUS_ADDRESS=0.0.0.0'], { companion: { IPAddress: '172.18.0.5', GlobalIPv6Address: 'fd00::5' } }),
+      ['http://172.18.0.5:8404/healthz'],
+    ],
+    [
+      'its own network, listening on ::',
+      bridged(['STATUS_ADDRESS=::'], { companion: { IPAddress: '172.18.0.5', GlobalIPv6Address: 'fd00::5' } }),
+      ['http://172.18.0.5:8404/healthz', 'http://[fd00::5]:8404/healthz'],
+    ],
+    [
+      'its own network, listening on its address',
+      bridged(['STATUS_ADDRESS=172.18.0.5'], { a: { IPAddress: '172.18.0.5' } }),
+      ['http://172.18.0.5:8404/healthz'],
+    ],
+  ])('%s', (_, candidate, urls) => {
+    expect(statusUrlsOf(self, candidate, local)).toEqual({ urls });
+  });
+
+  it.each([
+    ['its status endpoint off', container({ Env: [...ROLE, 'STATUS_PORT=0'] }), /STATUS_PORT=0/],
+    ['a STATUS_PORT it could not start with', container({ Env: [...ROLE, 'STATUS_PORT=http'] }), /invalid/],
+    // A container chooses its env: never a request to an address this host does not have (instance metadata).
+    [
+      'an address that is not this host’s',
+      container({ Env: [...ROLE, 'STATUS_ADDRESS=169.254.169.254', 'STATUS_PORT=80'] }),
+      /not one of this host/,
+    ],
+    ['its own network, listening on its loopback', bridged([], { companion: { IPAddress: '172.18.0.5' } }), /loopback/],
+    [
+      'its own network, an address it does not have',
+      bridged(['STATUS_ADDRESS=169.254.169.254'], { a: { IPAddress: '172.18.0.5' } }),
+      /not one of its/,
+    ],
+    ['its own network without an address', bridged(['STATUS_ADDRESS=0.0.0.0'], {}), /no address/],
+  ])('refuses: %s', (_, candidate, reason) => {
+    const result = statusUrlsOf(self, candidate, local);
+    expect('refusal' in result && result.refusal).toMatch(reason);
+  });
+
+  it('refuses a candidate on the host network when this companion has a network of its own (its loopback is not the host’s)', () => {
+    const bridgedSelf = { ...self, HostConfig: { NetworkMode: 'bridge' } };
+    const result = statusUrlsOf(bridgedSelf, container(), local);
+    expect('refusal' in result && result.refusal).toMatch(/host network/);
+  });
+});
+
+describe('answerRefusal: only a live companion answers /healthz healthy with its own container id', () => {
+  const answer = (status: number, body: unknown) => ({ status, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+  it.each([
+    ['healthy, its own id', answer(200, { healthy: true, haproxyRunning: true, dockerConnected: true, container: ID }), undefined],
+    // Two companions of the host network share the port: the one answering may be another one (this one, not yet gone).
+    ['healthy, another container’s id', answer(200, { healthy: true, container: 'd'.repeat(64) }), /another container/],
+    // A decoy that only listens on the port.
+    ['healthy without an id', answer(200, { healthy: true }), /another container|no container id/],
+    ['not healthy', answer(503, { healthy: false, haproxyRunning: false, dockerConnected: true, container: ID }), /503/],
+    ['not JSON', answer(200, 'OK'), /not a companion's/],
+    ['healthy false with a 200', answer(200, { healthy: false, container: ID }), /not healthy/],
+  ])('%s', (_, response, expected) => {
+    const refusal = answerRefusal(response, ID);
+    if (expected === undefined) expect(refusal).toBeUndefined();
+    else expect(refusal).toMatch(expected);
+  });
+});
