@@ -26,6 +26,7 @@ type -P curl >/dev/null || missing+=(curl)
 type -P pebble >/dev/null || missing+=(pebble)                        # the ACME server of the ACME tests (RFC 8555, Let's Encrypt's test server)
 type -P openssl >/dev/null || missing+=(openssl)                      # test certificates (test/helpers/certs.ts), as an operator makes them
 type -P jq >/dev/null || missing+=(jq)                                # the docs/ec2.md cleanup snippet is run by a test
+type -P testssl >/dev/null || missing+=(testssl.sh)                   # the TLS profile test scans HTTPS as an attacker would (Debian 12, 13)
 [[ -r /etc/ssl/certs/ca-certificates.crt ]] || missing+=(ca-certificates)
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)                    # the status page test drives a real headless browser
 

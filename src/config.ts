@@ -8,10 +8,11 @@ import { DEFAULT_MAX_NAMES, type RecordMode } from './dns/records.js';
 import { ConfigError } from './errors.js';
 import { canonicalIpv6, unreachableIpv6 } from './lib/addresses.js';
 import { parseDnsName, parseServiceDomain } from './model/domain.js';
-import { MAX_HSTS_AGE_S } from './model/route-values.js';
+import { DEFAULT_HSTS_MAX_AGE_S, MAX_HSTS_AGE_S } from './model/route-values.js';
 import { DEFAULT_MAX_DOMAINS_PER_CONTAINER, type ModelOptions } from './model/services.js';
 import { parseStoreSetting, type StoreSetting } from './tls/acme/cert-store.js';
 import { CERTIFICATE_NAME } from './tls/certificate.js';
+import { TLS_PROFILES, type TlsProfileName } from './tls/tls-profile.js';
 
 const LETS_ENCRYPT = 'https://acme-v02.api.letsencrypt.org/directory';
 
@@ -55,7 +56,9 @@ export const settingsSchema = z.object({
     .string()
     .regex(CERTIFICATE_NAME, 'must name a certificate in TLS_CERTS_DIR: its file name (with or without extension) or subdirectory')
     .optional(),
+  // Both default once HTTPS is on (loadConfig): a year, and intermediate.
   HSTS_MAX_AGE: integer(0, MAX_HSTS_AGE_S).optional(),
+  TLS_PROFILE: z.enum(TLS_PROFILES, { error: `must be one of ${TLS_PROFILES.join(', ')}` }).optional(),
   ACME_EMAIL: z.email({ error: 'must be an e-mail address: the ACME account’s contact' }).optional(),
   ACME_DIRECTORY_URL: z.url({ protocol: /^https$/, error: 'must be an https:// ACME directory URL' }).default(LETS_ENCRYPT),
   // Checked against DOMAIN_NAME in loadConfig.
@@ -265,8 +268,10 @@ export interface TlsSettings {
   acme?: AcmeConfig;
   /** The certificate for clients that name no host it knows (or none); absent: their handshake fails. */
   defaultCert?: string;
-  /** Strict-Transport-Security max-age for routes that set none; absent: no header. */
-  hstsMaxAge?: number;
+  /** Strict-Transport-Security max-age for routes that set none and send plain HTTP to HTTPS (`redirect`, `only`); 0: no header. */
+  hstsMaxAge: number;
+  /** The protocols and suites HAProxy offers and asks for (TLS_PROFILE). */
+  profile: TlsProfileName;
 }
 
 export interface AcmeConfig {
@@ -362,7 +367,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
 function tlsSettings(s: Settings): TlsSettings | undefined {
   const acme = acmeSettings(s);
   if (s.TLS_CERTS_DIR === undefined && acme === undefined) {
-    const needing = (['HTTPS_PORT', 'TLS_DEFAULT_CERT', 'HSTS_MAX_AGE', 'FLEET_CA_FILE'] as const).filter((key) => s[key] !== undefined);
+    const needing = (['HTTPS_PORT', 'TLS_DEFAULT_CERT', 'HSTS_MAX_AGE', 'TLS_PROFILE', 'FLEET_CA_FILE'] as const).filter(
+      (key) => s[key] !== undefined,
+    );
     if (needing.length > 0) {
       throw new ConfigError(
         needing.map((key) => `${key}: needs TLS_CERTS_DIR (a directory of certificates) or ACME_EMAIL (certificates from ACME)`),
@@ -373,7 +380,14 @@ function tlsSettings(s: Settings): TlsSettings | undefined {
   const port = s.HTTPS_PORT ?? 443;
   const clash = (['HTTP_PORT', 'STATUS_PORT', 'HAPROXY_STATS_PORT'] as const).find((key) => s[key] === port);
   if (clash) throw new ConfigError([`HTTPS_PORT: ${port} is ${clash} too; give HTTPS a port of its own`]);
-  return { port, certsDir: s.TLS_CERTS_DIR, acme, defaultCert: s.TLS_DEFAULT_CERT, hstsMaxAge: s.HSTS_MAX_AGE };
+  return {
+    port,
+    certsDir: s.TLS_CERTS_DIR,
+    acme,
+    defaultCert: s.TLS_DEFAULT_CERT,
+    hstsMaxAge: s.HSTS_MAX_AGE ?? DEFAULT_HSTS_MAX_AGE_S,
+    profile: s.TLS_PROFILE ?? 'intermediate',
+  };
 }
 
 /** ACME: on with ACME_EMAIL, which needs the zone (DNS-01) and a store the fleet shares. */

@@ -184,6 +184,8 @@ export function parseHttpsMode(raw: string): Parsed<HttpsMode> {
 
 /** Two years, the longest max-age the HSTS preload list asks for; 0 turns the header off. */
 export const MAX_HSTS_AGE_S = 63_072_000;
+/** A year, as nginx-proxy sends: what HSTS_MAX_AGE is unless set. */
+export const DEFAULT_HSTS_MAX_AGE_S = 31_536_000;
 
 /** `Strict-Transport-Security: max-age=<seconds>`; 0 turns it off for the route. */
 export function parseHstsMaxAge(raw: string): Parsed<number> {

@@ -9,10 +9,12 @@ import { type FleetPeers, NO_PEERS } from '../dns/fleet-peers.js';
 import { TemplateError } from '../errors.js';
 import { readRegularFile } from '../lib/read-regular-file.js';
 import { type Backend, type BackendLayout, hostsMapText, type PlacedService, pathsMapText, placeServices } from '../model/backend-pool.js';
+import { hstsMaxAgeOf } from '../model/hsts.js';
 import { configWord, logFormatLiteral } from '../model/route-values.js';
 import type { Service } from '../model/services.js';
 import type { Certificate } from '../tls/certificate.js';
 import { type TlsFiles, tlsFiles } from '../tls/tls-files.js';
+import { type TlsProfile, type TlsProfileName, tlsProfile } from '../tls/tls-profile.js';
 import { fleetHostsOf, type PeerServer, peerServersOf } from './fleet-servers.js';
 import { MAX_TEMPLATE_BYTES, templateDirLoader } from './template-loader.js';
 
@@ -21,16 +23,22 @@ export interface TemplateContext {
   /** Sorted by domain; `backend` is the backend the pool gave each (see model/backend-pool.ts). */
   services: PlacedService[];
   /**
-   * Every backend section, spares included, sorted by name, each with its servers and (FLEET_FALLBACK) the
-   * other hosts it falls back on, its backup servers.
+   * Every backend section, spares included, sorted by name, each with its servers, (FLEET_FALLBACK) the
+   * other hosts it falls back on, its backup servers, and the Strict-Transport-Security max-age of its
+   * HTTPS answers (null: no header; see model/hsts.ts).
    */
-  backends: (Backend & { peers: PeerServer[] })[];
+  backends: TemplateBackend[];
   settings: TemplateSettings;
   /**
    * hostsMap: the `<host name> <backend>` map the companion writes beside the config and edits at run time;
    * pathsMap: the `<host name><path>/ <backend>` map, the same, for routes by path prefix (read with `map_beg`).
    */
   paths: TemplatePaths;
+}
+
+export interface TemplateBackend extends Backend {
+  peers: PeerServer[];
+  hstsMaxAge: number | null;
 }
 
 /** Where the files a template names live: the admin socket, the two maps and the certificates. */
@@ -52,8 +60,10 @@ export interface TemplateTls {
   certList: string;
   /** The default certificate's file (`crt` on the bind line); null: `strict-sni`, unknown names are refused. */
   defaultCert: string | null;
-  /** Strict-Transport-Security max-age for routes that set none; null: no header. */
+  /** Strict-Transport-Security max-age for routes that set none and redirect plain HTTP or refuse it; null: no header. */
   hstsMaxAge: number | null;
+  /** TLS_PROFILE: the values of the `ssl-default-bind-*` and `ssl-default-server-*` lines. */
+  profile: TlsProfile;
 }
 
 export interface TemplateSettings {
@@ -100,7 +110,8 @@ export interface RenderSettings {
   maxOldWorkers?: number;
   /** DEFAULT_SERVICE, relative to the zone. */
   defaultService?: string | undefined;
-  tls?: { port: number; defaultCert?: string | undefined; hstsMaxAge?: number | undefined } | undefined;
+  /** hstsMaxAge absent: no header; profile absent: intermediate. */
+  tls?: { port: number; defaultCert?: string | undefined; hstsMaxAge?: number | undefined; profile?: TlsProfileName } | undefined;
   holdRequestsMs?: number;
   /** FLEET_FALLBACK: absent when off. caFile: FLEET_CA_FILE, else the system's CAs. */
   fleet?: { caFile?: string | undefined } | undefined;
@@ -117,7 +128,21 @@ export function templateContext(
   const https = settings.tls;
   // A forwarded request's refusal and strip-path's exception are Lua actions: no script, no fallback.
   const fleet = paths.holdScript ? settings.fleet : undefined;
-  const backends = placed.backends.map((backend) => ({ ...backend, peers: fleet ? peerServersOf(backend.service, peers) : [] }));
+  const templateTls: TemplateTls | null =
+    https && tls && paths.certList
+      ? {
+          port: https.port,
+          certList: paths.certList,
+          defaultCert: tls.defaultPath,
+          hstsMaxAge: https.hstsMaxAge || null,
+          profile: tlsProfile(https.profile ?? 'intermediate'),
+        }
+      : null;
+  const backends = placed.backends.map((backend) => ({
+    ...backend,
+    peers: fleet ? peerServersOf(backend.service, peers) : [],
+    hstsMaxAge: hstsMaxAgeOf(backend.service, templateTls ? https : undefined),
+  }));
   return {
     services: placed.services,
     backends,
@@ -132,10 +157,7 @@ export function templateContext(
       hardStopAfterS: settings.hardStopAfterS ?? null,
       maxOldWorkers: settings.maxOldWorkers ?? null,
       defaultService: settings.defaultService === undefined ? null : `${settings.defaultService}.${settings.zone}`,
-      tls:
-        https && tls && paths.certList
-          ? { port: https.port, certList: paths.certList, defaultCert: tls.defaultPath, hstsMaxAge: https.hstsMaxAge ?? null }
-          : null,
+      tls: templateTls,
       holdMs: paths.holdScript ? (settings.holdRequestsMs ?? 0) : 0,
       fleet: fleet ? { caFile: fleet.caFile ?? '@system-ca', hosts: fleetHostsOf(backends) } : null,
     },

@@ -186,7 +186,10 @@ describe('HTTPS from TLS_CERTS_DIR', () => {
     // hsts=0: none for this route, whatever HSTS_MAX_AGE says.
     expect(api.headers['strict-transport-security']).toBeUndefined();
     expect(await get(port, 'legacy.example.com', '/cgi-bin/proto')).toEqual({ status: 200, body: 'http' });
-    expect((await httpsGet('legacy.example.com', '/cgi-bin/proto')).body).toBe('https');
+    const legacy = await httpsGet('legacy.example.com', '/cgi-bin/proto');
+    expect(legacy.body).toBe('https');
+    // `both`: its plain HTTP is meant to be used, so no HSTS_MAX_AGE on it.
+    expect(legacy.headers['strict-transport-security']).toBeUndefined();
   });
 
   it('refuses a certificate without its key alone, saying why in /status and /metrics, and serves the others', async () => {

@@ -244,13 +244,22 @@ describe('loadConfig', () => {
   it('turns HTTPS on with TLS_CERTS_DIR, on 443 unless HTTPS_PORT says otherwise, and reserves its port', () => {
     expect(loadConfig({ DOMAIN_NAME: 'example.com' }, template).tls).toBeUndefined();
     const on = loadConfig({ DOMAIN_NAME: 'example.com', TLS_CERTS_DIR: '/certs' }, template);
-    expect(on.tls).toEqual({ port: 443, certsDir: '/certs', defaultCert: undefined, hstsMaxAge: undefined });
+    // HSTS for a year and Mozilla's intermediate profile unless set.
+    expect(on.tls).toEqual({ port: 443, certsDir: '/certs', defaultCert: undefined, hstsMaxAge: 31_536_000, profile: 'intermediate' });
     expect(on.model.reservedPorts).toEqual([80, 443, 8404]);
     const custom = loadConfig(
-      { DOMAIN_NAME: 'example.com', TLS_CERTS_DIR: '/certs', HTTPS_PORT: '8443', TLS_DEFAULT_CERT: 'example.com.pem', HSTS_MAX_AGE: '300' },
+      {
+        DOMAIN_NAME: 'example.com',
+        TLS_CERTS_DIR: '/certs',
+        HTTPS_PORT: '8443',
+        TLS_DEFAULT_CERT: 'example.com.pem',
+        HSTS_MAX_AGE: '300',
+        TLS_PROFILE: 'modern',
+      },
       template,
     );
-    expect(custom.tls).toEqual({ port: 8443, certsDir: '/certs', defaultCert: 'example.com.pem', hstsMaxAge: 300 });
+    expect(custom.tls).toEqual({ port: 8443, certsDir: '/certs', defaultCert: 'example.com.pem', hstsMaxAge: 300, profile: 'modern' });
+    expect(loadConfig({ DOMAIN_NAME: 'example.com', TLS_CERTS_DIR: '/certs', HSTS_MAX_AGE: '0' }, template).tls?.hstsMaxAge).toBe(0);
   });
 
   it.each([
@@ -260,6 +269,8 @@ describe('loadConfig', () => {
     [{ TLS_CERTS_DIR: '/c', HTTPS_PORT: '8404' }, /HTTPS_PORT: 8404 is STATUS_PORT too/],
     [{ TLS_CERTS_DIR: '/c', TLS_DEFAULT_CERT: '../etc/shadow' }, /TLS_DEFAULT_CERT: must name a certificate/],
     [{ TLS_CERTS_DIR: '/c', HSTS_MAX_AGE: '63072001' }, /HSTS_MAX_AGE: /],
+    [{ TLS_PROFILE: 'modern' }, /TLS_PROFILE: needs TLS_CERTS_DIR/],
+    [{ TLS_CERTS_DIR: '/c', TLS_PROFILE: 'old' }, /TLS_PROFILE: must be one of intermediate, modern/],
   ])('refuses the HTTPS settings %j', (env, message) => {
     expect(() => loadConfig({ DOMAIN_NAME: 'example.com', ...env }, template)).toThrow(message);
   });

@@ -2,9 +2,11 @@
 
 import { type FleetPeers, NO_PEERS } from '../../../src/dns/fleet-peers.js';
 import { freshLayout, placeServices } from '../../../src/model/backend-pool.js';
+import { hstsMaxAgeOf } from '../../../src/model/hsts.js';
 import { buildServices, type Service } from '../../../src/model/services.js';
 import { fleetHostsOf, peerServersOf } from '../../../src/render/fleet-servers.js';
-import type { TemplateContext } from '../../../src/render/render-config.js';
+import type { TemplateContext, TemplateTls } from '../../../src/render/render-config.js';
+import { tlsProfile } from '../../../src/tls/tls-profile.js';
 import { container } from '../../helpers/containers.js';
 
 /** As config.ts's defaults give them (`ipv6` as on a host without IPv6: LISTEN_IPV6=auto resolves per host). */
@@ -30,10 +32,27 @@ const paths = {
   holdScript: '/var/run/haproxy-companion/hold.lua',
 };
 
-/** As the companion renders at startup: each service in its own backend, then the spares. */
+/** HTTPS as config.ts's defaults give it (HSTS for a year, TLS_PROFILE=intermediate), on port 443 without a default certificate. */
+const https = (options: Partial<TemplateTls> = {}): TemplateTls => ({
+  port: 443,
+  certList: '/var/run/haproxy-companion/certs.list',
+  defaultCert: null,
+  hstsMaxAge: 31_536_000,
+  profile: tlsProfile('intermediate'),
+  ...options,
+});
+
+/** As the companion renders at startup: each service in its own backend, then the spares (HSTS decided in withHsts). */
 const placed = (services: Service[], peers: FleetPeers = NO_PEERS) => {
   const { services: placedServices, backends } = placeServices(services, freshLayout(services));
-  return { services: placedServices, backends: backends.map((b) => ({ ...b, peers: peerServersOf(b.service, peers) })) };
+  return { services: placedServices, backends: backends.map((b) => ({ ...b, peers: peerServersOf(b.service, peers), hstsMaxAge: null })) };
+};
+
+/** Each backend's HSTS as templateContext decides it, from the case's own settings. */
+const withHsts = (context: TemplateContext): TemplateContext => {
+  const tls = context.settings.tls;
+  const https = tls ? { hstsMaxAge: tls.hstsMaxAge ?? undefined } : undefined;
+  return { ...context, backends: context.backends.map((b) => ({ ...b, hstsMaxAge: hstsMaxAgeOf(b.service, https) })) };
 };
 
 function fromContainers(list: Parameters<typeof buildServices>[0], peers: FleetPeers = NO_PEERS): TemplateContext {
@@ -79,7 +98,7 @@ const fleetShop = () =>
     ]),
   );
 
-export const renderCases: Record<string, TemplateContext> = {
+const cases: Record<string, TemplateContext> = {
   empty: { ...placed([]), settings, paths },
   'login-and-publish': fromContainers([
     container({ id: 'a'.repeat(64), name: 'login_service', env: { DOMAIN: 'login' }, networks: [{ name: 'bridge', ip: '172.17.0.2' }] }),
@@ -153,7 +172,7 @@ export const renderCases: Record<string, TemplateContext> = {
     ]),
     settings: { ...settings, defaultService: 'shop.example.com' },
   },
-  // HTTPS with every route's choice: redirect (the default), only, both; HSTS by default, by route, off.
+  // HTTPS with every route's choice: redirect (the default), only, both; HSTS by default (none for `both`), by route, off.
   https: {
     ...fromContainers([
       container({
@@ -168,14 +187,18 @@ export const renderCases: Record<string, TemplateContext> = {
           'haproxy-companion.api.hsts': '63072000',
           'haproxy-companion.legacy.domain': 'legacy',
           'haproxy-companion.legacy.https': 'both',
-          'haproxy-companion.legacy.hsts': '0',
+          'haproxy-companion.static.domain': 'static',
+          'haproxy-companion.static.https': 'both',
+          'haproxy-companion.static.hsts': '600',
+          'haproxy-companion.docs.domain': 'docs',
+          'haproxy-companion.docs.hsts': '0',
         },
       }),
     ]),
     settings: {
       ...settings,
       trustedProxies: ['10.0.0.0/16'],
-      tls: { port: 443, certList: '/var/run/haproxy-companion/certs.list', defaultCert: null, hstsMaxAge: 31536000 },
+      tls: https(),
     },
   },
   'https-default-cert-other-port': {
@@ -184,12 +207,12 @@ export const renderCases: Record<string, TemplateContext> = {
     ]),
     settings: {
       ...settings,
-      tls: {
+      tls: https({
         port: 8443,
-        certList: '/var/run/haproxy-companion/certs.list',
         defaultCert: '/var/run/haproxy-companion/certs/default.pem',
         hstsMaxAge: null,
-      },
+        profile: tlsProfile('modern'),
+      }),
     },
   },
   // Behind an AWS NLB: PROXY headers from its subnets only, on HTTP and HTTPS.
@@ -201,7 +224,7 @@ export const renderCases: Record<string, TemplateContext> = {
       ...settings,
       proxyProtocol: true,
       trustedProxies: ['10.0.0.0/16', '2001:db8::/32'],
-      tls: { port: 443, certList: '/var/run/haproxy-companion/certs.list', defaultCert: null, hstsMaxAge: null },
+      tls: https(),
     },
   },
   // Every listener twice, IPv4 and IPv6: HTTP, HTTPS, a TCP route and HAProxy's stats.
@@ -224,7 +247,7 @@ export const renderCases: Record<string, TemplateContext> = {
       ...settings,
       ipv6: true,
       statsPort: 8405,
-      tls: { port: 443, certList: '/var/run/haproxy-companion/certs.list', defaultCert: null, hstsMaxAge: null },
+      tls: https(),
     },
   },
   // JSON lines for HTTP (with HTTPS) and for a TCP route; HAProxy's stats page is not logged.
@@ -247,7 +270,7 @@ export const renderCases: Record<string, TemplateContext> = {
       ...settings,
       accessLog: 'json',
       statsPort: 8405,
-      tls: { port: 443, certList: '/var/run/haproxy-companion/certs.list', defaultCert: null, hstsMaxAge: null },
+      tls: https(),
     },
   },
   // The three together, as on a host behind an NLB: PROXY headers, IPv6, JSON access log.
@@ -261,7 +284,7 @@ export const renderCases: Record<string, TemplateContext> = {
       ipv6: true,
       accessLog: 'json',
       trustedProxies: ['10.0.0.0/16'],
-      tls: { port: 443, certList: '/var/run/haproxy-companion/certs.list', defaultCert: null, hstsMaxAge: 31536000 },
+      tls: https(),
     },
   },
   // FLEET_FALLBACK: the other hosts serving a name as backup servers; none for the allow list, the redirect, TCP.
@@ -282,7 +305,11 @@ export const renderCases: Record<string, TemplateContext> = {
     settings: {
       ...settings,
       fleet: { caFile: '@system-ca', hosts: fleetHostsOf(fleetShop().backends) },
-      tls: { port: 443, certList: '/var/run/haproxy-companion/certs.list', defaultCert: null, hstsMaxAge: null },
+      tls: https(),
     },
   },
 };
+
+export const renderCases: Record<string, TemplateContext> = Object.fromEntries(
+  Object.entries(cases).map(([name, context]) => [name, withHsts(context)]),
+);
