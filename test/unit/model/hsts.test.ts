@@ -11,6 +11,7 @@ const http = (policy: RoutePolicy): Service => ({
   hostnames: ['www.example.com'],
   policy,
   route: 'web',
+  owner: { key: 'image:app', description: 'image "app"' },
   servers: [],
 });
 const YEAR = 31_536_000;
