@@ -34,7 +34,7 @@ import { sleep } from '../lib/sleep.js';
 import type { Logger } from '../log.js';
 import type { DnsHalf, DnsStatus, SyncReport } from './dns-half.js';
 import { type NameOwner, unitHash } from './fleet-owners.js';
-import { type NameClaim, ownerConflicts } from './fleet-ownership.js';
+import { nameClaims, ownerConflicts } from './fleet-ownership.js';
 import { type FleetPeers, NO_PEERS, peerHosts, peersFrom, samePeers } from './fleet-peers.js';
 import type { HostIdentity } from './host-identity.js';
 import { LeftOutNames } from './left-out-names.js';
@@ -51,11 +51,7 @@ import {
   LIST_PAGE_SIZE,
   lapsedRecords,
   liveOwners,
-  MARKER_PREFIX,
-  type MarkerClaim,
-  normaliseName,
   ownedRecords,
-  parseMarker,
   type RecordContext,
   type RecordMode,
   type RecordSet,
@@ -326,30 +322,8 @@ export class DnsRegistrar implements DnsHalf {
   }
 
   private desired(): RecordSet[] {
-    const held = this.heldClaims();
-    const nowS = Math.floor(this.now() / 1000);
-    const claims = new Map<string, MarkerClaim>();
-    for (const [domain, owner] of this.owners) {
-      const since = held.get(this.fqdn(domain));
-      // Since its first write for this owner: kept across renewals, restarts and a change of project.
-      claims.set(domain, { unit: owner.unit, project: owner.project, sinceS: since?.unit === owner.unit ? since.sinceS : nowS });
-    }
-    return desiredRecords(this.leftOut.registrable(this.domains), this.ctx, claims);
-  }
-
-  private fqdn(domain: string): string {
-    return normaliseName(`${domain}.${this.ctx.zone}`);
-  }
-
-  /** The owner each of this host's own markers (as known) names, by name. */
-  private heldClaims(): Map<string, MarkerClaim> {
-    const held = new Map<string, MarkerClaim>();
-    for (const r of this.known) {
-      if (r.type !== 'TXT' || !r.name.startsWith(MARKER_PREFIX)) continue;
-      const claim = parseMarker(r.values[0] ?? '')?.claim;
-      if (claim) held.set(normaliseName(r.name.slice(MARKER_PREFIX.length)), claim);
-    }
-    return held;
+    const { markers } = nameClaims(this.owners, this.known, this.ctx.zone, Math.floor(this.now() / 1000));
+    return desiredRecords(this.leftOut.registrable(this.domains), this.ctx, markers);
   }
 
   /**
@@ -358,15 +332,7 @@ export class DnsRegistrar implements DnsHalf {
    */
   private judgeOwners(): void {
     const nowS = Math.floor(this.now() / 1000);
-    const mine = new Map<string, NameClaim>();
-    const unitOf = new Map<string, NameOwner>();
-    const held = this.heldClaims();
-    for (const [domain, owner] of this.owners) {
-      const name = this.fqdn(domain);
-      unitOf.set(name, owner);
-      const since = held.get(name);
-      mine.set(name, { owner, heldSinceS: since?.unit === owner.unit ? since.sinceS : undefined });
-    }
+    const { mine } = nameClaims(this.owners, this.known, this.ctx.zone, nowS);
     // `simple` mode: the first writer already keeps a name (foreignConflicts), whoever its owner.
     this.leftOut.setOwnerConflicts(
       this.ctx.mode === 'multivalue'
@@ -375,7 +341,7 @@ export class DnsRegistrar implements DnsHalf {
     );
     const peers = peersFrom(
       this.markers,
-      { ...this.ctx, peerNetworks: this.options.peerNetworks, unitOf: (name) => unitOf.get(name) },
+      { ...this.ctx, peerNetworks: this.options.peerNetworks, unitOf: (name) => mine.get(name)?.owner },
       nowS,
     );
     if (!samePeers(peers, this.peers)) {

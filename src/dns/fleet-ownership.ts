@@ -18,12 +18,43 @@
 import { quote } from '../model/reasons.js';
 import { type FleetUnit, type NameOwner, sameUnit } from './fleet-owners.js';
 import { isLive, type LiveMarker } from './live-markers.js';
+import { MARKER_PREFIX, type MarkerClaim, normaliseName, parseMarker, type RecordSet } from './records.js';
 
 /** This host's side of a name: its owner, and since when its own marker in the zone has named that owner. */
 export interface NameClaim {
   owner: NameOwner;
   /** Absent: this host's marker is not in the zone with that owner (a newcomer). */
   heldSinceS?: number | undefined;
+}
+
+/**
+ * This host's claims on its names: what its markers are to say (by domain, for desiredRecords), and its
+ * side of each name for {@link ownerConflicts} (by name in the zone). `since` is that of its own marker in
+ * the zone when it names the same owner (kept across renewals, restarts and a change of project), else
+ * `nowS`, the time of the first write; `owned` is what the host owns in the zone (ownedRecords).
+ */
+export function nameClaims(
+  owners: ReadonlyMap<string, NameOwner>,
+  owned: readonly RecordSet[],
+  zone: string,
+  nowS: number,
+): { markers: Map<string, MarkerClaim>; mine: Map<string, NameClaim> } {
+  const held = new Map<string, MarkerClaim>();
+  for (const r of owned) {
+    if (r.type !== 'TXT' || !r.name.startsWith(MARKER_PREFIX)) continue;
+    const claim = parseMarker(r.values[0] ?? '')?.claim;
+    if (claim) held.set(normaliseName(r.name.slice(MARKER_PREFIX.length)), claim);
+  }
+  const markers = new Map<string, MarkerClaim>();
+  const mine = new Map<string, NameClaim>();
+  for (const [domain, owner] of owners) {
+    const name = normaliseName(`${domain}.${zone}`);
+    const since = held.get(name);
+    const heldSinceS = since?.unit === owner.unit ? since.sinceS : undefined;
+    markers.set(domain, { unit: owner.unit, project: owner.project, sinceS: heldSinceS ?? nowS });
+    mine.set(name, { owner, heldSinceS });
+  }
+  return { markers, mine };
 }
 
 export interface OwnerContext {

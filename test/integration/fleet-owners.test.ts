@@ -6,9 +6,10 @@
  * B lists app-a in FLEET_SHARED_OWNERS, it joins.
  */
 import { createHash } from 'node:crypto';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DnsStatus } from '../../src/dns/dns-half.js';
-import { type Companion, docker, TestRun } from '../helpers/docker.js';
+import { type Companion, docker, IMAGE, TestRun } from '../helpers/docker.js';
 import { get } from '../helpers/http.js';
 import { AWS_TEST_ENV, createHostedZone, listRecords, type Moto, startMoto } from '../helpers/moto.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -102,6 +103,24 @@ describe('a container of another owner on another host asks for a name the fleet
     expect(await addresses('login.example.com')).toEqual(['10.0.0.1']);
     expect((await statusOf(PORT_B)).conflicts?.['login.example.com']).toBe(reason);
     expect((await statusOf(PORT_A)).conflicts).toEqual({});
+  });
+
+  it('host b’s dry run shows the same choice: login left out of its change batch, and why', async () => {
+    const env = {
+      ...AWS_TEST_ENV,
+      AWS_ENDPOINT_URL_ROUTE_53: moto.endpoint,
+      DOMAIN_NAME: 'example.com',
+      HOSTED_ZONE_ID: zoneId,
+      HOST_IP: '10.0.0.2',
+      HOST_ID: 'host-b',
+      CONTAINER_LABEL_FILTER: `${hostLabel}=b`,
+    };
+    const args = ['run', '--rm', '--network', 'host', '-v', '/var/run/docker.sock:/var/run/docker.sock:ro'];
+    for (const [key, value] of Object.entries(env)) args.push('-e', `${key}=${value}`);
+    const { stdout, stderr } = await execa('docker', [...args, IMAGE, 'dry-run'], { reject: false });
+    expect(stderr).toContain('dns name left out of route53: the fleet serves it for another owner');
+    expect(stdout).toContain('# ---- Route53 change batch');
+    expect(stdout).not.toContain('"login.example.com"');
   });
 
   it('joins it once FLEET_SHARED_OWNERS on host b lists host a’s owner', async () => {
