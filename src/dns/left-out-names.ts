@@ -1,8 +1,8 @@
 /**
  * The served names this host leaves out of Route53, and why: a record set it did not write holds the
  * name (found in the last full listing, or Route53 refused our CREATE), the fleet serves it for another
- * owner (fleet-ownership.ts), or the name is beyond DNS_MAX_NAMES. The proxy still serves every one of them. Each change is logged once, not at every
- * sync, and counted in /metrics.
+ * owner (fleet-ownership.ts), or the name is beyond DNS_MAX_NAMES. The proxy still serves every one of
+ * them. Each change is logged once, not at every sync, and counted in /metrics.
  */
 import type { Logger } from '../log.js';
 import { metrics } from '../metrics.js';
@@ -87,8 +87,7 @@ export class LeftOutNames {
       if (reason === undefined) continue;
       now.set(name, reason);
       if (this.reported.has(name)) continue;
-      if (this.owners.has(name) && !this.listed.has(name) && !this.refusals.has(name))
-        this.log.warn({ name, reason }, 'dns name left out of route53: the fleet serves it for another owner');
+      if (this.byOwner(name)) this.log.warn({ name, reason }, 'dns name left out of route53: the fleet serves it for another owner');
       else this.log.warn({ name, reason }, 'dns name left out of route53: a record this host did not write holds it');
     }
     for (const name of this.reported.keys()) {
@@ -96,7 +95,7 @@ export class LeftOutNames {
     }
     this.reported = now;
     metrics.dnsConflicts.set(now.size);
-    metrics.dnsOwnerConflicts.set([...now.keys()].filter((name) => this.owners.has(name)).length);
+    metrics.dnsOwnerConflicts.set([...now.keys()].filter((name) => this.byOwner(name)).length);
     metrics.dnsNamesOverCap.set(over.length);
   }
 
@@ -111,6 +110,11 @@ export class LeftOutNames {
   private conflicts(): ReadonlyMap<string, string> {
     if (this.refusals.size === 0 && this.owners.size === 0) return this.listed;
     return new Map([...this.owners, ...this.listed, ...this.refusals]);
+  }
+
+  /** Left out for the fleet's owners alone, with no record in the way. */
+  private byOwner(name: string): boolean {
+    return this.owners.has(name) && !this.listed.has(name) && !this.refusals.has(name);
   }
 
   private fqdn(domain: string): string {

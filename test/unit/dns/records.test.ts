@@ -358,6 +358,12 @@ describe('markers name the owner of the name (issue #21)', () => {
   it('owns, reaps and counts markers that name an owner as any other', () => {
     const named = desiredRecords(['login'], { ...ctx, leaseExpiresS: 100 }, new Map([['login', claim]]));
     expect(ownedRecords(named, ctx)).toEqual(named);
+    // `simple` mode: the host's own plain marker naming an owner is its own, and no conflict.
+    const simple = { ...ctx, mode: 'simple' as const };
+    const plain = desiredRecords(['login'], simple, new Map([['login', claim]]));
+    expect(ownedRecords(plain, simple)).toEqual(plain);
+    expect(foreignConflicts(plain, ownedRecords(plain, simple), simple).size).toBe(0);
+    expect(foreignConflicts(plain, [], { ...simple, hostId: 'i-host2' }).size).toBe(1);
     expect(lapsedRecords(named, other, 200).get('i-host1')?.records).toHaveLength(2);
     expect(liveOwners(named, 50)).toEqual(new Set(['i-host1']));
   });
