@@ -8,6 +8,7 @@ import path from 'node:path';
 import chokidar from 'chokidar';
 import type { Config } from './config.js';
 import { createDnsHalf } from './dns/create-dns-half.js';
+import { nameOwners } from './dns/fleet-owners.js';
 import { watchLifecycle } from './dns/lifecycle-watch.js';
 import { createContainerSource } from './docker/container-snapshots.js';
 import { watchEvents } from './docker/docker-events.js';
@@ -84,7 +85,7 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     loadTemplate: () => loadTemplate(config.templatePath),
     render: (renderer, services, layout) =>
       renderFiles(renderer, services, layout, settings, paths, certificates?.certificates, dns.fleetPeers()),
-    onServing: (services) => dns.setDomains(registeredDomains(services)),
+    onServing: (services) => dns.setDomains(registeredDomains(services), nameOwners(services)),
     lingerMs: config.holdRequestsMs,
     // Until its deregistration has been sent (DNS debounce) and resolvers' cached answers have expired.
     ...(config.fleet && { coverMs: config.dns.debounce.maxMs + config.dns.ttl * 1000, covered: (service) => peersOf(service).length > 0 }),

@@ -3,6 +3,7 @@
  * values are reported together, then the result is frozen.
  */
 import * as z from 'zod';
+import { parseSharedOwner } from './dns/fleet-owners.js';
 import { HOST_ID_PATTERN } from './dns/host-identity.js';
 import { DEFAULT_MAX_NAMES, type RecordMode } from './dns/records.js';
 import { ConfigError } from './errors.js';
@@ -161,6 +162,17 @@ export const settingsSchema = z.object({
         .min(1, 'must name at least one network, e.g. 10.0.0.0/16'),
     )
     .optional(),
+  FLEET_SHARED_OWNERS: commaList
+    .transform((entries, ctx) => {
+      const owners: string[] = [];
+      for (const entry of entries) {
+        const parsed = parseSharedOwner(entry);
+        if (parsed.ok) owners.push(parsed.owner);
+        else ctx.addIssue({ code: 'custom', message: parsed.reason });
+      }
+      return owners;
+    })
+    .optional(),
   FLEET_CA_FILE: z
     .string()
     .regex(/^\/[^\s"'#\\]*$/, 'must be an absolute path without spaces or quotes, e.g. /etc/ssl/fleet-ca.pem')
@@ -254,6 +266,8 @@ export interface Config {
     debounce: { minMs: number; maxMs: number };
     /** Served names beyond this many (in sorted order) are not registered. */
     maxNames: number;
+    /** FLEET_SHARED_OWNERS: owners (as written, e.g. `image:app-a`) whose names this host joins though its own owner differs. */
+    sharedOwners: string[];
     region?: string;
     imdsEndpoint: string;
     imdsDisabled: boolean;
@@ -356,6 +370,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultTemplatePath: string):
       leaseMs: s.DNS_LEASE_S * 1000,
       debounce: { minMs: s.DNS_DEBOUNCE_MIN_MS, maxMs: s.DNS_DEBOUNCE_MAX_MS },
       maxNames: s.DNS_MAX_NAMES,
+      sharedOwners: s.FLEET_SHARED_OWNERS ?? [],
       region: s.AWS_REGION,
       imdsEndpoint: s.AWS_EC2_METADATA_SERVICE_ENDPOINT,
       imdsDisabled: s.AWS_EC2_METADATA_DISABLED,

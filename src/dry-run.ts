@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Config } from './config.js';
 import { identityFor, zoneApiFor } from './dns/create-dns-half.js';
+import { nameOwners, unitHash } from './dns/fleet-owners.js';
+import { nameClaims, ownerConflicts } from './dns/fleet-ownership.js';
 import { LeftOutNames } from './dns/left-out-names.js';
+import { liveMarkers } from './dns/live-markers.js';
 import { type Change, desiredRecords, diffRecords, foreignConflicts, ownedRecords } from './dns/records.js';
 import { toSdkChanges } from './dns/route53-changes.js';
 import { createContainerSource } from './docker/container-snapshots.js';
@@ -60,6 +63,7 @@ export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableSt
   }
 
   const domains = registeredDomains(model.services);
+  const owners = nameOwners(model.services);
   const { dns } = config;
   let changes: Change[];
   let zone: string;
@@ -88,10 +92,16 @@ export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableSt
     const records = await zoneApi.listRecords();
     const owned = ownedRecords(records, ctx);
     // The registrar's own choice, logged as it logs it: names held by a record set this host did not write,
-    // or beyond DNS_MAX_NAMES, are left out.
+    // served by the fleet for another owner, or beyond DNS_MAX_NAMES, are left out.
+    const nowS = Math.floor(Date.now() / 1000);
+    const claims = nameClaims(owners, owned, config.zone, nowS);
     leftOut.setListed(foreignConflicts(records, owned, ctx));
+    if (dns.mode === 'multivalue') {
+      const shared = new Set(dns.sharedOwners.map(unitHash));
+      leftOut.setOwnerConflicts(ownerConflicts(liveMarkers(records, ctx, nowS), claims.mine, { hostId: identity.id, shared, nowS }));
+    }
     leftOut.report(domains);
-    changes = diffRecords(desiredRecords(leftOut.registrable(domains), ctx), owned);
+    changes = diffRecords(desiredRecords(leftOut.registrable(domains), ctx, claims.markers), owned);
     zone = dns.hostedZoneId;
   } else {
     // Registration off: show what would be written into an empty zone, with placeholders for what is unknown.
@@ -106,7 +116,13 @@ export async function dryRun(config: Config, log: Logger, out: NodeJS.WritableSt
       mode: dns.mode,
     };
     leftOut.report(domains);
-    changes = diffRecords(desiredRecords(leftOut.registrable(domains), ctx), []);
+    // `since`, like the lease, is a time of the write.
+    const markers = nameClaims(owners, [], config.zone, 0).markers;
+    changes = diffRecords(desiredRecords(leftOut.registrable(domains), ctx, markers), []).map((c) =>
+      c.record.type === 'TXT'
+        ? { ...c, record: { ...c.record, values: c.record.values.map((v) => v.replace(',since=0', ',since=<first write>')) } }
+        : c,
+    );
     zone = '<HOSTED_ZONE_ID>';
   }
   out.write(`# ---- Route53 change batch (aws route53 change-resource-record-sets --cli-input-json) ----\n`);

@@ -58,6 +58,11 @@ export const metrics = {
     help: 'Served names left out of Route53 because a record set this host did not write holds them (still served by the proxy).',
     registers,
   }),
+  dnsOwnerConflicts: new Gauge({
+    name: 'haproxy_companion_dns_owner_conflicts',
+    help: 'Of the dns_conflicts, the names left out because the fleet serves them for another owner (FLEET_SHARED_OWNERS lets owners share).',
+    registers,
+  }),
   certificateNotAfter: new Gauge({
     name: 'haproxy_companion_certificate_not_after_timestamp_seconds',
     help: 'When each certificate HTTPS serves expires (Unix time), by its name in TLS_CERTS_DIR.',

@@ -53,6 +53,7 @@ export async function createDnsHalf(config: Config, log: Logger, hooks: { onFlee
       leaseMs: dns.leaseMs,
       debounce: dns.debounce,
       maxNames: dns.maxNames,
+      sharedOwners: dns.sharedOwners,
       ...(config.fleet ? { onFleetChanged: hooks.onFleetChanged, peerNetworks: peerNetworks(config.fleet.peerCidrs) } : {}),
     },
     dnsLog,

@@ -1,4 +1,5 @@
 /** The DNS half's interface (the registrar, or the preview when registration is off) and what /status shows of it. */
+import type { NameOwner } from './fleet-owners.js';
 import type { FleetPeers } from './fleet-peers.js';
 import type { HostIdentity } from './host-identity.js';
 import type { LeftOutStatus } from './left-out-names.js';
@@ -33,7 +34,8 @@ export interface DnsStatus extends Partial<LeftOutStatus> {
 /** The DNS half as the rest of the companion sees it. */
 export interface DnsHalf {
   status(): DnsStatus;
-  setDomains(domains: string[]): void;
+  /** The served domains, and this host's owner of each (named in its markers: fleet-owners.ts). */
+  setDomains(domains: string[], owners?: ReadonlyMap<string, NameOwner>): void;
   start(): void;
   /** Per name, the other hosts of the fleet that serve it, as the zone showed them last. */
   fleetPeers(): FleetPeers;

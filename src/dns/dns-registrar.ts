@@ -21,6 +21,9 @@
  *
  * Leases (DNS_LEASE_S): this host's markers carry an expiry, renewed a third of the way into the lease.
  * At every reconcile it removes the records of other hosts whose lease lapsed ({@link lapsedRecords}).
+ *
+ * Owners (issue #21): each marker names the owner this host serves the name for, and in `multivalue` mode
+ * a name whose live markers (as last listed) name another owner is left out (fleet-ownership.ts).
  */
 
 import type { BlockList } from 'node:net';
@@ -30,9 +33,12 @@ import { backoffDelay, jittered } from '../lib/backoff.js';
 import { sleep } from '../lib/sleep.js';
 import type { Logger } from '../log.js';
 import type { DnsHalf, DnsStatus, SyncReport } from './dns-half.js';
-import { type FleetPeers, fleetPeers, NO_PEERS, peerHosts, samePeers } from './fleet-peers.js';
+import { type NameOwner, unitHash } from './fleet-owners.js';
+import { nameClaims, ownerConflicts } from './fleet-ownership.js';
+import { type FleetPeers, NO_PEERS, peerHosts, peersFrom, samePeers } from './fleet-peers.js';
 import type { HostIdentity } from './host-identity.js';
 import { LeftOutNames } from './left-out-names.js';
+import { type LiveMarker, liveMarkers } from './live-markers.js';
 import {
   applyChanges,
   baseName,
@@ -97,6 +103,8 @@ export interface RegistrarOptions {
   onFleetChanged?: () => void;
   /** FLEET_PEER_CIDRS: other hosts count only at these addresses; absent: any (but loopback and the like). */
   peerNetworks?: BlockList;
+  /** FLEET_SHARED_OWNERS, as written (`image:app-a`): a name the fleet serves for one of them is joined all the same. */
+  sharedOwners?: string[];
 }
 
 /** Route53 refused the request before doing anything with it: nothing of it was applied. */
@@ -113,6 +121,11 @@ function transient(error: Error & { $metadata?: { httpStatusCode?: number } }): 
 export class DnsRegistrar implements DnsHalf {
   private readonly ctx: RecordContext;
   private domains: string[] = [];
+  /** This host's owner of each served domain; a domain without one is registered with a marker of an unknown owner. */
+  private owners: ReadonlyMap<string, NameOwner> = new Map();
+  /** Other hosts' live markers, from the last listing: the fleet's owners and peers of each name. */
+  private markers: LiveMarker[] = [];
+  private readonly sharedUnits: ReadonlySet<string>;
   /** Records this host owns: as last listed, or as written since the start, and since updated by our own changes. */
   private known: RecordSet[] = [];
   /** Whether `known` comes from a full listing; until then this host has only its own writes to go by. */
@@ -183,6 +196,7 @@ export class DnsRegistrar implements DnsHalf {
       mode: options.mode,
     };
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.sharedUnits = new Set((options.sharedOwners ?? []).map(unitHash));
     this.leftOut = new LeftOutNames(options.zone, options.maxNames ?? DEFAULT_MAX_NAMES, log);
     this.syncs = createDebouncer({ ...(options.debounce ?? { minMs: 5_000, maxMs: 60_000 }), run: () => this.syncAndRetry() });
   }
@@ -216,10 +230,15 @@ export class DnsRegistrar implements DnsHalf {
     this.syncs.now();
   }
 
-  setDomains(domains: string[]): void {
+  /** `owners`: this host's owner of each domain (fleet-owners.ts `nameOwners`), named in its markers. */
+  setDomains(domains: string[], owners: ReadonlyMap<string, NameOwner> = new Map()): void {
     const next = [...new Set(domains)].sort();
-    if (next.join() === this.domains.join()) return;
+    const ownersOf = (list: string[], of: ReadonlyMap<string, NameOwner>) =>
+      list.map((d) => `${d}=${of.get(d)?.unit ?? ''}/${of.get(d)?.project ?? ''}`).join();
+    if (ownersOf(next, owners) === ownersOf(this.domains, this.owners)) return;
     this.domains = next;
+    this.owners = owners;
+    this.judgeOwners();
     // /status and the gauges follow the served names at once; Route53 follows after the debounce.
     this.leftOut.report(this.domains);
     this.syncs.trigger();
@@ -303,7 +322,32 @@ export class DnsRegistrar implements DnsHalf {
   }
 
   private desired(): RecordSet[] {
-    return desiredRecords(this.leftOut.registrable(this.domains), this.ctx);
+    const { markers } = nameClaims(this.owners, this.known, this.ctx.zone, Math.floor(this.now() / 1000));
+    return desiredRecords(this.leftOut.registrable(this.domains), this.ctx, markers);
+  }
+
+  /**
+   * Judges this host's names against the fleet's owners as last listed ({@link ownerConflicts}), and its
+   * peers against its owners: at every listing, and when its names or their owners change.
+   */
+  private judgeOwners(): void {
+    const nowS = Math.floor(this.now() / 1000);
+    const { mine } = nameClaims(this.owners, this.known, this.ctx.zone, nowS);
+    // `simple` mode: the first writer already keeps a name (foreignConflicts), whoever its owner.
+    this.leftOut.setOwnerConflicts(
+      this.ctx.mode === 'multivalue'
+        ? ownerConflicts(this.markers, mine, { hostId: this.ctx.hostId, shared: this.sharedUnits, nowS })
+        : new Map(),
+    );
+    const peers = peersFrom(
+      this.markers,
+      { ...this.ctx, peerNetworks: this.options.peerNetworks, unitOf: (name) => mine.get(name)?.owner },
+      nowS,
+    );
+    if (!samePeers(peers, this.peers)) {
+      this.peers = peers;
+      this.options.onFleetChanged?.();
+    }
   }
 
   /** The changes from what this host owns to what it wants; before any listing, first writes are CREATEs. */
@@ -458,11 +502,8 @@ export class DnsRegistrar implements DnsHalf {
       );
     }
     this.fleet = { hosts: Math.max(1, liveOwners(zone, nowS).size), pages: Math.max(1, Math.ceil(zone.length / LIST_PAGE_SIZE)) };
-    const peers = fleetPeers(zone, { ...this.ctx, peerNetworks: this.options.peerNetworks }, nowS);
-    if (!samePeers(peers, this.peers)) {
-      this.peers = peers;
-      this.options.onFleetChanged?.();
-    }
+    this.markers = liveMarkers(zone, this.ctx, nowS);
+    this.judgeOwners();
     // The next reconcile is an interval after this listing, stretched for the fleet it showed.
     this.scheduleReconcile();
   }

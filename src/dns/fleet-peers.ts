@@ -7,12 +7,16 @@
  * ({@link ownedRecords}): its live marker (lease not lapsed) at `_hc-owner.<name>` under its SetIdentifier
  * for the name, and its A record under its SetIdentifier (in `simple` mode, the plain A record at the name
  * that the marker there vouches for). A hand-made record, a lapsed host or a marker holding anything else
- * is never a peer: requests are only ever sent to hosts that run the companion and said so.
+ * is never a peer: requests are only ever sent to hosts that run the companion and said so. Nor is a host
+ * whose marker names another owner of the name than this host's (issue #21): a name two owners share
+ * (FLEET_SHARED_OWNERS) is two apps, and one's requests never go to the other.
  */
 import { BlockList } from 'node:net';
 import { couldBeAnotherHostIpv4 } from '../lib/addresses.js';
 import { compare } from '../lib/compare.js';
-import { MARKER_PREFIX, normaliseName, parseMarker, type RecordContext, type RecordSet, recordKey, setIdentifierFor } from './records.js';
+import { type FleetUnit, sameUnit } from './fleet-owners.js';
+import { isLive, type LiveMarker, liveMarkers } from './live-markers.js';
+import type { RecordContext, RecordSet } from './records.js';
 
 export interface FleetPeer {
   hostId: string;
@@ -37,29 +41,34 @@ export function peerNetworks(cidrs: string[] | undefined): BlockList | undefined
   return networks;
 }
 
-export function fleetPeers(
-  zoneRecords: RecordSet[],
-  ctx: Pick<RecordContext, 'hostId' | 'hostIp' | 'mode'> & { peerNetworks?: BlockList | undefined },
-  nowS: number,
-): FleetPeers {
-  const byKey = new Map(zoneRecords.map((r) => [recordKey(r), r]));
+export interface PeerContext extends Pick<RecordContext, 'hostId' | 'hostIp' | 'mode'> {
+  peerNetworks?: BlockList | undefined;
+  /**
+   * This host's owner of each name (lower case, as the zone lists it): only hosts whose marker names the
+   * same unit ({@link sameUnit}) are its peers, requests are never sent to another owner's app, nor to a
+   * host whose marker names none (written before owners). Absent, or undefined for a name: any host.
+   */
+  unitOf?: ((name: string) => FleetUnit | undefined) | undefined;
+}
+
+export function fleetPeers(zoneRecords: RecordSet[], ctx: PeerContext, nowS: number): FleetPeers {
+  return peersFrom(liveMarkers(zoneRecords, ctx, nowS), ctx, nowS);
+}
+
+/** {@link fleetPeers} from the markers of a listing: again when this host's owners change, without listing again. */
+export function peersFrom(markers: readonly LiveMarker[], ctx: PeerContext, nowS: number): FleetPeers {
   const peers = new Map<string, FleetPeer[]>();
-  for (const marker of zoneRecords) {
-    if (marker.type !== 'TXT' || !marker.name.startsWith(MARKER_PREFIX) || marker.values.length !== 1) continue;
-    const vouch = parseMarker(marker.values[0] as string);
-    if (vouch === undefined || vouch.owner === ctx.hostId || (vouch.expiresS !== undefined && vouch.expiresS < nowS)) continue;
-    const idFor = (name: string, type: RecordSet['type']) =>
-      ctx.mode === 'multivalue' ? setIdentifierFor(vouch.owner, name, type) : undefined;
-    if (marker.setIdentifier !== idFor(marker.name, 'TXT')) continue;
-    const name = marker.name.slice(MARKER_PREFIX.length);
-    const a = byKey.get(recordKey({ name, type: 'A', setIdentifier: idFor(name, 'A') }));
-    const address = a && !a.aliasTarget && a.values.length === 1 ? a.values[0] : undefined;
+  for (const marker of markers) {
+    if (!isLive(marker, nowS)) continue;
+    const mine = ctx.unitOf?.(marker.name);
+    if (mine !== undefined && (marker.claim === undefined || !sameUnit(mine, marker.claim))) continue;
+    const a = marker.a;
+    const address = a && a.values.length === 1 ? a.values[0] : undefined;
     // Never an address no other host has (a zone writer must not turn the fallback into a proxy to this
     // host itself or to instance metadata), nor this host under another id (an old HOST_ID).
     if (address === undefined || !couldBeAnotherHostIpv4(address) || address === ctx.hostIp) continue;
     if (ctx.peerNetworks && !ctx.peerNetworks.check(address, 'ipv4')) continue;
-    const key = normaliseName(name);
-    peers.set(key, [...(peers.get(key) ?? []), { hostId: vouch.owner, address }]);
+    peers.set(marker.name, [...(peers.get(marker.name) ?? []), { hostId: marker.hostId, address }]);
   }
   // One address per host, the one its first name (in name order) gives: the health check of a host and the
   // backup servers that track it must reach the same place, whatever names' records disagree.

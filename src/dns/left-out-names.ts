@@ -1,8 +1,8 @@
 /**
  * The served names this host leaves out of Route53, and why: a record set it did not write holds the
- * name (found in the last full listing, or Route53 refused our CREATE), or the name is beyond
- * DNS_MAX_NAMES. The proxy still serves every one of them. Each change is logged once, not at every
- * sync, and counted in /metrics.
+ * name (found in the last full listing, or Route53 refused our CREATE), the fleet serves it for another
+ * owner (fleet-ownership.ts), or the name is beyond DNS_MAX_NAMES. The proxy still serves every one of
+ * them. Each change is logged once, not at every sync, and counted in /metrics.
  */
 import type { Logger } from '../log.js';
 import { metrics } from '../metrics.js';
@@ -18,6 +18,8 @@ export interface LeftOutStatus {
 export class LeftOutNames {
   /** From the last full listing; every name of the zone, served or not. */
   private listed: ReadonlyMap<string, string> = new Map();
+  /** Names the fleet serves for another owner, as last judged. */
+  private owners: ReadonlyMap<string, string> = new Map();
   /** Names Route53 refused, until the next periodic reconcile: a refusal the listing cannot explain is not retried at every sync. */
   private readonly refusals = new Map<string, string>();
   /** Served names in conflict as last logged. */
@@ -38,6 +40,11 @@ export class LeftOutNames {
   /** After a full listing: the conflicts it shows replace the previous listing's. */
   setListed(conflicts: ReadonlyMap<string, string>): void {
     this.listed = conflicts;
+  }
+
+  /** The names the fleet serves for another owner, with the reason; replaces the previous judgement. */
+  setOwnerConflicts(conflicts: ReadonlyMap<string, string>): void {
+    this.owners = conflicts;
   }
 
   /** Route53 refused the name's records (e.g. a CREATE over a record set made since the listing). */
@@ -79,14 +86,16 @@ export class LeftOutNames {
       const reason = conflicts.get(name);
       if (reason === undefined) continue;
       now.set(name, reason);
-      if (!this.reported.has(name))
-        this.log.warn({ name, reason }, 'dns name left out of route53: a record this host did not write holds it');
+      if (this.reported.has(name)) continue;
+      if (this.byOwner(name)) this.log.warn({ name, reason }, 'dns name left out of route53: the fleet serves it for another owner');
+      else this.log.warn({ name, reason }, 'dns name left out of route53: a record this host did not write holds it');
     }
     for (const name of this.reported.keys()) {
       if (!now.has(name) && served.has(name)) this.log.info({ name }, 'dns name free again; registering it');
     }
     this.reported = now;
     metrics.dnsConflicts.set(now.size);
+    metrics.dnsOwnerConflicts.set([...now.keys()].filter((name) => this.byOwner(name)).length);
     metrics.dnsNamesOverCap.set(over.length);
   }
 
@@ -97,9 +106,15 @@ export class LeftOutNames {
     };
   }
 
+  /** A record in the way says more than the fleet's owners: it is what the operator has to remove first. */
   private conflicts(): ReadonlyMap<string, string> {
-    if (this.refusals.size === 0) return this.listed;
-    return new Map([...this.listed, ...this.refusals]);
+    if (this.refusals.size === 0 && this.owners.size === 0) return this.listed;
+    return new Map([...this.owners, ...this.listed, ...this.refusals]);
+  }
+
+  /** Left out for the fleet's owners alone, with no record in the way. */
+  private byOwner(name: string): boolean {
+    return this.owners.has(name) && !this.listed.has(name) && !this.refusals.has(name);
   }
 
   private fqdn(domain: string): string {

@@ -76,19 +76,51 @@ export function normaliseName(name: string): string {
     .replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
 }
 
-/** The TXT value of a marker: `"heritage=haproxy-companion,owner=<id>"`, with `,expires=<unix s>` under a lease. */
-export function markerValue(hostId: string, expiresS?: number): string {
-  return `"${HERITAGE},owner=${hostId}${expiresS === undefined ? '' : `,expires=${expiresS}`}"`;
+/**
+ * Who a host serves a name for (fleet-owners.ts): the unit (a hash of the owner, as ownership.ts names it)
+ * and the compose project of its containers (hashed too: the zone is public DNS, so no app names in clear),
+ * and since when this host has served it for that owner (unix seconds).
+ */
+export interface MarkerClaim {
+  unit: string;
+  project?: string | undefined;
+  sinceS: number;
 }
 
-/** A host id as host-identity.ts allows it (no comma or quote, so the owner field cannot be forged wider). */
-const MARKER = /^"heritage=haproxy-companion,owner=([A-Za-z0-9][A-Za-z0-9._-]{0,62})(?:,expires=([0-9]{1,12}))?"$/;
+export interface Marker {
+  /** The host (not the owner of the name: that is `claim`). */
+  owner: string;
+  expiresS?: number;
+  /** Absent in a marker written before owners were: an unknown owner. */
+  claim?: MarkerClaim;
+}
 
-/** The owner and lease of a marker value; undefined for anything else (a hand-made TXT value, another format). */
-export function parseMarker(value: string): { owner: string; expiresS?: number } | undefined {
-  const [, owner, expires] = MARKER.exec(value) ?? [];
+/**
+ * The TXT value of a marker: `"heritage=haproxy-companion,owner=<id>"`, with
+ * `,unit=<16 hex>[,project=<16 hex>],since=<unix s>` naming the name's owner and `,expires=<unix s>` under a lease.
+ */
+export function markerValue(hostId: string, expiresS?: number, claim?: MarkerClaim): string {
+  const owned =
+    claim === undefined ? '' : `,unit=${claim.unit}${claim.project === undefined ? '' : `,project=${claim.project}`},since=${claim.sinceS}`;
+  return `"${HERITAGE},owner=${hostId}${owned}${expiresS === undefined ? '' : `,expires=${expiresS}`}"`;
+}
+
+/**
+ * A host id as host-identity.ts allows it, and hex hashes and digits after it: no comma or quote, so no
+ * field can be forged wider, and the longest value (185 characters) stays within a TXT string's 255.
+ */
+const MARKER =
+  /^"heritage=haproxy-companion,owner=([A-Za-z0-9][A-Za-z0-9._-]{0,62})(?:,unit=([0-9a-f]{16})(?:,project=([0-9a-f]{16}))?,since=([0-9]{1,12}))?(?:,expires=([0-9]{1,12}))?"$/;
+
+/** The host, lease and owner of a marker value; undefined for anything else (a hand-made TXT value, another format). */
+export function parseMarker(value: string): Marker | undefined {
+  const [, owner, unit, project, since, expires] = MARKER.exec(value) ?? [];
   if (owner === undefined) return undefined;
-  return expires === undefined ? { owner } : { owner, expiresS: Number(expires) };
+  return {
+    owner,
+    ...(expires !== undefined && { expiresS: Number(expires) }),
+    ...(unit !== undefined && { claim: { unit, ...(project !== undefined && { project }), sinceS: Number(since) } }),
+  };
 }
 
 /**
@@ -101,14 +133,17 @@ export function setIdentifierFor(hostId: string, name: string, type: RecordSet['
   return `${hostId}-${createHash('sha256').update(hashed).digest('hex').slice(0, 10)}`;
 }
 
-/** The records for the domains (relative to the zone) this host serves. */
-export function desiredRecords(domains: string[], ctx: RecordContext): RecordSet[] {
+/**
+ * The records for the domains (relative to the zone) this host serves; `claims` (by domain) names each
+ * one's owner in its marker, and a domain without one gets a marker of an unknown owner.
+ */
+export function desiredRecords(domains: string[], ctx: RecordContext, claims: ReadonlyMap<string, MarkerClaim> = new Map()): RecordSet[] {
   const records: RecordSet[] = [];
   for (const domain of [...new Set(domains)].sort()) {
     const name = `${domain}.${ctx.zone}`;
     records.push(record(name, 'A', [ctx.hostIp], ctx));
     if (ctx.hostIpv6 !== undefined) records.push(record(name, 'AAAA', [ctx.hostIpv6], ctx));
-    records.push(record(`${MARKER_PREFIX}${name}`, 'TXT', [markerValue(ctx.hostId, ctx.leaseExpiresS)], ctx));
+    records.push(record(`${MARKER_PREFIX}${name}`, 'TXT', [markerValue(ctx.hostId, ctx.leaseExpiresS, claims.get(domain))], ctx));
   }
   return records;
 }

@@ -8,12 +8,16 @@
  * exactly the served records, and the requests by operation (and how many the proxy throttled).
  */
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { type NameOwner, unitHash } from '../../src/dns/fleet-owners.js';
 import { expectedARecords, type Host, host, random, sameRecords, zoneARecords } from './fleet.js';
 import { AWS_TEST_ENV, createHostedZone, route53Client } from './moto.js';
 import { type Operation, type ProxyStats, startFaultProxy } from './route53-faults.js';
 import { waitFor } from './wait-for.js';
 
 export const FLEET_NAMES = Array.from({ length: 10 }, (_, i) => `svc${i}`);
+/** One app serves every name on every host: its markers name it (issue #21), and no host is kept out. */
+const FLEET_OWNER: NameOwner = { unit: unitHash('image:app'), description: 'image:app' };
+const ownedByTheFleet = (domains: Iterable<string>) => new Map([...domains].map((d) => [d, FLEET_OWNER]));
 /** The record a person made by hand before the fleet started: it must come out untouched. */
 export const MANUAL_RECORD = '192.0.2.1 manual';
 
@@ -97,7 +101,7 @@ export async function runFleetSimulation(options: FleetSimulationOptions): Promi
     }
     const started = performance.now();
     for (const h of hosts) {
-      h.registrar.setDomains([...h.domains]);
+      h.registrar.setDomains([...h.domains], ownedByTheFleet(h.domains));
       h.registrar.start();
     }
 
@@ -116,7 +120,7 @@ export async function runFleetSimulation(options: FleetSimulationOptions): Promi
       const name = pick(FLEET_NAMES);
       if (h.domains.has(name)) h.domains.delete(name);
       else h.domains.add(name);
-      h.registrar.setDomains([...h.domains]);
+      h.registrar.setDomains([...h.domains], ownedByTheFleet(h.domains));
       changes++;
     }
     const lastChange = performance.now();

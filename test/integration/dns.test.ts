@@ -310,7 +310,7 @@ describe('AAAA records (HOST_IPV6)', () => {
       // moto deletes by SetIdentifier alone: a shared one would take the A record with the AAAA record below.
       expect(aaaa!.split(' ')[2]).not.toBe(a!.split(' ')[2]);
       expect(await at('_hc-owner.dual.example.com.')).toEqual([
-        expect.stringMatching(/^TXT "heritage=haproxy-companion,owner=host-v6(,expires=\d+)?"/),
+        expect.stringMatching(/^TXT "heritage=haproxy-companion,owner=host-v6,unit=[0-9a-f]{16},since=\d+(,expires=\d+)?"/),
       ]);
       expect((await get(companionPort, 'dual.example.com')).body).toBe('dual-1');
       expect((await dualStack.logs()).find((l) => l.msg === 'hosted zone verified')).toMatchObject({ hostIpv6: '2001:db8::10' });

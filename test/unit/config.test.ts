@@ -40,6 +40,7 @@ describe('loadConfig', () => {
         leaseMs: 3_600_000,
         debounce: { minMs: 5_000, maxMs: 60_000 },
         maxNames: 1_000,
+        sharedOwners: [],
         imdsEndpoint: 'http://169.254.169.254',
         imdsDisabled: false,
       },
@@ -100,6 +101,30 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DOMAIN_NAME: 'example.com', FLEET_CA_FILE: '/etc/ssl/ca.pem' }, template)).toThrow(
       /FLEET_CA_FILE: needs TLS_CERTS_DIR/,
     );
+  });
+
+  it('reads FLEET_SHARED_OWNERS as owners the way the markers name them: an image without its tag', () => {
+    const env = {
+      DOMAIN_NAME: 'example.com',
+      FLEET_SHARED_OWNERS: 'image:registry.example.com:5000/App-A:v2, compose:shop/web,group:payments',
+    };
+    expect(loadConfig(env, template).dns.sharedOwners).toEqual([
+      'image:registry.example.com:5000/app-a',
+      'compose:shop/web',
+      'group:payments',
+    ]);
+  });
+
+  it('names every bad FLEET_SHARED_OWNERS entry at once', () => {
+    const bad = ['app-a', 'image:', 'compose:shop', 'compose:shop/web/x', 'group:a b', 'container:abc', 'image:"x"'];
+    let error: unknown;
+    try {
+      loadConfig({ DOMAIN_NAME: 'example.com', FLEET_SHARED_OWNERS: bad.join(',') }, template);
+    } catch (thrown) {
+      error = thrown;
+    }
+    const problems = (error as { problems?: string[] }).problems ?? [String(error)];
+    for (const entry of bad) expect(problems.join('\n')).toContain(`FLEET_SHARED_OWNERS: ${JSON.stringify(entry)} is not an owner`);
   });
 
   it.each([',', '2001:db8::/32', '10.0.0.0/33', 'example.com'])('rejects FLEET_PEER_CIDRS=%j', (value) => {

@@ -80,6 +80,38 @@ describe('fleetPeers', () => {
     });
   });
 
+  describe('with this host’s owner of each name (issue #21)', () => {
+    const A = { unit: 'aaaaaaaaaaaaaaaa' };
+    const B = { unit: 'bbbbbbbbbbbbbbbb' };
+    const SHOP = { unit: 'cccccccccccccccc', project: 'dddddddddddddddd' };
+    const of = (id: string, ip: string, unit: { unit: string; project?: string }) =>
+      desiredRecords(['login'], { ...me, hostId: id, hostIp: ip }, new Map([['login', { ...unit, sinceS: NOW - 60 }]]));
+    const zone = [
+      ...of('i-a', '10.0.0.2', A),
+      ...of('i-b', '10.0.0.3', B),
+      ...of('i-shop', '10.0.0.4', { unit: 'eeeeeeeeeeeeeeee', project: SHOP.project }),
+      ...host('i-old', '10.0.0.5', ['login']),
+    ];
+    const peersFor = (unit: { unit: string; project?: string } | undefined) =>
+      fleetPeers(zone, { ...me, unitOf: (name) => (name === 'login.example.com' ? unit : undefined) }, NOW)
+        .get('login.example.com')
+        ?.map((p) => p.hostId);
+
+    it.each([
+      ['image A', A, ['i-a']],
+      ['image B', B, ['i-b']],
+      ['another service of the compose project shop', SHOP, ['i-shop']],
+      ['an owner no other host has', { unit: 'ffffffffffffffff' }, undefined],
+    ])('counts only the hosts whose marker names the same owner: %s', (_, unit, expected) => {
+      // Never a host of another owner, nor one whose marker names none (written before owners).
+      expect(peersFor(unit)).toEqual(expected);
+    });
+
+    it('counts every host for a name it knows no owner of (as before owners)', () => {
+      expect(peersFor(undefined)).toEqual(['i-a', 'i-b', 'i-old', 'i-shop']);
+    });
+  });
+
   it('still counts a lease that lapses at this very second', () => {
     expect(fleetPeers(host('i-b', '10.0.0.2', ['login'], { leaseExpiresS: NOW }), me, NOW).size).toBe(1);
   });

@@ -325,6 +325,66 @@ describe('splitIntoBatches', () => {
   });
 });
 
+describe('markers name the owner of the name (issue #21)', () => {
+  const claim = { unit: '0123456789abcdef', project: 'fedcba9876543210', sinceS: 1_800_000_000 };
+
+  it('writes unit, project and since after the host, and reads them back', () => {
+    const value = markerValue('i-host1', 1_900_000_000, claim);
+    expect(value).toBe(
+      '"heritage=haproxy-companion,owner=i-host1,unit=0123456789abcdef,project=fedcba9876543210,since=1800000000,expires=1900000000"',
+    );
+    expect(parseMarker(value)).toEqual({ owner: 'i-host1', expiresS: 1_900_000_000, claim });
+    const { project: _, ...noProject } = claim;
+    expect(parseMarker(markerValue('i-host1', undefined, noProject))).toEqual({ owner: 'i-host1', claim: noProject });
+    expect(desiredRecords(['login'], ctx, new Map([['login', claim]]))[1]?.values).toEqual([markerValue('i-host1', undefined, claim)]);
+    // The longest value fits a TXT string (255 characters).
+    expect(markerValue('h'.repeat(63), 999_999_999_999, { ...claim, sinceS: 999_999_999_999 }).length).toBeLessThanOrEqual(255);
+  });
+
+  it('reads a marker written before owners as an unknown owner, everywhere a marker is read', () => {
+    expect(parseMarker('"heritage=haproxy-companion,owner=i-host1,expires=1900000000"')).toEqual({
+      owner: 'i-host1',
+      expiresS: 1_900_000_000,
+    });
+    const old = desiredRecords(['login'], { ...ctx, leaseExpiresS: 100 });
+    expect(ownedRecords(old, ctx)).toEqual(old);
+    expect(lapsedRecords(old, other, 200).get('i-host1')?.records).toHaveLength(2);
+    expect(liveOwners(old, 50)).toEqual(new Set(['i-host1']));
+    // Its owner named since: the changed value is rewritten.
+    const named = desiredRecords(['login'], { ...ctx, leaseExpiresS: 100 }, new Map([['login', claim]]));
+    expect(show(diffRecords(named, old))).toEqual(['UPSERT TXT _hc-owner.login.example.com']);
+  });
+
+  it('owns, reaps and counts markers that name an owner as any other', () => {
+    const named = desiredRecords(['login'], { ...ctx, leaseExpiresS: 100 }, new Map([['login', claim]]));
+    expect(ownedRecords(named, ctx)).toEqual(named);
+    // `simple` mode: the host's own plain marker naming an owner is its own, and no conflict.
+    const simple = { ...ctx, mode: 'simple' as const };
+    const plain = desiredRecords(['login'], simple, new Map([['login', claim]]));
+    expect(ownedRecords(plain, simple)).toEqual(plain);
+    expect(foreignConflicts(plain, ownedRecords(plain, simple), simple).size).toBe(0);
+    expect(foreignConflicts(plain, [], { ...simple, hostId: 'i-host2' }).size).toBe(1);
+    expect(lapsedRecords(named, other, 200).get('i-host1')?.records).toHaveLength(2);
+    expect(liveOwners(named, 50)).toEqual(new Set(['i-host1']));
+  });
+
+  it.each([
+    ['a unit in capitals', '"heritage=haproxy-companion,owner=i-host1,unit=0123456789ABCDEF,since=1"'],
+    ['a short unit', '"heritage=haproxy-companion,owner=i-host1,unit=0123,since=1"'],
+    ['a unit without since', '"heritage=haproxy-companion,owner=i-host1,unit=0123456789abcdef"'],
+    ['a project without unit', '"heritage=haproxy-companion,owner=i-host1,project=0123456789abcdef,since=1"'],
+    ['since without unit', '"heritage=haproxy-companion,owner=i-host1,since=1"'],
+    ['fields out of order', '"heritage=haproxy-companion,owner=i-host1,since=1,unit=0123456789abcdef"'],
+    ['a second owner after the unit', '"heritage=haproxy-companion,owner=i-host1,unit=0123456789abcdef,since=1,owner=i-host2"'],
+    ['a quote in the unit', '"heritage=haproxy-companion,owner=i-host1,unit=0123456789abcde",since=1"'],
+    ['a comma in the project', '"heritage=haproxy-companion,owner=i-host1,unit=0123456789abcdef,project=0123456789,bcdef,since=1"'],
+    ['a negative since', '"heritage=haproxy-companion,owner=i-host1,unit=0123456789abcdef,since=-1"'],
+    ['a since of 13 digits', '"heritage=haproxy-companion,owner=i-host1,unit=0123456789abcdef,since=1234567890123"'],
+  ])('reads %s as no marker', (_, value) => {
+    expect(parseMarker(value)).toBeUndefined();
+  });
+});
+
 describe('leases in markers', () => {
   it('writes the expiry into the marker, and reads owner and expiry back; a marker of before leases has none', () => {
     expect(markerValue('i-host1', 1_900_000_000)).toBe('"heritage=haproxy-companion,owner=i-host1,expires=1900000000"');

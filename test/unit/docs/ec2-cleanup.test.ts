@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { desiredRecords, type RecordContext, type RecordSet, setIdentifierFor } from '../../../src/dns/records.js';
+import { desiredRecords, type MarkerClaim, type RecordContext, type RecordSet, setIdentifierFor } from '../../../src/dns/records.js';
 
 const hasJq = spawnSync('jq', ['--version']).status === 0;
 const doc = await readFile(new URL('../../../docs/ec2.md', import.meta.url), 'utf8');
@@ -37,9 +37,17 @@ function toListing(r: RecordSet): ResourceRecordSet {
   };
 }
 
-// web has an IPv6 address: its AAAA records go with its A records. Its markers carry a lease; web-2's are
-// of a version before leases.
-const web = desiredRecords(['login', 'api'], { ...ctx('web'), hostIpv6: '2001:db8::1', leaseExpiresS: 1_900_000_000 });
+// web has an IPv6 address: its AAAA records go with its A records. Its markers carry a lease and name the
+// owner of each name (issue #21); web-2's are of a version before leases.
+const owner: MarkerClaim = { unit: '0123456789abcdef', sinceS: 1_800_000_000 };
+const web = desiredRecords(
+  ['login', 'api'],
+  { ...ctx('web'), hostIpv6: '2001:db8::1', leaseExpiresS: 1_900_000_000 },
+  new Map([
+    ['login', owner],
+    ['api', { ...owner, project: 'fedcba9876543210' }],
+  ]),
+);
 const web2 = desiredRecords(['login', 'shop'], ctx('web-2'));
 const zone: RecordSet[] = [
   ...web,
