@@ -211,22 +211,20 @@ export function routeOwnership(claims: Array<{ container: ContainerInfo; keys: s
       const mine = owner(container);
       const conflict = (what: string, key: string, holder: ContainerInfo): Conflict => {
         const share = `to share it, give both the same label ${Labels.group}`;
-        if (!isRemembered(holder)) {
+        // A remembered holder is named by its owner's oldest container claiming the key now, if it has one.
+        const named = isRemembered(holder) ? liveOf(key, holder) : holder;
+        if (named !== undefined) {
           return {
-            reason: `${what} belongs to container ${quote(holder.name)} (${owner(holder).description}), older than this one (${mine.description}); ${share}`,
-            ownedBy: { containerId: holder.id, containerName: holder.name },
+            reason: `${what} belongs to container ${quote(named.name)} (${owner(holder).description}), older than this one (${mine.description}); ${share}`,
+            ownedBy: { containerId: named.id, containerName: named.name },
           };
         }
-        // Held before this container came, by an owner that may be replacing its containers right now.
-        const live = liveOf(key, holder);
-        const by = live
-          ? `container ${quote(live.name)}`
-          : `its last container ${quote(holder.name)} (gone: the owner keeps it for OWNERSHIP_GRACE_S)`;
+        // Its owner is replacing its containers right now, or has just left: it keeps the key for a while.
         return {
-          reason: `${what} belongs to ${owner(holder).description}, which held it before this one (${mine.description}), now ${by}; ${share}`,
-          ownedBy: live
-            ? { containerId: live.id, containerName: live.name }
-            : { containerId: lastContainerId(holder), containerName: holder.name },
+          reason:
+            `${what} belongs to ${owner(holder).description}, which held it before this one (${mine.description}) and has no container ` +
+            `right now (its last: ${quote(holder.name)}; it keeps the key for OWNERSHIP_GRACE_S); ${share}`,
+          ownedBy: { containerId: lastContainerId(holder), containerName: holder.name },
         };
       };
       for (const key of keys) {

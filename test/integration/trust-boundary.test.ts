@@ -197,7 +197,7 @@ describe('an owner keeps its domain through its own redeploy (#21 point 1)', () 
     await waitFor(
       async () =>
         (await status(redeployPort)).skipped.some(
-          (s: any) => s.containerName === squatter && /which held it before this one .* now its last container/.test(s.reason),
+          (s: any) => s.containerName === squatter && /which held it before this one .* has no container right now/.test(s.reason),
         ),
       { what: 'the squatter skipped while the owner has no container' },
     );
@@ -209,7 +209,7 @@ describe('an owner keeps its domain through its own redeploy (#21 point 1)', () 
     await routed(redeployPort, 'redeploy.example.com', 'owner-v2');
     expect(await bodiesOver(redeployPort, 'redeploy.example.com', 8)).toEqual(new Set(['200 owner-v2']));
     expect((await status(redeployPort)).skipped.find((s: any) => s.containerName === squatter)?.reason).toMatch(
-      /^domain "redeploy" belongs to image "hc-.*-app", which held it before this one/,
+      /^domain "redeploy" belongs to container "hc-.*" \(image "hc-.*-app"\), older than this one/,
     );
   });
 });

@@ -91,15 +91,19 @@ describe('an owner keeps its keys through its own redeploy', () => {
     expect(served([squatter, at('login-2', 'login:v2', 'login')]).served).toEqual(['login: squatter']);
   });
 
-  it('says the owner held it before, naming its container now, or its last one while it has none', () => {
+  it('names the owner’s container holding the key now, or says it has none right now and names its last one', () => {
     const { served } = loop();
     const owner = at('login-1', 'login:v1', 'login');
     const squatter = at('squatter', 'test/app', 'login');
     served([owner, squatter]);
-    expect(served([squatter]).reasons[0]).toMatch(
-      /^domain "login" belongs to image "login", which held it before this one \(image "test\/app"\), now its last container "login-1" \(gone/,
+    expect(served([squatter]).reasons[0]).toBe(
+      'domain "login" belongs to image "login", which held it before this one (image "test/app") and has no container right now ' +
+        '(its last: "login-1"; it keeps the key for OWNERSHIP_GRACE_S); to share it, give both the same label haproxy-companion.group',
     );
-    expect(served([squatter, at('login-2', 'login:v2', 'login')]).reasons[0]).toMatch(/now container "login-2"; to share it/);
+    expect(served([squatter, at('login-2', 'login:v2', 'login')]).reasons[0]).toBe(
+      'domain "login" belongs to container "login-2" (image "login"), older than this one (image "test/app"); ' +
+        'to share it, give both the same label haproxy-companion.group',
+    );
   });
 
   it('hands the key over once the owner has been gone for the grace period', () => {

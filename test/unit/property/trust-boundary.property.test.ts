@@ -318,7 +318,7 @@ describe('trust boundary: an owner keeps what it held while its containers come 
           const withMemory = build([...present]);
           const paused = buildServices([...present, ...left.map((c) => ({ ...c, paused: true }))], {}, { zone: ZONE });
           expect(served(withMemory.services), `after step ${i}`).toEqual(served(paused.services));
-          if (left.length > 0 && withMemory.skipped.some((k) => / held it before this one /.test(k.reason))) seen.refusedWhileGone++;
+          if (left.length > 0 && withMemory.skipped.some((k) => / has no container right now /.test(k.reason))) seen.refusedWhileGone++;
         }
       }),
       { numRuns: 400 },
