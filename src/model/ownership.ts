@@ -238,9 +238,14 @@ export function routeOwnership(claims: Array<{ container: ContainerInfo; keys: s
       }
       return undefined;
     },
-    /** Every key claimed, with the owner holding it and that owner's oldest live claimant: what {@link nextTenures} remembers. */
+    /**
+     * Every key granted, with the owner holding it and that owner's oldest live claimant: what {@link nextTenures}
+     * remembers. A key that would take another's requests is not granted, so not remembered.
+     */
     held(): HeldKey[] {
-      return [...oldest].map(([key, holder]) => ({ key, owner: owner(holder), live: liveOf(key, holder) }));
+      return [...oldest]
+        .filter(([key]) => takes(key) === undefined)
+        .map(([key, holder]) => ({ key, owner: owner(holder), live: liveOf(key, holder) }));
     },
   };
 }

@@ -4,8 +4,11 @@
  * the old one removed, a new one created) would come back younger than a squatter that was skipped while
  * the owner ran, and the squatter would take the key. A key's tenure keeps its owner and when that owner
  * first held it; the owner keeps the key while it has a container claiming it, and for a grace period
- * (OWNERSHIP_GRACE_S) after its last one left. A remembered key is older than any claim not remembered, so
- * a container created long ago and started later takes nothing away either. Pure: time comes in as data.
+ * (OWNERSHIP_GRACE_S) after its last one left. A remembered key is older than any claim not remembered, and
+ * keys are remembered by when the companion first granted them (then by their holder's creation time), never
+ * by a creation time alone: a container created long ago and started later takes nothing away. Only keys a
+ * pass granted are remembered: a key refused for being under another's is not, or its holder's creation time
+ * would make it older than the key it is under at the next pass. Pure: time comes in as data.
  */
 import { compare } from '../lib/compare.js';
 import type { ContainerInfo } from './container.js';
@@ -16,8 +19,10 @@ export interface Tenure {
   /** A service key (service-key.ts): a domain, a domain and path, `tcp:<port>`. */
   key: string;
   owner: Owner;
-  /** When the owner first held the key: its holder's creation time then (ContainerInfo.created's format). */
+  /** When the companion first granted the key to the owner (ContainerInfo.created's format). */
   since: string;
+  /** Its holder's creation time then: the order of keys first granted in one pass. */
+  created: string;
   /** The compose project of its last container, if any: containers of one project may split a host. */
   project?: string;
   /** Its last container claiming the key, for reasons and /status. */
@@ -59,7 +64,8 @@ export function rememberedClaims(tenures: readonly Tenure[]): Array<{ container:
           networkMode: '',
           networks: [],
           image: '',
-          created: t.since,
+          // Fixed-width times, so that text order is (since, created) order; an unknown time sorts last.
+          created: `${t.since}${t.created || '\uffff'}`,
         },
         owner: t.owner,
         keys: [t.key],
@@ -109,15 +115,35 @@ export function nextTenures(previous: readonly Tenure[], held: readonly HeldKey[
     next.push({
       key,
       owner,
-      // The owner's first hold, not its container's: a container created before and started later changes nothing.
-      since: sameOwner ? prior.since : live.created,
+      // When the key was first granted to the owner, not its container's creation: one created long before and
+      // started later is no older for it.
+      since: sameOwner ? prior.since : sortableMs(nowMs),
+      created: sameOwner ? prior.created : live.created,
       ...(project && { project }),
       containerId: live.id,
       containerName: live.name,
     });
   }
-  return next.sort((a, b) => compare(a.key, b.key));
+  return withinGoneCap(next).sort((a, b) => compare(a.key, b.key));
 }
+
+/** Drops the keys of owners that left earliest beyond {@link MAX_GONE_TENURES}: those of owners present always stay. */
+function withinGoneCap(tenures: Tenure[]): Tenure[] {
+  const gone = tenures.filter((t) => t.goneSinceMs !== undefined);
+  if (gone.length <= MAX_GONE_TENURES) return tenures;
+  const dropped = new Set(
+    gone.sort((a, b) => (b.goneSinceMs ?? 0) - (a.goneSinceMs ?? 0) || compare(a.key, b.key)).slice(MAX_GONE_TENURES),
+  );
+  return tenures.filter((t) => !dropped.has(t));
+}
+
+/** `nowMs` as ContainerInfo.created writes a time (nanoseconds), so that the two compare as text. */
+export function sortableMs(nowMs: number): string {
+  return new Date(nowMs).toISOString().replace('Z', '000000Z');
+}
+
+/** At most this many keys are remembered for owners that left: a container cycling through names cannot grow the memory without bound. */
+export const MAX_GONE_TENURES = 10_000;
 
 /** The tenures still held at `nowMs`, before a pass: one whose owner left more than the grace period ago lapses. */
 export function currentTenures(tenures: readonly Tenure[], nowMs: number, graceMs: number): readonly Tenure[] {
@@ -142,6 +168,7 @@ export function sameStoredTenures(a: readonly Tenure[], b: readonly Tenure[]): b
       (t.key === u.key &&
         t.owner.key === u.owner.key &&
         t.since === u.since &&
+        t.created === u.created &&
         t.project === u.project &&
         t.containerId === u.containerId &&
         t.containerName === u.containerName)

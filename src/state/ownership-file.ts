@@ -4,56 +4,65 @@
  * only when what it keeps changes, latest first; read once at start. A file that is missing, unreadable or
  * not what this module writes is an empty memory, with a warning: the companion runs without it as before.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { replaceFileDurably } from '../lib/durable-file.js';
+import { readRegularFile, UnreadableFileError } from '../lib/read-regular-file.js';
 import { SerialQueue } from '../lib/serial-queue.js';
 import type { Logger } from '../log.js';
 import { type StoredTenure, storedTenures, type Tenure } from '../model/tenure.js';
 
 const FILE = 'ownership.json';
-/** Far more keys than any host holds (MAX_DOMAINS_PER_CONTAINER × containers), and a bound on what a start reads. */
-const MAX_TENURES = 100_000;
+/** Room for every key 1,000 containers of 100 names hold, and for the keys of owners that left, at a few hundred bytes each. */
+const MAX_BYTES = 64 * 1024 * 1024;
 
-const text = (max: number) => z.string().max(max);
-const schema = z.object({
-  version: z.literal(1),
-  tenures: z
-    .array(
-      z.object({
-        key: text(600),
-        owner: z.object({ key: text(600), description: text(600) }),
-        since: text(64),
-        project: text(300).optional(),
-        containerId: text(128),
-        containerName: text(300),
-      }),
-    )
-    .max(MAX_TENURES),
+/**
+ * One entry. The limits are wide (a label can be long, and the model takes it): only what this module could
+ * never have written is refused, entry by entry, so that one odd entry loses one key's memory, not all of it.
+ */
+const text = z.string().max(100_000);
+const entry = z.object({
+  key: text,
+  owner: z.object({ key: text, description: text }),
+  since: text,
+  created: text,
+  project: text.optional(),
+  containerId: text,
+  containerName: text,
 });
+const stateFile = z.object({ version: z.literal(1), tenures: z.array(z.unknown()) });
 
 export async function loadTenures(stateDir: string, log: Logger): Promise<Tenure[]> {
   const file = path.join(stateDir, FILE);
   let raw: string;
   try {
-    raw = await readFile(file, 'utf8');
+    raw = await readRegularFile(file, { maxBytes: MAX_BYTES });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
-      log.warn({ err: error, file }, 'ownership memory unreadable: starting without it');
+    if (!(error instanceof UnreadableFileError && error.code === 'ENOENT')) {
+      log.warn({ err: error, file: file }, 'ownership memory unreadable: starting without it');
+    }
     return [];
   }
-  let parsed: ReturnType<typeof schema.safeParse>;
+  let parsed: ReturnType<typeof stateFile.safeParse>;
   try {
-    parsed = schema.safeParse(JSON.parse(raw));
+    parsed = stateFile.safeParse(JSON.parse(raw));
   } catch {
-    parsed = schema.safeParse(undefined);
+    parsed = stateFile.safeParse(undefined);
   }
   if (!parsed.success) {
-    log.warn({ file }, 'ownership memory is not a file this companion wrote: starting without it');
+    log.warn({ file: file }, 'ownership memory is not a file this companion wrote: starting without it');
     return [];
   }
-  return parsed.data.tenures.map((t: StoredTenure) => ({ ...t }));
+  const tenures: Tenure[] = [];
+  let refused = 0;
+  for (const candidate of parsed.data.tenures) {
+    const one = entry.safeParse(candidate);
+    if (one.success) tenures.push({ ...(one.data as StoredTenure) });
+    else refused++;
+  }
+  if (refused > 0) log.warn({ file: file, refused }, 'ownership memory: entries this companion could not have written were left out');
+  return tenures;
 }
 
 /** A writer for the memory: one write at a time, and only the latest state when several queue up. */

@@ -6,7 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerInfo } from '../../../src/model/container.js';
 import { modelBuilder } from '../../../src/model/services.js';
-import { currentTenures, nextTenures, rememberedClaims, sameStoredTenures, type Tenure } from '../../../src/model/tenure.js';
+import {
+  currentTenures,
+  MAX_GONE_TENURES,
+  nextTenures,
+  rememberedClaims,
+  sameStoredTenures,
+  type Tenure,
+} from '../../../src/model/tenure.js';
 import { container } from '../../helpers/containers.js';
 
 const zone = 'example.com';
@@ -82,6 +89,25 @@ describe('an owner keeps its keys through its own redeploy', () => {
     },
   );
 
+  it('keeps nothing of a claim that was refused: a container refused under another’s wildcard blocks nobody once it left', () => {
+    const { served } = loop();
+    const wildcard = container({
+      name: 'wild',
+      image: 'x',
+      labels: { 'haproxy-companion.web.domain': '*.preview', 'com.docker.compose.project': 'p', 'com.docker.compose.service': 'web' },
+    });
+    const refused = at('refused', 'x', 'a.preview');
+    served([wildcard]);
+    expect(served([wildcard, refused]).skipped).toEqual(['refused']);
+    served([wildcard]);
+    const sibling = container({
+      name: 'sibling',
+      image: 'x',
+      labels: { 'haproxy-companion.web.domain': 'a.preview', 'com.docker.compose.project': 'p', 'com.docker.compose.service': 'web' },
+    });
+    expect(served([wildcard, sibling]).served).toEqual(['*.preview: wild', 'a.preview: sibling']);
+  });
+
   it('without the memory (OWNERSHIP_GRACE_S=0), the squatter takes the domain at the redeploy, as before', () => {
     const { served } = loop(0);
     const owner = at('login-1', 'login:v1', 'login');
@@ -120,12 +146,51 @@ describe('an owner keeps its keys through its own redeploy', () => {
     expect(served([other, at('login-2', 'login:v2', 'login')]).served).toEqual(['login: other']);
   });
 
-  it('lets a container created before the owner, started later, take nothing', () => {
-    const early = at('early', 'test/app', 'login');
-    const owner = at('login-1', 'login:v1', 'login');
-    const { served } = loop();
-    expect(served([owner]).served).toEqual(['login: login-1']);
-    expect(served([owner, early]).served).toEqual(['login: login-1']);
+  it.each([
+    ['the domain itself', 'login', '/', 'login', '/'],
+    ['a path under its host', 'shop', '/', 'shop', '/admin'],
+    ['an exact name under its wildcard', '*.preview', '/', 'a.preview', '/'],
+    ['an exact name over its wildcard’s path', '*.preview', '/login', 'a.preview', '/'],
+  ])(
+    'lets a container created before the owner, started later, take nothing: %s, at any later pass',
+    (_, ownerHost, ownerPath, earlyHost, earlyPath) => {
+      const early = at('early', 'test/app', earlyHost, earlyPath);
+      const owner = at('owner', 'owner/app', ownerHost, ownerPath);
+      const { served } = loop();
+      expect(served([owner]).served).toEqual([
+        `${owner.labels['haproxy-companion.web.domain']}${ownerPath === '/' ? '' : ownerPath}: owner`,
+      ]);
+      for (let pass = 0; pass < 3; pass++) {
+        const now = served([owner, early]);
+        expect(
+          now.served.every((s) => s.endsWith(': owner')),
+          `pass ${pass}: ${now.served}`,
+        ).toBe(true);
+        expect(now.skipped).toEqual(['early']);
+      }
+    },
+  );
+
+  it('remembers at most MAX_GONE_TENURES keys of owners that left, the latest to leave kept', () => {
+    const owner = { key: 'image:x', description: 'image "x"' };
+    const many = Array.from({ length: MAX_GONE_TENURES + 5 }, (_, i) => ({
+      key: `k${i}`,
+      owner,
+      since: 's',
+      created: 'c',
+      containerId: 'c',
+      containerName: 'x',
+      goneSinceMs: i,
+    }));
+    const next = nextTenures(
+      many,
+      many.map((t) => ({ key: t.key, owner, live: undefined })),
+      100,
+      1_000_000,
+    );
+    expect(next).toHaveLength(MAX_GONE_TENURES);
+    expect(next.some((t) => t.key === 'k0')).toBe(false);
+    expect(next.some((t) => t.key === `k${MAX_GONE_TENURES + 4}`)).toBe(true);
   });
 
   it('keeps the memory across a restart: what was written is what the next companion starts with', () => {
@@ -160,6 +225,7 @@ describe('nextTenures', () => {
     key: 'login',
     owner,
     since: '2024-01-01T00:00:00.000000001Z',
+    created: '2023-01-01T00:00:00.000000001Z',
     containerId: 'c1',
     containerName: 'login-1',
     ...over,
@@ -173,7 +239,8 @@ describe('nextTenures', () => {
     const other = { key: 'image:x', description: 'image "x"' };
     expect(nextTenures([tenure()], [{ key: 'login', owner: other, live }], 10, 100)[0]).toMatchObject({
       owner: other,
-      since: live.created,
+      since: '1970-01-01T00:00:00.010000000Z',
+      created: live.created,
     });
   });
 

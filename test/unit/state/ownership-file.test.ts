@@ -1,15 +1,20 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Tenure } from '../../../src/model/tenure.js';
 import { loadTenures, tenureWriter } from '../../../src/state/ownership-file.js';
 
+const execFileAsync = promisify(execFile);
+
 const tenure: Tenure = {
   key: 'login',
   owner: { key: 'image:login', description: 'image "login"' },
   since: '2024-01-01T00:00:00.000000001Z',
+  created: '2023-01-01T00:00:00.000000001Z',
   containerId: 'c1',
   containerName: 'login-1',
   goneSinceMs: 123,
@@ -49,9 +54,31 @@ describe('the ownership memory on disk', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('leaves out only the entries it could not have written, keeping the rest (a 700-character group label among them)', async () => {
+    const dir = await tempDir();
+    const { goneSinceMs: _, ...stored } = tenure;
+    const long = {
+      ...stored,
+      key: 'junk',
+      owner: { key: `group:${'g'.repeat(700)}`, description: 'group "g…"' },
+      containerName: 'n'.repeat(400),
+    };
+    await writeFile(path.join(dir, 'ownership.json'), JSON.stringify({ version: 1, tenures: [stored, { key: 'half' }, long] }));
+    const { log, warnings } = recordingLog();
+    expect(await loadTenures(dir, log)).toEqual([stored, long]);
+    expect(warnings).toEqual(['ownership memory: entries this companion could not have written were left out']);
+  });
+
+  it('does not block on a FIFO where the file should be: starts without the memory, with a warning', async () => {
+    const dir = await tempDir();
+    await execFileAsync('mkfifo', [path.join(dir, 'ownership.json')]);
+    const { log, warnings } = recordingLog();
+    expect(await loadTenures(dir, log)).toEqual([]);
+    expect(warnings).toEqual(['ownership memory unreadable: starting without it']);
+  });
+
   it.each([
     ['not JSON', 'garbage{'],
-    ['another shape', JSON.stringify({ version: 1, tenures: [{ key: 'login' }] })],
     ['another version', JSON.stringify({ version: 2, tenures: [] })],
   ])('starts without a memory, with a warning, from a file that is %s', async (_, text) => {
     const dir = await tempDir();
