@@ -75,7 +75,8 @@ export function foreignCodeOf(candidate: CodeSources, imageEnv: readonly string[
   const image = envOf(imageEnv);
   for (const key of CODE_ENV) {
     const value = theirs.get(key);
-    if (value !== undefined && value !== image.get(key)) return `its environment sets ${key}, which the image does not: code could come from it`;
+    if (value !== undefined && value !== image.get(key))
+      return `its environment sets ${key}, which the image does not: code could come from it`;
   }
   const options = theirs.get('NODE_OPTIONS');
   if (options !== undefined && options !== image.get('NODE_OPTIONS')) {

@@ -78,7 +78,20 @@ async function startImportingDecoy(): Promise<string> {
   const same = { DOMAIN_NAME: 'example.com', CONTAINER_LABEL_FILTER: run.label, ...env(), STATUS_PORT: String(port + 2000) };
   const flags = Object.entries(same).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
   const options = `--import=data:text/javascript;base64,${Buffer.from(script).toString('base64')}`;
-  await docker('run', '-d', '--name', decoy, '--label', `${run.label}-companion`, '--network', 'host', ...flags, '-e', `NODE_OPTIONS=${options}`, IMAGE);
+  await docker(
+    'run',
+    '-d',
+    '--name',
+    decoy,
+    '--label',
+    `${run.label}-companion`,
+    '--network',
+    'host',
+    ...flags,
+    '-e',
+    `NODE_OPTIONS=${options}`,
+    IMAGE,
+  );
   return decoy;
 }
 
@@ -110,12 +123,15 @@ describe('a candidate successor must prove itself', () => {
   it('a decoy that runs its own code under the image’s entrypoint (NODE_OPTIONS=--import) and answers as itself keeps nothing', async () => {
     const companion = await registeredCompanion();
     const decoy = await startImportingDecoy();
-    const answer = async () => (await fetch(`http://127.0.0.1:${port + 2000}/healthz`).catch(() => undefined))?.json();
+    const answer = async () =>
+      (await fetch(`http://127.0.0.1:${port + 2000}/healthz`).catch(() => undefined))?.json() as { healthy?: unknown } | undefined;
     await waitFor(async () => (await answer())?.healthy === true, { what: 'the decoy answering healthy as itself' });
 
     await docker('stop', '-t', '30', companion.name);
     await waitFor(async () => (await records()).length === 0, { what: 'the records removed' });
-    expect(await refusals(companion)).toEqual([expect.objectContaining({ candidate: decoy, reason: expect.stringMatching(/NODE_OPTIONS.*--import/) })]);
+    expect(await refusals(companion)).toEqual([
+      expect.objectContaining({ candidate: decoy, reason: expect.stringMatching(/NODE_OPTIONS.*--import/) }),
+    ]);
     await docker('rm', '-f', decoy);
   }, 90_000);
 

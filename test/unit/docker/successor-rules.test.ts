@@ -78,7 +78,11 @@ describe('refusalOf: a candidate that would make node run code its image did not
   it.each([
     ['the image’s own NODE_OPTIONS, inherited', container({ Env: [...IMAGE_ENV, ...ROLE] }), undefined],
     ['an operator’s NODE_OPTIONS (the Dockerfile’s, plus source maps)', withEnv(`NODE_OPTIONS=${OPERATOR_OPTIONS}`), undefined],
-    ['NODE_OPTIONS with memory and warning flags only', withEnv('NODE_OPTIONS=--max-old-space-size=256 --no-warnings --title=x'), undefined],
+    [
+      'NODE_OPTIONS with memory and warning flags only',
+      withEnv('NODE_OPTIONS=--max-old-space-size=256 --no-warnings --title=x'),
+      undefined,
+    ],
     ['a decoy: NODE_OPTIONS=--import=data:… answering /healthz itself', withEnv(decoy), /NODE_OPTIONS.*--import/],
     ['--import with its value apart', withEnv('NODE_OPTIONS=--max-semi-space-size=1 --import /data/x.mjs'), /--import/],
     ['--require', withEnv('NODE_OPTIONS=--require=/data/x.cjs'), /--require/],
@@ -111,14 +115,22 @@ describe('refusalOf: a candidate that would make node run code its image did not
 describe('refusalOf: a candidate whose mounts cover the image’s program', () => {
   const mounted = (mounts: Partial<InspectedCompanion>) => ({ ...container({ Env: [...IMAGE_ENV, ...ROLE] }), ...mounts });
   it.each([
-    ['the Docker socket and a certificates directory', mounted({ Mounts: [{ Destination: '/var/run/docker.sock' }, { Destination: '/certs' }] }), undefined],
+    [
+      'the Docker socket and a certificates directory',
+      mounted({ Mounts: [{ Destination: '/var/run/docker.sock' }, { Destination: '/certs' }] }),
+      undefined,
+    ],
     ['a bind mount over /app', mounted({ Mounts: [{ Destination: '/app' }] }), /\/app/],
     ['a bind mount over the bundle alone', mounted({ Mounts: [{ Destination: '/app/bundle/main.cjs' }] }), /\/app\/bundle\/main\.cjs/],
     ['a volume over the node binary’s directory', mounted({ Mounts: [{ Destination: '/usr/local/bin/' }] }), /\/usr\/local\/bin/],
     ['a mount over tini', mounted({ Mounts: [{ Destination: '/usr/bin/tini' }] }), /tini/],
     ['a mount over the shared libraries', mounted({ Mounts: [{ Destination: '/usr/lib/x86_64-linux-gnu' }] }), /\/usr\/lib/],
     ['a mount over the loader’s preload file', mounted({ Mounts: [{ Destination: '/etc/ld.so.preload' }] }), /ld\.so\.preload/],
-    ['a bind named only in HostConfig.Binds', mounted({ HostConfig: { NetworkMode: 'host', Binds: ['/tmp/fake:/app/bundle:ro'] } }), /\/app/],
+    [
+      'a bind named only in HostConfig.Binds',
+      mounted({ HostConfig: { NetworkMode: 'host', Binds: ['/tmp/fake:/app/bundle:ro'] } }),
+      /\/app/,
+    ],
     ['a mount named only in HostConfig.Mounts', mounted({ HostConfig: { NetworkMode: 'host', Mounts: [{ Target: '/app' }] } }), /\/app/],
     ['a tmpfs over /app', mounted({ HostConfig: { NetworkMode: 'host', Tmpfs: { '/app': 'rw' } } }), /\/app/],
     ['a path spelt with dots', mounted({ Mounts: [{ Destination: '/srv/../app/./bundle' }] }), /\/app/],

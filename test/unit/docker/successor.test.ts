@@ -164,7 +164,9 @@ describe('otherCompanion', () => {
 
     const { log, warnings } = logger();
     expect(await otherCompanion(docker([self, next], ['haproxy-companion:1.1']), 'self', { ...fast, log, ask: port.ask })).toBeUndefined();
-    expect(warnings).toEqual([expect.objectContaining({ candidate: 'companion-new', reason: expect.stringMatching(/image cannot be inspected/) })]);
+    expect(warnings).toEqual([
+      expect.objectContaining({ candidate: 'companion-new', reason: expect.stringMatching(/image cannot be inspected/) }),
+    ]);
   });
 
   it('takes the real successor beside a decoy', async () => {
