@@ -24,6 +24,8 @@ export interface ContainerSummary {
 export interface DockerApi {
   listContainers(options?: object): Promise<ContainerSummary[]>;
   getContainer(id: string): { inspect(): Promise<unknown> };
+  /** Only a candidate successor's image is inspected (successor.ts). */
+  getImage(name: string): { inspect(): Promise<unknown> };
   getEvents(options?: object): Promise<NodeJS.ReadableStream>;
 }
 

@@ -11,11 +11,14 @@ import { isIP } from 'node:net';
 import { settingsSchema } from '../config.js';
 import { isLoopback, isUnspecified } from '../lib/addresses.js';
 import { imageRepository } from '../model/ownership.js';
+import { type CodeSources, foreignCodeOf } from './foreign-code.js';
 
 /** What `docker inspect` says of a container, as far as the rules need it. */
-export interface InspectedCompanion {
+export interface InspectedCompanion extends CodeSources {
   Id: string;
   Name?: string;
+  /** The image's id: the tag in `Config.Image` may name another image by now. */
+  Image?: string;
   Config?: {
     Image?: string;
     Env?: string[] | null;
@@ -23,7 +26,7 @@ export interface InspectedCompanion {
     Cmd?: string[] | string | null;
   };
   State?: { Running?: boolean; Paused?: boolean; Restarting?: boolean };
-  HostConfig?: { NetworkMode?: string };
+  HostConfig?: { NetworkMode?: string } & CodeSources['HostConfig'];
   NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; GlobalIPv6Address?: string } | null> | null };
 }
 
@@ -61,9 +64,10 @@ export function sameRole(self: InspectedCompanion, candidate: InspectedCompanion
  * Why `candidate` is no companion before it is asked anything, or undefined. The entrypoint must be the
  * image's (tini, then node running the companion's bundle); its flags are not judged, as they change
  * between versions and the old companion judges the new one. The command must be one that runs the
- * companion.
+ * companion. Neither its environment (beside `imageEnv`, its image's) nor its mounts may bring code of
+ * their own (foreign-code.ts): that code would answer /healthz in the companion's place.
  */
-export function refusalOf(candidate: InspectedCompanion): string | undefined {
+export function refusalOf(candidate: InspectedCompanion, imageEnv: readonly string[]): string | undefined {
   if (candidate.State?.Paused) return 'it is paused';
   if (candidate.State?.Restarting) return 'it is restarting';
   if (candidate.State?.Running === false) return 'it is not running';
@@ -74,7 +78,7 @@ export function refusalOf(candidate: InspectedCompanion): string | undefined {
   if (!runsBundle) return `its entrypoint ${quote(entrypoint)} is not the image's (--entrypoint overrides it)`;
   const command = asList(candidate.Config?.Cmd);
   if (!COMPANION_COMMANDS.has(command[0])) return `its command ${quote(command)} is not the companion's (none, or run)`;
-  return undefined;
+  return foreignCodeOf(candidate, imageEnv);
 }
 
 /**

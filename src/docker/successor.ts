@@ -29,7 +29,7 @@ export interface SuccessorOptions {
 
 /** The name of another running companion in this one's role on this host that proved itself, if any. */
 export async function otherCompanion(
-  docker: Pick<DockerApi, 'listContainers' | 'getContainer'>,
+  docker: Pick<DockerApi, 'listContainers' | 'getContainer' | 'getImage'>,
   selfId: string,
   options: SuccessorOptions,
 ): Promise<string | undefined> {
@@ -50,7 +50,7 @@ export async function otherCompanion(
   const deadline = Date.now() + (options.proofMs ?? SUCCESSOR_PROOF_MS);
   const attempts = candidates.map(async (candidate) => {
     const name = candidate.Name?.replace(/^\//, '') || candidate.Id.slice(0, 12);
-    const reason = await disproof(self, candidate, deadline, done.signal, options);
+    const reason = await disproof(self, candidate, await imageEnvOf(docker, candidate), deadline, done.signal, options);
     if (reason === undefined) return name;
     if (!done.signal.aborted) options.log.warn({ candidate: name, reason }, 'not a successor: refused');
     throw new Error(reason);
@@ -68,11 +68,13 @@ export async function otherCompanion(
 async function disproof(
   self: InspectedCompanion,
   candidate: InspectedCompanion,
+  imageEnv: string[] | undefined,
   deadline: number,
   signal: AbortSignal,
   options: SuccessorOptions,
 ): Promise<string | undefined> {
-  const refusal = refusalOf(candidate);
+  if (imageEnv === undefined) return 'its image cannot be inspected: what it brings is unknown';
+  const refusal = refusalOf(candidate, imageEnv);
   if (refusal !== undefined) return refusal;
   const target = statusUrlsOf(self, candidate, (options.localAddresses ?? hostAddresses)());
   if ('refusal' in target) return target.refusal;
@@ -89,6 +91,16 @@ async function disproof(
     if (Date.now() >= deadline || signal.aborted) return `no proof within ${options.proofMs ?? SUCCESSOR_PROOF_MS} ms: ${last}`;
     await sleep(Math.min(options.pollMs ?? 200, Math.max(0, deadline - Date.now())), signal);
   }
+}
+
+/** The environment the candidate's image sets, which the candidate inherits; undefined when it cannot be read. */
+async function imageEnvOf(docker: Pick<DockerApi, 'getImage'>, candidate: InspectedCompanion): Promise<string[] | undefined> {
+  if (candidate.Image === undefined) return undefined;
+  const image = (await docker
+    .getImage(candidate.Image)
+    .inspect()
+    .catch(() => undefined)) as { Config?: { Env?: string[] | null } } | undefined;
+  return image === undefined ? undefined : (image.Config?.Env ?? []);
 }
 
 function hostAddresses(): string[] {

@@ -2,15 +2,16 @@
  * Reads a file the operator or another program put in place (a certificate, the ACME file store, the
  * template) so that what it turns out to be cannot stall the companion. Opening a FIFO for reading waits
  * for a writer, and a device reads without end: either would hold one of libuv's four threads for good,
- * and everything queued behind the read with it. So the file is opened with O_NONBLOCK (a FIFO opens at
- * once) and the opened handle, not the path, is checked: only a regular file is read, links followed. A
- * check of the path before opening would race with a swap. What is read is capped in bytes, whatever
+ * and everything queued behind the read with it; and some devices act when opened (a watchdog starts
+ * counting down, a tape drive rewinds). So the path is checked first (links followed) and only a regular
+ * file is opened; it is opened with O_NONBLOCK (a FIFO swapped in meanwhile opens at once) and the opened
+ * handle checked again, which no swap can race. What is read is capped in bytes, whatever
  * the file's size says (`/proc` files say 0), and in time: a read that does not return (a hung network
  * or FUSE mount) is given up on, and, while it still holds its thread, that file is not read again and at
  * most {@link MAX_STUCK_READS} such reads are left behind, so other reads keep a thread.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import { CompanionError } from '../errors.js';
 
 /** How long one read may take by default: a certificate or template is a few kB off a local disk. */
@@ -93,6 +94,7 @@ export function readRegularFileSync(file: string, options: Omit<ReadRegularFileO
   const { maxBytes, encoding = 'utf8' } = options;
   let fd: number;
   try {
+    checkKind(file, statSync(file));
     fd = openSync(file, OPEN_FLAGS);
   } catch (error) {
     throw failure(file, error);
@@ -122,6 +124,7 @@ const CHUNK_BYTES = 64 * 1024;
 async function readCapped(file: string, maxBytes: number): Promise<Buffer> {
   let handle: FileHandle;
   try {
+    checkKind(file, await stat(file));
     handle = await open(file, OPEN_FLAGS);
   } catch (error) {
     throw failure(file, error);
@@ -145,9 +148,14 @@ async function readCapped(file: string, maxBytes: number): Promise<Buffer> {
   }
 }
 
-/** The opened file, not its path: a path checked before opening could be swapped in between. */
-function checkOpened(file: string, info: Stats, maxBytes: number): void {
+/** Before opening: a device may act on open. */
+function checkKind(file: string, info: Stats): void {
   if (!info.isFile()) throw new UnreadableFileError(file, 'ENOTREG', `is not a regular file (${kindOf(info)})`);
+}
+
+/** The opened file again: the path checked before opening could have been swapped in between. */
+function checkOpened(file: string, info: Stats, maxBytes: number): void {
+  checkKind(file, info);
   if (info.size > maxBytes) throw tooLarge(file, maxBytes);
 }
 

@@ -1,7 +1,8 @@
 /**
  * A successor proves itself (issue #21): with DEREGISTER_ON_EXIT, a companion leaves its records only to
  * another companion of its role that is one. A container of the image with the companion's environment
- * that runs something else (`--entrypoint sleep`), or a companion that does not answer healthy as itself
+ * that runs something else (`--entrypoint sleep`) or code of its own under the image's entrypoint
+ * (`NODE_OPTIONS=--import`), or a companion that does not answer healthy as itself
  * on its status endpoint, keeps nothing: the companion stopped, its records are gone from Route53 (moto),
  * and its log names the refused candidate and why. The real successor keeping them is
  * test/integration/upgrade.test.ts.
@@ -61,6 +62,39 @@ async function startDecoy(): Promise<string> {
   return decoy;
 }
 
+/**
+ * The image as it is (its entrypoint, no command) with the role's environment, and
+ * `NODE_OPTIONS=--import=data:…`: a script that reads its container's id as the companion does and answers
+ * /healthz healthy as that container, on a status port of its own, and never lets the companion start.
+ */
+async function startImportingDecoy(): Promise<string> {
+  const decoy = run.name('importer');
+  const script = `
+    import { readFileSync } from 'node:fs';
+    import { createServer } from 'node:http';
+    const id = /\\/containers\\/([0-9a-f]{64})\\//.exec(readFileSync('/proc/self/mountinfo', 'utf8'))[1];
+    createServer((_, res) => res.end(JSON.stringify({ healthy: true, container: id }))).listen(Number(process.env.STATUS_PORT), '127.0.0.1');
+    await new Promise(() => {});`;
+  const same = { DOMAIN_NAME: 'example.com', CONTAINER_LABEL_FILTER: run.label, ...env(), STATUS_PORT: String(port + 2000) };
+  const flags = Object.entries(same).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
+  const options = `--import=data:text/javascript;base64,${Buffer.from(script).toString('base64')}`;
+  await docker(
+    'run',
+    '-d',
+    '--name',
+    decoy,
+    '--label',
+    `${run.label}-companion`,
+    '--network',
+    'host',
+    ...flags,
+    '-e',
+    `NODE_OPTIONS=${options}`,
+    IMAGE,
+  );
+  return decoy;
+}
+
 const refusals = async (companion: Companion) => (await companion.logs()).filter((l) => l.msg === 'not a successor: refused');
 
 beforeAll(async () => {
@@ -83,6 +117,21 @@ describe('a candidate successor must prove itself', () => {
     await waitFor(async () => (await records()).length === 0, { what: 'the records removed' });
     expect(await refusals(companion)).toEqual([expect.objectContaining({ candidate: decoy, reason: expect.stringMatching(/entrypoint/) })]);
     expect((await companion.logs()).some((l) => l.msg === 'another companion runs on this host: its records stay')).toBe(false);
+    await docker('rm', '-f', decoy);
+  }, 90_000);
+
+  it('a decoy that runs its own code under the image’s entrypoint (NODE_OPTIONS=--import) and answers as itself keeps nothing', async () => {
+    const companion = await registeredCompanion();
+    const decoy = await startImportingDecoy();
+    const answer = async () =>
+      (await fetch(`http://127.0.0.1:${port + 2000}/healthz`).catch(() => undefined))?.json() as { healthy?: unknown } | undefined;
+    await waitFor(async () => (await answer())?.healthy === true, { what: 'the decoy answering healthy as itself' });
+
+    await docker('stop', '-t', '30', companion.name);
+    await waitFor(async () => (await records()).length === 0, { what: 'the records removed' });
+    expect(await refusals(companion)).toEqual([
+      expect.objectContaining({ candidate: decoy, reason: expect.stringMatching(/NODE_OPTIONS.*--import/) }),
+    ]);
     await docker('rm', '-f', decoy);
   }, 90_000);
 

@@ -15,6 +15,7 @@ function fakeDocker(ids: string[]) {
       if (state.failList) throw new Error('daemon down');
       return state.ids.map((Id) => ({ Id, ...state.summary[Id] }));
     },
+    getImage: () => ({ inspect: async () => ({}) }),
     getContainer: (id) => ({
       inspect: async () => {
         state.inspected.push(id);

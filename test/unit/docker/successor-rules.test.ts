@@ -5,6 +5,15 @@ import { answerRefusal, type InspectedCompanion, refusalOf, sameRole, statusUrls
 const ENTRYPOINT = ['/usr/bin/tini', '--', 'node', '--lite-mode', '--disable-warning=DEP0169', '/app/bundle/main.cjs'];
 const ROLE = ['DOMAIN_NAME=example.com', 'HOSTED_ZONE_ID=Z1', 'HOST_ID=host-a', 'CONTAINER_LABEL_FILTER=env=prod'];
 const ID = 'c'.repeat(64);
+// The environment the image sets (Dockerfile, and node's base image), which a container inherits.
+const IMAGE_ENV = [
+  'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  'NODE_VERSION=24.11.1',
+  'NODE_ENV=production',
+  'NODE_OPTIONS=--max-semi-space-size=1 --v8-pool-size=1',
+];
+// What the Dockerfile's comment suggests an operator may set.
+const OPERATOR_OPTIONS = '--max-semi-space-size=1 --v8-pool-size=1 --enable-source-maps';
 
 function container(changes: { Id?: string; Image?: string; Env?: string[]; Entrypoint?: string[] | null; Cmd?: string[] | null } = {}) {
   return {
@@ -52,14 +61,83 @@ describe('refusalOf: what rules a container out as a companion before it is aske
     ['the dry run (prints, applies nothing, exits)', container({ Cmd: ['dry-run'] }), /command/],
     ['the upgrade command', container({ Cmd: ['upgrade', 'companion'] }), /command/],
   ])('%s', (_, candidate, expected) => {
-    const refusal = refusalOf(candidate);
+    const refusal = refusalOf(candidate, IMAGE_ENV);
     if (expected === undefined) expect(refusal).toBeUndefined();
     else expect(refusal).toMatch(expected);
   });
 
   it('refuses a paused or restarting container: it serves nothing now', () => {
-    expect(refusalOf({ ...container(), State: { Running: true, Paused: true } })).toMatch(/paused/);
-    expect(refusalOf({ ...container(), State: { Running: true, Restarting: true } })).toMatch(/restarting/);
+    expect(refusalOf({ ...container(), State: { Running: true, Paused: true } }, IMAGE_ENV)).toMatch(/paused/);
+    expect(refusalOf({ ...container(), State: { Running: true, Restarting: true } }, IMAGE_ENV)).toMatch(/restarting/);
+  });
+});
+
+describe('refusalOf: a candidate that would make node run code its image did not bring', () => {
+  const withEnv = (...env: string[]) => container({ Env: [...IMAGE_ENV, ...ROLE, ...env] });
+  const decoy = `NODE_OPTIONS=--import=data:text/javascript;base64,${Buffer.from('/* answers /healthz */').toString('base64')}`;
+  it.each([
+    ['the image’s own NODE_OPTIONS, inherited', container({ Env: [...IMAGE_ENV, ...ROLE] }), undefined],
+    ['an operator’s NODE_OPTIONS (the Dockerfile’s, plus source maps)', withEnv(`NODE_OPTIONS=${OPERATOR_OPTIONS}`), undefined],
+    [
+      'NODE_OPTIONS with memory and warning flags only',
+      withEnv('NODE_OPTIONS=--max-old-space-size=256 --no-warnings --title=x'),
+      undefined,
+    ],
+    ['a decoy: NODE_OPTIONS=--import=data:… answering /healthz itself', withEnv(decoy), /NODE_OPTIONS.*--import/],
+    ['--import with its value apart', withEnv('NODE_OPTIONS=--max-semi-space-size=1 --import /data/x.mjs'), /--import/],
+    ['--require', withEnv('NODE_OPTIONS=--require=/data/x.cjs'), /--require/],
+    ['-r', withEnv('NODE_OPTIONS=-r /data/x.cjs'), /-r\b/],
+    ['--loader', withEnv('NODE_OPTIONS=--loader=/data/x.mjs'), /--loader/],
+    ['--experimental-loader', withEnv('NODE_OPTIONS=--experimental-loader /data/x.mjs'), /--experimental-loader/],
+    ['a flag spelt with underscores', withEnv('NODE_OPTIONS=--experimental_loader=/data/x.mjs'), /--experimental-loader/],
+    ['a flag in quotes, as Node reads them', withEnv('NODE_OPTIONS="--imp"ort=/data/x.mjs'), /--import/],
+    ['a startup snapshot of its own', withEnv('NODE_OPTIONS=--snapshot-blob=/data/snap.blob'), /--snapshot-blob/],
+    ['an OpenSSL configuration (which loads modules)', withEnv('NODE_OPTIONS=--openssl-config=/data/openssl.cnf'), /--openssl-config/],
+    ['the inspector (anyone reaching it runs code)', withEnv('NODE_OPTIONS=--inspect=0.0.0.0:9229'), /--inspect/],
+    ['LD_PRELOAD', withEnv('LD_PRELOAD=/data/x.so'), /LD_PRELOAD/],
+    ['LD_LIBRARY_PATH', withEnv('LD_LIBRARY_PATH=/data'), /LD_LIBRARY_PATH/],
+    ['NODE_PATH', withEnv('NODE_PATH=/data'), /NODE_PATH/],
+    ['NODE_COMPILE_CACHE (compiled code read back)', withEnv('NODE_COMPILE_CACHE=/data/cache'), /NODE_COMPILE_CACHE/],
+    ['OPENSSL_CONF', withEnv('OPENSSL_CONF=/data/openssl.cnf'), /OPENSSL_CONF/],
+    ['a PATH where another `node` comes first', container({ Env: [...ROLE, 'PATH=/data:/usr/local/bin:/usr/bin'] }), /PATH/],
+  ])('%s', (_, candidate, expected) => {
+    const refusal = refusalOf(candidate, IMAGE_ENV);
+    if (expected === undefined) expect(refusal).toBeUndefined();
+    else expect(refusal).toMatch(expected);
+  });
+
+  it('takes a code-loading value the image itself sets: the image brought it', () => {
+    const image = [...IMAGE_ENV, 'LD_PRELOAD=/usr/lib/libjemalloc.so.2'];
+    expect(refusalOf(container({ Env: [...image, ...ROLE] }), image)).toBeUndefined();
+  });
+});
+
+describe('refusalOf: a candidate whose mounts cover the image’s program', () => {
+  const mounted = (mounts: Partial<InspectedCompanion>) => ({ ...container({ Env: [...IMAGE_ENV, ...ROLE] }), ...mounts });
+  it.each([
+    [
+      'the Docker socket and a certificates directory',
+      mounted({ Mounts: [{ Destination: '/var/run/docker.sock' }, { Destination: '/certs' }] }),
+      undefined,
+    ],
+    ['a bind mount over /app', mounted({ Mounts: [{ Destination: '/app' }] }), /\/app/],
+    ['a bind mount over the bundle alone', mounted({ Mounts: [{ Destination: '/app/bundle/main.cjs' }] }), /\/app\/bundle\/main\.cjs/],
+    ['a volume over the node binary’s directory', mounted({ Mounts: [{ Destination: '/usr/local/bin/' }] }), /\/usr\/local\/bin/],
+    ['a mount over tini', mounted({ Mounts: [{ Destination: '/usr/bin/tini' }] }), /tini/],
+    ['a mount over the shared libraries', mounted({ Mounts: [{ Destination: '/usr/lib/x86_64-linux-gnu' }] }), /\/usr\/lib/],
+    ['a mount over the loader’s preload file', mounted({ Mounts: [{ Destination: '/etc/ld.so.preload' }] }), /ld\.so\.preload/],
+    [
+      'a bind named only in HostConfig.Binds',
+      mounted({ HostConfig: { NetworkMode: 'host', Binds: ['/tmp/fake:/app/bundle:ro'] } }),
+      /\/app/,
+    ],
+    ['a mount named only in HostConfig.Mounts', mounted({ HostConfig: { NetworkMode: 'host', Mounts: [{ Target: '/app' }] } }), /\/app/],
+    ['a tmpfs over /app', mounted({ HostConfig: { NetworkMode: 'host', Tmpfs: { '/app': 'rw' } } }), /\/app/],
+    ['a path spelt with dots', mounted({ Mounts: [{ Destination: '/srv/../app/./bundle' }] }), /\/app/],
+  ])('%s', (_, candidate, expected) => {
+    const refusal = refusalOf(candidate, IMAGE_ENV);
+    if (expected === undefined) expect(refusal).toBeUndefined();
+    else expect(refusal).toMatch(expected);
   });
 });
 

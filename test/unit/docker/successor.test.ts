@@ -4,6 +4,9 @@ import { otherCompanion } from '../../../src/docker/successor.js';
 const ROLE = ['DOMAIN_NAME=example.com', 'HOSTED_ZONE_ID=Z1', 'HOST_ID=host-a'];
 const ENTRYPOINT = ['/usr/bin/tini', '--', 'node', '--lite-mode', '--disable-warning=DEP0169', '/app/bundle/main.cjs'];
 
+// What the image sets (Dockerfile), which every container of it inherits unless it sets its own.
+const IMAGE_ENV = ['PATH=/usr/local/bin:/usr/bin:/bin', 'NODE_OPTIONS=--max-semi-space-size=1 --v8-pool-size=1'];
+
 interface Fake {
   Id: string;
   Name: string;
@@ -11,21 +14,34 @@ interface Fake {
   Env: string[];
   Entrypoint?: string[];
   Cmd?: string[];
+  Mounts?: Array<{ Destination: string }>;
 }
 
-function docker(containers: Fake[]) {
+/** Docker's answers for these containers; images named in `gone` were removed meanwhile. */
+function docker(containers: Fake[], gone: string[] = []) {
   return {
     listContainers: async () => containers.map(({ Id, Image }) => ({ Id, Image })),
     getContainer: (id: string) => ({
       inspect: async () => {
         const c = containers.find((x) => x.Id === id) as Fake;
+        // Docker's merge: the container's own values over the image's.
+        const keys = new Set(c.Env.map((entry) => entry.split('=')[0]));
+        const env = [...IMAGE_ENV.filter((entry) => !keys.has(entry.split('=')[0])), ...c.Env];
         return {
           Id: id,
           Name: `/${c.Name}`,
-          Config: { Image: c.Image, Env: c.Env, Entrypoint: c.Entrypoint ?? ENTRYPOINT, Cmd: c.Cmd ?? null },
+          Image: `sha256:${c.Image}`,
+          Config: { Image: c.Image, Env: env, Entrypoint: c.Entrypoint ?? ENTRYPOINT, Cmd: c.Cmd ?? null },
           State: { Running: true },
           HostConfig: { NetworkMode: 'host' },
+          Mounts: c.Mounts ?? [],
         };
+      },
+    }),
+    getImage: (id: string) => ({
+      inspect: async () => {
+        if (gone.includes(id.replace(/^sha256:/, ''))) throw new Error(`(HTTP code 404) no such image: ${id}`);
+        return { Id: id, Config: { Env: IMAGE_ENV } };
       },
     }),
   };
@@ -119,6 +135,38 @@ describe('otherCompanion', () => {
     const port = statusPort(() => ({ status: 200, body: '{"healthy":true}' }));
     expect(await otherCompanion(docker([self, silent]), 'self', { ...fast, log: impostor.log, ask: port.ask })).toBeUndefined();
     expect(impostor.warnings).toEqual([expect.objectContaining({ candidate: 'silent', reason: expect.stringMatching(/container id/) })]);
+  });
+
+  it('refuses a decoy that runs code of its own under the image’s entrypoint and answers healthy as itself', async () => {
+    const script = `NODE_OPTIONS=--import=data:text/javascript;base64,${Buffer.from('/* answers /healthz */').toString('base64')}`;
+    const decoys = [
+      { Id: 'imports', Name: 'imports', Image: 'haproxy-companion:1.0', Env: [...ROLE, script] },
+      { Id: 'mounted', Name: 'mounted', Image: 'haproxy-companion:1.0', Env: ROLE, Mounts: [{ Destination: '/app/bundle' }] },
+    ];
+    for (const decoy of decoys) {
+      const port = statusPort(() => healthy(decoy.Id));
+      const { log, warnings } = logger();
+      expect(await otherCompanion(docker([self, decoy]), 'self', { ...fast, log, ask: port.ask })).toBeUndefined();
+      expect(port.asked).toEqual([]);
+      expect(warnings).toEqual([expect.objectContaining({ candidate: decoy.Name, reason: expect.stringMatching(/--import|\/app/) })]);
+    }
+  });
+
+  it('takes a successor with an operator’s NODE_OPTIONS; refuses one whose image cannot be inspected', async () => {
+    const next = {
+      Id: 'next',
+      Name: 'companion-new',
+      Image: 'haproxy-companion:1.1',
+      Env: [...ROLE, 'NODE_OPTIONS=--max-semi-space-size=1 --v8-pool-size=1 --enable-source-maps'],
+    };
+    const port = statusPort(() => healthy('next'));
+    expect(await otherCompanion(docker([self, next]), 'self', { ...fast, log: logger().log, ask: port.ask })).toBe('companion-new');
+
+    const { log, warnings } = logger();
+    expect(await otherCompanion(docker([self, next], ['haproxy-companion:1.1']), 'self', { ...fast, log, ask: port.ask })).toBeUndefined();
+    expect(warnings).toEqual([
+      expect.objectContaining({ candidate: 'companion-new', reason: expect.stringMatching(/image cannot be inspected/) }),
+    ]);
   });
 
   it('takes the real successor beside a decoy', async () => {

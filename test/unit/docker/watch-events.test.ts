@@ -13,6 +13,7 @@ function fakeEvents() {
   let refuse = 0;
   const api: DockerApi = {
     listContainers: async () => [],
+    getImage: () => ({ inspect: async () => ({}) }),
     getContainer: () => ({ inspect: async () => ({}) }),
     getEvents: async () => {
       if (refuse > 0) {

@@ -1,10 +1,21 @@
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { openSync } from 'node:fs';
+import { mkdir, mkdtemp, open, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MAX_STUCK_READS, readRegularFile, readRegularFileSync, stuckReads, withinTime } from '../../../src/lib/read-regular-file.js';
 import { makeFifo, releaseFifo } from '../../helpers/fifo.js';
 import { waitFor } from '../../helpers/wait-for.js';
+
+// Spied on, not replaced: a device must be refused before anything opens it.
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs/promises')>();
+  return { ...actual, open: vi.fn(actual.open) };
+});
+vi.mock('node:fs', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs')>();
+  return { ...actual, openSync: vi.fn(actual.openSync) };
+});
 
 let dir: string;
 const fifos: string[] = [];
@@ -19,6 +30,7 @@ beforeAll(async () => {
   await writeFile(file('archive/cert1.pem'), 'linked');
   await symlink('archive/cert1.pem', file('cert.pem'));
   await symlink('/dev/zero', file('zero.pem'));
+  await symlink('/dev/null', file('null.pem'));
   for (const name of ['fifo.pem', 'stuck-1.pem', 'stuck-2.pem', 'stuck-3.pem']) {
     await makeFifo(file(name));
     fifos.push(file(name));
@@ -77,6 +89,25 @@ describe('readRegularFileSync (for nunjucks, which cannot wait)', () => {
     expect(() => readRegularFileSync(file('zero.pem'), patient)).toThrow(/zero\.pem is not a regular file \(a character device\)/);
     expect(() => readRegularFileSync('/proc/self/status', { maxBytes: 16 })).toThrow(/is larger than 16 bytes/);
     expect(() => readRegularFileSync(file('missing.pem'), patient)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+  });
+});
+
+describe('a device is never opened: a watchdog or a tape drive acts on open', () => {
+  it('refuses a device, directly or behind a link, from what its path is, before opening it', async () => {
+    vi.mocked(open).mockClear();
+    vi.mocked(openSync).mockClear();
+    await expect(readRegularFile(file('null.pem'), patient)).rejects.toMatchObject({
+      code: 'ENOTREG',
+      message: `${file('null.pem')} is not a regular file (a character device)`,
+    });
+    await expect(readRegularFile('/dev/null', patient)).rejects.toThrow(/is not a regular file \(a character device\)/);
+    expect(() => readRegularFileSync(file('null.pem'), patient)).toThrow(/null\.pem is not a regular file \(a character device\)/);
+    await expect(readRegularFile(file('fifo.pem'), patient)).rejects.toThrow(/is not a regular file \(a FIFO\)/);
+    expect(vi.mocked(open)).not.toHaveBeenCalled();
+    expect(vi.mocked(openSync)).not.toHaveBeenCalled();
+    // The spies see the opens of a regular file.
+    expect(await readRegularFile(file('plain.pem'), patient)).toBe('plain');
+    expect(vi.mocked(open)).toHaveBeenCalledTimes(1);
   });
 });
 

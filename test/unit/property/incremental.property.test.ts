@@ -51,6 +51,7 @@ function world() {
         .filter(([, c]) => c.running)
         .filter(([, c]) => filter === undefined || c.labels[filter.split('=')[0]!] === filter.split('=')[1])
         .map(([id, c]) => summary(id, c)),
+    getImage: () => ({ inspect: async () => ({}) }),
     getContainer: (id) => ({
       inspect: async () => {
         const c = containers.get(id);
