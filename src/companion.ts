@@ -85,7 +85,8 @@ export async function runCompanion(config: Config, log: Logger): Promise<void> {
     loadTemplate: () => loadTemplate(config.templatePath),
     render: (renderer, services, layout) =>
       renderFiles(renderer, services, layout, settings, paths, certificates?.certificates, dns.fleetPeers()),
-    onServing: (services) => dns.setDomains(registeredDomains(services), nameOwners(services)),
+    // The owners of covered services too: they decide which other hosts may cover them.
+    onServing: (services, all) => dns.setDomains(registeredDomains(services), nameOwners(all)),
     lingerMs: config.holdRequestsMs,
     // Until its deregistration has been sent (DNS debounce) and resolvers' cached answers have expired.
     ...(config.fleet && { coverMs: config.dns.debounce.maxMs + config.dns.ttl * 1000, covered: (service) => peersOf(service).length > 0 }),

@@ -31,8 +31,11 @@ export interface SupervisorDeps {
   debounce: { minMs: number; maxMs: number };
   /** After a failure that may pass next time (Docker unreachable, a busy disk), the pass runs again after this. */
   retryDelayMs?: number;
-  /** Called after every pass whose services HAProxy now serves (applied, or unchanged): DNS follows it. */
-  onServing?: (services: Service[]) => void;
+  /**
+   * Called after every pass whose services HAProxy now serves (applied, or unchanged): DNS follows it.
+   * `services`: the ones to be found by in DNS (not those other hosts cover); `all`: every service served.
+   */
+  onServing?: (services: Service[], all: Service[]) => void;
   /**
    * How long an HTTP service whose last container went (stopping, crashed, being replaced) keeps its
    * routes, with no server: requests for it wait for a new one (HOLD_REQUESTS_S) instead of meeting an
@@ -220,8 +223,11 @@ export class Supervisor {
 
   private serving(): void {
     this.recorder.serving(this.services);
-    // A service other hosts cover is theirs to be found by in DNS.
-    this.deps.onServing?.(this.model.services.filter((s) => !this.lingering.get(s.key)?.covering));
+    // A service other hosts cover is theirs to be found by in DNS; its owner still decides which hosts cover it.
+    this.deps.onServing?.(
+      this.model.services.filter((s) => !this.lingering.get(s.key)?.covering),
+      this.model.services,
+    );
   }
 
   /** Records a failed pass; one that may pass next time (a busy disk, a timeout) is retried on its own. */

@@ -51,6 +51,7 @@ import {
   LIST_PAGE_SIZE,
   lapsedRecords,
   liveOwners,
+  normaliseName,
   ownedRecords,
   type RecordContext,
   type RecordMode,
@@ -230,7 +231,10 @@ export class DnsRegistrar implements DnsHalf {
     this.syncs.now();
   }
 
-  /** `owners`: this host's owner of each domain (fleet-owners.ts `nameOwners`), named in its markers. */
+  /**
+   * `owners`: this host's owner of each domain (fleet-owners.ts `nameOwners`), named in its markers; it may
+   * name more domains than `domains` (services other hosts cover now), whose owners only choose peers.
+   */
   setDomains(domains: string[], owners: ReadonlyMap<string, NameOwner> = new Map()): void {
     const next = [...new Set(domains)].sort();
     const ownersOf = (list: string[], of: ReadonlyMap<string, NameOwner>) =>
@@ -332,7 +336,10 @@ export class DnsRegistrar implements DnsHalf {
    */
   private judgeOwners(): void {
     const nowS = Math.floor(this.now() / 1000);
-    const { mine } = nameClaims(this.owners, this.known, this.ctx.zone, nowS);
+    // `owners` also names services other hosts cover right now: they choose peers, never records.
+    const registering = new Set(this.domains);
+    const { mine } = nameClaims(new Map([...this.owners].filter(([d]) => registering.has(d))), this.known, this.ctx.zone, nowS);
+    const ownerOf = new Map([...this.owners].map(([d, owner]) => [normaliseName(`${d}.${this.ctx.zone}`), owner]));
     // `simple` mode: the first writer already keeps a name (foreignConflicts), whoever its owner.
     this.leftOut.setOwnerConflicts(
       this.ctx.mode === 'multivalue'
@@ -341,7 +348,12 @@ export class DnsRegistrar implements DnsHalf {
     );
     const peers = peersFrom(
       this.markers,
-      { ...this.ctx, peerNetworks: this.options.peerNetworks, unitOf: (name) => mine.get(name)?.owner },
+      {
+        ...this.ctx,
+        peerNetworks: this.options.peerNetworks,
+        // Without owners (a caller before owners), any host as before; with them, a name of no owner has no peers.
+        unitOf: this.owners.size > 0 ? (name) => mine.get(name)?.owner ?? ownerOf.get(name) : undefined,
+      },
       nowS,
     );
     if (!samePeers(peers, this.peers)) {

@@ -46,7 +46,7 @@ export interface PeerContext extends Pick<RecordContext, 'hostId' | 'hostIp' | '
   /**
    * This host's owner of each name (lower case, as the zone lists it): only hosts whose marker names the
    * same unit ({@link sameUnit}) are its peers, requests are never sent to another owner's app, nor to a
-   * host whose marker names none (written before owners). Absent, or undefined for a name: any host.
+   * host whose marker names none (written before owners). Undefined for a name: no host. Absent: any host.
    */
   unitOf?: ((name: string) => FleetUnit | undefined) | undefined;
 }
@@ -60,8 +60,11 @@ export function peersFrom(markers: readonly LiveMarker[], ctx: PeerContext, nowS
   const peers = new Map<string, FleetPeer[]>();
   for (const marker of markers) {
     if (!isLive(marker, nowS)) continue;
-    const mine = ctx.unitOf?.(marker.name);
-    if (mine !== undefined && (marker.claim === undefined || !sameUnit(mine, marker.claim))) continue;
+    // With owners known, a name without one here has no peers: never "any host" by omission.
+    if (ctx.unitOf) {
+      const mine = ctx.unitOf(marker.name);
+      if (mine === undefined || marker.claim === undefined || !sameUnit(mine, marker.claim)) continue;
+    }
     const a = marker.a;
     const address = a && a.values.length === 1 ? a.values[0] : undefined;
     // Never an address no other host has (a zone writer must not turn the fallback into a proxy to this

@@ -107,8 +107,16 @@ describe('fleetPeers', () => {
       expect(peersFor(unit)).toEqual(expected);
     });
 
-    it('counts every host for a name it knows no owner of (as before owners)', () => {
-      expect(peersFor(undefined)).toEqual(['i-a', 'i-b', 'i-old', 'i-shop']);
+    it('counts no host for a name it knows no owner of (a service covered by others still names its owner)', () => {
+      expect(peersFor(undefined)).toBeUndefined();
+    });
+
+    it('counts every host when it knows no owners at all (as before owners)', () => {
+      expect(
+        fleetPeers(zone, me, NOW)
+          .get('login.example.com')
+          ?.map((p) => p.hostId),
+      ).toEqual(['i-a', 'i-b', 'i-old', 'i-shop']);
     });
   });
 
