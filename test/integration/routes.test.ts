@@ -96,7 +96,12 @@ beforeAll(async () => {
     domain: 'guarded',
     text: 'guarded-root',
     labels: guardedProject('root'),
-    setup: files({ '/files/a.txt': 'root-file-a', '/search/100%': 'root-100-percent', '/café': 'root-cafe', '/files/admin.txt': 'root-admin-txt' }),
+    setup: files({
+      '/files/a.txt': 'root-file-a',
+      '/search/100%': 'root-100-percent',
+      '/café': 'root-cafe',
+      '/files/admin.txt': 'root-admin-txt',
+    }),
   });
   await run.backend({
     text: 'guarded-admin',
@@ -286,7 +291,17 @@ describe('routes', () => {
     const refusedOrGuarded = (paths: string[], guarded: number) =>
       Object.fromEntries(paths.map((p) => [p, expect.toBeOneOf([guarded, 400])]));
     expect(await answered(admin)).toEqual(refusedOrGuarded(admin, 403));
-    const secret = ['/secret', '/Secret', '/SECRET/x', '/Secret;v=1', '/%53ecret', '/sEcReT%3b', '/%c5%bfecret', '/secret.', '/%2553ecret%2520'];
+    const secret = [
+      '/secret',
+      '/Secret',
+      '/SECRET/x',
+      '/Secret;v=1',
+      '/%53ecret',
+      '/sEcReT%3b',
+      '/%c5%bfecret',
+      '/secret.',
+      '/%2553ecret%2520',
+    ];
     expect(await answered(secret)).toEqual(refusedOrGuarded(secret, 401));
     // The same over HTTP/2 (cleartext, prior knowledge), which HAProxy routes by the same rules.
     expect(await statusesOverH2c(port, 'guarded.example.com', admin)).toEqual(refusedOrGuarded(admin, 403));
