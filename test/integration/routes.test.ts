@@ -436,6 +436,12 @@ describe('routes', () => {
       what: '403 for /private',
     });
     expect((await get(port, 'fallback.example.com', '/private/x')).status).toBe(403);
+    // Read the stricter way too (the strict form follows the same hosts, wildcard and default service).
+    for (const path of ['/private.', '/%2570rivate/x', '/private%3fx']) {
+      expect([403, 400]).toContain((await get(port, 'nobody-claims-this.example.org', path)).status);
+    }
+    expect((await get(port, 'nobody-claims-this.example.org', '/index.html')).body).toBe('fallback');
+    expect((await get(port, 'pr-42.preview.example.com', '/index.html')).body).toBe('any-preview');
   });
 
   it('skips each hostile route with a reason naming its label, and serves the rest', async () => {
