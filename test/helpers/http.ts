@@ -1,4 +1,5 @@
 import http from 'node:http';
+import http2 from 'node:http2';
 
 export interface Reply {
   status: number;
@@ -28,6 +29,29 @@ export async function bodiesOver(port: number, host: string, n: number): Promise
     seen.add(`${reply.status} ${reply.body}`);
   }
   return seen;
+}
+
+/**
+ * The status of a GET of each path (sent as written) over one cleartext HTTP/2 connection (prior knowledge,
+ * as HAProxy takes on an HTTP/1 port), with `host` as :authority.
+ */
+export async function statusesOverH2c(port: number, host: string, paths: string[]): Promise<Record<string, number>> {
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  try {
+    const one = (path: string) =>
+      new Promise<number>((resolve, reject) => {
+        const stream = session.request({ ':path': path, ':authority': host });
+        let status = 0;
+        stream.on('response', (headers) => (status = Number(headers[':status'])));
+        stream.on('end', () => resolve(status));
+        stream.on('error', reject);
+        stream.setTimeout(5_000, () => stream.close());
+        stream.resume();
+      });
+    return Object.fromEntries(await Promise.all(paths.map(async (path) => [path, await one(path)] as const)));
+  } finally {
+    session.close();
+  }
 }
 
 export interface FullReply {

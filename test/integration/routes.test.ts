@@ -8,7 +8,7 @@ import net from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND_IMAGE, docker, TestRun } from '../helpers/docker.js';
-import { get, request } from '../helpers/http.js';
+import { get, request, statusesOverH2c } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const run = new TestRun();
@@ -91,7 +91,18 @@ beforeAll(async () => {
   });
   // A host whose `/admin` is behind an allow list and `/Secret` (stored as /secret) behind a password, the
   // rest open: the spellings of those paths that an application reads as them must not reach the open `/`.
-  await run.backend({ domain: 'guarded', text: 'guarded-root', labels: guardedProject('root') });
+  // Files with a dot, a `%` and a non-ASCII letter in their names are the open route's, as before.
+  await run.backend({
+    domain: 'guarded',
+    text: 'guarded-root',
+    labels: guardedProject('root'),
+    setup: files({
+      '/files/a.txt': 'root-file-a',
+      '/search/100%': 'root-100-percent',
+      '/café': 'root-cafe',
+      '/files/admin.txt': 'root-admin-txt',
+    }),
+  });
   await run.backend({
     text: 'guarded-admin',
     labels: { ...route('admin', { domain: 'guarded', path: '/admin', allow: '10.0.0.0/8' }), ...guardedProject('admin') },
@@ -102,6 +113,7 @@ beforeAll(async () => {
       ...route('secret', { domain: 'guarded', path: '/Secret', 'auth.users': `alice:${SECRET_HASH}` }),
       ...guardedProject('secret'),
     },
+    setup: files({ '/Secret/notes.txt': 'secret-notes' }),
   });
   // Policy: health check, allow lists, auth, headers, redirect, compression.
   names.checked = await run.backend({
@@ -252,14 +264,57 @@ describe('routes', () => {
       '/admin%00',
       '/admin%00.html',
       '/ADMIN;jsessionid=0123/x',
+      // Applications that decode twice (`%2561` is `%61`, then `a`; `%2500` a NUL).
+      '/%2561dmin',
+      '/admin%2500',
+      '/pub/%252e%252e/admin',
+      // IIS and Windows cut a segment's trailing dots and spaces; Spring's suffix matching reads `/admin.x` as `/admin`.
+      '/admin.',
+      '/admin..',
+      '/admin%2e',
+      '/admin%20',
+      '/admin%09',
+      '/admin./x',
+      '/admin.x',
+      // Applications that decode the whole URI before they split off the query or fragment.
+      '/admin%3fx',
+      '/admin%23x',
+      '/admin%253fx',
+      // Java's equalsIgnoreCase (`ı`, `İ` and Kelvin's `K` fold to ASCII letters), and overlong UTF-8 of `a`.
+      '/adm%c4%b1n',
+      '/adm%C4%B0n',
+      '/%c1%a1dmin',
+      '/%e0%81%a1dmin',
     ];
     const answered = async (paths: string[]) =>
       Object.fromEntries(await Promise.all(paths.map(async (p) => [p, (await get(port, 'guarded.example.com', p)).status] as const)));
     const refusedOrGuarded = (paths: string[], guarded: number) =>
       Object.fromEntries(paths.map((p) => [p, expect.toBeOneOf([guarded, 400])]));
     expect(await answered(admin)).toEqual(refusedOrGuarded(admin, 403));
-    const secret = ['/secret', '/Secret', '/SECRET/x', '/Secret;v=1', '/%53ecret', '/sEcReT%3b'];
+    const secret = [
+      '/secret',
+      '/Secret',
+      '/SECRET/x',
+      '/Secret;v=1',
+      '/%53ecret',
+      '/sEcReT%3b',
+      '/%c5%bfecret',
+      '/secret.',
+      '/%2553ecret%2520',
+    ];
     expect(await answered(secret)).toEqual(refusedOrGuarded(secret, 401));
+    // The same over HTTP/2 (cleartext, prior knowledge), which HAProxy routes by the same rules.
+    expect(await statusesOverH2c(port, 'guarded.example.com', admin)).toEqual(refusedOrGuarded(admin, 403));
+    expect(await statusesOverH2c(port, 'guarded.example.com', secret)).toEqual(refusedOrGuarded(secret, 401));
+    // Legitimate names stay their route's: a dot, a literal `%`, a non-ASCII letter, a guarded route's file.
+    const body = async (path: string) => (await get(port, 'guarded.example.com', path)).body;
+    expect(await body('/files/a.txt')).toBe('root-file-a');
+    expect(await body('/files/admin.txt')).toBe('root-admin-txt');
+    expect(await body('/search/100%25')).toBe('root-100-percent');
+    expect(await body('/caf%c3%a9')).toBe('root-cafe');
+    expect((await get(port, 'guarded.example.com', '/admin/x.y')).status).toBe(403);
+    const alice = { Authorization: `Basic ${Buffer.from('alice:secret').toString('base64')}` };
+    expect((await request(port, 'guarded.example.com', '/Secret/notes.txt', alice)).body.toString().trim()).toBe('secret-notes');
     // The rest stays the open route's, whatever its case.
     expect((await get(port, 'guarded.example.com', '/Index.html')).status).toBe(404);
     expect((await get(port, 'guarded.example.com', '/index.html')).body).toBe('guarded-root');
@@ -381,6 +436,12 @@ describe('routes', () => {
       what: '403 for /private',
     });
     expect((await get(port, 'fallback.example.com', '/private/x')).status).toBe(403);
+    // Read the stricter way too (the strict form follows the same hosts, wildcard and default service).
+    for (const path of ['/private.', '/%2570rivate/x', '/private%3fx']) {
+      expect([403, 400]).toContain((await get(port, 'nobody-claims-this.example.org', path)).status);
+    }
+    expect((await get(port, 'nobody-claims-this.example.org', '/index.html')).body).toBe('fallback');
+    expect((await get(port, 'pr-42.preview.example.com', '/index.html')).body).toBe('any-preview');
   });
 
   it('skips each hostile route with a reason naming its label, and serves the rest', async () => {
