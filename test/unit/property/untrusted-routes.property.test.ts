@@ -317,7 +317,7 @@ const ROUTE_LINES: Rule[] = [
   rule(
     'hsts',
     'backend',
-    String.raw`    http-response set-header Strict-Transport-Security max-age=(${NUMBER}) if \{ var\(txn\.https\) -m bool \}`,
+    String.raw`    http-after-response set-header Strict-Transport-Security max-age=(${NUMBER}) if \{ var\(txn\.https\) -m bool \}`,
   ),
   rule('allow', 'backend', String.raw`    http-request deny deny_status 403 unless \{ src ${ALLOW_ENTRY}(?: ${ALLOW_ENTRY})* \}`),
   rule('auth', 'backend', String.raw`    http-request auth realm '${HOST}' unless \{ http_auth\(users_(${BACKEND})\) \}`),
