@@ -78,11 +78,22 @@ export function ownerConflicts(
 ): Map<string, string> {
   const conflicts = new Map<string, string>();
   const byName = new Map<string, { hostId: string; claim: NonNullable<LiveMarker['claim']> }[]>();
+  // A wildcard's holders answer every name one label under it: an exact name there would take its requests
+  // (Route53 answers an existing name, never the wildcard), so they hold those names too, as on one host.
+  const underWildcard = new Map<string, string[]>();
+  for (const name of mine.keys()) {
+    const dot = name.indexOf('.');
+    if (dot > 0 && !name.startsWith('*.'))
+      underWildcard.set(`*${name.slice(dot)}`, [...(underWildcard.get(`*${name.slice(dot)}`) ?? []), name]);
+  }
+  const hold = (name: string, marker: LiveMarker & { claim: NonNullable<LiveMarker['claim']> }) =>
+    byName.set(name, [...(byName.get(name) ?? []), { hostId: marker.hostId, claim: marker.claim }]);
   for (const marker of markers) {
     // Only a marker that vouches for an address record holds a name: one without is a write cut short.
     if (marker.claim === undefined || !isLive(marker, ctx.nowS) || (marker.a === undefined && marker.aaaa === undefined)) continue;
-    if (!mine.has(marker.name)) continue;
-    byName.set(marker.name, [...(byName.get(marker.name) ?? []), { hostId: marker.hostId, claim: marker.claim }]);
+    const held = { ...marker, claim: marker.claim };
+    if (mine.has(marker.name)) hold(marker.name, held);
+    for (const name of underWildcard.get(marker.name) ?? []) if (marker.hostId !== ctx.hostId) hold(name, held);
   }
   for (const [name, others] of byName) {
     const claim = mine.get(name) as NameClaim;

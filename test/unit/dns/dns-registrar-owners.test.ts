@@ -106,6 +106,37 @@ describe('a name the fleet serves for another owner', () => {
     expect(r.pendingChanges).toBe(0);
   });
 
+  it('leaves out an exact name under a wildcard the fleet serves for another owner, which it would take requests from', async () => {
+    // Route53 answers an existing name, never the wildcard over it: `a.preview` would take all its requests.
+    const zone = new MemoryZone();
+    zone.records = serving('host-b', '10.0.0.2', '*.preview', APP_A, NOW_S - 600);
+    const { r } = registrar(zone);
+    r.setDomains(
+      ['a.preview', 'a.b.preview'],
+      new Map([
+        ['a.preview', APP_B],
+        ['a.b.preview', APP_B],
+      ]),
+    );
+    await synced(r);
+    expect(aRecords(zone, 'a.preview.example.com')).toEqual([]);
+    expect(r.status().conflicts?.['a.preview.example.com']).toMatch(/host "host-b"/);
+    // Two labels under it: never the wildcard's.
+    expect(aRecords(zone, 'a.b.preview.example.com')).toEqual(['10.0.0.1']);
+  });
+
+  it('keeps an exact name it held before another owner’s wildcard came', async () => {
+    const zone = new MemoryZone();
+    const { r } = registrar(zone, { reconcileIntervalMs: 50 });
+    r.setDomains(['a.preview'], new Map([['a.preview', APP_B]]));
+    await synced(r);
+    zone.records.push(...serving('host-b', '10.0.0.2', '*.preview', APP_A, NOW_S + 600));
+    const listed = zone.calls.listRecords;
+    await waitFor(() => zone.calls.listRecords > listed + 1);
+    expect(r.status().conflicts?.['a.preview.example.com']).toBeUndefined();
+    expect(aRecords(zone, 'a.preview.example.com')).toEqual(['10.0.0.1']);
+  });
+
   it('joins it when FLEET_SHARED_OWNERS lists that owner (as users write it)', async () => {
     const zone = new MemoryZone();
     zone.records = serving('host-b', '10.0.0.2', 'login', APP_A, NOW_S - 600);
