@@ -21,9 +21,10 @@ export const ZONE = 'example.com';
 /**
  * Each property runs in well under a second on an idle machine (the whole directory in about 2-3 s), but
  * the unit suite shares 2 cores with Docker and other suites, and shrinking a counterexample takes longer
- * than finding it: allow for that rather than time out.
+ * than finding it: allow for that rather than time out. `npm run mutate` runs them instrumented, several
+ * times slower, and sets PROPERTY_TIMEOUT_MS (vitest.stryker.config.ts).
  */
-export const PROPERTY_TIMEOUT_MS = 30_000;
+export const PROPERTY_TIMEOUT_MS = Number(process.env.PROPERTY_TIMEOUT_MS ?? 30_000);
 
 /** JSON with every character outside printable ASCII as \\uXXXX, so that a counterexample reads unambiguously. */
 export const showString = (s: string): string =>
