@@ -14,6 +14,8 @@ export default {
   ignorePatterns: ['.cache', 'dist', 'bundle', 'bench/results', 'reports'],
   concurrency: 2,
   timeoutMS: 20_000,
+  // The first run of every unit test, instrumented, on a busy 2-core machine: 5 minutes (the default) is not enough.
+  dryRunTimeoutMinutes: 30,
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/index.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
