@@ -1,0 +1,140 @@
+/**
+ * Edge cases of what a host owns in the zone and how it sends its changes (src/dns/records.ts), found by
+ * mutation testing (`npm run mutate`): each is a change of the code that the other tests let through.
+ * SetIdentifiers that do not match the marker's host and mode, the exact second a lease lapses, and
+ * Route53's 32,000-character limit on one request.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  type Change,
+  desiredRecords,
+  diffRecords,
+  lapsedRecords,
+  liveOwners,
+  markerValue,
+  ownedRecords,
+  type RecordContext,
+  type RecordSet,
+  setIdentifierFor,
+  splitIntoBatches,
+} from '../../../src/dns/records.js';
+
+const ctx: RecordContext = { zone: 'example.com', hostId: 'i-host1', hostIp: '10.0.0.1', ttl: 60, mode: 'multivalue' };
+const simple: RecordContext = { ...ctx, mode: 'simple' };
+const NAME = 'login.example.com';
+const MARKER = `_hc-owner.${NAME}`;
+
+describe('ownedRecords: a marker proves ownership only at the SetIdentifier its host writes', () => {
+  const [a, marker] = desiredRecords(['login'], ctx) as [RecordSet, RecordSet];
+  const [plainA, plainMarker] = desiredRecords(['login'], simple) as [RecordSet, RecordSet];
+
+  it.each<[string, RecordContext, RecordSet[]]>([
+    [
+      'a marker under another host’s SetIdentifier is not this host’s',
+      ctx,
+      [a, { ...marker, setIdentifier: setIdentifierFor('i-host2', MARKER) }],
+    ],
+    ['a marker under a hand-made SetIdentifier is not this host’s', ctx, [a, { ...marker, setIdentifier: 'manual' }]],
+    ['a marker under its A record’s SetIdentifier is not this host’s', ctx, [a, { ...marker, setIdentifier: a.setIdentifier }]],
+    ['a plain marker naming this host is not its own in multivalue mode', ctx, [a, plainMarker]],
+    ['a multivalue marker naming this host is not its own in simple mode', simple, [plainA, marker]],
+  ])('%s, nor the A record beside it', (_, host, zone) => {
+    expect(ownedRecords(zone, host)).toEqual([]);
+  });
+
+  it.each<[string, RecordContext, RecordSet[], RecordSet[]]>([
+    ['multivalue: its marker and A record', ctx, [a, marker], [a, marker]],
+    ['simple: its plain marker and A record', simple, [plainA, plainMarker], [plainA, plainMarker]],
+    ['multivalue: its marker, but not a plain A record at the name', ctx, [plainA, a, marker], [a, marker]],
+    [
+      'simple: its plain marker, but not a multivalue A record at the name (not even at its own SetIdentifier)',
+      simple,
+      [a, plainA, plainMarker],
+      [plainA, plainMarker],
+    ],
+  ])('%s', (_, host, zone, owned) => {
+    expect(ownedRecords(zone, host)).toEqual(owned);
+  });
+});
+
+describe('leases at the second they lapse', () => {
+  const NOW = 1_900_000_000;
+  const leased = (expiresS: number) =>
+    desiredRecords(['login'], { ...ctx, hostId: 'i-host2', hostIp: '10.0.0.2', leaseExpiresS: expiresS });
+
+  it.each<[string, number, boolean]>([
+    ['a lease that expires a second from now has not lapsed', NOW + 1, false],
+    ['a lease that expires this very second has not lapsed', NOW, false],
+    ['a lease that expired a second ago has lapsed', NOW - 1, true],
+  ])('%s: its host is live or not, and its records are taken for lapsed or not', (_, expiresS, lapsed) => {
+    const zone = leased(expiresS);
+    expect([...lapsedRecords(zone, ctx, NOW).keys()]).toEqual(lapsed ? ['i-host2'] : []);
+    expect([...liveOwners(zone, NOW)]).toEqual(lapsed ? [] : ['i-host2']);
+  });
+
+  it('reports the latest expiry of a lapsed host’s markers, also when the latest comes first', () => {
+    const zone = [
+      ...desiredRecords(['b'], { ...ctx, hostId: 'i-host2', leaseExpiresS: NOW - 10 }),
+      ...desiredRecords(['a'], { ...ctx, hostId: 'i-host2', leaseExpiresS: NOW - 20 }),
+    ];
+    expect(lapsedRecords(zone, ctx, NOW).get('i-host2')?.expiresS).toBe(NOW - 10);
+    expect(lapsedRecords([...zone].reverse(), ctx, NOW).get('i-host2')?.expiresS).toBe(NOW - 10);
+  });
+
+  it('counts a host live when any of its markers is, and one marker value that is live is enough', () => {
+    const zone = [
+      ...desiredRecords(['a'], { ...ctx, hostId: 'i-host2', leaseExpiresS: NOW - 1 }),
+      ...desiredRecords(['b'], { ...ctx, hostId: 'i-host2', leaseExpiresS: NOW + 60 }),
+    ];
+    expect([...liveOwners(zone, NOW)]).toEqual(['i-host2']);
+    const twoValues: RecordSet = { ...zone[1]!, values: [markerValue('i-host3', NOW - 1), markerValue('i-host4', NOW + 1)] };
+    expect([...liveOwners([twoValues], NOW)]).toEqual(['i-host4']);
+  });
+
+  it('does not read a marker at a name outside the marker names, nor a record of another type, as a host', () => {
+    const [a, marker] = desiredRecords(['login'], { ...ctx, hostId: 'i-host2' }) as [RecordSet, RecordSet];
+    expect([
+      ...liveOwners(
+        [
+          { ...marker, name: NAME },
+          { ...a, values: [markerValue('i-host2')] },
+        ],
+        NOW,
+      ),
+    ]).toEqual([]);
+    expect(lapsedRecords([{ ...marker, name: NAME, values: [markerValue('i-host2', NOW - 1)] }], ctx, NOW).size).toBe(0);
+  });
+});
+
+describe('splitIntoBatches: Route53’s 32,000 characters per request', () => {
+  /** One name's A record with a value of `chars` characters (Route53 counts an UPSERT's twice). */
+  const change = (name: string, chars: number, action: Change['action'] = 'CREATE'): Change => ({
+    action,
+    record: { name: `${name}.example.com`, type: 'A', ttl: 60, values: ['x'.repeat(chars)] },
+  });
+  const sizes = (batches: Change[][]) => batches.map((b) => b.length);
+
+  it.each<[string, Change[], number[]]>([
+    ['two names of 16,000 characters each fill one request exactly', [change('a', 16_000), change('b', 16_000)], [2]],
+    ['one character more takes a second request', [change('a', 16_000), change('b', 16_001)], [1, 1]],
+    ['an UPSERT counts its values twice', [change('a', 8_000, 'UPSERT'), change('b', 8_001, 'UPSERT')], [1, 1]],
+    ['a name over the limit on its own still goes, alone', [change('a', 10), change('b', 40_000), change('c', 10)], [1, 1, 1]],
+  ])('%s', (_, changes, batches) => {
+    expect(sizes(splitIntoBatches(changes))).toEqual(batches);
+    expect(splitIntoBatches(changes).flat()).toEqual(changes);
+  });
+
+  it('keeps every request of a host with a long id renewing its leases within 32,000 characters and 1,000 values', () => {
+    // A 63-character host id makes each marker ~120 characters: the character limit binds long before the value limit.
+    const host = { ...ctx, hostId: `i-${'a'.repeat(61)}`, leaseExpiresS: 1_900_000_000 };
+    const names = Array.from({ length: 300 }, (_, i) => `s${i}`);
+    const changes = diffRecords(desiredRecords(names, host), desiredRecords(names, { ...host, leaseExpiresS: 1_899_999_000 }));
+    expect(changes).toHaveLength(300);
+    const batches = splitIntoBatches(changes);
+    expect(batches.length).toBeGreaterThan(1);
+    for (const batch of batches) {
+      expect(batch.reduce((n, c) => n + c.record.values.join('').length * (c.action === 'UPSERT' ? 2 : 1), 0)).toBeLessThanOrEqual(32_000);
+    }
+    expect(batches.flat()).toEqual(changes);
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * Edge cases of who may take which part of a host (src/model/ownership.ts), found by mutation testing
+ * (`npm run mutate`): each is a change of the code that the other tests let through. A wildcard with
+ * paths of several owners and projects, the trust unit of the exact name that asks, and empty compose labels.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ContainerInfo } from '../../../src/model/container.js';
+import { buildServices } from '../../../src/model/services.js';
+import { container } from '../../helpers/containers.js';
+
+const zone = 'example.com';
+const compose = (project: string, service: string) => ({ 'com.docker.compose.project': project, 'com.docker.compose.service': service });
+const group = (name: string) => ({ 'haproxy-companion.group': name });
+
+/** A container with one route, `haproxy-companion.web.domain` and, unless `/`, its path; each younger than the one before. */
+const at = (name: string, image: string, domain: string, path = '/', labels: Record<string, string> = {}) =>
+  container({
+    name,
+    image,
+    labels: {
+      'haproxy-companion.web.domain': domain,
+      ...(path === '/' ? {} : { 'haproxy-companion.web.path': path }),
+      ...labels,
+    },
+  });
+
+/** Each service's key and servers; each skipped route's container and reason, up to the holder's name. */
+const outcome = (containers: ContainerInfo[]) => {
+  const { services, skipped } = buildServices(containers, {}, { zone });
+  return {
+    served: services.map((s) => `${s.key}: ${s.servers.map((v) => v.containerName).join(',')}`),
+    skipped: skipped.map((s) => `${s.containerName}: ${s.reason.replace(/(, which belongs to container "[^"]*").*/, '$1')}`),
+  };
+};
+
+describe('ownership edges: an exact name over a wildcard with paths of several owners', () => {
+  it.each([
+    [
+      'a third owner’s older wildcard path, while its own owner holds an older one too',
+      () => [at('own', 'x', '*.preview', '/a'), at('third', 'y', '*.preview', '/b'), at('name', 'x:2', 'a.preview')],
+      'name: domain "a.preview" would take this name\'s requests from wildcard and path "*.preview/b", which belongs to container "third"',
+    ],
+    [
+      'a third owner’s older wildcard path, while its owner and its compose project hold older ones',
+      () => [
+        at('own', 'x', '*.preview', '/a', group('g')),
+        at('project', 'y', '*.preview', '/b', compose('p', 'api')),
+        at('third', 'z', '*.preview', '/c'),
+        at('name', 'w', 'a.preview', '/', { ...group('g'), ...compose('p', 'web') }),
+      ],
+      'name: domain "a.preview" would take this name\'s requests from wildcard and path "*.preview/c", which belongs to container "third"',
+    ],
+    [
+      'a third owner’s older wildcard path, while its compose project and its owner hold older ones',
+      () => [
+        at('project', 'x', '*.preview', '/a', compose('p', 'web')),
+        at('own', 'y', '*.preview', '/b', group('g')),
+        at('third', 'z', '*.preview', '/c'),
+        at('name', 'w', 'a.preview', '/', { ...group('g'), ...compose('p', 'api') }),
+      ],
+      'name: domain "a.preview" would take this name\'s requests from wildcard and path "*.preview/c", which belongs to container "third"',
+    ],
+  ] as Array<[string, () => ContainerInfo[], string]>)('refuses an exact name that would take %s', (_, make, reason) => {
+    const containers = make();
+    for (const order of [containers, [...containers].reverse()]) {
+      const { served, skipped } = outcome(order);
+      expect(skipped).toEqual([reason]);
+      expect(served).toHaveLength(containers.length - 1);
+    }
+  });
+
+  it.each([
+    ['of its own owner’s older wildcard path', () => [at('own', 'x', '*.preview', '/login'), at('name', 'x:2', 'a.preview')]],
+    [
+      'of an older wildcard path of its compose project',
+      () => [at('api', 'x', '*.preview', '/login', compose('p', 'api')), at('name', 'y', 'a.preview', '/', compose('p', 'web'))],
+    ],
+    [
+      'of older wildcard paths of its owner and its compose project, none of a third',
+      () => [
+        at('own', 'x', '*.preview', '/a', group('g')),
+        at('project', 'y', '*.preview', '/b', compose('p', 'api')),
+        at('name', 'w', 'a.preview', '/', { ...group('g'), ...compose('p', 'web') }),
+      ],
+    ],
+    ['of a newer wildcard path of another owner', () => [at('name', 'x', 'a.preview'), at('other', 'y', '*.preview', '/login')]],
+  ] as Array<[string, () => ContainerInfo[]]>)('serves an exact name that takes the requests %s', (_, make) => {
+    const containers = make();
+    for (const order of [containers, [...containers].reverse()]) {
+      const { served, skipped } = outcome(order);
+      expect(skipped).toEqual([]);
+      expect(served).toHaveLength(containers.length);
+    }
+  });
+});
+
+describe('ownership edges: compose project labels', () => {
+  it.each([
+    ['an empty compose project label on both', compose('', 'web'), compose('', 'api')],
+    ['no compose project label on either', {}, {}],
+    ['two different compose projects', compose('p', 'web'), compose('q', 'api')],
+  ] as Array<[string, Record<string, string>, Record<string, string>]>)(
+    'keeps containers of %s apart: a newer one takes no path of the other’s host',
+    (_, first, second) => {
+      const containers = [at('shop', 'shop', 'shop', '/', first), at('hostile', 'hostile/app', 'shop', '/login', second)];
+      expect(outcome(containers)).toEqual({
+        served: ['shop: shop'],
+        skipped: ['hostile: host and path "shop/login" is under domain "shop", which belongs to container "shop"'],
+      });
+    },
+  );
+});
