@@ -9,6 +9,7 @@ import {
   type Change,
   desiredRecords,
   diffRecords,
+  foreignConflicts,
   lapsedRecords,
   liveOwners,
   markerValue,
@@ -38,6 +39,11 @@ describe('ownedRecords: a marker proves ownership only at the SetIdentifier its 
     ['a marker under its A record’s SetIdentifier is not this host’s', ctx, [a, { ...marker, setIdentifier: a.setIdentifier }]],
     ['a plain marker naming this host is not its own in multivalue mode', ctx, [a, plainMarker]],
     ['a multivalue marker naming this host is not its own in simple mode', simple, [plainA, marker]],
+    [
+      'a marker value in a TXT record at the name itself, not at its marker name, is no marker',
+      ctx,
+      [a, { ...marker, name: NAME, setIdentifier: setIdentifierFor('i-host1', NAME, 'TXT') }],
+    ],
   ])('%s, nor the A record beside it', (_, host, zone) => {
     expect(ownedRecords(zone, host)).toEqual([]);
   });
@@ -52,8 +58,58 @@ describe('ownedRecords: a marker proves ownership only at the SetIdentifier its 
       [a, plainA, plainMarker],
       [plainA, plainMarker],
     ],
+    [
+      'multivalue: its marker, but not an alias record at its own SetIdentifier',
+      ctx,
+      [{ ...a, values: [], aliasTarget: 'lb.example.org' }, marker],
+      [marker],
+    ],
   ])('%s', (_, host, zone, owned) => {
     expect(ownedRecords(zone, host)).toEqual(owned);
+  });
+});
+
+describe('foreignConflicts: the reason a name is left out', () => {
+  const www = 'www.example.com';
+  it('names the first record set in the way at a name, with its SetIdentifier', () => {
+    const atOwnId: RecordSet = {
+      name: www,
+      type: 'A',
+      ttl: 60,
+      values: ['192.0.2.1'],
+      setIdentifier: setIdentifierFor('i-host1', www),
+      multiValueAnswer: true,
+    };
+    const plain: RecordSet = { name: www, type: 'A', ttl: 60, values: ['192.0.2.2'] };
+    expect(Object.fromEntries(foreignConflicts([atOwnId, plain], [], ctx))).toEqual({
+      [www]: `a record at this host's SetIdentifier that its marker does not vouch for: www.example.com A 192.0.2.1 (SetIdentifier ${atOwnId.setIdentifier})`,
+    });
+    expect(Object.fromEntries(foreignConflicts([plain, atOwnId], [], ctx))).toEqual({
+      [www]: 'a plain A record this host did not write (it cannot coexist with multivalue records): www.example.com A 192.0.2.2',
+    });
+  });
+});
+
+describe('desiredRecords and diffRecords: what counts as the same', () => {
+  it('writes each name once, in name order, whatever order and repeats the services come in', () => {
+    expect(desiredRecords(['b', 'a', 'b'], simple).map((r) => `${r.type} ${r.name}`)).toEqual([
+      'A a.example.com',
+      'TXT _hc-owner.a.example.com',
+      'A b.example.com',
+      'TXT _hc-owner.b.example.com',
+    ]);
+  });
+
+  it('leaves a record set alone whose values Route53 lists in another order', () => {
+    const two = (values: string[]): RecordSet => ({ name: NAME, type: 'TXT', ttl: 60, values });
+    expect(diffRecords([two(['"a"', '"b"'])], [two(['"b"', '"a"'])])).toEqual([]);
+  });
+
+  it('rewrites a record set that lost its multivalue flag, and one whose TTL changed', () => {
+    const [a] = desiredRecords(['login'], ctx) as [RecordSet];
+    expect(diffRecords([a], [{ ...a, multiValueAnswer: undefined }]).map((c) => c.action)).toEqual(['UPSERT']);
+    expect(diffRecords([a], [{ ...a, ttl: 300 }]).map((c) => c.action)).toEqual(['UPSERT']);
+    expect(diffRecords([{ ...a, multiValueAnswer: undefined }], [{ ...a, multiValueAnswer: false }])).toEqual([]);
   });
 });
 
@@ -119,6 +175,8 @@ describe('splitIntoBatches: Route53’s 32,000 characters per request', () => {
     ['one character more takes a second request', [change('a', 16_000), change('b', 16_001)], [1, 1]],
     ['an UPSERT counts its values twice', [change('a', 8_000, 'UPSERT'), change('b', 8_001, 'UPSERT')], [1, 1]],
     ['a name over the limit on its own still goes, alone', [change('a', 10), change('b', 40_000), change('c', 10)], [1, 1, 1]],
+    ['a first name over the limit goes alone, with no empty request before it', [change('a', 40_000), change('b', 10)], [1, 1]],
+    ['no changes make no request', [], []],
   ])('%s', (_, changes, batches) => {
     expect(sizes(splitIntoBatches(changes))).toEqual(batches);
     expect(splitIntoBatches(changes).flat()).toEqual(changes);

@@ -37,6 +37,12 @@ describe('runtime plan edges: servers that another one tracks', () => {
     expect(planRuntimeUpdate(files(running), files(next))).toBeUndefined();
   });
 
+  it('changes nothing when the servers tracking two hosts come in another order', () => {
+    const running = fleet({ b: '10.0.1.1', c: '10.0.1.2' }, ['b', 'c']);
+    const next = fleet({ b: '10.0.1.1', c: '10.0.1.2' }, ['c', 'b']);
+    expect(planRuntimeUpdate(files(running), files(next))).toEqual({ remove: [], add: [], hosts: none, paths: none });
+  });
+
   it('changes a server that tracks another at run time, while the tracked one stays', () => {
     const running = fleet({ b: '10.0.1.1' });
     const next = running.replace('fleet:b 10.0.1.9:80', 'fleet:b 10.0.1.8:80');
@@ -80,6 +86,12 @@ describe('runtime plan edges: which lines are servers', () => {
     ],
     ['no server line that is not indented', 'backend b\nserver s1 10.0.0.1:80\n', []],
     ['a backend named by its first word only', 'backend b # comment\n    server s1 10.0.0.1:80\n', ['b/s1']],
+    [
+      'the servers after a comment that names a section, as the backend’s',
+      'backend b\n    server s1 10.0.0.1:80\n# backend other\n    server s2 10.0.0.2:80\n',
+      ['b/s1', 'b/s2'],
+    ],
+    ['no section from a word that only starts like one', 'backend b\nbackends x\n    server s1 10.0.0.1:80\n', ['b/s1']],
   ])('takes %s', (_, config, servers) => {
     expect([...splitServers(config).servers.keys()]).toEqual(servers);
   });

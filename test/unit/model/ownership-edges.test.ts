@@ -110,3 +110,34 @@ describe('ownership edges: compose project labels', () => {
     },
   );
 });
+
+describe('ownership edges: what a reason says', () => {
+  const reason = (containers: ContainerInfo[]) =>
+    buildServices(containers, {}, { zone, tcpPorts: [[5432, 5432]] as [number, number][] }).skipped.map((s) => s.reason);
+
+  it.each([
+    [
+      'a TCP port, and an owner without an image reference',
+      () => [
+        container({ name: 'db', image: 'postgres', labels: { 'haproxy-companion.db.tcp-port': '5432' } }),
+        container({ name: 'other', image: '', labels: { 'haproxy-companion.db.tcp-port': '5432' } }),
+      ],
+      'TCP port 5432 belongs to container "db" (image "postgres"), older than this one (no image reference); ' +
+        'to share it, give both the same label haproxy-companion.group',
+    ],
+    [
+      'a host and path, and a group',
+      () => [at('api', 'api', 'shop', '/api'), at('other', 'other', 'shop', '/api', group('team'))],
+      'host and path "shop/api" belongs to container "api" (image "api"), older than this one (group "team"); ' +
+        'to share it, give both the same label haproxy-companion.group',
+    ],
+    [
+      'a wildcard’s path held by a compose service',
+      () => [at('previews', 'p', '*.preview', '/x', compose('shop', 'web')), at('other', 'other', 'a.preview', '/x/y')],
+      'host and path "a.preview/x/y" is under wildcard and path "*.preview/x", which belongs to container "previews" ' +
+        '(compose service "shop/web"), older than this one (image "other"); to share it, give both the same label haproxy-companion.group',
+    ],
+  ] as Array<[string, () => ContainerInfo[], string]>)('names %s', (_, make, expected) => {
+    expect(reason(make())).toEqual([expected]);
+  });
+});
