@@ -64,6 +64,19 @@ describe('ownedRecords: a marker proves ownership only at the SetIdentifier its 
       [{ ...a, values: [], aliasTarget: 'lb.example.org' }, marker],
       [marker],
     ],
+    [
+      'multivalue: its marker, but not a TXT record (SPF) at the name under its own SetIdentifier',
+      ctx,
+      [{ ...a, type: 'TXT', values: ['"v=spf1 -all"'] }, marker],
+      [marker],
+    ],
+    [
+      'multivalue: its marker when a hand-made value sits beside its own in it',
+      ctx,
+      [a, { ...marker, values: ['"v=spf1 -all"', marker.values[0]!] }],
+      [a, { ...marker, values: ['"v=spf1 -all"', marker.values[0]!] }],
+    ],
+    ['multivalue: no record of another type than TXT at the marker name, whatever it holds', ctx, [a, { ...marker, type: 'A' }], []],
   ])('%s', (_, host, zone, owned) => {
     expect(ownedRecords(zone, host)).toEqual(owned);
   });
@@ -71,6 +84,35 @@ describe('ownedRecords: a marker proves ownership only at the SetIdentifier its 
 
 describe('foreignConflicts: the reason a name is left out', () => {
   const www = 'www.example.com';
+  it.each<[string, RecordContext, RecordSet, string | undefined]>([
+    [
+      'simple: a marker this host did not write',
+      simple,
+      { name: `_hc-owner.${www}`, type: 'TXT', ttl: 60, values: [markerValue('i-host2')] },
+      `an ownership marker this host did not write: _hc-owner.${www} TXT ${markerValue('i-host2')}`,
+    ],
+    [
+      'simple: an A record at the marker name is none of ours',
+      simple,
+      { name: `_hc-owner.${www}`, type: 'A', ttl: 60, values: ['192.0.2.1'] },
+      undefined,
+    ],
+    [
+      'multivalue: an A record at the marker name is none of ours',
+      ctx,
+      { name: `_hc-owner.${www}`, type: 'A', ttl: 60, values: ['192.0.2.1'] },
+      undefined,
+    ],
+    [
+      'simple: a record with two values, both shown',
+      simple,
+      { name: www, type: 'A', ttl: 60, values: ['192.0.2.1', '192.0.2.2'] },
+      `an A record this host did not write: ${www} A 192.0.2.1,192.0.2.2`,
+    ],
+  ])('%s', (_, host, record, reason) => {
+    expect(foreignConflicts([record], [], host).get(www)).toEqual(reason);
+  });
+
   it('names the first record set in the way at a name, with its SetIdentifier', () => {
     const atOwnId: RecordSet = {
       name: www,
@@ -147,6 +189,15 @@ describe('leases at the second they lapse', () => {
     expect([...liveOwners([twoValues], NOW)]).toEqual(['i-host4']);
   });
 
+  it.each<[string, string[]]>([
+    ['a hand-made TXT record at a marker name', ['"v=spf1 -all"']],
+    ['a hand-made value before a lapsed marker value', ['"v=spf1 -all"', markerValue('i-host2', NOW - 1)]],
+    ['a marker without an expiry', [markerValue('i-host2')]],
+  ])('takes %s for no lapsed host', (_, values) => {
+    const [a, marker] = leased(NOW - 1) as [RecordSet, RecordSet];
+    expect(lapsedRecords([a, { ...marker, values }], ctx, NOW).size).toBe(0);
+  });
+
   it('does not read a marker at a name outside the marker names, nor a record of another type, as a host', () => {
     const [a, marker] = desiredRecords(['login'], { ...ctx, hostId: 'i-host2' }) as [RecordSet, RecordSet];
     expect([
@@ -159,6 +210,8 @@ describe('leases at the second they lapse', () => {
       ),
     ]).toEqual([]);
     expect(lapsedRecords([{ ...marker, name: NAME, values: [markerValue('i-host2', NOW - 1)] }], ctx, NOW).size).toBe(0);
+    expect(lapsedRecords([{ ...marker, type: 'A', values: [markerValue('i-host2', NOW - 1)] }], ctx, NOW).size).toBe(0);
+    expect([...liveOwners([{ ...marker, type: 'A' }], NOW)]).toEqual([]);
   });
 });
 
@@ -177,6 +230,11 @@ describe('splitIntoBatches: Route53’s 32,000 characters per request', () => {
     ['a name over the limit on its own still goes, alone', [change('a', 10), change('b', 40_000), change('c', 10)], [1, 1, 1]],
     ['a first name over the limit goes alone, with no empty request before it', [change('a', 40_000), change('b', 10)], [1, 1]],
     ['no changes make no request', [], []],
+    [
+      'a name with two values of 8,000 characters and one of 16,000 fill one request exactly',
+      [{ ...change('a', 0), record: { ...change('a', 0).record, values: ['x'.repeat(8_000), 'y'.repeat(8_000)] } }, change('b', 16_000)],
+      [2],
+    ],
   ])('%s', (_, changes, batches) => {
     expect(sizes(splitIntoBatches(changes))).toEqual(batches);
     expect(splitIntoBatches(changes).flat()).toEqual(changes);

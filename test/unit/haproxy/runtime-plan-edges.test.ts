@@ -96,6 +96,11 @@ describe('runtime plan edges: which lines are servers', () => {
     expect([...splitServers(config).servers.keys()]).toEqual(servers);
   });
 
+  it('leaves the config without its server lines as the skeleton, a tracked server as a line of its own at the end', () => {
+    const text = 'backend b\n    server s1 10.0.0.1:80\n    server s2 10.0.0.2:80 track c/t\nbackend c\n    server t 10.0.0.3:80 check\n';
+    expect(splitServers(text).skeleton).toBe('backend b\nbackend c\n\ntracked server c/t 10.0.0.3:80 check');
+  });
+
   it('keeps the server’s arguments without trailing blanks, so that trailing blanks alone change nothing', () => {
     const text = 'backend b\n    server s1 10.0.0.1:80 check  \n';
     expect(splitServers(text).servers.get('b/s1')?.args).toBe('10.0.0.1:80 check');

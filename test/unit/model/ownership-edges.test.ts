@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ContainerInfo } from '../../../src/model/container.js';
+import { imageRepository } from '../../../src/model/ownership.js';
 import { buildServices } from '../../../src/model/services.js';
 import { container } from '../../helpers/containers.js';
 
@@ -139,5 +140,41 @@ describe('ownership edges: what a reason says', () => {
     ],
   ] as Array<[string, () => ContainerInfo[], string]>)('names %s', (_, make, expected) => {
     expect(reason(make())).toEqual([expected]);
+  });
+});
+
+describe('ownership edges: image references and ages', () => {
+  it.each([
+    ['surrounding blanks', ' myapp:v2 ', 'myapp'],
+    ['a name under a registry path that reads like Docker Hub', 'team/docker.io/app:1', 'team/docker.io/app'],
+    ['a library path that is not at the start', 'team/library/app', 'team/library/app'],
+    ['an id-like name with a tag', 'sha256:abcd:v1', 'sha256:abcd'],
+  ])('reads an image reference with %s as its repository', (_, image, repository) => {
+    expect(imageRepository(image)).toBe(repository);
+  });
+
+  it('breaks a tie of creation times by container id, in either listing order', () => {
+    const created = '2024-01-01T00:00:00.000000000Z';
+    const first = container({ id: `a${'0'.repeat(63)}`, name: 'first', env: { DOMAIN: 'x' }, image: 'one', created });
+    const second = container({ id: `b${'0'.repeat(63)}`, name: 'second', env: { DOMAIN: 'x' }, image: 'two', created });
+    for (const order of [
+      [first, second],
+      [second, first],
+    ]) {
+      expect(outcome(order)).toEqual({
+        served: ['x: first'],
+        skipped: [
+          'second: domain "x" belongs to container "first" (image "one"), older than this one (image "two"); ' +
+            'to share it, give both the same label haproxy-companion.group',
+        ],
+      });
+    }
+  });
+
+  it('lets containers of one image share a TCP port', () => {
+    const tcp = (name: string) => container({ name, image: 'postgres', labels: { 'haproxy-companion.db.tcp-port': '5432' } });
+    const { services, skipped } = buildServices([tcp('db-1'), tcp('db-2')], {}, { zone, tcpPorts: [[5432, 5432]] });
+    expect(skipped).toEqual([]);
+    expect(services.map((s) => `${s.key}: ${s.servers.map((v) => v.containerName).join(',')}`)).toEqual(['tcp:5432: db-1,db-2']);
   });
 });
