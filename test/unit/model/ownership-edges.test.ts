@@ -95,6 +95,36 @@ describe('ownership edges: an exact name over a wildcard with paths of several o
   });
 });
 
+describe('ownership edges: which wildcard path a reason names', () => {
+  it.each([
+    [
+      'the oldest of two other owners’ wildcard paths',
+      () => [at('older', 'y', '*.preview', '/b'), at('newer', 'z', '*.preview', '/c'), at('name', 'x', 'a.preview')],
+      'name: domain "a.preview" would take this name\'s requests from wildcard and path "*.preview/b", which belongs to container "older"',
+    ],
+    [
+      'the first path of a container that holds two',
+      () => [
+        container({
+          name: 'previews',
+          image: 'y',
+          labels: {
+            'haproxy-companion.a.domain': '*.preview',
+            'haproxy-companion.a.path': '/a',
+            'haproxy-companion.b.domain': '*.preview',
+            'haproxy-companion.b.path': '/b',
+          },
+        }),
+        at('name', 'x', 'a.preview'),
+      ],
+      'name: domain "a.preview" would take this name\'s requests from wildcard and path "*.preview/a", which belongs to container "previews"',
+    ],
+  ] as Array<[string, () => ContainerInfo[], string]>)('names %s, whatever the listing order', (_, make, reason) => {
+    const containers = make();
+    for (const order of [containers, [...containers].reverse()]) expect(outcome(order).skipped).toEqual([reason]);
+  });
+});
+
 describe('ownership edges: compose project labels', () => {
   it.each([
     ['an empty compose project label on both', compose('', 'web'), compose('', 'api')],
@@ -168,6 +198,17 @@ describe('ownership edges: image references and ages', () => {
             'to share it, give both the same label haproxy-companion.group',
         ],
       });
+    }
+  });
+
+  it('counts a container with an unknown creation time as the newest, in either listing order', () => {
+    const unknown = container({ name: 'unknown', env: { DOMAIN: 'x' }, image: 'one', created: '' });
+    const known = container({ name: 'known', env: { DOMAIN: 'x' }, image: 'two' });
+    for (const order of [
+      [unknown, known],
+      [known, unknown],
+    ]) {
+      expect(outcome(order).served).toEqual(['x: known']);
     }
   });
 
