@@ -63,20 +63,22 @@ export function splitServers(text: string): { skeleton: string; servers: Map<str
   const servers = new Map<string, ServerLine>();
   let backend: string | undefined;
   for (const line of text.split('\n')) {
-    // Section keywords start a line; everything inside a section is indented (cheap tests first: 1,000s of lines).
-    const indented = line.startsWith(' ') || line.startsWith('\t');
-    if (!indented) {
+    // Section keywords start a line; everything inside a section is indented.
+    if (!line.startsWith(' ') && !line.startsWith('\t')) {
       const section = SECTION.exec(line);
       if (section) backend = section[1] === 'backend' || section[1] === 'listen' ? section[2] : undefined;
-    }
-    const [, name, args] = (indented && backend !== undefined && line.includes('server') && SERVER.exec(line)) || [];
-    if (backend !== undefined && name !== undefined && args !== undefined) {
-      servers.set(`${backend}/${name}`, { backend, name, args });
-    } else {
       kept.push(line);
+      continue;
     }
+    const server = backend === undefined ? undefined : serverLine(backend, line);
+    if (server) servers.set(`${backend}/${server.name}`, server);
+    else kept.push(line);
   }
-  const tracked = new Set([...servers.values()].flatMap((s) => TRACK.exec(s.args)?.[1] ?? []));
+  const tracked = new Set<string>();
+  for (const server of servers.values()) {
+    const track = TRACK.exec(server.args);
+    if (track) tracked.add(track[1] as string);
+  }
   const trackedLines: string[] = [];
   for (const key of [...tracked].sort()) {
     const server = servers.get(key);
@@ -85,6 +87,14 @@ export function splitServers(text: string): { skeleton: string; servers: Map<str
     trackedLines.push(`tracked server ${key} ${server.args}`);
   }
   return { skeleton: [...kept, ...trackedLines].join('\n'), servers };
+}
+
+/** `line` as a server line of `backend`, if it is one. */
+function serverLine(backend: string, line: string): ServerLine | undefined {
+  // A cheap test first (1,000s of lines, few of them servers); SERVER decides.
+  // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent mutants, the test only saves time
+  const match = line.includes('server') ? SERVER.exec(line) : null;
+  return match ? { backend, name: match[1] as string, args: match[2] as string } : undefined;
 }
 
 /** `<key> <backend>` lines, the format of both maps. */

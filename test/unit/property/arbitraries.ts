@@ -21,9 +21,10 @@ export const ZONE = 'example.com';
 /**
  * Each property runs in well under a second on an idle machine (the whole directory in about 2-3 s), but
  * the unit suite shares 2 cores with Docker and other suites, and shrinking a counterexample takes longer
- * than finding it: allow for that rather than time out.
+ * than finding it: allow for that rather than time out. `npm run mutate` runs them instrumented, several
+ * times slower, and sets PROPERTY_TIMEOUT_MS (vitest.stryker.config.ts).
  */
-export const PROPERTY_TIMEOUT_MS = 30_000;
+export const PROPERTY_TIMEOUT_MS = Number(process.env.PROPERTY_TIMEOUT_MS ?? 30_000);
 
 /** JSON with every character outside printable ASCII as \\uXXXX, so that a counterexample reads unambiguously. */
 export const showString = (s: string): string =>
@@ -1016,3 +1017,41 @@ export const routeLabels: fc.Arbitrary<Record<string, string>> = fc
     });
     return Object.fromEntries(labels);
   });
+
+/**
+ * A routed-looking container spec with `overrides`, for the counterexamples the properties once found:
+ * each property replays them as fast-check `examples` on every run, whatever the seed.
+ */
+export function exampleSpec(overrides: Partial<ContainerSpec>): ContainerSpec {
+  return {
+    id: `${'9'.repeat(8)}${'0'.repeat(56)}`,
+    name: 'found',
+    domainEnv: 'found',
+    extraLabels: {},
+    extraEnv: [],
+    exposedPorts: ['8080/tcp'],
+    running: true,
+    paused: false,
+    networkMode: 'bridge',
+    networks: [{ name: 'bridge', ip: '172.17.0.99', v6: false }],
+    ...overrides,
+  };
+}
+
+/** `DOMAIN` values the properties found accepted when they should not have been (3df66ce), one per hole. */
+export const FOUND_DOMAINS = [
+  // KELVIN SIGN, which lower-cases to an ASCII `k`.
+  '0\u212aa',
+  // The zone named twice: `x.<zone>.<zone>` claimed `x.<zone>`, `<zone>.<zone>` the apex.
+  `login.${ZONE}.${ZONE}`,
+  `${ZONE}.${ZONE}`,
+  // A name whose ownership marker `_hc-owner.<name>.<zone>` is over 253 characters.
+  `${`${'a'.repeat(30)}.`.repeat(7)}${'b'.repeat(15)}`,
+];
+
+/** Containers the properties found routed when they should not have been: the domains above, exposed ports 0 and 99999. */
+export const FOUND_CONTAINERS: ContainerSpec[] = [
+  ...FOUND_DOMAINS.map((domainEnv) => ({ domainEnv })),
+  { exposedPorts: ['0/tcp'] },
+  { exposedPorts: ['99999/tcp'] },
+].map((overrides, i) => exampleSpec({ id: `${'9'.repeat(8)}${String(i).padStart(56, '0')}`, name: `found-${i}`, ...overrides }));

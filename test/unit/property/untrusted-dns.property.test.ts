@@ -24,18 +24,22 @@ import {
 import type { ZoneApi } from '../../../src/dns/route53-zone.js';
 import { canonicalIpv6, unreachableIpv6 } from '../../../src/lib/addresses.js';
 import { parseServiceDomain } from '../../../src/model/domain.js';
-import { buildServices, registeredDomains } from '../../../src/model/services.js';
+import { buildServices, type Placement, registeredDomains } from '../../../src/model/services.js';
 import { MemoryZone } from '../../helpers/memory-zone.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import {
   anyContainer,
+  type ContainerSpec,
   decoratedDomain,
   domainValue,
+  FOUND_CONTAINERS,
+  FOUND_DOMAINS,
   hostileString,
   invalidDomain,
   MODEL_OPTIONS,
   PROPERTY_TIMEOUT_MS,
   placement,
+  placements,
   showString,
   toContainer,
   wellBehavedContainers,
@@ -73,9 +77,12 @@ describe('untrusted containers: parseServiceDomain', () => {
         }
         expect(parsed.name).toMatch(/^[a-z0-9.-]+$/);
         expect(`${parsed.name}${ZONE_SUFFIX}`).toMatch(RFC1123_NAME);
+        // Relative to the zone: `x.<zone>.<zone>` would answer for `x.<zone>`, `<zone>.<zone>` for the apex.
+        expect(parsed.name === ZONE || parsed.name.endsWith(ZONE_SUFFIX), `${parsed.name} names the zone again`).toBe(false);
         expect(raw.trim(), `accepted ${showString(raw)} as ${JSON.stringify(parsed.name)}`).toMatch(/^[A-Za-z0-9.-]+$/);
       }),
-      { numRuns: 1000 },
+      // What this property once found (the Kelvin sign, the zone twice, a marker name over 253 characters), on every run.
+      { numRuns: 1000, examples: FOUND_DOMAINS.map((d): [string] => [d]) },
     );
   });
 });
@@ -97,6 +104,7 @@ describe('untrusted containers: desiredRecords', () => {
       ttl: fc.integer({ min: 1, max: 86_400 }),
       mode: fc.constantFrom('multivalue' as const, 'simple' as const),
     });
+    type FoundHost = typeof context extends fc.Arbitrary<infer T> ? T : never;
     let routedDomains = 0;
     fc.assert(
       fc.property(fc.array(anyContainer, { minLength: 1, maxLength: 4 }), placement, context, (specs, where, host) => {
@@ -136,7 +144,15 @@ describe('untrusted containers: desiredRecords', () => {
           }
         }
       }),
-      { numRuns: 500 },
+      {
+        numRuns: 500,
+        // What this property once found (a marker name over 253 characters, which Route53 refuses), on every run.
+        examples: placements.map((where): [ContainerSpec[], Placement, FoundHost] => [
+          FOUND_CONTAINERS,
+          where,
+          { hostId: `i-${'a'.repeat(61)}`, hostIp: '10.0.0.1', hostIpv6: '2001:db8::1', ttl: 60, mode: 'multivalue' },
+        ]),
+      },
     );
     expect(routedDomains).toBeGreaterThan(500 * 5);
   });
@@ -269,7 +285,37 @@ describe('untrusted zones: the registrar never touches what it does not own', ()
         for (const f of foreign) expect(zone.records).toContainEqual(f);
         leftAlone += foreign.length;
       }),
-      { numRuns: 500 },
+      {
+        numRuns: 500,
+        // What this property once found (4d4c2de), on every run: without an IPv6 address, a hand-made AAAA record at
+        // this host's own AAAA SetIdentifier was no conflict, so its marker came to vouch for it and deregistering deleted it.
+        examples: [
+          [
+            {
+              mode: 'multivalue',
+              othersMode: 'multivalue',
+              ours: [],
+              drift: false,
+              ipv6Before: false,
+              ipv6Now: false,
+              others: [],
+              foreign: [
+                {
+                  name: `www${ZONE_SUFFIX}`,
+                  type: 'AAAA',
+                  ttl: 60,
+                  values: ['2001:db8::99'],
+                  setIdentifier: setIdentifierFor(us.hostId, `www${ZONE_SUFFIX}`, 'AAAA'),
+                  multiValueAnswer: true,
+                },
+              ],
+              first: ['www'],
+              next: ['www'],
+            },
+            silentContext,
+          ],
+        ],
+      },
     );
     // Not vacuous: it did write, and there was something in its way to leave alone.
     expect(created).toBeGreaterThan(100);
@@ -402,6 +448,9 @@ describe('untrusted zones, written before listing: the registrar never changes w
     expect(leftAlone).toBeGreaterThan(200);
   });
 });
+
+/** fc.context() for a fixed example, which needs no log: fast-check shows the example itself when it fails. */
+const silentContext: fc.ContextValue = { log: () => undefined, size: () => 0 };
 
 /** The in-memory zone (Route53's refusals), keeping the changes of every batch it accepted, in order. */
 class AcceptedChangesZone extends MemoryZone {
