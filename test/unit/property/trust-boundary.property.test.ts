@@ -107,9 +107,10 @@ describe('trust boundary: loopback targets (point 3)', () => {
           expect(opts.reservedPorts).not.toContain(server.port);
         }
       }),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
-    expect(onLoopback).toBeGreaterThan(10); // not vacuous (about 25 in 500 runs)
+    // Not vacuous: 38-51 in 1,000 runs (six seeds); at 500 runs the count fell to 10 now and then.
+    expect(onLoopback).toBeGreaterThan(10);
   });
 });
 
