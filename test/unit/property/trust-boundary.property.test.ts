@@ -196,6 +196,23 @@ describe('trust boundary: one owner per domain (point 4)', () => {
   });
 });
 
+/** A container with one route (`web`) on `host` and `path`; each made after the one before, so younger (test/helpers/containers.ts). */
+function oneRoute(
+  m: { host: string; path: string; image: string; group?: string | undefined; project?: string | undefined; service: string },
+  i: number,
+) {
+  return container({
+    name: `c${i}`,
+    image: m.image,
+    labels: {
+      'haproxy-companion.web.domain': m.host,
+      ...(m.path === '/' ? {} : { 'haproxy-companion.web.path': m.path }),
+      ...(m.group ? { 'haproxy-companion.group': m.group } : {}),
+      ...(m.project ? { 'com.docker.compose.project': m.project, 'com.docker.compose.service': m.service } : {}),
+    },
+  });
+}
+
 describe('trust boundary: no part of another owner’s host (point 4, paths and wildcards)', () => {
   const member = fc.record({
     host: fc.constantFrom('shop', 'a.preview', 'b.preview', '*.preview', 'a.b.preview', '*.b.preview'),
@@ -205,19 +222,7 @@ describe('trust boundary: no part of another owner’s host (point 4, paths and 
     project: fc.constantFrom(undefined, undefined, 'p', 'q'),
     service: fc.constantFrom('web', 'api'),
   });
-  type Member = typeof member extends fc.Arbitrary<infer T> ? T : never;
-  /** Each made after the one before, so younger (test/helpers/containers.ts). */
-  const make = (m: Member, i: number) =>
-    container({
-      name: `c${i}`,
-      image: m.image,
-      labels: {
-        'haproxy-companion.web.domain': m.host,
-        ...(m.path === '/' ? {} : { 'haproxy-companion.web.path': m.path }),
-        ...(m.group ? { 'haproxy-companion.group': m.group } : {}),
-        ...(m.project ? { 'com.docker.compose.project': m.project, 'com.docker.compose.service': m.service } : {}),
-      },
-    });
+
   const PROBES = ['shop', 'a.preview', 'b.preview', 'c.preview', 'a.b.preview', 'c.b.preview'].flatMap((host) =>
     ['/', '/a', '/a/b', '/a/b/c', '/ab', '/x'].map((path) => ({ host, path })),
   );
@@ -245,7 +250,7 @@ describe('trust boundary: no part of another owner’s host (point 4, paths and 
     const seen = { movedWithinUnit: 0, refused: 0 };
     fc.assert(
       fc.property(fc.array(member, { minLength: 2, maxLength: 8 }), (members) => {
-        const containers = members.map(make);
+        const containers = members.map(oneRoute);
         let before: Service[] = [];
         for (let k = 1; k <= containers.length; k++) {
           const newcomer = containers[k - 1]!;
@@ -287,17 +292,7 @@ describe('trust boundary: an owner keeps what it held while its containers come 
     project: fc.constantFrom(undefined, undefined, 'p'),
     service: fc.constantFrom('web', 'api'),
   });
-  type Member = typeof member extends fc.Arbitrary<infer T> ? T : never;
-  const make = (m: Member, i: number) =>
-    container({
-      name: `c${i}`,
-      image: m.image,
-      labels: {
-        'haproxy-companion.web.domain': m.host,
-        ...(m.path === '/' ? {} : { 'haproxy-companion.web.path': m.path }),
-        ...(m.project ? { 'com.docker.compose.project': m.project, 'com.docker.compose.service': m.service } : {}),
-      },
-    });
+
   const step = fc.oneof(
     { weight: 2, arbitrary: member.map((m) => ({ add: m })) },
     { weight: 1, arbitrary: fc.nat(9).map((k) => ({ remove: k })) },
@@ -318,7 +313,7 @@ describe('trust boundary: an owner keeps what it held while its containers come 
         let skipped = new Set<string>();
         for (const [i, s] of steps.entries()) {
           nowMs += 1000;
-          if ('add' in s) present.push(make(s.add, i));
+          if ('add' in s) present.push(oneRoute(s.add, i));
           else {
             const servingAll = present.filter((c) => !skipped.has(c.id));
             const leaving = servingAll[s.remove % Math.max(servingAll.length, 1)];
