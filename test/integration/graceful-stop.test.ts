@@ -75,7 +75,9 @@ const names: string[] = [];
 
 beforeAll(async () => {
   for (const name of ['r1', 'r2', 'r3']) names.push(await replica(name));
-  await run.companion({ port });
+  // The hold must outlast Compose recreating three Node containers, which on a loaded 2-core CI machine took
+  // more than the default 10 s (4 of ~1,500 requests answered 503 after the hold, in a full-suite run).
+  await run.companion({ port, env: { HOLD_REQUESTS_S: '30' } });
   await waitFor(
     async () => {
       const seen = new Set<string>();
