@@ -19,14 +19,16 @@ export const HOLD_SCRIPT = `-- Written by haproxy-companion (src/haproxy/hold-sc
 
 -- Whether a backend's requests should wait: none of its own servers is up, nor (unless only its own
 -- count) another host of the fleet (backup servers), and every server of its own is in maintenance
--- (leaving: its container stopping) or it has none (its containers gone, a new one coming). A server
--- failing its health check is no reason to wait: its requests get their 503 at once.
+-- (leaving: its container stopping), not checked yet (just added), or it has none (its containers gone, a
+-- new one coming). A server failing its health check is no reason to wait: its requests get their 503 at once.
 local function waiting(backend, own_only)
   if backend:get_srv_act() > 0 then return false end
   if not own_only and backend:get_srv_bck() > 0 then return false end
   for _, server in pairs(backend.servers) do
     local stats = server:get_stats()
-    if stats["bck"] ~= 1 and (stats["status"] or ""):sub(1, 5) ~= "MAINT" then return false end
+    -- A server not checked yet (INI: a container just added, its app still starting) is coming too.
+    local coming = (stats["status"] or ""):sub(1, 5) == "MAINT" or stats["check_status"] == "INI"
+    if stats["bck"] ~= 1 and not coming then return false end
   end
   return true
 end
