@@ -217,7 +217,11 @@ describe('the fleet covers for a host (FLEET_FALLBACK)', () => {
   it('a client’s own hop marker only takes the fallback away from its own request', async () => {
     await docker('stop', '-t', '1', `hc-${run.id}-login-a`);
     try {
-      await waitFor(async () => (await get(hostA.port, 'login.example.com')).body === 'login-b', { what: 'host b answering for host a' });
+      // After the test before restarted both hosts' login, host a learns of host b again at a listing: poll longer.
+      await waitFor(async () => (await get(hostA.port, 'login.example.com')).body === 'login-b', {
+        what: 'host b answering for host a',
+        timeoutMs: 60_000,
+      });
       const forged = await request(hostA.port, 'login.example.com', '/', { 'X-Companion-Server': 'fleet:anyone' });
       expect(forged.status).toBe(503);
       // Two hops said already: no third host takes it, whoever says so.
@@ -226,5 +230,5 @@ describe('the fleet covers for a host (FLEET_FALLBACK)', () => {
     } finally {
       await docker('start', `hc-${run.id}-login-a`);
     }
-  }, 60_000);
+  }, 120_000);
 });
